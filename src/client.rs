@@ -1,0 +1,536 @@
+//! `Client`: HTTPX's pooled client. Merges client- and request-level headers,
+//! params and cookies, joins `base_url`, runs auth flows, follows redirects, keeps a
+//! cookie jar, and routes each request to a transport by mount pattern.
+//!
+//! A `Client` is `Send + Sync`: share one between threads and send from all of them.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use once_cell::sync::OnceCell;
+use url::Url;
+
+use crate::auth::{self, digest, Auth, FlowAction, FlowStep};
+use crate::config::{ClientConfig, HeadLimits, ProxyMode, Timeouts};
+use crate::cookies::CookieJar;
+use crate::decoding::{self, DecodeLimits};
+use crate::error::{Error, Result};
+use crate::headers::Headers;
+use crate::hooks::EventHooks;
+use crate::netrc::Netrc;
+use crate::request::{normalize_method, AuthChoice, Body, Request};
+use crate::response::Response;
+use crate::routing::Router;
+use crate::transport::http::{HttpOptions, HttpTransport};
+use crate::transport::{SendContext, Transport};
+use crate::urls;
+
+/// Flow steps a custom auth callback may take before we call it a loop.
+pub const MAX_AUTH_STEPS: u32 = 16;
+
+static NEXT_CLIENT_ID: AtomicUsize = AtomicUsize::new(1);
+
+thread_local! {
+    /// Clients currently inside `send` on this thread: a callback that sends on the
+    /// same client again would deadlock a full pool, so it is refused.
+    static SENDING: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+struct SendingGuard(usize);
+
+impl SendingGuard {
+    fn enter(id: usize) -> Result<SendingGuard> {
+        SENDING.with(|s| {
+            let mut s = s.borrow_mut();
+            if s.contains(&id) {
+                return Err(Error::RecursiveCall(
+                    "a callback tried to send on the client that is calling it".into(),
+                ));
+            }
+            s.push(id);
+            Ok(SendingGuard(id))
+        })
+    }
+}
+
+impl Drop for SendingGuard {
+    fn drop(&mut self) {
+        SENDING.with(|s| {
+            let mut s = s.borrow_mut();
+            if let Some(p) = s.iter().rposition(|x| *x == self.0) {
+                s.remove(p);
+            }
+        });
+    }
+}
+
+struct Inner {
+    id: usize,
+    base_url: Option<Url>,
+    headers: Headers,
+    params: Vec<(String, String)>,
+    jar: CookieJar,
+    auth: Option<Arc<Auth>>,
+    timeouts: Timeouts,
+    follow_redirects: bool,
+    max_redirects: u32,
+    trust_env: bool,
+    transport: Arc<dyn Transport>,
+    mounts: Router<Option<Arc<dyn Transport>>>,
+    hooks: EventHooks,
+    head_limits: HeadLimits,
+    decode_limits: DecodeLimits,
+    default_encoding: Option<String>,
+    netrc: OnceCell<Option<Arc<Netrc>>>,
+    closed: AtomicBool,
+    /// Transport owned by this client (closed with it); mounted ones are shared.
+    own_transport: Option<Arc<HttpTransport>>,
+    netrc_lock: Mutex<()>,
+}
+
+/// A pooled, thread-safe HTTP client.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+/// The default headers of every client, as HTTPX sends them.
+fn default_headers() -> Headers {
+    let mut h = Headers::with_capacity(8);
+    h.set_unchecked("Accept", "*/*");
+    h.set_unchecked("Accept-Encoding", decoding::accept_encoding());
+    h.set_unchecked("Connection", "keep-alive");
+    h.set_unchecked("User-Agent", concat!("libhttpx/", env!("CARGO_PKG_VERSION")));
+    h
+}
+
+impl Client {
+    /// Build a client. TLS material, proxy URLs, mount keys and base_url are checked
+    /// here, so mistakes show at creation rather than at the first request.
+    pub fn new(cfg: &ClientConfig) -> Result<Client> {
+        let base_url = cfg.base_url.as_deref().map(urls::parse_base).transpose()?;
+        let mut headers = default_headers();
+        let mut user = Headers::new();
+        for (n, v) in &cfg.headers {
+            user.append(n, v)?;
+        }
+        headers.update(&user);
+        let jar = CookieJar::new();
+        for (name, value, domain, path) in &cfg.cookies {
+            jar.set(name, value, domain, path)?;
+        }
+        let (transport, own): (Arc<dyn Transport>, Option<Arc<HttpTransport>>) = match &cfg.transport {
+            Some(t) => (t.clone(), None),
+            None => {
+                let mut proxies: Vec<(String, Option<String>, ProxyMode)> =
+                    cfg.proxies.iter().map(|p| (p.key.clone(), p.url.clone(), p.mode)).collect();
+                if proxies.is_empty() && cfg.trust_env {
+                    let env = crate::proxy::env::proxies_from_env(&|k| std::env::var(k).ok());
+                    proxies = env.into_iter().map(|(k, u)| (k, u, ProxyMode::Default)).collect();
+                }
+                let mut tls = cfg.tls.clone();
+                tls.alpn_http2 = false;
+                let t = Arc::new(HttpTransport::new(HttpOptions {
+                    limits: cfg.limits,
+                    tls,
+                    trust_env: cfg.trust_env,
+                    proxies,
+                    ..HttpOptions::default()
+                })?);
+                (t.clone() as Arc<dyn Transport>, Some(t))
+            }
+        };
+        let mut mounts = Router::new();
+        for (key, t) in &cfg.mounts {
+            mounts.insert(key, t.clone())?;
+        }
+        Ok(Client {
+            inner: Arc::new(Inner {
+                id: NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed),
+                base_url,
+                headers,
+                params: cfg.params.clone(),
+                jar,
+                auth: cfg.auth.clone(),
+                timeouts: cfg.timeouts,
+                follow_redirects: cfg.follow_redirects,
+                max_redirects: cfg.max_redirects,
+                trust_env: cfg.trust_env,
+                transport,
+                mounts,
+                hooks: cfg.hooks.clone(),
+                head_limits: cfg.head_limits,
+                decode_limits: DecodeLimits { max_decoded_bytes: cfg.max_decoded_bytes, ..DecodeLimits::default() },
+                default_encoding: cfg.default_encoding.clone(),
+                netrc: OnceCell::new(),
+                closed: AtomicBool::new(false),
+                own_transport: own,
+                netrc_lock: Mutex::new(()),
+            }),
+        })
+    }
+
+    /// The client's cookie jar.
+    pub fn cookies(&self) -> &CookieJar {
+        &self.inner.jar
+    }
+
+    /// (connections in existence, idle) of the client's own network pool.
+    pub fn pool_stats(&self) -> (usize, usize) {
+        self.inner.own_transport.as_ref().map(|t| t.pool_stats()).unwrap_or((0, 0))
+    }
+
+    /// Close the pool. Later sends fail with `ClientClosed`.
+    pub fn close(&self) {
+        if !self.inner.closed.swap(true, Ordering::SeqCst) {
+            if let Some(t) = &self.inner.own_transport {
+                t.close();
+            }
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::SeqCst)
+    }
+
+    /// HTTPX `client.build_request`: a request with base_url, headers, params and
+    /// cookies of the client merged in, ready to edit.
+    pub fn build_request(&self, method: &str, url: &str) -> Result<Request> {
+        let method = normalize_method(method)?;
+        let mut url = urls::resolve(self.inner.base_url.as_ref(), url)?;
+        urls::apply_params(&mut url, &self.inner.params);
+        let mut req = Request::from_parts(method, url);
+        req.headers.update(&self.inner.headers);
+        if let Some(c) = self.inner.jar.header_for(&req.url) {
+            req.headers.set_unchecked("Cookie", &c);
+        }
+        Ok(req)
+    }
+
+    /// Send a request; returns once the response head is in (body still to read).
+    /// The request is not consumed.
+    pub fn send(&self, req: &Request) -> Result<Response> {
+        if self.is_closed() {
+            return Err(Error::ClientClosed("cannot send a request: the client has been closed".into()));
+        }
+        let _guard = SendingGuard::enter(self.inner.id)?;
+        let started = Instant::now();
+        let mut req = req.clone();
+        urls::check_http(&req.url)?;
+        req.ensure_framing();
+        let timeouts = req.options.timeouts.unwrap_or(self.inner.timeouts);
+        let follow = req.options.follow_redirects.unwrap_or(self.inner.follow_redirects);
+        let ctx = SendContext { timeouts, head_limits: self.inner.head_limits, started };
+        let auth = self.auth_for(&mut req)?;
+        let mut resp = match auth.as_deref() {
+            None => self.send_handling_redirects(req, follow, &ctx),
+            Some(Auth::Basic { user, pass }) => {
+                req.headers.set_unchecked("Authorization", &auth::basic_header(user, pass));
+                self.send_handling_redirects(req, follow, &ctx)
+            }
+            Some(Auth::Netrc(n)) => {
+                if let Some((u, p)) = req.url.host_str().and_then(|h| n.lookup(h)) {
+                    req.headers.set_unchecked("Authorization", &auth::basic_header(&u, &p));
+                }
+                self.send_handling_redirects(req, follow, &ctx)
+            }
+            Some(Auth::Digest(d)) => self.send_digest(req, d, follow, &ctx),
+            Some(Auth::Custom(flow)) => self.send_custom(req, flow.as_ref(), follow, &ctx),
+        }?;
+        resp.elapsed = started.elapsed();
+        Ok(resp)
+    }
+
+    /// Which auth applies (HTTPX `_build_request_auth`): the request's, else the
+    /// client's, else URL credentials, else .netrc when trust_env.
+    fn auth_for(&self, req: &mut Request) -> Result<Option<Arc<Auth>>> {
+        let url_user = urls_userinfo(&mut req.url);
+        match &req.options.auth {
+            AuthChoice::Disabled => return Ok(None),
+            AuthChoice::Use(a) => return Ok(Some(a.clone())),
+            AuthChoice::Inherit => {}
+        }
+        if let Some(a) = &self.inner.auth {
+            return Ok(Some(a.clone()));
+        }
+        if let Some((u, p)) = url_user {
+            return Ok(Some(Arc::new(Auth::Basic { user: u, pass: p })));
+        }
+        if self.inner.trust_env && !req.headers.contains("Authorization") {
+            if let Some(n) = self.netrc()? {
+                if let Some(host) = req.url.host_str() {
+                    if let Some((u, p)) = n.lookup(host) {
+                        return Ok(Some(Arc::new(Auth::Basic { user: u, pass: p })));
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The .netrc of this client, read once (HTTPX caches it per client).
+    fn netrc(&self) -> Result<Option<Arc<Netrc>>> {
+        if let Some(n) = self.inner.netrc.get() {
+            return Ok(n.clone());
+        }
+        let _l = self.inner.netrc_lock.lock().map_err(|_| Error::Internal("netrc lock".into()))?;
+        if let Some(n) = self.inner.netrc.get() {
+            return Ok(n.clone());
+        }
+        let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+        let loaded = match crate::netrc::locate(std::env::var_os("NETRC").as_deref(), home.as_deref()) {
+            Some(p) => Some(Arc::new(Netrc::load(&p)?)),
+            None => None,
+        };
+        let _ = self.inner.netrc.set(loaded.clone());
+        Ok(loaded)
+    }
+
+    fn send_digest(&self, mut req: Request, d: &auth::DigestAuth, follow: bool, ctx: &SendContext) -> Result<Response> {
+        let origin = urls::origin(&req.url);
+        let mut sent_with_cached = false;
+        {
+            let mut cache = d.cache.lock().map_err(|_| Error::Internal("digest cache".into()))?;
+            if let Some(state) = cache.get_mut(&origin) {
+                let header = digest_header(&mut req, d, state)?;
+                req.headers.set_unchecked("Authorization", &header);
+                sent_with_cached = true;
+            }
+        }
+        let replay = req.clone();
+        let mut resp = self.send_handling_redirects(req, follow, ctx)?;
+        if resp.status != 401 {
+            return Ok(resp);
+        }
+        let values: Vec<String> = resp.headers.get_all("WWW-Authenticate").map(|s| s.to_string()).collect();
+        let refs: Vec<&str> = values.iter().map(|s| s.as_str()).collect();
+        let Some(ch) = digest::parse_challenges(&refs)? else { return Ok(resp) };
+        if sent_with_cached && !ch.stale {
+            // Our cached credentials were refused outright: wrong user or password.
+            d.cache.lock().map_err(|_| Error::Internal("digest cache".into()))?.remove(&origin);
+            return Ok(resp);
+        }
+        if !replay.body.is_replayable() {
+            return Err(Error::StreamConsumed("digest auth must resend the request, but its body is a one-shot stream".into()));
+        }
+        resp.drain()?;
+        let mut req = replay;
+        let header = {
+            let mut cache = d.cache.lock().map_err(|_| Error::Internal("digest cache".into()))?;
+            let state = match cache.get_mut(&origin) {
+                Some(s) => {
+                    s.replace(ch);
+                    s
+                }
+                None => cache.entry(origin.clone()).or_insert_with(|| digest::DigestState::new(ch)),
+            };
+            digest_header(&mut req, d, state)?
+        };
+        req.headers.set_unchecked("Authorization", &header);
+        let mut second = self.send_handling_redirects(req, follow, ctx)?;
+        let mut history = std::mem::take(&mut resp.history);
+        history.push(resp);
+        history.append(&mut second.history);
+        second.history = history;
+        Ok(second)
+    }
+
+    fn send_custom(&self, mut req: Request, flow: &dyn auth::AuthFlow, follow: bool, ctx: &SendContext) -> Result<Response> {
+        if flow.requires_request_body() {
+            req.body.buffer()?;
+        }
+        let mut last: Option<Response> = None;
+        let mut history: Vec<Response> = Vec::new();
+        let mut step = 0u32;
+        loop {
+            if step > MAX_AUTH_STEPS {
+                return Err(Error::Callback(format!("auth flow took more than {MAX_AUTH_STEPS} steps")));
+            }
+            let mut s = FlowStep { request: &mut req, response: last.as_mut(), queued: None, step };
+            let action = flow.step(&mut s)?;
+            let queued = s.queued.take();
+            step += 1;
+            match action {
+                FlowAction::Done if last.is_some() => {
+                    let mut r = last.take().ok_or_else(|| Error::Internal("flow".into()))?;
+                    let mut h = std::mem::take(&mut history);
+                    h.append(&mut r.history);
+                    r.history = h;
+                    return Ok(r);
+                }
+                FlowAction::Done | FlowAction::Send => {
+                    let to_send = match queued {
+                        Some(mut q) => {
+                            q.ensure_framing();
+                            q
+                        }
+                        None => req.clone(),
+                    };
+                    let mut resp = self.send_handling_redirects(to_send, follow, ctx)?;
+                    if flow.requires_response_body() {
+                        resp.body()?;
+                    }
+                    if let Some(mut prev) = last.take() {
+                        prev.drain()?;
+                        history.append(&mut prev.history);
+                        history.push(prev);
+                    }
+                    if action == FlowAction::Done {
+                        resp.history = history;
+                        return Ok(resp);
+                    }
+                    last = Some(resp);
+                }
+            }
+        }
+    }
+
+    fn transport_for(&self, url: &Url) -> &Arc<dyn Transport> {
+        match self.inner.mounts.lookup(url) {
+            Some(Some(t)) => t,
+            _ => &self.inner.transport,
+        }
+    }
+
+    /// HTTPX `_send_handling_redirects`: hooks, one exchange, cookies, redirects.
+    fn send_handling_redirects(&self, mut req: Request, follow: bool, ctx: &SendContext) -> Result<Response> {
+        let mut history: Vec<Response> = Vec::new();
+        loop {
+            for hook in &self.inner.hooks.request {
+                hook(&mut req)?;
+            }
+            let transport = self.transport_for(&req.url).clone();
+            let mut resp = transport.handle(&req, ctx)?;
+            resp.set_decode_limits(self.inner.decode_limits, self.inner.default_encoding.clone());
+            self.store_cookies(&resp);
+            for hook in &self.inner.hooks.response {
+                hook(&mut resp)?;
+            }
+            if !follow || !resp.is_redirect() {
+                resp.history = history;
+                return Ok(resp);
+            }
+            if history.len() as u32 >= self.inner.max_redirects {
+                return Err(Error::TooManyRedirects(format!(
+                    "exceeded the maximum of {} redirects",
+                    self.inner.max_redirects
+                )));
+            }
+            let next = self.redirect_request(&req, &resp)?;
+            resp.drain()?;
+            history.push(resp);
+            req = next;
+        }
+    }
+
+    fn store_cookies(&self, resp: &Response) {
+        let values: Vec<&str> = resp.headers.get_all("Set-Cookie").collect();
+        if !values.is_empty() {
+            self.inner.jar.store_from_response(&resp.url, &values);
+        }
+    }
+
+    /// HTTPX `_build_redirect_request`.
+    fn redirect_request(&self, req: &Request, resp: &Response) -> Result<Request> {
+        let location = resp.headers.get("Location").unwrap_or("");
+        let mut url = req.url.join(location.trim()).map_err(|e| {
+            Error::RemoteProtocol(format!("invalid redirect Location {location:?}: {e}"))
+        })?;
+        match url.scheme() {
+            "http" | "https" => {}
+            other => {
+                return Err(Error::UnsupportedProtocol(format!(
+                    "redirect to an unsupported protocol '{other}://'"
+                )))
+            }
+        }
+        urls::check_http(&url)?;
+        if url.fragment().is_none() {
+            if let Some(f) = req.url.fragment() {
+                url.set_fragment(Some(f));
+            }
+        }
+        let mut method = req.method.clone();
+        if resp.status == 303 && method != "HEAD" {
+            method = "GET".into();
+        }
+        if resp.status == 302 && method != "HEAD" {
+            method = "GET".into();
+        }
+        if resp.status == 301 && method == "POST" {
+            method = "GET".into();
+        }
+        let mut headers = req.headers.clone();
+        let same_origin = urls::origin(&url) == urls::origin(&req.url);
+        if !same_origin {
+            if !is_https_upgrade(&req.url, &url) {
+                headers.remove("Authorization");
+                headers.remove("Proxy-Authorization");
+            }
+            headers.set_unchecked("Host", &urls::host_header(&url));
+        }
+        let mut body = req.body.clone();
+        if method != req.method && method == "GET" {
+            headers.remove("Content-Length");
+            headers.remove("Transfer-Encoding");
+            headers.remove("Content-Type");
+            body = Body::Empty;
+        } else if !body.is_replayable() {
+            return Err(Error::StreamConsumed(format!(
+                "a {} redirect must resend the request body, but it is a one-shot stream",
+                resp.status
+            )));
+        }
+        headers.remove("Cookie");
+        let mut next = Request { method, url, headers, body, options: req.options.clone() };
+        if let Some(c) = self.inner.jar.header_for(&next.url) {
+            next.headers.set_unchecked("Cookie", &c);
+        }
+        Ok(next)
+    }
+}
+
+/// http -> https on the same host and default ports keeps credentials (HTTPX).
+fn is_https_upgrade(from: &Url, to: &Url) -> bool {
+    from.scheme() == "http"
+        && to.scheme() == "https"
+        && from.host_str() == to.host_str()
+        && from.port().is_none()
+        && to.port().is_none()
+}
+
+/// Take user:password out of the URL (it is never sent in the URL).
+fn urls_userinfo(url: &mut Url) -> Option<(String, String)> {
+    if url.username().is_empty() && url.password().is_none() {
+        return None;
+    }
+    let dec = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let creds = (dec(url.username()), dec(url.password().unwrap_or("")));
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    Some(creds)
+}
+
+fn digest_header(req: &mut Request, d: &auth::DigestAuth, state: &mut digest::DigestState) -> Result<String> {
+    let needs_body = state.challenge().qop.iter().all(|q| *q == digest::Qop::AuthInt) && !state.challenge().qop.is_empty();
+    if needs_body {
+        req.body.buffer()?;
+    }
+    let nc = state.next_nc();
+    let cnonce = digest::new_cnonce();
+    let uri = urls::request_target(&req.url).to_string();
+    digest::authorization(
+        state.challenge(),
+        &digest::DigestParams {
+            username: &d.user,
+            password: &d.pass,
+            method: &req.method,
+            uri: &uri,
+            body: req.body.as_bytes(),
+            nc,
+            cnonce: &cnonce,
+        },
+    )
+}

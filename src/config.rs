@@ -1,0 +1,144 @@
+//! Client configuration: timeouts, pool limits and everything `Client(...)` accepts.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::auth::Auth;
+use crate::hooks::EventHooks;
+use crate::tls::TlsSettings;
+use crate::transport::Transport;
+
+/// The four timeouts of HTTPX. `None` means no timeout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    pub connect: Option<Duration>,
+    pub read: Option<Duration>,
+    pub write: Option<Duration>,
+    pub pool: Option<Duration>,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts::all(Some(Duration::from_secs(5)))
+    }
+}
+
+impl Timeouts {
+    pub fn all(d: Option<Duration>) -> Self {
+        Timeouts { connect: d, read: d, write: d, pool: d }
+    }
+
+    pub fn none() -> Self {
+        Timeouts::all(None)
+    }
+
+    /// Seconds as given by C: negative (or NaN) means no timeout.
+    pub fn secs(s: f64) -> Option<Duration> {
+        if s.is_nan() || s < 0.0 {
+            None
+        } else {
+            Some(Duration::from_secs_f64(s.min(1e9)))
+        }
+    }
+}
+
+/// Connection pool limits. `None` means no limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub max_connections: Option<usize>,
+    pub max_keepalive_connections: Option<usize>,
+    pub keepalive_expiry: Option<Duration>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: Some(100),
+            max_keepalive_connections: Some(20),
+            keepalive_expiry: Some(Duration::from_secs(5)),
+        }
+    }
+}
+
+/// Proxy behaviour, as `httpx.Proxy(mode=...)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProxyMode {
+    /// Forward plain http requests, tunnel https ones.
+    Default,
+    /// Always forward (absolute-form request line), even for https targets.
+    ForwardOnly,
+    /// Always open a CONNECT tunnel, even for http targets.
+    TunnelOnly,
+}
+
+/// One configured proxy: a routing key, the proxy URL (None = no proxy for that key).
+#[derive(Clone, Debug)]
+pub struct ProxySpec {
+    pub key: String,
+    pub url: Option<String>,
+    pub mode: ProxyMode,
+}
+
+/// Limits on what a server may send in a response head.
+#[derive(Clone, Copy, Debug)]
+pub struct HeadLimits {
+    pub max_header_bytes: usize,
+    pub max_header_count: usize,
+}
+
+impl Default for HeadLimits {
+    fn default() -> Self {
+        HeadLimits { max_header_bytes: 64 * 1024, max_header_count: 100 }
+    }
+}
+
+/// Everything `httpx.Client(...)` takes. Build one, then `Client::new(&cfg)`.
+#[derive(Clone)]
+pub struct ClientConfig {
+    pub base_url: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub params: Vec<(String, String)>,
+    /// (name, value, domain, path)
+    pub cookies: Vec<(String, String, String, String)>,
+    pub auth: Option<Arc<Auth>>,
+    pub timeouts: Timeouts,
+    pub limits: Limits,
+    pub trust_env: bool,
+    pub tls: TlsSettings,
+    pub proxies: Vec<ProxySpec>,
+    pub follow_redirects: bool,
+    pub max_redirects: u32,
+    pub http2: bool,
+    pub transport: Option<Arc<dyn Transport>>,
+    pub mounts: Vec<(String, Option<Arc<dyn Transport>>)>,
+    pub hooks: EventHooks,
+    pub head_limits: HeadLimits,
+    pub max_decoded_bytes: Option<u64>,
+    pub default_encoding: Option<String>,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            base_url: None,
+            headers: Vec::new(),
+            params: Vec::new(),
+            cookies: Vec::new(),
+            auth: None,
+            timeouts: Timeouts::default(),
+            limits: Limits::default(),
+            trust_env: true,
+            tls: TlsSettings::default(),
+            proxies: Vec::new(),
+            follow_redirects: false,
+            max_redirects: 20,
+            http2: false,
+            transport: None,
+            mounts: Vec::new(),
+            hooks: EventHooks::default(),
+            head_limits: HeadLimits::default(),
+            max_decoded_bytes: Some(1 << 30),
+            default_encoding: None,
+        }
+    }
+}

@@ -1,0 +1,424 @@
+//! `httpx_client_config`: everything `httpx.Client(...)` takes, set one option at a
+//! time. A config has one owner at a time; it is copied by `httpx_client_new`, so
+//! it may be changed or freed afterwards without affecting the client.
+
+use std::ffi::{c_char, c_void};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::auth::httpx_auth;
+use super::request::httpx_request;
+use super::response::httpx_response;
+use super::transport::httpx_transport;
+use super::*;
+use crate::config::{ClientConfig, Limits, ProxyMode, ProxySpec, Timeouts};
+use crate::tls::{MinVersion, PemSource, Trust};
+
+/// Client configuration (opaque).
+pub struct httpx_client_config {
+    pub(crate) cfg: ClientConfig,
+}
+
+/// Proxy modes for `httpx_client_config_add_proxy` (HTTPX `Proxy(mode=...)`).
+pub const HTTPX_PROXY_DEFAULT: u32 = 0;
+pub const HTTPX_PROXY_FORWARD_ONLY: u32 = 1;
+pub const HTTPX_PROXY_TUNNEL_ONLY: u32 = 2;
+
+/// TLS versions for `httpx_client_config_set_min_tls_version`.
+pub const HTTPX_TLS_1_2: u32 = 12;
+pub const HTTPX_TLS_1_3: u32 = 13;
+
+/// Request hook: see and edit the request before it is sent. Return `HTTPX_OK` to
+/// go on; anything else aborts the send with `HTTPX_E_CALLBACK`. `req` is valid only
+/// during the call. Runs on the sending thread.
+pub type httpx_request_hook_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, req: *mut httpx_request) -> httpx_code>;
+
+/// Response hook: see the response (its head; `httpx_response_body` may be called to
+/// read the body). Return `HTTPX_OK` to go on; anything else aborts the send with
+/// `HTTPX_E_CALLBACK`. `resp` is valid only during the call.
+pub type httpx_response_hook_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, resp: *mut httpx_response) -> httpx_code>;
+
+unsafe fn cfg_mut<'a>(cfg: *mut httpx_client_config) -> crate::Result<&'a mut ClientConfig> {
+    Ok(&mut handle_mut(cfg, "cfg")?.cfg)
+}
+
+/// New configuration with HTTPX's defaults: 5 s timeouts, 100 connections, 20
+/// keep-alive, 5 s keep-alive expiry, trust_env on, verify on, no redirects
+/// followed (max 20 when enabled). Writes `*cfg_out` on success; free it with
+/// `httpx_client_config_free`.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_new(cfg_out: *mut *mut httpx_client_config) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        need_out(cfg_out, "cfg_out")?;
+        *cfg_out = Box::into_raw(Box::new(httpx_client_config { cfg: ClientConfig::default() }));
+        Ok(())
+    })
+}
+
+/// Free a configuration. NULL is allowed. Clients made from it are unaffected.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_free(cfg: *mut httpx_client_config) {
+    if !cfg.is_null() {
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(cfg))));
+    }
+}
+
+/// Prefix for relative request URLs (HTTPX `base_url`); its path is kept:
+/// base "http://h/api" + "/users" = "http://h/api/users". NULL clears it. The URL
+/// is checked by `httpx_client_new` (`HTTPX_E_INVALID_URL`).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_set_base_url(cfg: *mut httpx_client_config, url: *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let c = cfg_mut(cfg)?;
+        let u = opt_cstr(url, "url")?;
+        if let Some(u) = u {
+            crate::urls::parse_base(u)?;
+        }
+        c.base_url = u.map(str::to_string);
+        Ok(())
+    })
+}
+
+/// Add a header sent with every request (request headers of the same name replace
+/// it). CR, LF or NUL in the value, or an invalid name: `HTTPX_E_INVALID_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_add_header(cfg: *mut httpx_client_config, name: *const c_char, value: *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let c = cfg_mut(cfg)?;
+        let (n, v) = (cstr(name, "name")?, cstr(value, "value")?);
+        crate::headers::validate_name(n)?;
+        crate::headers::validate_value(n, v)?;
+        c.headers.push((n.into(), v.into()));
+        Ok(())
+    })
+}
+
+/// Add a query parameter sent with every request. A request param with the same
+/// key replaces all client values of that key.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_add_param(cfg: *mut httpx_client_config, key: *const c_char, value: *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let c = cfg_mut(cfg)?;
+        c.params.push((cstr(key, "key")?.into(), cstr(value, "value")?.into()));
+        Ok(())
+    })
+}
+
+/// Seed the client's cookie jar. `domain` NULL or "" = sent to every host; `path`
+/// NULL = "/".
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_add_cookie(cfg: *mut httpx_client_config, name: *const c_char, value: *const c_char, domain: *const c_char, path: *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let c = cfg_mut(cfg)?;
+        let n = cstr(name, "name")?;
+        let v = cstr(value, "value")?;
+        let d = opt_cstr(domain, "domain")?.unwrap_or("");
+        let p = opt_cstr(path, "path")?.unwrap_or("/");
+        crate::cookies::CookieJar::new().set(n, v, d, p)?;
+        c.cookies.push((n.into(), v.into(), d.into(), p.into()));
+        Ok(())
+    })
+}
+
+/// Auth for every request (requests may override it). `auth` is not consumed (the
+/// config keeps its own reference); NULL clears it.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_set_auth(cfg: *mut httpx_client_config, auth: *const httpx_auth) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let c = cfg_mut(cfg)?;
+        c.auth = auth.as_ref().map(|a| a.auth.clone());
+        Ok(())
+    })
+}
+
+/// One timeout for connect, read, write and pool, in seconds; negative = none.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_set_timeout(cfg: *mut httpx_client_config, seconds: f64) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        cfg_mut(cfg)?.timeouts = Timeouts::all(secs(seconds));
+        Ok(())
+    })
+}
+
+/// The four timeouts in seconds (HTTPX `Timeout(connect=, read=, write=, pool=)`);
+/// negative = no timeout. Read and write timeouts apply to each I/O operation.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_set_timeouts(cfg: *mut httpx_client_config, connect: f64, read: f64, write: f64, pool: f64) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        cfg_mut(cfg)?.timeouts = Timeouts { connect: secs(connect), read: secs(read), write: secs(write), pool: secs(pool) };
+        Ok(())
+    })
+}
+
+/// Pool limits (HTTPX `Limits`): negative = no limit. Defaults 100, 20, 5.0 s.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_set_limits(cfg: *mut httpx_client_config, max_connections: i64, max_keepalive_connections: i64, keepalive_expiry: f64) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let c = cfg_mut(cfg)?;
+        if max_connections == 0 {
+            return Err(crate::Error::InvalidArgument("max_connections must be at least 1 (or negative for no limit)".into()));
+        }
+        let lim = |v: i64| if v < 0 { None } else { Some(v as usize) };
+        c.limits = Limits {
+            max_connections: lim(max_connections),
+            max_keepalive_connections: lim(max_keepalive_connections),
+            keepalive_expiry: secs(keepalive_expiry),
+        };
+        Ok(())
+    })
+}
+
+/// Honour the environment (HTTP(S)_PROXY/ALL_PROXY/NO_PROXY, SSL_CERT_FILE,
+/// SSL_CERT_DIR, SSLKEYLOGFILE, NETRC and ~/.netrc). Default on (non-zero).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_set_trust_env(cfg: *mut httpx_client_config, on: i32) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        cfg_mut(cfg)?.trust_env = on != 0;
+        Ok(())
+    })
+}
+
+/// Verify server certificates (default on). Off accepts any certificate for this
+/// client only; pooled connections are never shared with verifying clients.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_set_verify(cfg: *mut httpx_client_config, on: i32) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        cfg_mut(cfg)?.tls.verify = on != 0;
+        Ok(())
+    })
+}
+
+/// Trust the CA certificates of a PEM file instead of the default roots. Read and
+/// checked by `httpx_client_new` (`HTTPX_E_IO` / `HTTPX_E_TLS`).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_set_ca_file(cfg: *mut httpx_client_config, path: *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let c = cfg_mut(cfg)?;
+        c.tls.trust = Trust::CaFile(PathBuf::from(cstr(path, "path")?));
+        Ok(())
+    })
+}
+
+/// Trust the CA certificates in PEM bytes (copied) instead of the default roots.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_set_ca_pem(cfg: *mut httpx_client_config, pem: *const u8, len: usize) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let c = cfg_mut(cfg)?;
+        c.tls.trust = Trust::CaPem(bytes(pem, len, "pem")?.to_vec());
+        Ok(())
+    })
+}
+
+/// Client certificate chain and private key, as PEM file paths. Checked by
+/// `httpx_client_new` (missing file: `HTTPX_E_IO`; bad PEM or mismatched key:
+/// `HTTPX_E_TLS`).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_set_client_cert(cfg: *mut httpx_client_config, cert_path: *const c_char, key_path: *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let c = cfg_mut(cfg)?;
+        let cert = PemSource::File(PathBuf::from(cstr(cert_path, "cert_path")?));
+        let key = PemSource::File(PathBuf::from(cstr(key_path, "key_path")?));
+        c.tls.client_cert = Some((cert, key));
+        Ok(())
+    })
+}
+
+/// Client certificate chain and private key as PEM bytes (copied).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_set_client_cert_pem(cfg: *mut httpx_client_config, cert: *const u8, cert_len: usize, key: *const u8, key_len: usize) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let c = cfg_mut(cfg)?;
+        let cert = PemSource::Bytes(bytes(cert, cert_len, "cert")?.to_vec());
+        let key = PemSource::Bytes(bytes(key, key_len, "key")?.to_vec());
+        c.tls.client_cert = Some((cert, key));
+        Ok(())
+    })
+}
+
+/// Minimum TLS version: `HTTPX_TLS_1_2` (default) or `HTTPX_TLS_1_3`.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_set_min_tls_version(cfg: *mut httpx_client_config, version: u32) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let c = cfg_mut(cfg)?;
+        c.tls.min_version = match version {
+            HTTPX_TLS_1_2 => MinVersion::Tls12,
+            HTTPX_TLS_1_3 => MinVersion::Tls13,
+            v => return Err(crate::Error::InvalidArgument(format!("unknown TLS version {v}"))),
+        };
+        Ok(())
+    })
+}
+
+/// Route requests matching `key` (HTTPX routing keys: "all://", "http://",
+/// "https://example.com", "all://*.example.com", "http://*:8080", or the short forms
+/// "all", "http", "https") through the proxy at `url` (http://, https://,
+/// socks5://, socks5h://, socks4a://; credentials as user:pass@). `url` NULL = no
+/// proxy for that key. `mode` is one of `HTTPX_PROXY_*`. The most specific key
+/// wins. Setting any proxy turns off proxies from the environment.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_add_proxy(cfg: *mut httpx_client_config, key: *const c_char, url: *const c_char, mode: u32) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let c = cfg_mut(cfg)?;
+        let key = cstr(key, "key")?;
+        crate::routing::Pattern::parse(key)?;
+        let url = opt_cstr(url, "url")?;
+        let mode = match mode {
+            HTTPX_PROXY_DEFAULT => ProxyMode::Default,
+            HTTPX_PROXY_FORWARD_ONLY => ProxyMode::ForwardOnly,
+            HTTPX_PROXY_TUNNEL_ONLY => ProxyMode::TunnelOnly,
+            m => return Err(crate::Error::InvalidArgument(format!("unknown proxy mode {m}"))),
+        };
+        if let Some(u) = url {
+            crate::proxy::ProxyConfig::parse(u, mode)?;
+        }
+        c.proxies.push(ProxySpec { key: key.into(), url: url.map(str::to_string), mode });
+        Ok(())
+    })
+}
+
+/// Follow redirects by default (off by default, as in current HTTPX).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_set_follow_redirects(cfg: *mut httpx_client_config, on: i32) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        cfg_mut(cfg)?.follow_redirects = on != 0;
+        Ok(())
+    })
+}
+
+/// Maximum redirects followed before `HTTPX_E_TOO_MANY_REDIRECTS` (default 20).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_set_max_redirects(cfg: *mut httpx_client_config, n: u32) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        cfg_mut(cfg)?.max_redirects = n;
+        Ok(())
+    })
+}
+
+/// Ask for HTTP/2. Not implemented yet: accepted and ignored (requests use
+/// HTTP/1.1), so code written for it keeps working when it arrives.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_set_http2(cfg: *mut httpx_client_config, on: i32) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        cfg_mut(cfg)?.http2 = on != 0;
+        Ok(())
+    })
+}
+
+/// Use `transport` for every request not matched by a mount (HTTPX `transport=`).
+/// Not consumed: the config keeps its own reference. NULL restores the default
+/// network transport.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_set_transport(cfg: *mut httpx_client_config, transport: *const httpx_transport) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let c = cfg_mut(cfg)?;
+        c.transport = match transport.as_ref() {
+            Some(t) => Some(t.shared()?),
+            None => None,
+        };
+        Ok(())
+    })
+}
+
+/// Mount `transport` for URLs matching routing key `key` (HTTPX `mounts=`). The
+/// most specific key wins. `transport` NULL = the client's default transport for
+/// that key. Not consumed.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_mount(cfg: *mut httpx_client_config, key: *const c_char, transport: *const httpx_transport) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let c = cfg_mut(cfg)?;
+        let key = cstr(key, "key")?;
+        crate::routing::Pattern::parse(key)?;
+        let t = match transport.as_ref() {
+            Some(t) => Some(t.shared()?),
+            None => None,
+        };
+        c.mounts.retain(|(k, _)| k != key);
+        c.mounts.push((key.into(), t));
+        Ok(())
+    })
+}
+
+/// Add a request hook (runs before each request is sent, redirects included, in
+/// registration order). `free_fn` (may be NULL) is called once with `userdata` when
+/// the last config or client using the hook is freed. On error nothing is taken
+/// and `free_fn` is not called.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_add_request_hook(cfg: *mut httpx_client_config, hook: httpx_request_hook_fn, userdata: *mut c_void, free_fn: httpx_free_fn) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let c = cfg_mut(cfg)?;
+        let hook = hook.ok_or_else(|| crate::Error::InvalidArgument("hook is NULL".into()))?;
+        let ud = Arc::new(UserData::new(userdata, free_fn));
+        c.hooks.request.push(Arc::new(move |req: &mut crate::Request| {
+            let mut h = httpx_request::borrowed(req);
+            let rc = catch_unwind(AssertUnwindSafe(|| hook(ud.ptr, &mut h))).unwrap_or(HTTPX_E_INTERNAL);
+            if rc == HTTPX_OK {
+                Ok(())
+            } else {
+                Err(crate::Error::Callback(format!("request hook returned {rc}")))
+            }
+        }));
+        Ok(())
+    })
+}
+
+/// Add a response hook (runs after each response head arrives, redirects included,
+/// in registration order). Ownership of `userdata` as for request hooks.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_add_response_hook(cfg: *mut httpx_client_config, hook: httpx_response_hook_fn, userdata: *mut c_void, free_fn: httpx_free_fn) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let c = cfg_mut(cfg)?;
+        let hook = hook.ok_or_else(|| crate::Error::InvalidArgument("hook is NULL".into()))?;
+        let ud = Arc::new(UserData::new(userdata, free_fn));
+        c.hooks.response.push(Arc::new(move |resp: &mut crate::Response| {
+            let mut h = httpx_response::borrowed(resp);
+            let rc = catch_unwind(AssertUnwindSafe(|| hook(ud.ptr, &mut h))).unwrap_or(HTTPX_E_INTERNAL);
+            if rc == HTTPX_OK {
+                Ok(())
+            } else {
+                Err(crate::Error::Callback(format!("response hook returned {rc}")))
+            }
+        }));
+        Ok(())
+    })
+}
+
+/// Limits on a response head: total bytes (default 65536) and header count
+/// (default 100). Exceeding them is `HTTPX_E_REMOTE_PROTOCOL`.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_set_max_header(cfg: *mut httpx_client_config, max_bytes: usize, max_count: usize) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let c = cfg_mut(cfg)?;
+        if max_bytes < 64 || max_count < 1 {
+            return Err(crate::Error::InvalidArgument("max header bytes must be >= 64 and count >= 1".into()));
+        }
+        c.head_limits = crate::config::HeadLimits { max_header_bytes: max_bytes, max_header_count: max_count };
+        Ok(())
+    })
+}
+
+/// Cap on the decoded size of a compressed body (default 1 GiB; negative = none).
+/// Exceeding it is `HTTPX_E_DECODING` (a decompression bomb stops early).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_set_max_decoded_size(cfg: *mut httpx_client_config, max_bytes: i64) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        cfg_mut(cfg)?.max_decoded_bytes = if max_bytes < 0 { None } else { Some(max_bytes as u64) };
+        Ok(())
+    })
+}
+
+/// Charset used by `httpx_response_text` when Content-Type names none (default
+/// UTF-8), e.g. "latin-1". NULL restores the default.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_set_default_encoding(cfg: *mut httpx_client_config, label: *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let c = cfg_mut(cfg)?;
+        let l = opt_cstr(label, "label")?;
+        if let Some(l) = l {
+            if encoding_rs::Encoding::for_label(l.as_bytes()).is_none() {
+                return Err(crate::Error::InvalidArgument(format!("unknown encoding {l:?}")));
+            }
+        }
+        c.default_encoding = l.map(str::to_string);
+        Ok(())
+    })
+}

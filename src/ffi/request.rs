@@ -1,0 +1,426 @@
+//! `httpx_request`: build, edit and read requests.
+//!
+//! A request has one owner at a time. Strings returned by getters are owned by the
+//! request and stay valid until the request is edited or freed.
+
+use std::cell::OnceCell;
+use std::ffi::{c_char, c_void, CString};
+use std::path::Path;
+
+use super::auth::httpx_auth;
+use super::client::httpx_client;
+use super::*;
+use crate::config::Timeouts;
+use crate::multipart::Multipart;
+use crate::request::{AuthChoice, Body, Request};
+
+pub(crate) enum Slot<T> {
+    Owned(Box<T>),
+    Borrowed(*mut T),
+    ReadOnly(*const T),
+}
+
+/// A request (opaque).
+pub struct httpx_request {
+    slot: Slot<Request>,
+    method: OnceCell<CString>,
+    url: OnceCell<CString>,
+    headers: OnceCell<Vec<(CString, CString)>>,
+}
+
+fn cs(s: &str) -> CString {
+    CString::new(s.replace('\0', "")).unwrap_or_default()
+}
+
+impl httpx_request {
+    pub(crate) fn owned(r: Request) -> httpx_request {
+        httpx_request { slot: Slot::Owned(Box::new(r)), method: OnceCell::new(), url: OnceCell::new(), headers: OnceCell::new() }
+    }
+
+    /// A view of a request owned elsewhere, valid for a callback's duration.
+    pub(crate) fn borrowed(r: &mut Request) -> httpx_request {
+        httpx_request { slot: Slot::Borrowed(r), method: OnceCell::new(), url: OnceCell::new(), headers: OnceCell::new() }
+    }
+
+    pub(crate) fn read_only(r: &Request) -> httpx_request {
+        httpx_request { slot: Slot::ReadOnly(r), method: OnceCell::new(), url: OnceCell::new(), headers: OnceCell::new() }
+    }
+
+    pub(crate) fn get(&self) -> &Request {
+        // SAFETY: borrowed pointers are only created for the duration of a callback
+        // (or the life of the owning response), during which the target is alive.
+        match &self.slot {
+            Slot::Owned(b) => b,
+            Slot::Borrowed(p) => unsafe { &**p },
+            Slot::ReadOnly(p) => unsafe { &**p },
+        }
+    }
+
+    pub(crate) fn get_mut(&mut self) -> crate::Result<&mut Request> {
+        self.method.take();
+        self.url.take();
+        self.headers.take();
+        match &mut self.slot {
+            Slot::Owned(b) => Ok(b),
+            // SAFETY: as in `get`; the callback has exclusive use during the call.
+            Slot::Borrowed(p) => Ok(unsafe { &mut **p }),
+            Slot::ReadOnly(_) => Err(crate::Error::InvalidArgument("this request is read-only".into())),
+        }
+    }
+
+    fn header_cache(&self) -> &Vec<(CString, CString)> {
+        self.headers.get_or_init(|| self.get().headers.iter().map(|(n, v)| (cs(n), cs(v))).collect())
+    }
+}
+
+unsafe fn req_mut<'a>(req: *mut httpx_request) -> crate::Result<&'a mut Request> {
+    handle_mut(req, "req")?.get_mut()
+}
+
+/// A standalone request (HTTPX `Request(method, url)`); `url` must be absolute.
+/// Writes `*req_out` on success; free with `httpx_request_free`. Bad URL:
+/// `HTTPX_E_INVALID_URL` or `HTTPX_E_UNSUPPORTED_PROTOCOL`.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_new(method: *const c_char, url: *const c_char, req_out: *mut *mut httpx_request, err: *mut *mut httpx_error) -> httpx_code {
+    run(err, || {
+        need_out(req_out, "req_out")?;
+        let r = Request::new(cstr(method, "method")?, cstr(url, "url")?)?;
+        *req_out = Box::into_raw(Box::new(httpx_request::owned(r)));
+        Ok(())
+    })
+}
+
+/// HTTPX `client.build_request`: a request with the client's base_url, headers,
+/// params and cookies merged in, ready to edit and pass to `httpx_client_send`.
+/// Any thread.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_build(client: *const httpx_client, method: *const c_char, url: *const c_char, req_out: *mut *mut httpx_request, err: *mut *mut httpx_error) -> httpx_code {
+    run(err, || {
+        need_out(req_out, "req_out")?;
+        let c = handle(client, "client")?;
+        let r = c.client.build_request(cstr(method, "method")?, cstr(url, "url")?)?;
+        *req_out = Box::into_raw(Box::new(httpx_request::owned(r)));
+        Ok(())
+    })
+}
+
+/// Free a request. NULL is allowed. A request body reader's `free_fn` runs now if
+/// the body was never sent.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_free(req: *mut httpx_request) {
+    if !req.is_null() {
+        // Views (a hook's request, a response's request) are not ours to free.
+        if !matches!((*req).slot, Slot::Owned(_)) {
+            return;
+        }
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(req))));
+    }
+}
+
+/// Replace every value of header `name` with `value`. CR/LF/NUL in the value or an
+/// invalid name: `HTTPX_E_INVALID_ARGUMENT`, request unchanged.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_set_header(req: *mut httpx_request, name: *const c_char, value: *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let (n, v) = (cstr(name, "name")?, cstr(value, "value")?);
+        req_mut(req)?.headers.set(n, v)
+    })
+}
+
+/// Append a header line (repeated names are kept).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_add_header(req: *mut httpx_request, name: *const c_char, value: *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let (n, v) = (cstr(name, "name")?, cstr(value, "value")?);
+        req_mut(req)?.headers.append(n, v)
+    })
+}
+
+/// Remove every value of header `name` (e.g. drop the client's API key for one
+/// request). Removing an absent header is not an error.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_remove_header(req: *mut httpx_request, name: *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let n = cstr(name, "name")?;
+        req_mut(req)?.headers.remove(n);
+        Ok(())
+    })
+}
+
+/// Add a query param; it replaces every existing value of the same key.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_add_param(req: *mut httpx_request, key: *const c_char, value: *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let (k, v) = (cstr(key, "key")?, cstr(value, "value")?);
+        req_mut(req)?.add_params(&[(k.into(), v.into())]);
+        Ok(())
+    })
+}
+
+/// Set a cookie on this request only (added to its Cookie header).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_set_cookie(req: *mut httpx_request, name: *const c_char, value: *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let (n, v) = (cstr(name, "name")?, cstr(value, "value")?);
+        if n.is_empty() || n.bytes().any(|b| b <= b' ' || b == b';' || b == b'=' || b == 0x7f) || v.bytes().any(|b| b < b' ' || b == b';' || b == 0x7f) {
+            return Err(crate::Error::InvalidArgument("invalid cookie name or value".into()));
+        }
+        let r = req_mut(req)?;
+        let mut pairs: Vec<(String, String)> = r
+            .headers
+            .get("Cookie")
+            .unwrap_or("")
+            .split(';')
+            .filter_map(|p| p.trim().split_once('=').map(|(a, b)| (a.to_string(), b.to_string())))
+            .filter(|(a, _)| a != n)
+            .collect();
+        pairs.push((n.into(), v.into()));
+        let s = pairs.iter().map(|(a, b)| format!("{a}={b}")).collect::<Vec<_>>().join("; ");
+        r.headers.set_unchecked("Cookie", &s);
+        Ok(())
+    })
+}
+
+/// Body from bytes (copied), sent with Content-Length. `content_type` may be NULL
+/// (none added; an explicit Content-Type header always wins).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_set_body(req: *mut httpx_request, data: *const u8, len: usize, content_type: *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let d = bytes(data, len, "data")?.to_vec();
+        let ct = opt_cstr(content_type, "content_type")?;
+        if let Some(ct) = ct {
+            crate::headers::validate_value("Content-Type", ct)?;
+        }
+        req_mut(req)?.set_body_bytes(d, ct);
+        Ok(())
+    })
+}
+
+/// Body streamed from a read callback. `length` >= 0 is sent as Content-Length (the
+/// callback must produce exactly that many bytes, else `HTTPX_E_LOCAL_PROTOCOL`);
+/// negative = unknown, sent chunked. Takes `userdata` on success: `free_fn` (may
+/// be NULL) runs once when the request is freed or the body is replaced. A streamed
+/// body can be sent once; a redirect or auth retry that must resend it fails with
+/// `HTTPX_E_STREAM_CONSUMED`. The callback runs on the sending thread.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_set_body_reader(req: *mut httpx_request, read_fn: httpx_read_fn, userdata: *mut c_void, free_fn: httpx_free_fn, length: i64) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let r = req_mut(req)?;
+        let cb = read_fn.ok_or_else(|| crate::Error::InvalidArgument("read_fn is NULL".into()))?;
+        let reader = CallbackReader { cb, ud: UserData::new(userdata, free_fn) };
+        r.set_body_stream(Box::new(reader), if length < 0 { None } else { Some(length as u64) });
+        Ok(())
+    })
+}
+
+/// Set the whole body to an urlencoded form of `n` fields (arrays of NUL-terminated
+/// strings), Content-Type application/x-www-form-urlencoded.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_set_form(req: *mut httpx_request, names: *const *const c_char, values: *const *const c_char, n: usize) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        if n > 0 && (names.is_null() || values.is_null()) {
+            return Err(crate::Error::InvalidArgument("names or values is NULL".into()));
+        }
+        let mut fields = Vec::with_capacity(n);
+        for i in 0..n {
+            fields.push((cstr(*names.add(i), "name")?.to_string(), cstr(*values.add(i), "value")?.to_string()));
+        }
+        req_mut(req)?.add_form_field(&fields);
+        Ok(())
+    })
+}
+
+/// Body from a JSON text (copied; must be valid UTF-8), Content-Type
+/// application/json unless set.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_set_json(req: *mut httpx_request, json: *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let j = cstr(json, "json")?;
+        req_mut(req)?.set_body_bytes(j.as_bytes().to_vec(), Some("application/json"));
+        Ok(())
+    })
+}
+
+fn multipart_of(r: &mut Request) -> Multipart {
+    match &r.body {
+        Body::Multipart(m) => (**m).clone(),
+        _ => Multipart::new(),
+    }
+}
+
+/// Add a plain field to a multipart/form-data body (created on first use; it
+/// replaces any other body).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_add_multipart_field(req: *mut httpx_request, name: *const c_char, value: *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let (n, v) = (cstr(name, "name")?, cstr(value, "value")?);
+        let r = req_mut(req)?;
+        let mut m = multipart_of(r);
+        m.add_field(n, v.as_bytes());
+        r.set_multipart(m);
+        Ok(())
+    })
+}
+
+/// Add a file streamed from disk at send time (never loaded whole). `filename` NULL
+/// = the path's base name; `content_type` NULL = guessed from the file name
+/// (unknown: application/octet-stream). Missing or unreadable file: `HTTPX_E_IO`.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_add_multipart_file(req: *mut httpx_request, field: *const c_char, filename: *const c_char, path: *const c_char, content_type: *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let f = cstr(field, "field")?;
+        let fname = opt_cstr(filename, "filename")?;
+        let p = cstr(path, "path")?;
+        let ct = opt_cstr(content_type, "content_type")?;
+        let r = req_mut(req)?;
+        let mut m = multipart_of(r);
+        m.add_file(f, fname, Path::new(p), ct)?;
+        r.set_multipart(m);
+        Ok(())
+    })
+}
+
+/// Add in-memory file content (copied). `filename` NULL = no filename and, unless
+/// `content_type` is given, no Content-Type (HTTPX's rule for `(None, data)`).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_add_multipart_bytes(req: *mut httpx_request, field: *const c_char, filename: *const c_char, data: *const u8, len: usize, content_type: *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let f = cstr(field, "field")?;
+        let fname = opt_cstr(filename, "filename")?;
+        let d = bytes(data, len, "data")?.to_vec();
+        let ct = opt_cstr(content_type, "content_type")?;
+        let r = req_mut(req)?;
+        let mut m = multipart_of(r);
+        m.add_bytes(f, fname, d, ct);
+        r.set_multipart(m);
+        Ok(())
+    })
+}
+
+/// Auth for this request only, overriding the client's. `auth` NULL = send with no
+/// auth at all (HTTPX `auth=None` at request level). Not consumed.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_set_auth(req: *mut httpx_request, auth: *const httpx_auth) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let r = req_mut(req)?;
+        r.options.auth = match auth.as_ref() {
+            Some(a) => AuthChoice::Use(a.auth.clone()),
+            None => AuthChoice::Disabled,
+        };
+        Ok(())
+    })
+}
+
+/// Go back to the client's auth for this request.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_inherit_auth(req: *mut httpx_request) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        req_mut(req)?.options.auth = AuthChoice::Inherit;
+        Ok(())
+    })
+}
+
+/// Timeouts for this request only (seconds; negative = none).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_set_timeouts(req: *mut httpx_request, connect: f64, read: f64, write: f64, pool: f64) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        req_mut(req)?.options.timeouts = Some(Timeouts { connect: secs(connect), read: secs(read), write: secs(write), pool: secs(pool) });
+        Ok(())
+    })
+}
+
+/// One timeout for all four phases of this request (negative = none).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_set_timeout(req: *mut httpx_request, seconds: f64) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        req_mut(req)?.options.timeouts = Some(Timeouts::all(secs(seconds)));
+        Ok(())
+    })
+}
+
+/// Follow redirects for this request (overrides the client).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_set_follow_redirects(req: *mut httpx_request, on: i32) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        req_mut(req)?.options.follow_redirects = Some(on != 0);
+        Ok(())
+    })
+}
+
+/// Method, e.g. "GET". Owned by the request; NULL only for a NULL `req`.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_method(req: *const httpx_request) -> *const c_char {
+    run_val(std::ptr::null(), || match req.as_ref() {
+        Some(r) => r.method.get_or_init(|| cs(&r.get().method)).as_ptr(),
+        None => std::ptr::null(),
+    })
+}
+
+/// Full URL with merged params. Owned by the request; NULL only for a NULL `req`.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_url(req: *const httpx_request) -> *const c_char {
+    run_val(std::ptr::null(), || match req.as_ref() {
+        Some(r) => r.url.get_or_init(|| cs(r.get().url.as_str())).as_ptr(),
+        None => std::ptr::null(),
+    })
+}
+
+/// Number of header lines (0 for NULL).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_header_count(req: *const httpx_request) -> usize {
+    run_val(0, || req.as_ref().map(|r| r.get().headers.len()).unwrap_or(0))
+}
+
+/// The `i`th header line. Writes `*name_out`/`*value_out` (owned by the request)
+/// on success; `i` out of range: `HTTPX_E_INVALID_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_header_at(req: *const httpx_request, i: usize, name_out: *mut *const c_char, value_out: *mut *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        need_out(name_out, "name_out")?;
+        need_out(value_out, "value_out")?;
+        let r = handle(req, "req")?;
+        let (n, v) = r.header_cache().get(i).ok_or_else(|| crate::Error::InvalidArgument(format!("header index {i} out of range")))?;
+        *name_out = n.as_ptr();
+        *value_out = v.as_ptr();
+        Ok(())
+    })
+}
+
+/// First value of header `name` (case-insensitive), or NULL when absent.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_header_get(req: *const httpx_request, name: *const c_char) -> *const c_char {
+    run_val(std::ptr::null(), || {
+        let (Some(r), Ok(n)) = (req.as_ref(), cstr(name, "name")) else { return std::ptr::null() };
+        let idx = r.get().headers.iter().position(|(k, _)| k.eq_ignore_ascii_case(n));
+        idx.and_then(|i| r.header_cache().get(i)).map(|(_, v)| v.as_ptr()).unwrap_or(std::ptr::null())
+    })
+}
+
+/// The body when it is held in memory (bytes, form, JSON): writes `*data_out` (owned
+/// by the request) and `*len_out`. A streamed or multipart body:
+/// `HTTPX_E_STREAM_CONSUMED` (its bytes are not available before sending).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_body(req: *const httpx_request, data_out: *mut *const u8, len_out: *mut usize) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        need_out(data_out, "data_out")?;
+        need_out(len_out, "len_out")?;
+        let r = handle(req, "req")?;
+        let b = r.get().body.as_bytes().ok_or_else(|| crate::Error::StreamConsumed("the body is streamed; its bytes are not held in memory".into()))?;
+        *data_out = b.as_ptr();
+        *len_out = b.len();
+        Ok(())
+    })
+}
+
+/// A copy of a request (its own owner). A streamed body is shared: only one of the
+/// two can send it.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_clone(req: *const httpx_request, req_out: *mut *mut httpx_request) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        need_out(req_out, "req_out")?;
+        let r = handle(req, "req")?;
+        *req_out = Box::into_raw(Box::new(httpx_request::owned(r.get().clone())));
+        Ok(())
+    })
+}
+

@@ -1,0 +1,275 @@
+//! `httpx_response`: status, headers, body (whole or streamed), history.
+//!
+//! A response has one owner at a time. Strings and bytes returned by getters are
+//! owned by the response and valid until `httpx_response_free`.
+
+use std::cell::OnceCell;
+use std::ffi::{c_char, CString};
+
+use super::request::httpx_request;
+use super::*;
+use crate::response::Response;
+
+enum RSlot {
+    Owned(Box<Response>),
+    Borrowed(*mut Response),
+}
+
+/// A response (opaque).
+pub struct httpx_response {
+    slot: RSlot,
+    reason: OnceCell<CString>,
+    url: OnceCell<CString>,
+    headers: OnceCell<Vec<(CString, CString)>>,
+    request: OnceCell<Box<httpx_request>>,
+    history: OnceCell<Vec<Box<httpx_response>>>,
+    text: OnceCell<Vec<u8>>,
+}
+
+fn cs(s: &str) -> CString {
+    CString::new(s.replace('\0', "")).unwrap_or_default()
+}
+
+impl httpx_response {
+    fn with(slot: RSlot) -> httpx_response {
+        httpx_response {
+            slot,
+            reason: OnceCell::new(),
+            url: OnceCell::new(),
+            headers: OnceCell::new(),
+            request: OnceCell::new(),
+            history: OnceCell::new(),
+            text: OnceCell::new(),
+        }
+    }
+
+    pub(crate) fn owned(r: Response) -> httpx_response {
+        httpx_response::with(RSlot::Owned(Box::new(r)))
+    }
+
+    /// A view of a response owned elsewhere, valid for a callback's duration.
+    pub(crate) fn borrowed(r: &mut Response) -> httpx_response {
+        httpx_response::with(RSlot::Borrowed(r))
+    }
+
+    pub(crate) fn get(&self) -> &Response {
+        match &self.slot {
+            RSlot::Owned(b) => b,
+            // SAFETY: borrowed views live only while their target does.
+            RSlot::Borrowed(p) => unsafe { &**p },
+        }
+    }
+
+    pub(crate) fn get_mut(&mut self) -> &mut Response {
+        match &mut self.slot {
+            RSlot::Owned(b) => b,
+            // SAFETY: as in `get`; exclusive during the callback.
+            RSlot::Borrowed(p) => unsafe { &mut **p },
+        }
+    }
+
+    fn header_cache(&self) -> &Vec<(CString, CString)> {
+        self.headers.get_or_init(|| self.get().headers.iter().map(|(n, v)| (cs(n), cs(v))).collect())
+    }
+}
+
+/// Status code (e.g. 200); 0 for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_status(resp: *const httpx_response) -> u16 {
+    run_val(0, || resp.as_ref().map(|r| r.get().status).unwrap_or(0))
+}
+
+/// Reason phrase ("OK"; the standard phrase when the server sent none). Owned by
+/// the response; NULL only for a NULL `resp`.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_reason(resp: *const httpx_response) -> *const c_char {
+    run_val(std::ptr::null(), || match resp.as_ref() {
+        Some(r) => r.reason.get_or_init(|| cs(r.get().reason_phrase())).as_ptr(),
+        None => std::ptr::null(),
+    })
+}
+
+/// "HTTP/1.1", "HTTP/1.0" or "HTTP/2". Static; NULL only for a NULL `resp`.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_http_version(resp: *const httpx_response) -> *const c_char {
+    run_val(std::ptr::null(), || match resp.as_ref().map(|r| r.get().version) {
+        Some(crate::http1::Version::Http10) => c"HTTP/1.0".as_ptr(),
+        Some(crate::http1::Version::Http11) => c"HTTP/1.1".as_ptr(),
+        Some(crate::http1::Version::Http2) => c"HTTP/2".as_ptr(),
+        None => std::ptr::null(),
+    })
+}
+
+/// Final URL (after redirects). Owned by the response.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_url(resp: *const httpx_response) -> *const c_char {
+    run_val(std::ptr::null(), || match resp.as_ref() {
+        Some(r) => r.url.get_or_init(|| cs(r.get().url.as_str())).as_ptr(),
+        None => std::ptr::null(),
+    })
+}
+
+/// Number of header lines (repeated headers are separate lines).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_header_count(resp: *const httpx_response) -> usize {
+    run_val(0, || resp.as_ref().map(|r| r.get().headers.len()).unwrap_or(0))
+}
+
+/// The `i`th header line; strings owned by the response.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_header_at(resp: *const httpx_response, i: usize, name_out: *mut *const c_char, value_out: *mut *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        need_out(name_out, "name_out")?;
+        need_out(value_out, "value_out")?;
+        let r = handle(resp, "resp")?;
+        let (n, v) = r.header_cache().get(i).ok_or_else(|| crate::Error::InvalidArgument(format!("header index {i} out of range")))?;
+        *name_out = n.as_ptr();
+        *value_out = v.as_ptr();
+        Ok(())
+    })
+}
+
+/// The `nth` (0-based) value of header `name`, case-insensitive, or NULL. Use
+/// n = 0 for the first; repeated headers (Set-Cookie) have n = 1, 2, ...
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_header_get_nth(resp: *const httpx_response, name: *const c_char, nth: usize) -> *const c_char {
+    run_val(std::ptr::null(), || {
+        let (Some(r), Ok(n)) = (resp.as_ref(), cstr(name, "name")) else { return std::ptr::null() };
+        let idx = r.get().headers.iter().enumerate().filter(|(_, (k, _))| k.eq_ignore_ascii_case(n)).nth(nth).map(|(i, _)| i);
+        idx.and_then(|i| r.header_cache().get(i)).map(|(_, v)| v.as_ptr()).unwrap_or(std::ptr::null())
+    })
+}
+
+/// First value of header `name` (case-insensitive), or NULL when absent.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_header_get(resp: *const httpx_response, name: *const c_char) -> *const c_char {
+    httpx_response_header_get_nth(resp, name, 0)
+}
+
+/// The request that produced this response, as sent (merged URL and headers). Owned
+/// by the response and read-only; NULL only for a NULL `resp`.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_request(resp: *const httpx_response) -> *const httpx_request {
+    run_val(std::ptr::null(), || match resp.as_ref() {
+        Some(r) => &**r.request.get_or_init(|| Box::new(httpx_request::read_only(&r.get().request))) as *const httpx_request,
+        None => std::ptr::null(),
+    })
+}
+
+/// Number of earlier responses (redirects, auth steps), oldest first.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_history_count(resp: *const httpx_response) -> usize {
+    run_val(0, || resp.as_ref().map(|r| r.get().history.len()).unwrap_or(0))
+}
+
+/// The `i`th earlier response (body already read), owned by `resp`; NULL when out
+/// of range.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_history_at(resp: *mut httpx_response, i: usize) -> *mut httpx_response {
+    run_val(std::ptr::null_mut(), || {
+        let Some(r) = resp.as_mut() else { return std::ptr::null_mut() };
+        if r.history.get().is_none() {
+            let inner = r.get_mut();
+            let v: Vec<Box<httpx_response>> = inner.history.iter_mut().map(|h| Box::new(httpx_response::borrowed(h))).collect();
+            let _ = r.history.set(v);
+        }
+        r.history.get().and_then(|v| v.get(i)).map(|b| &**b as *const httpx_response as *mut httpx_response).unwrap_or(std::ptr::null_mut())
+    })
+}
+
+/// Seconds from sending the request to the end of the body (or to now, while the
+/// body is unread).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_elapsed(resp: *const httpx_response) -> f64 {
+    run_val(0.0, || resp.as_ref().map(|r| r.get().elapsed.as_secs_f64()).unwrap_or(0.0))
+}
+
+/// The whole decoded body (gzip, deflate, br, zstd undone), read on the first call
+/// and kept: writes `*data_out` (owned by the response, valid until it is freed) and
+/// `*len_out`. After streaming reads: `HTTPX_E_STREAM_CONSUMED`. Call from the
+/// owning thread.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_body(resp: *mut httpx_response, data_out: *mut *const u8, len_out: *mut usize, err: *mut *mut httpx_error) -> httpx_code {
+    run(err, || {
+        need_out(data_out, "data_out")?;
+        need_out(len_out, "len_out")?;
+        let r = handle_mut(resp, "resp")?;
+        let b = r.get_mut().body()?;
+        *data_out = if b.is_empty() { c"".as_ptr() as *const u8 } else { b.as_ptr() };
+        *len_out = b.len();
+        Ok(())
+    })
+}
+
+/// The body as UTF-8 text, decoded by the charset of Content-Type (else the
+/// client's default encoding, else UTF-8; invalid bytes become U+FFFD). `*text_out`
+/// is NUL-terminated and owned by the response; `*len_out` excludes the NUL.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_text(resp: *mut httpx_response, text_out: *mut *const c_char, len_out: *mut usize, err: *mut *mut httpx_error) -> httpx_code {
+    run(err, || {
+        need_out(text_out, "text_out")?;
+        need_out(len_out, "len_out")?;
+        let r = handle_mut(resp, "resp")?;
+        if r.text.get().is_none() {
+            let t = r.get_mut().text()?;
+            let mut v = Vec::with_capacity(t.len() + 1);
+            v.extend_from_slice(t.as_bytes());
+            v.push(0);
+            let _ = r.text.set(v);
+        }
+        let v = r.text.get().ok_or_else(|| crate::Error::Internal("text".into()))?;
+        *text_out = v.as_ptr() as *const c_char;
+        *len_out = v.len() - 1;
+        Ok(())
+    })
+}
+
+/// Streaming read of the decoded body into `buf` (up to `cap` bytes); `*n_out` = 0
+/// at the end, after which the connection is back in the pool. Read errors
+/// (`HTTPX_E_READ_TIMEOUT`, `HTTPX_E_REMOTE_PROTOCOL`, `HTTPX_E_DECODING`...) close
+/// the connection.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_read(resp: *mut httpx_response, buf: *mut u8, cap: usize, n_out: *mut usize, err: *mut *mut httpx_error) -> httpx_code {
+    run(err, || {
+        need_out(n_out, "n_out")?;
+        if buf.is_null() && cap > 0 {
+            return Err(crate::Error::InvalidArgument("buf is NULL".into()));
+        }
+        let r = handle_mut(resp, "resp")?;
+        let slice: &mut [u8] = if cap == 0 { &mut [] } else { std::slice::from_raw_parts_mut(buf, cap) };
+        let n = r.get_mut().read(slice)?;
+        *n_out = n;
+        Ok(())
+    })
+}
+
+/// HTTPX `raise_for_status`: `HTTPX_OK` for 2xx, else `HTTPX_E_HTTP_STATUS` with a
+/// message naming the status and URL.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_raise_for_status(resp: *const httpx_response, err: *mut *mut httpx_error) -> httpx_code {
+    run(err, || handle(resp, "resp")?.get().raise_for_status())
+}
+
+/// Close the body: a half-read connection is closed (not reused). The head stays
+/// readable. Idempotent.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_close(resp: *mut httpx_response) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        handle_mut(resp, "resp")?.get_mut().close();
+        Ok(())
+    })
+}
+
+/// Free a response. NULL allowed. A fully read body's connection is already back in
+/// the pool; a half-read one is closed. Responses from `httpx_response_history_at`
+/// and hooks are owned by others: do not free them.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_free(resp: *mut httpx_response) {
+    if !resp.is_null() {
+        // Views owned by another response or by a hook call are not ours to free.
+        if let RSlot::Borrowed(_) = (*resp).slot {
+            return;
+        }
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(resp))));
+    }
+}

@@ -1,0 +1,381 @@
+//! `httpx_transport`: answer requests from C (mock / WSGI-style), or a configured
+//! network transport to mount for some URLs.
+
+use std::ffi::{c_char, c_void, CString};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::request::httpx_request;
+use super::*;
+use crate::config::Limits;
+use crate::tls::{PemSource, Trust};
+use crate::transport::callback::{BuiltBody, CallbackTransport, Handler, ResponseBuilder};
+use crate::transport::http::{HttpOptions, HttpTransport};
+use crate::transport::Transport;
+
+enum Kind {
+    Callback(Option<CallbackTransport>),
+    HttpPending(HttpOptions),
+}
+
+/// A transport (opaque). Once mounted or set on a config it is shared and its
+/// options are frozen; it may serve several clients and threads.
+pub struct httpx_transport {
+    kind: std::sync::Mutex<Kind>,
+    built: std::sync::OnceLock<Arc<dyn Transport>>,
+}
+
+impl httpx_transport {
+    /// The shared transport, building it on first use.
+    pub(crate) fn shared(&self) -> crate::Result<Arc<dyn Transport>> {
+        if let Some(t) = self.built.get() {
+            return Ok(t.clone());
+        }
+        let mut k = self.kind.lock().map_err(|_| crate::Error::Internal("transport lock".into()))?;
+        if let Some(t) = self.built.get() {
+            return Ok(t.clone());
+        }
+        let t: Arc<dyn Transport> = match &mut *k {
+            Kind::Callback(c) => Arc::new(c.take().ok_or_else(|| crate::Error::Internal("transport taken".into()))?),
+            Kind::HttpPending(o) => Arc::new(HttpTransport::new(o.clone())?),
+        };
+        let _ = self.built.set(t.clone());
+        Ok(t)
+    }
+
+    fn edit<R>(&self, f: impl FnOnce(&mut Kind) -> crate::Result<R>) -> crate::Result<R> {
+        if self.built.get().is_some() {
+            return Err(crate::Error::InvalidArgument("the transport is already in use; set options before mounting it".into()));
+        }
+        let mut k = self.kind.lock().map_err(|_| crate::Error::Internal("transport lock".into()))?;
+        f(&mut k)
+    }
+}
+
+/// What a transport callback fills in (opaque); valid during the call.
+pub struct httpx_response_builder {
+    b: *mut ResponseBuilder,
+    script_name: CString,
+    path_info: CString,
+    remote_addr: CString,
+}
+
+/// Transport callback: answer `req` by filling `out` (status defaults to 200, no
+/// headers, empty body). Return `HTTPX_OK`; anything else is an application error
+/// (the send fails with `HTTPX_E_CALLBACK`, or a 500 response is produced when
+/// raise-errors is off). Runs on the sending thread, possibly on several threads at
+/// once. `req` is read-only and valid during the call.
+pub type httpx_transport_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, req: *const httpx_request, out: *mut httpx_response_builder) -> httpx_code>;
+
+struct CHandler {
+    cb: unsafe extern "C" fn(*mut c_void, *const httpx_request, *mut httpx_response_builder) -> httpx_code,
+    ud: UserData,
+}
+
+impl Handler for CHandler {
+    fn handle(&self, req: &crate::Request, out: &mut ResponseBuilder) -> crate::Result<()> {
+        let r = httpx_request::read_only(req);
+        let c = |s: &str| CString::new(s.replace('\0', "")).unwrap_or_default();
+        let mut b = httpx_response_builder {
+            script_name: c(&out.script_name),
+            path_info: c(&out.path_info),
+            remote_addr: c(&out.remote_addr),
+            b: out,
+        };
+        // SAFETY: a C function given by the caller; `r` and `b` outlive the call.
+        let rc = catch_unwind(AssertUnwindSafe(|| unsafe { (self.cb)(self.ud.ptr, &r, &mut b) })).unwrap_or(HTTPX_E_INTERNAL);
+        if rc == HTTPX_OK {
+            Ok(())
+        } else if rc == HTTPX_E_RECURSIVE_CALL {
+            Err(crate::Error::RecursiveCall("transport callback sent on its own client".into()))
+        } else {
+            Err(crate::Error::Callback(format!("transport callback returned {rc}")))
+        }
+    }
+}
+
+/// A transport whose requests are answered by `fn` in-process: no socket is opened
+/// (HTTPX `MockTransport` / `WSGITransport`). On success takes `userdata`:
+/// `free_fn` (may be NULL) runs exactly once when the transport is freed and no
+/// client uses it any more. Writes `*transport_out`; free with
+/// `httpx_transport_free`.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_transport_callback(f: httpx_transport_fn, userdata: *mut c_void, free_fn: httpx_free_fn, transport_out: *mut *mut httpx_transport) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        need_out(transport_out, "transport_out")?;
+        let cb = f.ok_or_else(|| crate::Error::InvalidArgument("fn is NULL".into()))?;
+        let t = CallbackTransport::new(Box::new(CHandler { cb, ud: UserData::new(userdata, free_fn) }));
+        *transport_out = Box::into_raw(Box::new(httpx_transport { kind: std::sync::Mutex::new(Kind::Callback(Some(t))), built: std::sync::OnceLock::new() }));
+        Ok(())
+    })
+}
+
+/// WSGITransport `raise_app_exceptions`: on (default) a callback error ends the send
+/// with `HTTPX_E_CALLBACK`; off answers 500 instead. Before first use only.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_transport_callback_set_raise_errors(t: *const httpx_transport, on: i32) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        handle(t, "transport")?.edit(|k| match k {
+            Kind::Callback(Some(c)) => {
+                c.raise_errors = on != 0;
+                Ok(())
+            }
+            _ => Err(crate::Error::InvalidArgument("not a callback transport".into())),
+        })
+    })
+}
+
+/// WSGITransport `script_name`: the mount prefix; the callback reads it and the
+/// remaining path with `httpx_response_builder_script_name` / `_path_info`.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_transport_callback_set_script_name(t: *const httpx_transport, script_name: *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let s = cstr(script_name, "script_name")?.trim_end_matches('/').to_string();
+        handle(t, "transport")?.edit(|k| match k {
+            Kind::Callback(Some(c)) => {
+                c.script_name = s;
+                Ok(())
+            }
+            _ => Err(crate::Error::InvalidArgument("not a callback transport".into())),
+        })
+    })
+}
+
+/// WSGITransport `remote_addr`: the client address the callback sees (default
+/// "127.0.0.1").
+#[no_mangle]
+pub unsafe extern "C" fn httpx_transport_callback_set_remote_addr(t: *const httpx_transport, addr: *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let s = cstr(addr, "addr")?.to_string();
+        handle(t, "transport")?.edit(|k| match k {
+            Kind::Callback(Some(c)) => {
+                c.remote_addr = s;
+                Ok(())
+            }
+            _ => Err(crate::Error::InvalidArgument("not a callback transport".into())),
+        })
+    })
+}
+
+/// A network transport with its own pool and options (HTTPX `HTTPTransport`), to
+/// mount for some URLs. Set options with `httpx_transport_http_set_*` before
+/// mounting. Writes `*transport_out`.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_transport_http(transport_out: *mut *mut httpx_transport) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        need_out(transport_out, "transport_out")?;
+        *transport_out = Box::into_raw(Box::new(httpx_transport {
+            kind: std::sync::Mutex::new(Kind::HttpPending(HttpOptions::default())),
+            built: std::sync::OnceLock::new(),
+        }));
+        Ok(())
+    })
+}
+
+unsafe fn http_edit(t: *const httpx_transport, f: impl FnOnce(&mut HttpOptions) -> crate::Result<()>) -> crate::Result<()> {
+    handle(t, "transport")?.edit(|k| match k {
+        Kind::HttpPending(o) => f(o),
+        _ => Err(crate::Error::InvalidArgument("not an http transport".into())),
+    })
+}
+
+/// Pool limits of this transport (negative = no limit).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_transport_http_set_limits(t: *const httpx_transport, max_connections: i64, max_keepalive_connections: i64, keepalive_expiry: f64) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let lim = |v: i64| if v < 0 { None } else { Some(v as usize) };
+        http_edit(t, |o| {
+            o.limits = Limits { max_connections: lim(max_connections), max_keepalive_connections: lim(max_keepalive_connections), keepalive_expiry: secs(keepalive_expiry) };
+            Ok(())
+        })
+    })
+}
+
+/// Connect retries after a failed connect, with exponential backoff from 0.5 s.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_transport_http_set_retries(t: *const httpx_transport, retries: u32) -> httpx_code {
+    run(std::ptr::null_mut(), || http_edit(t, |o| {
+        o.retries = retries;
+        Ok(())
+    }))
+}
+
+/// Local address to bind before connecting, e.g. "127.0.0.1:0" or "::1" (port 0 if
+/// omitted).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_transport_http_set_local_address(t: *const httpx_transport, addr: *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let a = cstr(addr, "addr")?;
+        let sa: SocketAddr = a
+            .parse()
+            .or_else(|_| a.parse::<std::net::IpAddr>().map(|ip| SocketAddr::new(ip, 0)))
+            .map_err(|_| crate::Error::InvalidArgument(format!("invalid local address {a:?}")))?;
+        http_edit(t, |o| {
+            o.local_address = Some(sa);
+            Ok(())
+        })
+    })
+}
+
+/// Send every request over the Unix domain socket at `path` (the URL still gives
+/// the Host header and TLS name).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_transport_http_set_uds(t: *const httpx_transport, path: *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let p = PathBuf::from(cstr(path, "path")?);
+        http_edit(t, |o| {
+            o.uds = Some(p);
+            Ok(())
+        })
+    })
+}
+
+/// TLS verification for this transport (default on).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_transport_http_set_verify(t: *const httpx_transport, on: i32) -> httpx_code {
+    run(std::ptr::null_mut(), || http_edit(t, |o| {
+        o.tls.verify = on != 0;
+        Ok(())
+    }))
+}
+
+/// CA bundle (PEM file) for this transport.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_transport_http_set_ca_file(t: *const httpx_transport, path: *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let p = PathBuf::from(cstr(path, "path")?);
+        http_edit(t, |o| {
+            o.tls.trust = Trust::CaFile(p);
+            Ok(())
+        })
+    })
+}
+
+/// Client certificate and key (PEM files) for this transport.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_transport_http_set_client_cert(t: *const httpx_transport, cert_path: *const c_char, key_path: *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let c = PemSource::File(PathBuf::from(cstr(cert_path, "cert_path")?));
+        let k = PemSource::File(PathBuf::from(cstr(key_path, "key_path")?));
+        http_edit(t, |o| {
+            o.tls.client_cert = Some((c, k));
+            Ok(())
+        })
+    })
+}
+
+/// Proxy for this transport: all its requests go through `url` (see
+/// `httpx_client_config_add_proxy` for schemes and modes).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_transport_http_set_proxy(t: *const httpx_transport, url: *const c_char, mode: u32) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let u = cstr(url, "url")?.to_string();
+        let m = match mode {
+            super::config::HTTPX_PROXY_DEFAULT => crate::config::ProxyMode::Default,
+            super::config::HTTPX_PROXY_FORWARD_ONLY => crate::config::ProxyMode::ForwardOnly,
+            super::config::HTTPX_PROXY_TUNNEL_ONLY => crate::config::ProxyMode::TunnelOnly,
+            m => return Err(crate::Error::InvalidArgument(format!("unknown proxy mode {m}"))),
+        };
+        crate::proxy::ProxyConfig::parse(&u, m)?;
+        http_edit(t, |o| {
+            o.proxies = vec![("all://".into(), Some(u), m)];
+            Ok(())
+        })
+    })
+}
+
+/// Free a transport handle. NULL allowed. Clients it is mounted in keep it alive;
+/// the callback's `free_fn` runs when the last of them is freed.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_transport_free(t: *mut httpx_transport) {
+    if !t.is_null() {
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(t))));
+    }
+}
+
+unsafe fn builder<'a>(b: *mut httpx_response_builder) -> crate::Result<&'a mut ResponseBuilder> {
+    let h = handle_mut(b, "builder")?;
+    // SAFETY: the builder points at the transport's ResponseBuilder during the call.
+    Ok(&mut *h.b)
+}
+
+/// Status code of the answer (100..=999; default 200).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_builder_set_status(b: *mut httpx_response_builder, status: u16) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        if !(100..=999).contains(&status) {
+            return Err(crate::Error::InvalidArgument(format!("invalid status {status}")));
+        }
+        builder(b)?.status = status;
+        Ok(())
+    })
+}
+
+/// Add a response header (validated like request headers).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_builder_add_header(b: *mut httpx_response_builder, name: *const c_char, value: *const c_char) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let (n, v) = (cstr(name, "name")?, cstr(value, "value")?);
+        builder(b)?.headers.append(n, v)
+    })
+}
+
+/// Body bytes of the answer (copied). Adds Content-Length unless set.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_builder_set_body(b: *mut httpx_response_builder, data: *const u8, len: usize) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let d = bytes(data, len, "data")?.to_vec();
+        let bb = builder(b)?;
+        if !bb.headers.contains("Content-Length") && !bb.headers.contains("Transfer-Encoding") {
+            bb.headers.set_unchecked("Content-Length", &d.len().to_string());
+        }
+        bb.body = BuiltBody::Bytes(d);
+        Ok(())
+    })
+}
+
+/// Body of the answer streamed from a read callback (called while the client reads
+/// the body, on the reading thread). Takes `userdata` on success; `free_fn` runs
+/// once when the body is done with.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_builder_set_body_reader(b: *mut httpx_response_builder, read_fn: httpx_read_fn, userdata: *mut c_void, free_fn: httpx_free_fn) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let bb = builder(b)?;
+        let cb = read_fn.ok_or_else(|| crate::Error::InvalidArgument("read_fn is NULL".into()))?;
+        bb.body = BuiltBody::Reader(Box::new(CallbackReader { cb, ud: UserData::new(userdata, free_fn) }));
+        Ok(())
+    })
+}
+
+/// The request body, read in full before the callback runs (also for streamed
+/// bodies). Bytes owned by the builder, valid during the call.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_builder_request_body(b: *mut httpx_response_builder, data_out: *mut *const u8, len_out: *mut usize) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        need_out(data_out, "data_out")?;
+        need_out(len_out, "len_out")?;
+        let bb = builder(b)?;
+        *data_out = if bb.request_body.is_empty() { c"".as_ptr() as *const u8 } else { bb.request_body.as_ptr() };
+        *len_out = bb.request_body.len();
+        Ok(())
+    })
+}
+
+/// The transport's script name (mount prefix), "" when none. Valid during the call.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_builder_script_name(b: *const httpx_response_builder) -> *const c_char {
+    run_val(c"".as_ptr(), || b.as_ref().map(|b| b.script_name.as_ptr()).unwrap_or(c"".as_ptr()))
+}
+
+/// The URL path after the script name (WSGI PATH_INFO). Valid during the call.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_builder_path_info(b: *const httpx_response_builder) -> *const c_char {
+    run_val(c"".as_ptr(), || b.as_ref().map(|b| b.path_info.as_ptr()).unwrap_or(c"".as_ptr()))
+}
+
+/// The client address configured on the transport (WSGI REMOTE_ADDR).
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_builder_remote_addr(b: *const httpx_response_builder) -> *const c_char {
+    run_val(c"".as_ptr(), || b.as_ref().map(|b| b.remote_addr.as_ptr()).unwrap_or(c"".as_ptr()))
+}

@@ -1,0 +1,570 @@
+//! HTTP/1.1 on one connection: writing requests, parsing response heads with
+//! `httparse`, and framing bodies (Content-Length, strict chunked, close-delimited).
+//!
+//! A small keep-alive exchange costs one `write` (head and small body together) and
+//! usually one `read` (head and body arrive together into the connection buffer).
+
+use std::io::{self, Read, Write};
+use std::time::{Duration, Instant};
+
+use crate::config::HeadLimits;
+use crate::connection::Stream;
+use crate::error::{Error, Result};
+use crate::headers::Headers;
+use crate::request::{unwrap_io, BodySource};
+
+const BUF_SIZE: usize = 16 * 1024;
+/// Bodies up to this size go out in the same write as the head.
+const COALESCE_LIMIT: usize = 16 * 1024;
+const CHUNK_LINE_MAX: usize = 4096;
+const TRAILER_MAX: usize = 64 * 1024;
+
+/// HTTP version of a response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    Http10,
+    Http11,
+    Http2,
+}
+
+impl Version {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Version::Http10 => "HTTP/1.0",
+            Version::Http11 => "HTTP/1.1",
+            Version::Http2 => "HTTP/2",
+        }
+    }
+}
+
+/// How the response body is delimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    Empty,
+    Length(u64),
+    Chunked(ChunkState),
+    Close,
+    Done,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChunkState {
+    /// Expecting a chunk-size line.
+    Size,
+    /// Inside chunk data; bytes left.
+    Data(u64),
+    /// Expecting the CRLF after chunk data.
+    DataEnd,
+    /// After the last chunk: trailer lines until an empty one.
+    Trailers,
+}
+
+/// A parsed response head.
+pub struct Head {
+    pub status: u16,
+    pub reason: String,
+    pub version: Version,
+    pub headers: Headers,
+    pub framing: Framing,
+    /// May the connection carry another request after this response?
+    pub keep_alive: bool,
+}
+
+/// One HTTP/1.1 connection with its read buffer.
+pub struct Conn {
+    pub stream: Stream,
+    buf: Box<[u8]>,
+    start: usize,
+    end: usize,
+    wbuf: Vec<u8>,
+    read_to: Option<Option<Duration>>,
+    write_to: Option<Option<Duration>>,
+    /// Bytes received since the current response began (0 = nothing yet).
+    pub received: u64,
+    /// Requests carried so far.
+    pub requests: u64,
+    pub idle_since: Instant,
+}
+
+impl Conn {
+    pub fn new(stream: Stream) -> Conn {
+        Conn {
+            stream,
+            buf: vec![0u8; BUF_SIZE].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            wbuf: Vec::with_capacity(1024),
+            read_to: None,
+            write_to: None,
+            received: 0,
+            requests: 0,
+            idle_since: Instant::now(),
+        }
+    }
+
+    /// Set the per-operation timeouts, skipping the syscall when unchanged.
+    pub fn set_timeouts(&mut self, read: Option<Duration>, write: Option<Duration>) -> Result<()> {
+        if self.read_to != Some(read) {
+            self.stream.set_read_timeout(read).map_err(|e| Error::Read(e.to_string()))?;
+            self.read_to = Some(read);
+        }
+        if self.write_to != Some(write) {
+            self.stream.set_write_timeout(write).map_err(|e| Error::Write(e.to_string()))?;
+            self.write_to = Some(write);
+        }
+        Ok(())
+    }
+
+    /// Idle and clean: nothing buffered, and the peer has not closed.
+    pub fn is_idle_usable(&self) -> bool {
+        self.start == self.end && self.stream.is_idle_usable()
+    }
+
+    /// Write a request: head, then body with the framing its headers announce.
+    pub fn write_request(&mut self, method: &str, target: &str, headers: &Headers, body: BodySource) -> Result<()> {
+        self.received = 0;
+        self.requests += 1;
+        let w = &mut self.wbuf;
+        w.clear();
+        w.extend_from_slice(method.as_bytes());
+        w.push(b' ');
+        w.extend_from_slice(target.as_bytes());
+        w.extend_from_slice(b" HTTP/1.1\r\n");
+        for (n, v) in headers.iter() {
+            w.extend_from_slice(n.as_bytes());
+            w.extend_from_slice(b": ");
+            w.extend_from_slice(v.as_bytes());
+            w.extend_from_slice(b"\r\n");
+        }
+        w.extend_from_slice(b"\r\n");
+        let chunked = headers.has_token("Transfer-Encoding", "chunked");
+        let declared: Option<u64> = if chunked {
+            None
+        } else {
+            headers.get("Content-Length").and_then(|v| v.trim().parse().ok())
+        };
+        match body {
+            BodySource::Bytes(b) => {
+                if let Some(n) = declared {
+                    if n != b.len() as u64 {
+                        return Err(Error::LocalProtocol(format!(
+                            "Content-Length is {n} but the body has {} bytes",
+                            b.len()
+                        )));
+                    }
+                }
+                if chunked {
+                    if !b.is_empty() {
+                        w.extend_from_slice(format!("{:x}\r\n", b.len()).as_bytes());
+                        w.extend_from_slice(&b);
+                        w.extend_from_slice(b"\r\n");
+                    }
+                    w.extend_from_slice(b"0\r\n\r\n");
+                    let (s, w) = (&mut self.stream, &self.wbuf);
+                    s.write_all(w).map_err(Error::from_write)
+                } else if b.len() <= COALESCE_LIMIT {
+                    w.extend_from_slice(&b);
+                    let (s, w) = (&mut self.stream, &self.wbuf);
+                    s.write_all(w).map_err(Error::from_write)
+                } else {
+                    self.stream.write_all(&self.wbuf).map_err(Error::from_write)?;
+                    self.stream.write_all(&b).map_err(Error::from_write)
+                }
+            }
+            BodySource::Reader(mut r) => {
+                self.stream.write_all(&self.wbuf).map_err(Error::from_write)?;
+                self.stream_body(&mut r, declared, chunked)
+            }
+        }
+    }
+
+    fn stream_body(&mut self, r: &mut dyn Read, declared: Option<u64>, chunked: bool) -> Result<()> {
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut sent: u64 = 0;
+        loop {
+            let n = match r.read(&mut buf[..]) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(unwrap_io(&e).unwrap_or_else(|| Error::from_local_io("reading the request body", e)))
+                }
+            };
+            if n == 0 {
+                break;
+            }
+            sent += n as u64;
+            if let Some(d) = declared {
+                if sent > d {
+                    return Err(Error::LocalProtocol(format!(
+                        "request body is longer than its Content-Length ({d})"
+                    )));
+                }
+            }
+            if chunked {
+                let head = format!("{n:x}\r\n");
+                self.write_all_vectored(&[head.as_bytes(), &buf[..n], b"\r\n"])?;
+            } else {
+                self.stream.write_all(&buf[..n]).map_err(Error::from_write)?;
+            }
+        }
+        if let Some(d) = declared {
+            if sent != d {
+                return Err(Error::LocalProtocol(format!(
+                    "request body ended after {sent} bytes but Content-Length is {d}"
+                )));
+            }
+        }
+        if chunked {
+            self.stream.write_all(b"0\r\n\r\n").map_err(Error::from_write)?;
+        }
+        self.stream.flush().map_err(Error::from_write)
+    }
+
+    fn write_all_vectored(&mut self, parts: &[&[u8]]) -> Result<()> {
+        let mut bufs: Vec<io::IoSlice> = parts.iter().map(|p| io::IoSlice::new(p)).collect();
+        let mut slices = &mut bufs[..];
+        while !slices.is_empty() {
+            match self.stream.write_vectored(slices) {
+                Ok(0) => return Err(Error::Write("connection closed while sending".into())),
+                Ok(n) => io::IoSlice::advance_slices(&mut slices, n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::from_write(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Read more bytes into the buffer; returns how many (0 = EOF).
+    fn fill(&mut self) -> Result<usize> {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        } else if self.end == self.buf.len() {
+            if self.start == 0 {
+                return Err(Error::Internal("read buffer full".into()));
+            }
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        loop {
+            match self.stream.read(&mut self.buf[self.end..]) {
+                Ok(n) => {
+                    self.end += n;
+                    self.received += n as u64;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::from_read(e)),
+            }
+        }
+    }
+
+    /// Read and parse a response head. Informational (1xx) responses are skipped.
+    pub fn read_head(&mut self, method: &str, limits: &HeadLimits) -> Result<Head> {
+        loop {
+            let (status, reason, version, headers) = self.read_one_head(limits)?;
+            if (100..200).contains(&status) && status != 101 {
+                continue;
+            }
+            return finish_head(method, status, reason, version, headers);
+        }
+    }
+
+    fn read_one_head(&mut self, limits: &HeadLimits) -> Result<(u16, String, Version, Headers)> {
+        let cap = limits.max_header_bytes.max(256);
+        loop {
+            if self.end > self.start {
+                if let Some(parsed) = parse_head(&self.buf[self.start..self.end], limits)? {
+                    self.start += parsed.0;
+                    return Ok(parsed.1);
+                }
+                if self.end - self.start >= cap {
+                    return Err(Error::RemoteProtocol(format!(
+                        "response head exceeds {} bytes",
+                        limits.max_header_bytes
+                    )));
+                }
+            }
+            if self.end == self.buf.len() && self.start == 0 {
+                // Head larger than our buffer: grow up to the configured cap.
+                let mut bigger = vec![0u8; (self.buf.len() * 2).min(cap.max(self.buf.len() + 1))].into_boxed_slice();
+                bigger[..self.end].copy_from_slice(&self.buf[..self.end]);
+                self.buf = bigger;
+            }
+            if self.fill()? == 0 {
+                return Err(if self.received == 0 {
+                    Error::RemoteProtocol("server disconnected without sending a response".into())
+                } else {
+                    Error::RemoteProtocol("server closed the connection in the middle of the response head".into())
+                });
+            }
+        }
+    }
+
+    /// Read body bytes into `out` following `framing`; 0 means the body is complete.
+    pub fn read_body(&mut self, framing: &mut Framing, out: &mut [u8]) -> Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            match *framing {
+                Framing::Empty | Framing::Done => {
+                    *framing = Framing::Done;
+                    return Ok(0);
+                }
+                Framing::Length(0) => {
+                    *framing = Framing::Done;
+                    return Ok(0);
+                }
+                Framing::Length(left) => {
+                    let want = (left.min(out.len() as u64)) as usize;
+                    let n = self.read_some(&mut out[..want])?;
+                    if n == 0 {
+                        return Err(Error::RemoteProtocol(format!(
+                            "server closed the connection with {left} body bytes still expected"
+                        )));
+                    }
+                    *framing = Framing::Length(left - n as u64);
+                    return Ok(n);
+                }
+                Framing::Close => {
+                    let n = self.read_some(out)?;
+                    if n == 0 {
+                        *framing = Framing::Done;
+                    }
+                    return Ok(n);
+                }
+                Framing::Chunked(state) => match state {
+                    ChunkState::Size => {
+                        let line = self.read_line(CHUNK_LINE_MAX, "chunk size line")?;
+                        let size = parse_chunk_size(&line)?;
+                        *framing = Framing::Chunked(if size == 0 { ChunkState::Trailers } else { ChunkState::Data(size) });
+                    }
+                    ChunkState::Data(left) => {
+                        let want = (left.min(out.len() as u64)) as usize;
+                        let n = self.read_some(&mut out[..want])?;
+                        if n == 0 {
+                            return Err(Error::RemoteProtocol(
+                                "server closed the connection in the middle of a chunk".into(),
+                            ));
+                        }
+                        let left = left - n as u64;
+                        *framing = Framing::Chunked(if left == 0 { ChunkState::DataEnd } else { ChunkState::Data(left) });
+                        return Ok(n);
+                    }
+                    ChunkState::DataEnd => {
+                        let line = self.read_line(2, "chunk terminator")?;
+                        if !line.is_empty() {
+                            return Err(Error::RemoteProtocol("chunk data not followed by CRLF".into()));
+                        }
+                        *framing = Framing::Chunked(ChunkState::Size);
+                    }
+                    ChunkState::Trailers => {
+                        let mut total = 0usize;
+                        loop {
+                            let line = self.read_line(CHUNK_LINE_MAX, "trailer line")?;
+                            if line.is_empty() {
+                                break;
+                            }
+                            total += line.len();
+                            if total > TRAILER_MAX {
+                                return Err(Error::RemoteProtocol("chunked trailers too large".into()));
+                            }
+                        }
+                        *framing = Framing::Done;
+                        return Ok(0);
+                    }
+                },
+            }
+        }
+    }
+
+    /// Copy buffered bytes, or read straight into `out` when the buffer is empty and
+    /// `out` is large (no double copy for big downloads).
+    fn read_some(&mut self, out: &mut [u8]) -> Result<usize> {
+        if self.start < self.end {
+            let n = (self.end - self.start).min(out.len());
+            out[..n].copy_from_slice(&self.buf[self.start..self.start + n]);
+            self.start += n;
+            return Ok(n);
+        }
+        if out.len() >= self.buf.len() / 2 {
+            loop {
+                match self.stream.read(out) {
+                    Ok(n) => {
+                        self.received += n as u64;
+                        return Ok(n);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(Error::from_read(e)),
+                }
+            }
+        }
+        if self.fill()? == 0 {
+            return Ok(0);
+        }
+        self.read_some(out)
+    }
+
+    /// A CRLF-terminated line (without the CRLF), at most `max` bytes.
+    fn read_line(&mut self, max: usize, what: &str) -> Result<Vec<u8>> {
+        loop {
+            let data = &self.buf[self.start..self.end];
+            if let Some(pos) = data.windows(2).position(|w| w == b"\r\n") {
+                if pos > max {
+                    return Err(Error::RemoteProtocol(format!("{what} too long")));
+                }
+                let line = data[..pos].to_vec();
+                self.start += pos + 2;
+                return Ok(line);
+            }
+            if data.len() > max + 1 {
+                return Err(Error::RemoteProtocol(format!("{what} too long or not CRLF-terminated")));
+            }
+            if self.fill()? == 0 {
+                return Err(Error::RemoteProtocol(format!("server closed the connection in a {what}")));
+            }
+        }
+    }
+}
+
+type Parsed = (usize, (u16, String, Version, Headers));
+
+/// Try to parse a complete head from `data`: Some((bytes used, head)) or None when
+/// more bytes are needed.
+fn parse_head(data: &[u8], limits: &HeadLimits) -> Result<Option<Parsed>> {
+    let mut storage = [httparse::EMPTY_HEADER; 128];
+    let mut heap;
+    let slots: &mut [httparse::Header] = if limits.max_header_count <= storage.len() {
+        &mut storage[..limits.max_header_count]
+    } else {
+        heap = vec![httparse::EMPTY_HEADER; limits.max_header_count];
+        &mut heap[..]
+    };
+    let mut resp = httparse::Response::new(slots);
+    match resp.parse(data) {
+        Ok(httparse::Status::Complete(used)) => {
+            let status = resp.code.unwrap_or(0);
+            if !(100..=999).contains(&status) {
+                return Err(Error::RemoteProtocol(format!("invalid status code {status}")));
+            }
+            let version = if resp.version == Some(0) { Version::Http10 } else { Version::Http11 };
+            let reason = resp.reason.unwrap_or("").to_string();
+            let mut headers = Headers::with_capacity(resp.headers.len());
+            for h in resp.headers.iter() {
+                let value = match std::str::from_utf8(h.value) {
+                    Ok(s) => s.to_string(),
+                    Err(_) => h.value.iter().map(|&b| b as char).collect(),
+                };
+                headers.push_unchecked(h.name.to_string(), value);
+            }
+            Ok(Some((used, (status, reason, version, headers))))
+        }
+        Ok(httparse::Status::Partial) => Ok(None),
+        Err(httparse::Error::TooManyHeaders) => Err(Error::RemoteProtocol(format!(
+            "response has more than {} headers",
+            limits.max_header_count
+        ))),
+        Err(e) => Err(Error::RemoteProtocol(format!("malformed response head: {e}"))),
+    }
+}
+
+/// Parse `1a3f[;ext]` strictly: 1..=16 hex digits, optional extensions.
+fn parse_chunk_size(line: &[u8]) -> Result<u64> {
+    let digits_end = line.iter().position(|&b| b == b';').unwrap_or(line.len());
+    let digits = trim_ows(&line[..digits_end]);
+    if digits.is_empty() || digits.len() > 16 || !digits.iter().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::RemoteProtocol(format!(
+            "invalid chunk size line {:?}",
+            String::from_utf8_lossy(&line[..line.len().min(64)])
+        )));
+    }
+    let s = std::str::from_utf8(digits).map_err(|_| Error::RemoteProtocol("invalid chunk size".into()))?;
+    u64::from_str_radix(s, 16).map_err(|_| Error::RemoteProtocol("chunk size overflows".into()))
+}
+
+fn trim_ows(b: &[u8]) -> &[u8] {
+    let s = b.iter().position(|c| *c != b' ' && *c != b'\t').unwrap_or(b.len());
+    let e = b.iter().rposition(|c| *c != b' ' && *c != b'\t').map(|i| i + 1).unwrap_or(s);
+    &b[s..e.max(s)]
+}
+
+fn finish_head(method: &str, status: u16, reason: String, version: Version, headers: Headers) -> Result<Head> {
+    let conn_close = headers.has_token("Connection", "close");
+    let mut keep_alive = match version {
+        Version::Http10 => headers.has_token("Connection", "keep-alive") && !conn_close,
+        _ => !conn_close,
+    };
+    let framing = if method == "HEAD" || status == 204 || status == 304 || (100..200).contains(&status) {
+        if status == 101 {
+            keep_alive = false;
+        }
+        Framing::Empty
+    } else if headers.contains("Transfer-Encoding") {
+        let last = headers
+            .get_all("Transfer-Encoding")
+            .flat_map(|v| v.split(','))
+            .map(|t| t.trim().to_ascii_lowercase())
+            .filter(|t| !t.is_empty())
+            .last();
+        if headers.contains("Content-Length") {
+            // RFC 9112 6.3: Transfer-Encoding wins, but don't trust the connection after.
+            keep_alive = false;
+        }
+        if last.as_deref() == Some("chunked") {
+            Framing::Chunked(ChunkState::Size)
+        } else {
+            keep_alive = false;
+            Framing::Close
+        }
+    } else if headers.contains("Content-Length") {
+        let mut value: Option<u64> = None;
+        for v in headers.get_all("Content-Length").flat_map(|v| v.split(',')) {
+            let v = v.trim();
+            if v.is_empty() || v.len() > 19 || !v.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(Error::RemoteProtocol(format!("invalid Content-Length {v:?}")));
+            }
+            let n: u64 = v.parse().map_err(|_| Error::RemoteProtocol(format!("invalid Content-Length {v:?}")))?;
+            if value.is_some_and(|p| p != n) {
+                return Err(Error::RemoteProtocol("conflicting Content-Length values".into()));
+            }
+            value = Some(n);
+        }
+        Framing::Length(value.unwrap_or(0))
+    } else {
+        keep_alive = false;
+        Framing::Close
+    };
+    Ok(Head { status, reason, version, headers, framing, keep_alive })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_sizes() {
+        assert_eq!(parse_chunk_size(b"1a").unwrap(), 26);
+        assert_eq!(parse_chunk_size(b"0;ext=1").unwrap(), 0);
+        assert!(parse_chunk_size(b"").is_err());
+        assert!(parse_chunk_size(b"-1").is_err());
+        assert!(parse_chunk_size(b"0x10").is_err());
+        assert!(parse_chunk_size(b"fffffffffffffffff").is_err());
+        assert_eq!(parse_chunk_size(b"ffffffffffffffff").unwrap(), u64::MAX);
+    }
+
+    #[test]
+    fn framing_rules() {
+        let mut h = Headers::new();
+        h.push_unchecked("Content-Length".into(), "5, 5".into());
+        assert_eq!(finish_head("GET", 200, String::new(), Version::Http11, h.clone()).unwrap().framing, Framing::Length(5));
+        assert_eq!(finish_head("HEAD", 200, String::new(), Version::Http11, h.clone()).unwrap().framing, Framing::Empty);
+        h.push_unchecked("Content-Length".into(), "6".into());
+        assert!(finish_head("GET", 200, String::new(), Version::Http11, h).is_err());
+        let h = Headers::new();
+        let head = finish_head("GET", 200, String::new(), Version::Http11, h).unwrap();
+        assert_eq!(head.framing, Framing::Close);
+        assert!(!head.keep_alive);
+    }
+}

@@ -1,0 +1,44 @@
+//! libhttpx: HTTPX's client in Rust, with a C ABI (`src/ffi`).
+//!
+//! The core is safe Rust with an API of its own: [`Client`], [`Request`],
+//! [`Response`], [`ClientConfig`]. Module map: `pool` (connection pool),
+//! `connection` (TCP/Unix/TLS streams), `http1` (wire protocol), `tls` (rustls),
+//! `proxy` (forward, CONNECT, SOCKS), `auth` (Basic, Digest, custom flows),
+//! `cookies`, `decoding`, `multipart`, `netrc`, `routing` (mount/proxy keys),
+//! `transport` (network and callback transports), `client` (merging, redirects).
+
+#![deny(unsafe_code)]
+
+pub mod auth;
+pub mod client;
+pub mod config;
+pub mod connection;
+pub mod cookies;
+pub mod decoding;
+pub mod error;
+pub mod headers;
+pub mod hooks;
+pub mod http1;
+pub mod multipart;
+pub mod netrc;
+pub mod pool;
+pub mod proxy;
+pub mod request;
+pub mod response;
+pub mod routing;
+pub mod status;
+pub mod tls;
+pub mod transport;
+pub mod urls;
+
+pub use client::Client;
+pub use config::{ClientConfig, Limits, Timeouts};
+pub use error::{Error, Result};
+pub use request::{Body, Request};
+pub use response::Response;
+pub mod ffi;
+
+/// The header cbindgen generated for this build (compared with the committed
+/// `include/httpx.h` by the drift test).
+#[doc(hidden)]
+pub const GENERATED_HEADER: &str = include_str!(concat!(env!("OUT_DIR"), "/httpx.h"));

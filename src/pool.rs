@@ -1,0 +1,241 @@
+//! The connection pool.
+//!
+//! Connections are keyed by origin plus TLS and proxy identity. At most
+//! `max_connections` exist at once (idle or busy); a request that finds the pool full
+//! waits on a condition variable up to the pool timeout, then fails with
+//! `PoolTimeout`. Idle connections are kept up to `max_keepalive_connections` and
+//! `keepalive_expiry`; before reuse each is checked with a non-blocking peek so a
+//! connection the server has closed is never handed out.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crate::config::Limits;
+use crate::error::{Error, Result};
+use crate::http1::Conn;
+
+/// What makes two connections interchangeable.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PoolKey {
+    pub scheme: &'static str,
+    pub host: String,
+    pub port: u16,
+    /// TLS configuration identity (0 = plain).
+    pub tls_id: u64,
+    /// Proxy identity (empty = direct).
+    pub proxy: String,
+}
+
+struct State {
+    /// Connections in existence (idle + in use + being opened).
+    total: usize,
+    idle: HashMap<PoolKey, Vec<Conn>>,
+    idle_count: usize,
+    closed: bool,
+}
+
+struct Inner {
+    state: Mutex<State>,
+    cond: Condvar,
+    limits: Limits,
+}
+
+/// A thread-safe pool shared by every request of one transport.
+#[derive(Clone)]
+pub struct Pool {
+    inner: Arc<Inner>,
+}
+
+/// A permit for one connection: either an idle connection to reuse, or the right to
+/// open a new one. Dropping a permit without returning a connection frees its slot.
+pub struct Checkout {
+    pool: Arc<Inner>,
+    pub key: PoolKey,
+    pub conn: Option<Conn>,
+    /// True when `conn` came from the idle list.
+    pub reused: bool,
+    released: bool,
+}
+
+impl Pool {
+    pub fn new(limits: Limits) -> Pool {
+        Pool {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State { total: 0, idle: HashMap::new(), idle_count: 0, closed: false }),
+                cond: Condvar::new(),
+                limits,
+            }),
+        }
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, State>> {
+        self.inner.state.lock().map_err(|_| Error::Internal("pool lock poisoned".into()))
+    }
+
+    /// Get a connection slot for `key`, waiting up to `timeout` when the pool is full.
+    pub fn checkout(&self, key: &PoolKey, timeout: Option<Duration>) -> Result<Checkout> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut st = self.lock()?;
+        loop {
+            if st.closed {
+                return Err(Error::ClientClosed("the client has been closed".into()));
+            }
+            // Reuse the most recently used idle connection that is still healthy.
+            while let Some(conn) = pop_idle(&mut st, key) {
+                if self.expired(&conn) {
+                    st.total -= 1;
+                    drop_conn(conn);
+                    continue;
+                }
+                // The liveness peek is one non-blocking syscall: do it without the lock.
+                drop(st);
+                let usable = conn.is_idle_usable();
+                if usable {
+                    return Ok(Checkout { pool: self.inner.clone(), key: key.clone(), conn: Some(conn), reused: true, released: false });
+                }
+                drop_conn(conn);
+                st = self.lock()?;
+                st.total -= 1;
+                self.inner.cond.notify_one();
+            }
+            let full = self.inner.limits.max_connections.is_some_and(|m| st.total >= m);
+            if !full {
+                st.total += 1;
+                return Ok(Checkout { pool: self.inner.clone(), key: key.clone(), conn: None, reused: false, released: false });
+            }
+            // Full: close an idle connection to another origin to make room.
+            if st.idle_count > 0 {
+                if let Some(victim) = evict_one(&mut st) {
+                    drop_conn(victim);
+                    return Ok(Checkout { pool: self.inner.clone(), key: key.clone(), conn: None, reused: false, released: false });
+                }
+            }
+            match deadline {
+                None => st = self.inner.cond.wait(st).map_err(|_| Error::Internal("pool lock poisoned".into()))?,
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return Err(Error::PoolTimeout(format!(
+                            "all {} connections are in use",
+                            self.inner.limits.max_connections.unwrap_or(0)
+                        )));
+                    }
+                    st = self
+                        .inner
+                        .cond
+                        .wait_timeout(st, d - now)
+                        .map_err(|_| Error::Internal("pool lock poisoned".into()))?
+                        .0;
+                }
+            }
+        }
+    }
+
+    fn expired(&self, conn: &Conn) -> bool {
+        self.inner.limits.keepalive_expiry.is_some_and(|e| conn.idle_since.elapsed() >= e)
+    }
+
+    /// Close every idle connection and refuse new checkouts.
+    pub fn close(&self) {
+        if let Ok(mut st) = self.lock() {
+            st.closed = true;
+            let idle: Vec<Conn> = st.idle.drain().flat_map(|(_, v)| v).collect();
+            st.total -= idle.len();
+            st.idle_count = 0;
+            drop(st);
+            for c in idle {
+                drop_conn(c);
+            }
+            self.inner.cond.notify_all();
+        }
+    }
+
+    /// (connections in existence, idle connections).
+    pub fn stats(&self) -> (usize, usize) {
+        self.lock().map(|st| (st.total, st.idle_count)).unwrap_or((0, 0))
+    }
+}
+
+fn pop_idle(st: &mut State, key: &PoolKey) -> Option<Conn> {
+    let list = st.idle.get_mut(key)?;
+    let c = list.pop();
+    if c.is_some() {
+        st.idle_count -= 1;
+    }
+    if list.is_empty() {
+        st.idle.remove(key);
+    }
+    c
+}
+
+/// Remove the idle connection that has waited longest (any origin).
+fn evict_one(st: &mut State) -> Option<Conn> {
+    let key = st
+        .idle
+        .iter()
+        .filter_map(|(k, v)| v.first().map(|c| (k.clone(), c.idle_since)))
+        .min_by_key(|(_, t)| *t)?
+        .0;
+    let list = st.idle.get_mut(&key)?;
+    let c = list.remove(0);
+    st.idle_count -= 1;
+    if list.is_empty() {
+        st.idle.remove(&key);
+    }
+    Some(c)
+}
+
+fn drop_conn(mut c: Conn) {
+    c.stream.shutdown();
+}
+
+impl Checkout {
+    /// Return a healthy connection for reuse (it has been read to the end and the
+    /// server allowed keep-alive).
+    pub fn release(mut self, mut conn: Conn) {
+        self.released = true;
+        let inner = self.pool.clone();
+        let Ok(mut st) = inner.state.lock() else { return };
+        let keep = !st.closed
+            && inner.limits.max_keepalive_connections.map_or(true, |m| st.idle_count < m)
+            && inner.limits.keepalive_expiry.map_or(true, |e| !e.is_zero());
+        if keep {
+            conn.idle_since = Instant::now();
+            st.idle.entry(self.key.clone()).or_default().push(conn);
+            st.idle_count += 1;
+        } else {
+            st.total -= 1;
+            drop(st);
+            drop_conn(conn);
+        }
+        inner.cond.notify_one();
+    }
+
+    /// Give up this slot, closing the connection if any.
+    pub fn discard(mut self, conn: Option<Conn>) {
+        self.released = true;
+        if let Some(c) = conn {
+            drop_conn(c);
+        }
+        self.free_slot();
+    }
+
+    fn free_slot(&self) {
+        if let Ok(mut st) = self.pool.state.lock() {
+            st.total -= 1;
+        }
+        self.pool.cond.notify_one();
+    }
+}
+
+impl Drop for Checkout {
+    fn drop(&mut self) {
+        if !self.released {
+            if let Some(c) = self.conn.take() {
+                drop_conn(c);
+            }
+            self.free_slot();
+        }
+    }
+}

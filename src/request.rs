@@ -1,0 +1,257 @@
+//! `Request`: method, URL, headers, body, and per-request options.
+
+use std::io::{self, Read};
+use std::sync::{Arc, Mutex};
+
+use url::Url;
+
+use crate::auth::Auth;
+use crate::config::Timeouts;
+use crate::error::{Error, Result};
+use crate::headers::Headers;
+use crate::multipart::Multipart;
+use crate::urls;
+
+/// A streamed request body source (a C read callback, a file...).
+pub type BodyReader = Box<dyn Read + Send>;
+
+/// A request body.
+#[derive(Clone, Default)]
+pub enum Body {
+    #[default]
+    Empty,
+    /// Bytes held in memory; cheap to clone and replayable.
+    Bytes(Arc<Vec<u8>>),
+    /// A one-shot stream. `len` is `Some` when known (sent with Content-Length),
+    /// else the body is sent chunked. It can be read once: a second send (a redirect
+    /// that must resend the body, an auth retry) fails with `StreamConsumed`.
+    Stream { reader: Arc<Mutex<Option<BodyReader>>>, len: Option<u64> },
+    /// multipart/form-data, streamed from memory and disk; replayable.
+    Multipart(Arc<Multipart>),
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Body::Empty => write!(f, "Empty"),
+            Body::Bytes(b) => write!(f, "Bytes({})", b.len()),
+            Body::Stream { len, .. } => write!(f, "Stream({len:?})"),
+            Body::Multipart(_) => write!(f, "Multipart"),
+        }
+    }
+}
+
+impl Body {
+    pub fn from_bytes(b: Vec<u8>) -> Body {
+        Body::Bytes(Arc::new(b))
+    }
+
+    pub fn stream(reader: BodyReader, len: Option<u64>) -> Body {
+        Body::Stream { reader: Arc::new(Mutex::new(Some(reader))), len }
+    }
+
+    /// Length when known without reading.
+    pub fn len(&self) -> Option<u64> {
+        match self {
+            Body::Empty => Some(0),
+            Body::Bytes(b) => Some(b.len() as u64),
+            Body::Stream { len, .. } => *len,
+            Body::Multipart(m) => m.content_length(),
+        }
+    }
+
+    pub fn is_empty_body(&self) -> bool {
+        matches!(self, Body::Empty)
+    }
+
+    /// The bytes, when the body is held in memory.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Body::Empty => Some(&[]),
+            Body::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// Can this body be sent again (after a redirect or an auth challenge)?
+    pub fn is_replayable(&self) -> bool {
+        match self {
+            Body::Stream { .. } => false,
+            _ => true,
+        }
+    }
+
+    /// A reader over the body for one send. One-shot streams are taken.
+    pub fn open(&self) -> Result<BodySource> {
+        match self {
+            Body::Empty => Ok(BodySource::Bytes(Arc::new(Vec::new()))),
+            Body::Bytes(b) => Ok(BodySource::Bytes(b.clone())),
+            Body::Stream { reader, .. } => {
+                let taken = reader
+                    .lock()
+                    .map_err(|_| Error::Internal("body lock poisoned".into()))?
+                    .take();
+                match taken {
+                    Some(r) => Ok(BodySource::Reader(r)),
+                    None => Err(Error::StreamConsumed(
+                        "the request body is a stream that was already sent; it cannot be replayed".into(),
+                    )),
+                }
+            }
+            Body::Multipart(m) => Ok(BodySource::Reader(Box::new(m.reader()?))),
+        }
+    }
+
+    /// Read a streamed body fully into memory (for auth flows that need the body).
+    pub fn buffer(&mut self) -> Result<()> {
+        if let Body::Stream { .. } | Body::Multipart(_) = self {
+            let mut src = self.open()?;
+            let mut v = Vec::new();
+            if let BodySource::Reader(r) = &mut src {
+                r.read_to_end(&mut v).map_err(|e| Error::from_local_io("reading request body", e))?;
+            }
+            *self = Body::Bytes(Arc::new(v));
+        }
+        Ok(())
+    }
+}
+
+/// A body opened for one send.
+pub enum BodySource {
+    Bytes(Arc<Vec<u8>>),
+    Reader(BodyReader),
+}
+
+/// Auth choice at request level: inherit the client's, none, or a specific one.
+#[derive(Clone, Default)]
+pub enum AuthChoice {
+    #[default]
+    Inherit,
+    Disabled,
+    Use(Arc<Auth>),
+}
+
+/// Per-request options that override the client's.
+#[derive(Clone, Default)]
+pub struct RequestOptions {
+    pub timeouts: Option<Timeouts>,
+    pub follow_redirects: Option<bool>,
+    pub auth: AuthChoice,
+}
+
+/// An HTTP request, as built by `Request::new` or `Client::build_request`.
+#[derive(Clone)]
+pub struct Request {
+    pub method: String,
+    pub url: Url,
+    pub headers: Headers,
+    pub body: Body,
+    pub options: RequestOptions,
+}
+
+/// Methods are tokens; upper-cased as HTTPX does.
+pub fn normalize_method(m: &str) -> Result<String> {
+    if m.is_empty() || !m.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)) {
+        return Err(Error::InvalidArgument(format!("invalid HTTP method {m:?}")));
+    }
+    Ok(m.to_ascii_uppercase())
+}
+
+impl Request {
+    /// A standalone request (HTTPX `Request(method, url)`): absolute URL required.
+    pub fn new(method: &str, url: &str) -> Result<Request> {
+        let method = normalize_method(method)?;
+        let url = urls::parse_absolute(url)?;
+        Ok(Request::from_parts(method, url))
+    }
+
+    pub(crate) fn from_parts(method: String, url: Url) -> Request {
+        let mut headers = Headers::with_capacity(8);
+        headers.insert_first("Host", urls::host_header(&url));
+        Request { method, url, headers, body: Body::Empty, options: RequestOptions::default() }
+    }
+
+    /// Replace the body with bytes, setting Content-Length (and dropping any
+    /// Transfer-Encoding) as HTTPX does.
+    pub fn set_body_bytes(&mut self, data: Vec<u8>, content_type: Option<&str>) {
+        self.headers.remove("Transfer-Encoding");
+        self.headers.set_unchecked("Content-Length", &data.len().to_string());
+        if let Some(ct) = content_type {
+            if !self.headers.contains("Content-Type") {
+                self.headers.set_unchecked("Content-Type", ct);
+            }
+        }
+        self.body = Body::from_bytes(data);
+    }
+
+    /// Stream the body from a reader; `len` known -> Content-Length, else chunked.
+    pub fn set_body_stream(&mut self, reader: BodyReader, len: Option<u64>) {
+        self.headers.remove("Content-Length");
+        self.headers.remove("Transfer-Encoding");
+        match len {
+            Some(n) => self.headers.set_unchecked("Content-Length", &n.to_string()),
+            None => self.headers.set_unchecked("Transfer-Encoding", "chunked"),
+        }
+        self.body = Body::stream(reader, len);
+    }
+
+    /// multipart/form-data body.
+    pub fn set_multipart(&mut self, m: Multipart) {
+        self.headers.remove("Content-Length");
+        self.headers.remove("Transfer-Encoding");
+        match m.content_length() {
+            Some(n) => self.headers.set_unchecked("Content-Length", &n.to_string()),
+            None => self.headers.set_unchecked("Transfer-Encoding", "chunked"),
+        }
+        if !self.headers.contains("Content-Type") {
+            self.headers.set_unchecked("Content-Type", &m.content_type());
+        }
+        self.body = Body::Multipart(Arc::new(m));
+    }
+
+    /// Add an urlencoded form field; the body becomes the encoded form.
+    pub fn add_form_field(&mut self, fields: &[(String, String)]) {
+        let encoded = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields.iter())
+            .finish();
+        self.set_body_bytes(encoded.into_bytes(), Some("application/x-www-form-urlencoded"));
+    }
+
+    /// Add query params (request wins over the URL's own values, by key).
+    pub fn add_params(&mut self, params: &[(String, String)]) {
+        urls::apply_params(&mut self.url, params);
+    }
+
+    /// Set a new URL, keeping the Host header in step.
+    pub fn set_url(&mut self, url: Url) {
+        self.headers.set_unchecked("Host", &urls::host_header(&url));
+        self.url = url;
+    }
+
+    /// POST/PUT/PATCH with no framing header get `Content-Length: 0`, as HTTPX does.
+    pub(crate) fn ensure_framing(&mut self) {
+        if self.headers.contains("Content-Length") || self.headers.contains("Transfer-Encoding") {
+            return;
+        }
+        match self.body.len() {
+            Some(0) | None if self.body.is_empty_body() => {
+                if matches!(self.method.as_str(), "POST" | "PUT" | "PATCH") {
+                    self.headers.set_unchecked("Content-Length", "0");
+                }
+            }
+            Some(n) => self.headers.set_unchecked("Content-Length", &n.to_string()),
+            None => self.headers.set_unchecked("Transfer-Encoding", "chunked"),
+        }
+    }
+}
+
+/// A `Read` that reports io errors with the library's own error inside, so the
+/// original error can be recovered by `unwrap_io`.
+pub(crate) fn wrap_err(e: Error) -> io::Error {
+    io::Error::other(e)
+}
+
+/// Recover a library error carried inside an `io::Error`.
+pub(crate) fn unwrap_io(e: &io::Error) -> Option<Error> {
+    e.get_ref().and_then(|i| i.downcast_ref::<Error>()).cloned()
+}

@@ -1,0 +1,277 @@
+//! `Response`: status, headers, the request as sent, history, and a body that can be
+//! streamed (decoded) or read whole.
+
+use std::io::{self, Read};
+use std::time::{Duration, Instant};
+
+use url::Url;
+
+use crate::decoding::{self, DecodeLimits};
+use crate::error::{Error, Result};
+use crate::headers::Headers;
+use crate::http1::Version;
+use crate::request::{unwrap_io, wrap_err, Request};
+
+/// A body as produced by a transport, before content decoding.
+pub trait RawBody: Send {
+    /// Read body bytes; 0 at the end. After the end the transport has released its
+    /// connection.
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize>;
+}
+
+/// An in-memory body.
+pub struct BytesBody {
+    data: Vec<u8>,
+    pos: usize,
+}
+
+impl BytesBody {
+    pub fn new(data: Vec<u8>) -> BytesBody {
+        BytesBody { data, pos: 0 }
+    }
+}
+
+impl RawBody for BytesBody {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let n = (self.data.len() - self.pos).min(buf.len());
+        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+struct RawReader(Box<dyn RawBody>);
+
+impl Read for RawReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(wrap_err)
+    }
+}
+
+enum BodyState {
+    /// Not decoded yet; decoding is set up on first read.
+    Raw(Box<dyn RawBody>),
+    /// Decoding stream in progress.
+    Stream(Box<dyn Read + Send>),
+    /// Whole body in memory; `pos` is the streaming read position.
+    Buffered { data: Vec<u8>, pos: usize },
+    /// The stream was read to the end by streaming reads (nothing kept).
+    Consumed,
+    Failed(Error),
+}
+
+/// An HTTP response.
+pub struct Response {
+    pub status: u16,
+    pub reason: String,
+    pub version: Version,
+    pub headers: Headers,
+    /// Final URL (after redirects).
+    pub url: Url,
+    /// The request that produced this response, as sent.
+    pub request: Request,
+    /// Earlier responses of redirects and multi-step auth, oldest first.
+    pub history: Vec<Response>,
+    pub elapsed: Duration,
+    started: Instant,
+    body: BodyState,
+    limits: DecodeLimits,
+    text: Option<String>,
+    default_encoding: Option<String>,
+}
+
+impl Response {
+    pub fn new(status: u16, reason: String, version: Version, headers: Headers, body: Box<dyn RawBody>, request: Request, started: Instant) -> Response {
+        Response {
+            status,
+            reason,
+            version,
+            headers,
+            url: request.url.clone(),
+            request,
+            history: Vec::new(),
+            elapsed: started.elapsed(),
+            started,
+            body: BodyState::Raw(body),
+            limits: DecodeLimits::default(),
+            text: None,
+            default_encoding: None,
+        }
+    }
+
+    pub(crate) fn set_decode_limits(&mut self, l: DecodeLimits, default_encoding: Option<String>) {
+        self.limits = l;
+        self.default_encoding = default_encoding;
+    }
+
+    /// Standard reason phrase when the server sent none.
+    pub fn reason_phrase(&self) -> &str {
+        if self.reason.is_empty() {
+            crate::status::reason(self.status)
+        } else {
+            &self.reason
+        }
+    }
+
+    pub fn is_redirect(&self) -> bool {
+        matches!(self.status, 301 | 302 | 303 | 307 | 308) && self.headers.contains("Location")
+    }
+
+    fn start_stream(&mut self) -> Result<()> {
+        if let BodyState::Raw(_) = self.body {
+            let BodyState::Raw(raw) = std::mem::replace(&mut self.body, BodyState::Consumed) else { unreachable!() };
+            let encodings: Vec<&str> = self.headers.get_all("Content-Encoding").collect();
+            let reader = RawReader(raw);
+            if encodings.is_empty() {
+                self.body = BodyState::Stream(Box::new(reader));
+            } else {
+                match decoding::decoder(reader, &encodings, &self.limits) {
+                    Ok(d) => self.body = BodyState::Stream(d),
+                    Err(e) => {
+                        self.body = BodyState::Failed(e.clone());
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn map_read_err(e: io::Error) -> Error {
+        if let Some(inner) = unwrap_io(&e) {
+            return inner;
+        }
+        if let Some(msg) = decoding::is_decode_error(&e) {
+            return Error::Decoding(msg);
+        }
+        match e.kind() {
+            io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput | io::ErrorKind::UnexpectedEof => {
+                Error::Decoding(e.to_string())
+            }
+            _ => Error::from_read(e),
+        }
+    }
+
+    /// Streaming read of the decoded body; 0 at the end.
+    pub fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        self.start_stream()?;
+        match &mut self.body {
+            BodyState::Stream(r) => loop {
+                match r.read(buf) {
+                    Ok(0) if !buf.is_empty() => {
+                        self.body = BodyState::Consumed;
+                        self.elapsed = self.started.elapsed();
+                        return Ok(0);
+                    }
+                    Ok(n) => return Ok(n),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        let err = Self::map_read_err(e);
+                        self.body = BodyState::Failed(err.clone());
+                        return Err(err);
+                    }
+                }
+            },
+            BodyState::Buffered { data, pos } => {
+                let n = (data.len() - *pos).min(buf.len());
+                buf[..n].copy_from_slice(&data[*pos..*pos + n]);
+                *pos += n;
+                Ok(n)
+            }
+            BodyState::Consumed => Ok(0),
+            BodyState::Failed(e) => Err(e.clone()),
+            BodyState::Raw(_) => Err(Error::Internal("body not started".into())),
+        }
+    }
+
+    /// The whole decoded body, read on first call and kept.
+    pub fn body(&mut self) -> Result<&[u8]> {
+        if let BodyState::Consumed = self.body {
+            return Err(Error::StreamConsumed("the body was already read by streaming reads".into()));
+        }
+        if !matches!(self.body, BodyState::Buffered { .. }) {
+            self.start_stream()?;
+            if let BodyState::Failed(e) = &self.body {
+                return Err(e.clone());
+            }
+            let mut data = Vec::new();
+            let hint = self.headers.get("Content-Length").and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(0);
+            data.reserve(hint.min(64 << 20));
+            if let BodyState::Stream(r) = &mut self.body {
+                let mut chunk = vec![0u8; 64 * 1024];
+                loop {
+                    match r.read(&mut chunk) {
+                        Ok(0) => break,
+                        Ok(n) => data.extend_from_slice(&chunk[..n]),
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            let err = Self::map_read_err(e);
+                            self.body = BodyState::Failed(err.clone());
+                            return Err(err);
+                        }
+                    }
+                }
+            }
+            self.elapsed = self.started.elapsed();
+            self.body = BodyState::Buffered { data, pos: 0 };
+        }
+        match &self.body {
+            BodyState::Buffered { data, .. } => Ok(data),
+            _ => Err(Error::Internal("body state".into())),
+        }
+    }
+
+    /// Is the whole body already in memory?
+    pub fn is_buffered(&self) -> bool {
+        matches!(self.body, BodyState::Buffered { .. })
+    }
+
+    /// The body as text: charset from Content-Type (else the client's default
+    /// encoding, else UTF-8), invalid sequences replaced.
+    pub fn text(&mut self) -> Result<&str> {
+        if self.text.is_none() {
+            let ct = self.headers.get("Content-Type").map(|s| s.to_string());
+            let ct = match (&ct, &self.default_encoding) {
+                (Some(c), _) if decoding::charset_of(Some(c)).is_some() => Some(c.clone()),
+                (_, Some(enc)) => Some(format!("text/plain; charset={enc}")),
+                _ => ct,
+            };
+            let body = self.body()?;
+            let t = decoding::decode_text(body, ct.as_deref());
+            self.text = Some(t);
+        }
+        Ok(self.text.as_deref().unwrap_or(""))
+    }
+
+    /// HTTPX's `raise_for_status`: Err(HttpStatus) for 4xx and 5xx (and 1xx/3xx
+    /// when they are the final response).
+    pub fn raise_for_status(&self) -> Result<()> {
+        let kind = match self.status {
+            200..=299 => return Ok(()),
+            100..=199 => "Informational response",
+            300..=399 => "Redirect response",
+            400..=499 => "Client error",
+            _ => "Server error",
+        };
+        Err(Error::HttpStatus(format!(
+            "{kind} '{} {}' for url '{}'",
+            self.status,
+            self.reason_phrase(),
+            self.url
+        )))
+    }
+
+    /// Drop the body (closing a half-read connection).
+    pub fn close(&mut self) {
+        if matches!(self.body, BodyState::Raw(_) | BodyState::Stream(_)) {
+            self.body = BodyState::Consumed;
+        }
+        self.elapsed = self.started.elapsed();
+    }
+
+    /// Read and discard the rest of the body so the connection can be reused.
+    pub(crate) fn drain(&mut self) -> Result<()> {
+        let _ = self.body()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,280 @@
+//! The default network transport: HTTP/1.1 over a connection pool, directly, over a
+//! Unix socket, or through a proxy.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use url::Url;
+
+use crate::config::{Limits, ProxyMode};
+use crate::connection::{self, remaining, Stream};
+use crate::error::{Error, Result};
+use crate::headers::Headers;
+use crate::http1::{Conn, Framing};
+use crate::pool::{Checkout, Pool, PoolKey};
+use crate::proxy::{self, ProxyConfig};
+use crate::request::{Body, BodySource, Request};
+use crate::response::{RawBody, Response};
+use crate::routing::Router;
+use crate::tls::{TlsConnector, TlsSettings};
+use crate::transport::{SendContext, Transport};
+use crate::urls;
+
+/// Options of the network transport (HTTPX `HTTPTransport(...)`).
+#[derive(Clone, Debug)]
+pub struct HttpOptions {
+    pub limits: Limits,
+    pub tls: TlsSettings,
+    pub trust_env: bool,
+    /// Connect attempts after the first, with exponential backoff (0.5 s, 1 s, ...).
+    pub retries: u32,
+    pub local_address: Option<SocketAddr>,
+    pub uds: Option<PathBuf>,
+    /// (routing key, proxy URL or None for "no proxy", mode)
+    pub proxies: Vec<(String, Option<String>, ProxyMode)>,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            limits: Limits::default(),
+            tls: TlsSettings::default(),
+            trust_env: true,
+            retries: 0,
+            local_address: None,
+            uds: None,
+            proxies: Vec::new(),
+        }
+    }
+}
+
+/// Pooled HTTP/1.1 network transport.
+pub struct HttpTransport {
+    pool: Pool,
+    tls: TlsConnector,
+    proxy_tls: TlsConnector,
+    proxies: Router<Option<ProxyConfig>>,
+    opts: HttpOptions,
+}
+
+impl HttpTransport {
+    /// Build the transport; TLS material and proxy URLs are checked here.
+    pub fn new(opts: HttpOptions) -> Result<HttpTransport> {
+        let tls = TlsConnector::new(&opts.tls, opts.trust_env)?;
+        // Proxies reached over https are verified with default trust.
+        let proxy_tls = TlsConnector::new(&TlsSettings { client_cert: None, alpn_http2: false, ..opts.tls.clone() }, opts.trust_env)?;
+        let mut proxies = Router::new();
+        for (key, url, mode) in &opts.proxies {
+            let cfg = match url {
+                Some(u) => Some(ProxyConfig::parse(u, *mode)?),
+                None => None,
+            };
+            proxies.insert(key, cfg)?;
+        }
+        Ok(HttpTransport { pool: Pool::new(opts.limits), tls, proxy_tls, proxies, opts })
+    }
+
+    /// (connections in existence, idle connections).
+    pub fn pool_stats(&self) -> (usize, usize) {
+        self.pool.stats()
+    }
+
+    fn proxy_for(&self, url: &Url) -> Option<&ProxyConfig> {
+        self.proxies.lookup(url).and_then(|p| p.as_ref())
+    }
+
+    fn key_for(&self, url: &Url, proxy: Option<&ProxyConfig>) -> PoolKey {
+        let https = url.scheme() == "https";
+        PoolKey {
+            scheme: if https { "https" } else { "http" },
+            host: url.host_str().unwrap_or("").to_ascii_lowercase(),
+            port: url.port_or_known_default().unwrap_or(80),
+            tls_id: if https { self.tls.id } else { 0 },
+            proxy: proxy.map(|p| p.identity()).unwrap_or_default(),
+        }
+    }
+
+    /// Open a new connection for `url`, within the connect timeout.
+    fn open(&self, url: &Url, proxy: Option<&ProxyConfig>, connect_timeout: Option<Duration>) -> Result<(Conn, bool)> {
+        let deadline = connect_timeout.map(|t| Instant::now() + t);
+        let host = url.host_str().unwrap_or("");
+        let port = url.port_or_known_default().unwrap_or(80);
+        let https = url.scheme() == "https";
+        let mut attempt = 0;
+        loop {
+            let r = self.open_once(url, host, port, https, proxy, deadline);
+            match r {
+                Err(Error::Connect(_)) if attempt < self.opts.retries => {
+                    let backoff = Duration::from_millis(500u64 << attempt.min(6));
+                    let left = remaining(deadline, || Error::ConnectTimeout(format!("connecting to {host}:{port}")))?;
+                    std::thread::sleep(left.map_or(backoff, |l| l.min(backoff)));
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_once(&self, _url: &Url, host: &str, port: u16, https: bool, proxy: Option<&ProxyConfig>, deadline: Option<Instant>) -> Result<(Conn, bool)> {
+        let to = || remaining(deadline, || Error::ConnectTimeout(format!("connecting to {host}:{port}")));
+        let base = if let Some(p) = proxy {
+            let s = proxy::connect_via(p, &self.proxy_tls, host, port, https, deadline, self.opts.local_address)?;
+            if !p.tunnels(https) {
+                // Forwarding: requests go to the proxy in absolute form.
+                return Ok((Conn::new(s), true));
+            }
+            s
+        } else if let Some(path) = &self.opts.uds {
+            Stream::Unix(connection::connect_unix(path)?)
+        } else {
+            Stream::Tcp(connection::connect_tcp(host, port, to()?, self.opts.local_address)?)
+        };
+        let stream = if https { self.tls.handshake(host, base, deadline)? } else { base };
+        Ok((Conn::new(stream), false))
+    }
+}
+
+fn is_idempotent(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE")
+}
+
+impl Transport for HttpTransport {
+    fn handle(&self, req: &Request, ctx: &SendContext) -> Result<Response> {
+        let url = &req.url;
+        urls::check_http(url)?;
+        let proxy = self.proxy_for(url);
+        let key = self.key_for(url, proxy);
+        let retry_ok = is_idempotent(&req.method) && !matches!(req.body, Body::Stream { .. });
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let mut checkout: Checkout = self.pool.checkout(&key, ctx.timeouts.pool)?;
+            let (mut conn, forward) = match checkout.conn.take() {
+                Some(c) => {
+                    let fwd = proxy.is_some_and(|p| !p.tunnels(url.scheme() == "https"));
+                    (c, fwd)
+                }
+                None => self.open(url, proxy, ctx.timeouts.connect)?,
+            };
+            let reused = checkout.reused;
+            let result = exchange(&mut conn, req, forward, proxy, ctx);
+            match result {
+                Ok(head) => {
+                    let body = Http1Body { conn: Some(conn), checkout: Some(checkout), framing: head.framing, keep_alive: head.keep_alive };
+                    let mut body = Box::new(body);
+                    if matches!(head.framing, Framing::Empty) {
+                        body.finish();
+                    }
+                    let mut resp = Response::new(head.status, head.reason, head.version, head.headers, body, req.clone(), ctx.started);
+                    resp.url = req.url.clone();
+                    return Ok(resp);
+                }
+                Err((e, nothing_received)) => {
+                    checkout.discard(Some(conn));
+                    let retryable = reused
+                        && nothing_received
+                        && retry_ok
+                        && attempts == 1
+                        && matches!(e, Error::RemoteProtocol(_) | Error::Read(_) | Error::Write(_) | Error::Tls(_));
+                    if retryable {
+                        continue;
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    fn close(&self) {
+        self.pool.close();
+    }
+}
+
+/// Write the request and read the response head. On error, also says whether no
+/// response byte had arrived (then an idempotent request may be retried).
+fn exchange(conn: &mut Conn, req: &Request, forward: bool, proxy: Option<&ProxyConfig>, ctx: &SendContext) -> std::result::Result<crate::http1::Head, (Error, bool)> {
+    let nothing = |conn: &Conn, e: Error| {
+        let n = conn.received == 0;
+        (e, n)
+    };
+    if let Err(e) = conn.set_timeouts(ctx.timeouts.read, ctx.timeouts.write) {
+        return Err((e, true));
+    }
+    let body: BodySource = req.body.open().map_err(|e| (e, false))?;
+    let proxy_headers: Option<Headers>;
+    let (target, headers): (std::borrow::Cow<str>, &Headers) = if forward {
+        let mut h = req.headers.clone();
+        if let Some(auth) = proxy.and_then(|p| p.authorization.as_deref()) {
+            h.set_unchecked("Proxy-Authorization", auth);
+        }
+        proxy_headers = Some(h);
+        let mut u = req.url.clone();
+        u.set_fragment(None);
+        (std::borrow::Cow::Owned(u.to_string()), proxy_headers.as_ref().unwrap_or(&req.headers))
+    } else {
+        (std::borrow::Cow::Borrowed(urls::request_target(&req.url)), &req.headers)
+    };
+    if let Err(e) = conn.write_request(&req.method, &target, headers, body) {
+        // A server may answer (e.g. 413) and close before reading the whole body;
+        // that error is the one to report when nothing came back.
+        let no_bytes = conn.received == 0;
+        return Err((e, no_bytes));
+    }
+    conn.read_head(&req.method, &ctx.head_limits).map_err(|e| nothing(conn, e))
+}
+
+/// A response body being read from a pooled connection. At the end the connection
+/// goes back to the pool when the server allows keep-alive; a body dropped half-read
+/// closes its connection.
+struct Http1Body {
+    conn: Option<Conn>,
+    checkout: Option<Checkout>,
+    framing: Framing,
+    keep_alive: bool,
+}
+
+impl Http1Body {
+    fn finish(&mut self) {
+        if let (Some(conn), Some(co)) = (self.conn.take(), self.checkout.take()) {
+            if self.keep_alive {
+                co.release(conn);
+            } else {
+                co.discard(Some(conn));
+            }
+        }
+    }
+
+    fn fail(&mut self) {
+        if let Some(co) = self.checkout.take() {
+            co.discard(self.conn.take());
+        }
+    }
+}
+
+impl RawBody for Http1Body {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let Some(conn) = self.conn.as_mut() else { return Ok(0) };
+        match conn.read_body(&mut self.framing, buf) {
+            Ok(0) if !buf.is_empty() => {
+                self.finish();
+                Ok(0)
+            }
+            Ok(n) => Ok(n),
+            Err(e) => {
+                self.fail();
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Drop for Http1Body {
+    fn drop(&mut self) {
+        if self.framing == Framing::Done || self.framing == Framing::Empty {
+            self.finish();
+        } else {
+            self.fail();
+        }
+    }
+}

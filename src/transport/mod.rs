@@ -1,0 +1,33 @@
+//! Transports: what actually answers a request. The pooled network transport
+//! (`http::HttpTransport`) is the default; C code can answer requests itself with a
+//! callback transport, and clients can mount different transports per URL pattern.
+
+pub mod callback;
+pub mod http;
+
+use std::time::Instant;
+
+use crate::config::{HeadLimits, Timeouts};
+use crate::error::Result;
+use crate::request::Request;
+use crate::response::Response;
+
+/// Per-send settings handed to a transport.
+#[derive(Clone, Copy, Debug)]
+pub struct SendContext {
+    pub timeouts: Timeouts,
+    pub head_limits: HeadLimits,
+    pub started: Instant,
+}
+
+/// Something that turns a request into a response (HTTPX `BaseTransport`).
+/// Implementations must be thread-safe: one transport serves every thread of every
+/// client it is mounted in.
+pub trait Transport: Send + Sync {
+    /// Send `req` (already prepared by the client) and return once the response head
+    /// is in. The body is read through the returned response.
+    fn handle(&self, req: &Request, ctx: &SendContext) -> Result<Response>;
+
+    /// Close pooled resources. Further requests may fail with `ClientClosed`.
+    fn close(&self) {}
+}
