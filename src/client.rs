@@ -534,3 +534,9 @@ fn digest_header(req: &mut Request, d: &auth::DigestAuth, state: &mut digest::Di
         },
     )
 }
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("id", &self.inner.id).field("base_url", &self.inner.base_url.as_ref().map(|u| u.as_str())).finish()
+    }
+}

@@ -255,3 +255,14 @@ pub(crate) fn wrap_err(e: Error) -> io::Error {
 pub(crate) fn unwrap_io(e: &io::Error) -> Option<Error> {
     e.get_ref().and_then(|i| i.downcast_ref::<Error>()).cloned()
 }
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &self.url.as_str())
+            .field("headers", &self.headers)
+            .field("body", &self.body)
+            .finish()
+    }
+}

@@ -275,3 +275,14 @@ impl Response {
         Ok(())
     }
 }
+
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("url", &self.url.as_str())
+            .field("headers", &self.headers)
+            .field("history", &self.history.len())
+            .finish()
+    }
+}

@@ -250,8 +250,8 @@ pub unsafe extern "C" fn httpx_client_config_set_min_tls_version(cfg: *mut httpx
 }
 
 /// Route requests matching `key` (HTTPX routing keys: "all://", "http://",
-/// "https://example.com", "all://*.example.com", "http://*:8080", or the short forms
-/// "all", "http", "https") through the proxy at `url` (http://, https://,
+/// "https://example.com", wildcard hosts such as "*.example.com" or "*:8080" after
+/// "all://" or "http://", or the short forms "all", "http", "https") through the proxy at `url` (http://, https://,
 /// socks5://, socks5h://, socks4a://; credentials as user:pass@). `url` NULL = no
 /// proxy for that key. `mode` is one of `HTTPX_PROXY_*`. The most specific key
 /// wins. Setting any proxy turns off proxies from the environment.
