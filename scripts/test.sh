@@ -30,5 +30,5 @@ if [ -f scripts/bench.sh ]; then
   run "benchmark smoke (--quick)" bash scripts/bench.sh --quick
 fi
 
-echo "test suites: $passed passed, $failed failed"
+echo "suites: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
