@@ -317,6 +317,7 @@ impl Client {
         }
         resp.drain()?;
         let mut req = replay;
+        self.refresh_cookies(&mut req);
         let header = {
             let mut cache = d.cache.lock().map_err(|_| Error::Internal("digest cache".into()))?;
             let state = match cache.get_mut(&origin) {
@@ -366,7 +367,12 @@ impl Client {
                             q.ensure_framing();
                             q
                         }
-                        None => req.clone(),
+                        None => {
+                            if step > 1 {
+                                self.refresh_cookies(&mut req);
+                            }
+                            req.clone()
+                        }
                     };
                     let mut resp = self.send_handling_redirects(to_send, follow, ctx)?;
                     if flow.requires_response_body() {
@@ -423,6 +429,27 @@ impl Client {
             history.push(resp);
             req = next;
         }
+    }
+
+    /// Before an auth resend: cookies the server set meanwhile (e.g. on the 401) join
+    /// the request's Cookie header, as HTTPX's DigestAuth does.
+    fn refresh_cookies(&self, req: &mut Request) {
+        let Some(jar) = self.inner.jar.header_for(&req.url) else { return };
+        let mut pairs: Vec<(String, String)> = req
+            .headers
+            .get("Cookie")
+            .unwrap_or("")
+            .split(';')
+            .filter_map(|p| p.trim().split_once('=').map(|(a, b)| (a.to_string(), b.to_string())))
+            .collect();
+        for p in jar.split(';') {
+            if let Some((a, b)) = p.trim().split_once('=') {
+                pairs.retain(|(n, _)| n != a);
+                pairs.push((a.to_string(), b.to_string()));
+            }
+        }
+        let v = pairs.iter().map(|(a, b)| format!("{a}={b}")).collect::<Vec<_>>().join("; ");
+        req.headers.set_unchecked("Cookie", &v);
     }
 
     fn store_cookies(&self, resp: &Response) {
