@@ -64,6 +64,23 @@
 #define HTTPX_TLS_1_3 13
 
 /**
+ * Trace events passed to a trace callback.
+ */
+#define HTTPX_TRACE_CONNECT_START 1
+
+#define HTTPX_TRACE_CONNECTED 2
+
+#define HTTPX_TRACE_CONNECTION_REUSED 3
+
+#define HTTPX_TRACE_TLS_DONE 4
+
+#define HTTPX_TRACE_REQUEST_SENT 5
+
+#define HTTPX_TRACE_HEADERS_RECEIVED 6
+
+#define HTTPX_TRACE_BODY_DONE 7
+
+/**
  * An authentication scheme (opaque). Thread-safe: one may serve many clients.
  */
 typedef struct httpx_auth httpx_auth;
@@ -146,6 +163,20 @@ typedef httpx_code (*httpx_request_hook_fn)(void *userdata, httpx_request *req);
  * `HTTPX_E_CALLBACK`. `resp` is valid only during the call.
  */
 typedef httpx_code (*httpx_response_hook_fn)(void *userdata, httpx_response *resp);
+
+/**
+ * Progress callback: bytes sent so far and the upload total (-1 = unknown), bytes
+ * received so far (raw, before decoding) and the download total (-1 = unknown).
+ * Return 0 to go on; non-zero aborts the transfer with `HTTPX_E_CALLBACK`. Runs on
+ * the thread that sends or reads the body.
+ */
+typedef int32_t (*httpx_progress_fn)(void *userdata, uint64_t sent, int64_t send_total, uint64_t received, int64_t receive_total);
+
+/**
+ * Trace callback: one of `HTTPX_TRACE_*`, seconds since the send started, and a
+ * short detail ("host:port", the method, the status), valid during the call.
+ */
+typedef void (*httpx_trace_fn)(void *userdata, uint32_t event, double elapsed, const char *detail);
 
 /**
  * Callback that produces body bytes: write up to `cap` bytes to `buf`, store the
@@ -543,8 +574,8 @@ httpx_code httpx_client_config_set_min_tls_version(httpx_client_config *cfg, uin
 
 /**
  * Route requests matching `key` (HTTPX routing keys: "all://", "http://",
- * "https://example.com", "all://*.example.com", "http://*:8080", or the short forms
- * "all", "http", "https") through the proxy at `url` (http://, https://,
+ * "https://example.com", wildcard hosts such as "*.example.com" or "*:8080" after
+ * "all://" or "http://", or the short forms "all", "http", "https") through the proxy at `url` (http://, https://,
  * socks5://, socks5h://, socks4a://; credentials as user:pass@). `url` NULL = no
  * proxy for that key. `mode` is one of `HTTPX_PROXY_*`. The most specific key
  * wins. Setting any proxy turns off proxies from the environment.
@@ -612,6 +643,20 @@ httpx_code httpx_client_config_set_max_decoded_size(httpx_client_config *cfg, in
  * UTF-8), e.g. "latin-1". NULL restores the default.
  */
 httpx_code httpx_client_config_set_default_encoding(httpx_client_config *cfg, const char *label);
+
+/**
+ * Report transfer progress to `progress_fn` (libcurl's XFERINFOFUNCTION); it can
+ * cancel a transfer. NULL removes it. On success takes `userdata`: `free_fn` (may
+ * be NULL) runs once when the last config or client using it is freed.
+ */
+httpx_code httpx_client_config_set_progress(httpx_client_config *cfg, httpx_progress_fn progress_fn, void *userdata, httpx_free_fn free_fn);
+
+/**
+ * Report connection and exchange milestones to `trace_fn` (connection opened or
+ * reused, TLS done, request sent, headers received, body done) with timings.
+ * NULL removes it. Ownership of `userdata` as for `httpx_client_config_set_progress`.
+ */
+httpx_code httpx_client_config_set_trace(httpx_client_config *cfg, httpx_trace_fn trace_fn, void *userdata, httpx_free_fn free_fn);
 
 /**
  * A standalone request (HTTPX `Request(method, url)`); `url` must be absolute.
@@ -1107,8 +1152,8 @@ httpx_code httpx_client_config_set_min_tls_version(httpx_client_config *cfg, uin
 
 /**
  * Route requests matching `key` (HTTPX routing keys: "all://", "http://",
- * "https://example.com", "all://*.example.com", "http://*:8080", or the short forms
- * "all", "http", "https") through the proxy at `url` (http://, https://,
+ * "https://example.com", wildcard hosts such as "*.example.com" or "*:8080" after
+ * "all://" or "http://", or the short forms "all", "http", "https") through the proxy at `url` (http://, https://,
  * socks5://, socks5h://, socks4a://; credentials as user:pass@). `url` NULL = no
  * proxy for that key. `mode` is one of `HTTPX_PROXY_*`. The most specific key
  * wins. Setting any proxy turns off proxies from the environment.
@@ -1176,6 +1221,20 @@ httpx_code httpx_client_config_set_max_decoded_size(httpx_client_config *cfg, in
  * UTF-8), e.g. "latin-1". NULL restores the default.
  */
 httpx_code httpx_client_config_set_default_encoding(httpx_client_config *cfg, const char *label);
+
+/**
+ * Report transfer progress to `progress_fn` (libcurl's XFERINFOFUNCTION); it can
+ * cancel a transfer. NULL removes it. On success takes `userdata`: `free_fn` (may
+ * be NULL) runs once when the last config or client using it is freed.
+ */
+httpx_code httpx_client_config_set_progress(httpx_client_config *cfg, httpx_progress_fn progress_fn, void *userdata, httpx_free_fn free_fn);
+
+/**
+ * Report connection and exchange milestones to `trace_fn` (connection opened or
+ * reused, TLS done, request sent, headers received, body done) with timings.
+ * NULL removes it. Ownership of `userdata` as for `httpx_client_config_set_progress`.
+ */
+httpx_code httpx_client_config_set_trace(httpx_client_config *cfg, httpx_trace_fn trace_fn, void *userdata, httpx_free_fn free_fn);
 
 /**
  * Create a client from `cfg` (NULL = defaults). The config is copied, not

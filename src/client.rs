@@ -83,6 +83,7 @@ struct Inner {
     head_limits: HeadLimits,
     decode_limits: DecodeLimits,
     default_encoding: Option<String>,
+    observers: crate::observe::Observers,
     netrc: OnceCell<Option<Arc<Netrc>>>,
     closed: AtomicBool,
     /// Transport owned by this client (closed with it); mounted ones are shared.
@@ -164,6 +165,7 @@ impl Client {
                 head_limits: cfg.head_limits,
                 decode_limits: DecodeLimits { max_decoded_bytes: cfg.max_decoded_bytes, ..DecodeLimits::default() },
                 default_encoding: cfg.default_encoding.clone(),
+                observers: cfg.observers.clone(),
                 netrc: OnceCell::new(),
                 closed: AtomicBool::new(false),
                 own_transport: own,
@@ -222,7 +224,7 @@ impl Client {
         req.ensure_framing();
         let timeouts = req.options.timeouts.unwrap_or(self.inner.timeouts);
         let follow = req.options.follow_redirects.unwrap_or(self.inner.follow_redirects);
-        let ctx = SendContext { timeouts, head_limits: self.inner.head_limits, started };
+        let ctx = SendContext { timeouts, head_limits: self.inner.head_limits, started, observers: self.inner.observers.clone() };
         let auth = self.auth_for(&mut req)?;
         let mut resp = match auth.as_deref() {
             None => self.send_handling_redirects(req, follow, &ctx),
@@ -410,6 +412,7 @@ impl Client {
             let transport = self.transport_for(&req.url).clone();
             let mut resp = transport.handle(&req, ctx)?;
             resp.set_decode_limits(self.inner.decode_limits, self.inner.default_encoding.clone());
+            resp.set_observers(ctx.observers.clone(), ctx.started);
             self.store_cookies(&resp);
             for hook in &self.inner.hooks.response {
                 hook(&mut resp)?;

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::auth::Auth;
 use crate::hooks::EventHooks;
+use crate::observe::Observers;
 use crate::tls::TlsSettings;
 use crate::transport::Transport;
 
@@ -115,6 +116,8 @@ pub struct ClientConfig {
     pub head_limits: HeadLimits,
     pub max_decoded_bytes: Option<u64>,
     pub default_encoding: Option<String>,
+    /// Progress and trace callbacks.
+    pub observers: Observers,
 }
 
 impl Default for ClientConfig {
@@ -139,6 +142,7 @@ impl Default for ClientConfig {
             head_limits: HeadLimits::default(),
             max_decoded_bytes: Some(1 << 30),
             default_encoding: None,
+            observers: Observers::default(),
         }
     }
 }

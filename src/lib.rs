@@ -21,6 +21,7 @@ pub mod hooks;
 pub mod http1;
 pub mod multipart;
 pub mod netrc;
+pub mod observe;
 pub mod pool;
 pub mod proxy;
 pub mod request;

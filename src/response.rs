@@ -2,6 +2,8 @@
 //! streamed (decoded) or read whole.
 
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use url::Url;
@@ -10,6 +12,7 @@ use crate::decoding::{self, DecodeLimits};
 use crate::error::{Error, Result};
 use crate::headers::Headers;
 use crate::http1::Version;
+use crate::observe::{Observers, TraceEvent};
 use crate::request::{unwrap_io, wrap_err, Request};
 
 /// A body as produced by a transport, before content decoding.
@@ -40,11 +43,14 @@ impl RawBody for BytesBody {
     }
 }
 
-struct RawReader(Box<dyn RawBody>);
+/// Raw body bytes, counted (for progress reports).
+struct RawReader(Box<dyn RawBody>, Arc<AtomicU64>);
 
 impl Read for RawReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read(buf).map_err(wrap_err)
+        let n = self.0.read(buf).map_err(wrap_err)?;
+        self.1.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
     }
 }
 
@@ -78,6 +84,8 @@ pub struct Response {
     limits: DecodeLimits,
     text: Option<String>,
     default_encoding: Option<String>,
+    observers: Observers,
+    received: Arc<AtomicU64>,
 }
 
 impl Response {
@@ -96,7 +104,35 @@ impl Response {
             limits: DecodeLimits::default(),
             text: None,
             default_encoding: None,
+            observers: Observers::default(),
+            received: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    pub(crate) fn set_observers(&mut self, o: Observers, started: Instant) {
+        self.observers = o;
+        self.started = started;
+    }
+
+    /// Report progress after body bytes arrived; Err when the callback aborts.
+    fn report(&mut self, done: bool) -> Result<()> {
+        if self.observers.is_empty() {
+            return Ok(());
+        }
+        if let Some(p) = &self.observers.progress {
+            let recv = self.received.load(Ordering::Relaxed);
+            let total = self.headers.get("Content-Length").and_then(|v| v.trim().parse::<u64>().ok());
+            let sent = self.request.body.len().unwrap_or(0);
+            if !p(sent, self.request.body.len(), recv, total) {
+                let e = Error::Callback("transfer aborted by the progress callback".into());
+                self.body = BodyState::Failed(e.clone());
+                return Err(e);
+            }
+        }
+        if done {
+            self.observers.trace(TraceEvent::BodyDone, self.started.elapsed(), "");
+        }
+        Ok(())
     }
 
     pub(crate) fn set_decode_limits(&mut self, l: DecodeLimits, default_encoding: Option<String>) {
@@ -121,7 +157,7 @@ impl Response {
         if let BodyState::Raw(_) = self.body {
             let BodyState::Raw(raw) = std::mem::replace(&mut self.body, BodyState::Consumed) else { unreachable!() };
             let encodings: Vec<&str> = self.headers.get_all("Content-Encoding").collect();
-            let reader = RawReader(raw);
+            let reader = RawReader(raw, self.received.clone());
             if encodings.is_empty() {
                 self.body = BodyState::Stream(Box::new(reader));
             } else {
@@ -161,9 +197,13 @@ impl Response {
                     Ok(0) if !buf.is_empty() => {
                         self.body = BodyState::Consumed;
                         self.elapsed = self.started.elapsed();
+                        self.report(true)?;
                         return Ok(0);
                     }
-                    Ok(n) => return Ok(n),
+                    Ok(n) => {
+                        self.report(false)?;
+                        return Ok(n);
+                    }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Err(e) => {
                         let err = Self::map_read_err(e);
@@ -197,12 +237,15 @@ impl Response {
             let mut data = Vec::new();
             let hint = self.headers.get("Content-Length").and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(0);
             data.reserve(hint.min(64 << 20));
-            if let BodyState::Stream(r) = &mut self.body {
-                let mut chunk = vec![0u8; 64 * 1024];
-                loop {
+            let mut chunk = vec![0u8; 64 * 1024];
+            while let BodyState::Stream(r) = &mut self.body {
+                {
                     match r.read(&mut chunk) {
                         Ok(0) => break,
-                        Ok(n) => data.extend_from_slice(&chunk[..n]),
+                        Ok(n) => {
+                            data.extend_from_slice(&chunk[..n]);
+                            self.report(false)?;
+                        }
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                         Err(e) => {
                             let err = Self::map_read_err(e);
@@ -214,6 +257,7 @@ impl Response {
             }
             self.elapsed = self.started.elapsed();
             self.body = BodyState::Buffered { data, pos: 0 };
+            self.report(true)?;
         }
         match &self.body {
             BodyState::Buffered { data, .. } => Ok(data),

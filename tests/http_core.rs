@@ -430,3 +430,38 @@ fn raw_wire_is_one_write_for_small_requests() {
     assert_eq!(r.body().unwrap(), b"one-write");
     let _ = TcpStream::connect(("127.0.0.1", srv.port));
 }
+
+#[test]
+fn full_listen_backlog_gives_connect_timeout() {
+    // A listener that never accepts, with its backlog filled: further SYNs are dropped.
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    sock.bind(&"127.0.0.1:0".parse::<std::net::SocketAddr>().unwrap().into()).unwrap();
+    sock.listen(0).unwrap();
+    let addr = sock.local_addr().unwrap().as_socket().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..8 {
+        if let Ok(s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            fillers.push(s);
+        }
+    }
+    let c = client_with(|cfg| cfg.timeouts = Timeouts { connect: Some(Duration::from_millis(300)), ..Timeouts::default() });
+    let t0 = Instant::now();
+    let e = get(&c, &format!("http://{addr}/")).unwrap_err();
+    assert_eq!(e.code(), code::CONNECT_TIMEOUT, "{e}");
+    assert!(t0.elapsed() < Duration::from_millis(1300), "{:?}", t0.elapsed());
+}
+
+#[test]
+fn server_that_never_reads_gives_write_timeout() {
+    let srv = FaultServer::start(|s| {
+        std::thread::sleep(Duration::from_secs(5));
+        drop(s);
+    });
+    let c = client_with(|cfg| cfg.timeouts = Timeouts { write: Some(Duration::from_millis(300)), ..Timeouts::default() });
+    let mut req = c.build_request("POST", &srv.url("/")).unwrap();
+    req.set_body_bytes(vec![0u8; 64 << 20], None);
+    let t0 = Instant::now();
+    let e = c.send(&req).unwrap_err();
+    assert_eq!(e.code(), code::WRITE_TIMEOUT, "{e}");
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+}

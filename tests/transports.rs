@@ -166,3 +166,40 @@ fn sending_from_a_callback_on_the_same_client_is_refused() {
     assert_eq!(e.code(), code::RECURSIVE_CALL, "{e}");
     *slot.lock().unwrap() = None; // break the cycle
 }
+
+#[test]
+fn progress_can_cancel_a_download_and_trace_reports_milestones() {
+    use httpx::observe::{Observers, TraceEvent};
+    let n = nginx();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    let mut k = ClientConfig::default();
+    k.observers = Observers {
+        trace: Some(Arc::new(move |ev, _t, _d| s2.lock().unwrap().push(ev))),
+        progress: Some(Arc::new(|_s, _st, recv, total| {
+            assert_eq!(total, Some(1 << 20));
+            recv < 200_000
+        })),
+    };
+    let c = Client::new(&k).unwrap();
+    let mut r = c.send(&c.build_request("GET", &n.url("/files/1m.bin")).unwrap()).unwrap();
+    let e = r.body().unwrap_err();
+    assert_eq!(e.code(), code::CALLBACK, "{e}");
+    assert_eq!(c.pool_stats(), (0, 0), "the cancelled connection is closed");
+    let ev = seen.lock().unwrap().clone();
+    assert_eq!(ev, vec![TraceEvent::ConnectStart, TraceEvent::Connected, TraceEvent::RequestSent, TraceEvent::HeadersReceived]);
+    // Upload progress sees the whole streamed body.
+    let last = Arc::new(Mutex::new((0u64, None)));
+    let l2 = last.clone();
+    let mut k = ClientConfig::default();
+    k.observers.progress = Some(Arc::new(move |s, st, _r, _rt| {
+        *l2.lock().unwrap() = (s, st);
+        true
+    }));
+    let c = Client::new(&k).unwrap();
+    let mut req = c.build_request("POST", &n.url("/upload")).unwrap();
+    req.set_body_stream(Box::new(std::io::Cursor::new(vec![7u8; 300_000])), Some(300_000));
+    let mut r = c.send(&req).unwrap();
+    assert_eq!(r.body().unwrap(), b"ok");
+    assert_eq!(*last.lock().unwrap(), (300_000, Some(300_000)));
+}

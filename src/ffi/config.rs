@@ -422,3 +422,62 @@ pub unsafe extern "C" fn httpx_client_config_set_default_encoding(cfg: *mut http
         Ok(())
     })
 }
+
+/// Trace events passed to a trace callback.
+pub const HTTPX_TRACE_CONNECT_START: u32 = 1;
+pub const HTTPX_TRACE_CONNECTED: u32 = 2;
+pub const HTTPX_TRACE_CONNECTION_REUSED: u32 = 3;
+pub const HTTPX_TRACE_TLS_DONE: u32 = 4;
+pub const HTTPX_TRACE_REQUEST_SENT: u32 = 5;
+pub const HTTPX_TRACE_HEADERS_RECEIVED: u32 = 6;
+pub const HTTPX_TRACE_BODY_DONE: u32 = 7;
+
+/// Progress callback: bytes sent so far and the upload total (-1 = unknown), bytes
+/// received so far (raw, before decoding) and the download total (-1 = unknown).
+/// Return 0 to go on; non-zero aborts the transfer with `HTTPX_E_CALLBACK`. Runs on
+/// the thread that sends or reads the body.
+pub type httpx_progress_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, sent: u64, send_total: i64, received: u64, receive_total: i64) -> i32>;
+
+/// Trace callback: one of `HTTPX_TRACE_*`, seconds since the send started, and a
+/// short detail ("host:port", the method, the status), valid during the call.
+pub type httpx_trace_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, event: u32, elapsed: f64, detail: *const c_char)>;
+
+/// Report transfer progress to `progress_fn` (libcurl's XFERINFOFUNCTION); it can
+/// cancel a transfer. NULL removes it. On success takes `userdata`: `free_fn` (may
+/// be NULL) runs once when the last config or client using it is freed.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_set_progress(cfg: *mut httpx_client_config, progress_fn: httpx_progress_fn, userdata: *mut c_void, free_fn: httpx_free_fn) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let c = cfg_mut(cfg)?;
+        let Some(f) = progress_fn else {
+            c.observers.progress = None;
+            return Ok(());
+        };
+        let ud = Arc::new(UserData::new(userdata, free_fn));
+        let tot = |t: Option<u64>| t.map(|v| v as i64).unwrap_or(-1);
+        c.observers.progress = Some(Arc::new(move |sent, st, recv, rt| {
+            catch_unwind(AssertUnwindSafe(|| f(ud.ptr, sent, tot(st), recv, tot(rt)))).unwrap_or(1) == 0
+        }));
+        Ok(())
+    })
+}
+
+/// Report connection and exchange milestones to `trace_fn` (connection opened or
+/// reused, TLS done, request sent, headers received, body done) with timings.
+/// NULL removes it. Ownership of `userdata` as for `httpx_client_config_set_progress`.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_set_trace(cfg: *mut httpx_client_config, trace_fn: httpx_trace_fn, userdata: *mut c_void, free_fn: httpx_free_fn) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let c = cfg_mut(cfg)?;
+        let Some(f) = trace_fn else {
+            c.observers.trace = None;
+            return Ok(());
+        };
+        let ud = Arc::new(UserData::new(userdata, free_fn));
+        c.observers.trace = Some(Arc::new(move |ev, since, detail| {
+            let d = std::ffi::CString::new(detail.replace('\0', "")).unwrap_or_default();
+            let _ = catch_unwind(AssertUnwindSafe(|| f(ud.ptr, ev.code(), since.as_secs_f64(), d.as_ptr())));
+        }));
+        Ok(())
+    })
+}

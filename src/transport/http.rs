@@ -12,6 +12,7 @@ use crate::connection::{self, remaining, Stream};
 use crate::error::{Error, Result};
 use crate::headers::Headers;
 use crate::http1::{Conn, Framing};
+use crate::observe::{Observers, TraceEvent};
 use crate::pool::{Checkout, Pool, PoolKey};
 use crate::proxy::{self, ProxyConfig};
 use crate::request::{Body, BodySource, Request};
@@ -150,12 +151,22 @@ impl Transport for HttpTransport {
         loop {
             attempts += 1;
             let mut checkout: Checkout = self.pool.checkout(&key, ctx.timeouts.pool)?;
+            let obs = &ctx.observers;
             let (mut conn, forward) = match checkout.conn.take() {
                 Some(c) => {
+                    obs.trace(TraceEvent::ConnectionReused, ctx.started.elapsed(), &key.host);
                     let fwd = proxy.is_some_and(|p| !p.tunnels(url.scheme() == "https"));
                     (c, fwd)
                 }
-                None => self.open(url, proxy, ctx.timeouts.connect)?,
+                None => {
+                    obs.trace(TraceEvent::ConnectStart, ctx.started.elapsed(), &format!("{}:{}", key.host, key.port));
+                    let opened = self.open(url, proxy, ctx.timeouts.connect)?;
+                    if opened.0.stream.is_tls() {
+                        obs.trace(TraceEvent::TlsDone, ctx.started.elapsed(), &key.host);
+                    }
+                    obs.trace(TraceEvent::Connected, ctx.started.elapsed(), &format!("{}:{}", key.host, key.port));
+                    opened
+                }
             };
             let reused = checkout.reused;
             let result = exchange(&mut conn, req, forward, proxy, ctx);
@@ -201,7 +212,12 @@ fn exchange(conn: &mut Conn, req: &Request, forward: bool, proxy: Option<&ProxyC
     if let Err(e) = conn.set_timeouts(ctx.timeouts.read, ctx.timeouts.write) {
         return Err((e, true));
     }
-    let body: BodySource = req.body.open().map_err(|e| (e, false))?;
+    let mut body: BodySource = req.body.open().map_err(|e| (e, false))?;
+    let total = req.body.len();
+    if let (Some(p), BodySource::Reader(r)) = (&ctx.observers.progress, &mut body) {
+        let inner = std::mem::replace(r, Box::new(std::io::empty()));
+        *r = Box::new(ProgressReader { inner, progress: p.clone(), sent: 0, total });
+    }
     let proxy_headers: Option<Headers>;
     let (target, headers): (std::borrow::Cow<str>, &Headers) = if forward {
         let mut h = req.headers.clone();
@@ -221,7 +237,11 @@ fn exchange(conn: &mut Conn, req: &Request, forward: bool, proxy: Option<&ProxyC
         let no_bytes = conn.received == 0;
         return Err((e, no_bytes));
     }
-    conn.read_head(&req.method, &ctx.head_limits).map_err(|e| nothing(conn, e))
+    report_sent(&ctx.observers, req, total).map_err(|e| (e, false))?;
+    ctx.observers.trace(TraceEvent::RequestSent, ctx.started.elapsed(), &req.method);
+    let head = conn.read_head(&req.method, &ctx.head_limits).map_err(|e| nothing(conn, e))?;
+    ctx.observers.trace(TraceEvent::HeadersReceived, ctx.started.elapsed(), &head.status.to_string());
+    Ok(head)
 }
 
 /// A response body being read from a pooled connection. At the end the connection
@@ -276,5 +296,34 @@ impl Drop for Http1Body {
         } else {
             self.fail();
         }
+    }
+}
+
+/// Upload progress for in-memory bodies (reported once, after the write).
+fn report_sent(obs: &Observers, req: &Request, total: Option<u64>) -> Result<()> {
+    if let (Some(p), Some(b)) = (&obs.progress, req.body.as_bytes()) {
+        if !b.is_empty() && !p(b.len() as u64, total, 0, None) {
+            return Err(Error::Callback("transfer aborted by the progress callback".into()));
+        }
+    }
+    Ok(())
+}
+
+/// A streamed request body that reports upload progress as it is read.
+struct ProgressReader {
+    inner: Box<dyn std::io::Read + Send>,
+    progress: crate::observe::ProgressFn,
+    sent: u64,
+    total: Option<u64>,
+}
+
+impl std::io::Read for ProgressReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.sent += n as u64;
+        if n > 0 && !(self.progress)(self.sent, self.total, 0, None) {
+            return Err(crate::request::wrap_err(Error::Callback("transfer aborted by the progress callback".into())));
+        }
+        Ok(n)
     }
 }

@@ -8,16 +8,18 @@ pub mod http;
 use std::time::Instant;
 
 use crate::config::{HeadLimits, Timeouts};
+use crate::observe::Observers;
 use crate::error::Result;
 use crate::request::Request;
 use crate::response::Response;
 
 /// Per-send settings handed to a transport.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone)]
 pub struct SendContext {
     pub timeouts: Timeouts,
     pub head_limits: HeadLimits,
     pub started: Instant,
+    pub observers: Observers,
 }
 
 /// Something that turns a request into a response (HTTPX `BaseTransport`).
