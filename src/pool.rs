@@ -198,8 +198,8 @@ impl Checkout {
         let inner = self.pool.clone();
         let Ok(mut st) = inner.state.lock() else { return };
         let keep = !st.closed
-            && inner.limits.max_keepalive_connections.map_or(true, |m| st.idle_count < m)
-            && inner.limits.keepalive_expiry.map_or(true, |e| !e.is_zero());
+            && inner.limits.max_keepalive_connections.is_none_or(|m| st.idle_count < m)
+            && inner.limits.keepalive_expiry.is_none_or(|e| !e.is_zero());
         if keep {
             conn.idle_since = Instant::now();
             st.idle.entry(self.key.clone()).or_default().push(conn);

@@ -60,6 +60,11 @@ impl Body {
         }
     }
 
+    /// True for a known-empty body.
+    pub fn is_empty(&self) -> bool {
+        self.len() == Some(0)
+    }
+
     pub fn is_empty_body(&self) -> bool {
         matches!(self, Body::Empty)
     }

@@ -72,7 +72,8 @@ static WEBPKI: Lazy<Arc<RootCertStore>> = Lazy::new(|| {
 });
 
 /// Parsed CA bundles by path (and modification time), shared by every client.
-static CA_FILES: Lazy<Mutex<HashMap<(PathBuf, Option<std::time::SystemTime>), Arc<RootCertStore>>>> =
+type CaCache = HashMap<(PathBuf, Option<std::time::SystemTime>), Arc<RootCertStore>>;
+static CA_FILES: Lazy<Mutex<CaCache>> =
     Lazy::new(|| Mutex::new(HashMap::new()));
 
 fn roots_from_pem(pem: &[u8], what: &str) -> Result<RootCertStore> {

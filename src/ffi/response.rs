@@ -22,6 +22,8 @@ pub struct httpx_response {
     url: OnceCell<CString>,
     headers: OnceCell<Vec<(CString, CString)>>,
     request: OnceCell<Box<httpx_request>>,
+    /// Boxed so each view keeps its address for the life of the response.
+    #[allow(clippy::vec_box)]
     history: OnceCell<Vec<Box<httpx_response>>>,
     text: OnceCell<Vec<u8>>,
 }

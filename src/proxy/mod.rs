@@ -68,7 +68,7 @@ impl ProxyConfig {
             ProxyKind::Http | ProxyKind::Https if has_creds => Some(tunnel::basic_proxy_authorization(&user, &pass)),
             _ => None,
         };
-        let credentials = has_creds.then(|| (user, pass));
+        let credentials = has_creds.then_some((user, pass));
         let mut shown = u.clone();
         let _ = shown.set_password(None);
         Ok(ProxyConfig { kind, host, port, mode, authorization, credentials, url: shown.to_string() })
