@@ -410,7 +410,7 @@ impl Client {
                 hook(&mut req)?;
             }
             let transport = self.transport_for(&req.url).clone();
-            let mut resp = transport.handle(&req, ctx)?;
+            let mut resp = transport.handle(req, ctx)?;
             resp.set_decode_limits(self.inner.decode_limits, self.inner.default_encoding.clone());
             resp.set_observers(ctx.observers.clone(), ctx.started);
             self.store_cookies(&resp);
@@ -427,7 +427,7 @@ impl Client {
                     self.inner.max_redirects
                 )));
             }
-            let next = self.redirect_request(&req, &resp)?;
+            let next = self.redirect_request(&resp.request, &resp)?;
             resp.drain()?;
             history.push(resp);
             req = next;

@@ -7,9 +7,20 @@
 use crate::error::{Error, Result};
 
 /// Ordered header list. Repeated names are kept in order.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Storage is compact: every name and value lives in one string buffer and the list
+/// holds byte ranges, so a header block costs two allocations however many lines it
+/// has (this is on the per-request hot path).
+#[derive(Default)]
 pub struct Headers {
-    entries: Vec<(String, String)>,
+    data: String,
+    idx: Vec<Entry>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    name: (u32, u32),
+    value: (u32, u32),
 }
 
 /// Check that `name` is an RFC 9110 token.
@@ -37,47 +48,94 @@ pub fn validate_value(name: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+impl Clone for Headers {
+    /// Clones compactly (dropping bytes of removed lines).
+    fn clone(&self) -> Self {
+        let mut h = Headers::with_capacity(self.idx.len());
+        h.data.reserve(self.idx.iter().map(|e| (e.name.1 - e.name.0 + e.value.1 - e.value.0) as usize).sum());
+        for (n, v) in self.iter() {
+            h.push(n, v);
+        }
+        h
+    }
+}
+
+impl PartialEq for Headers {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().zip(other.iter()).all(|(a, b)| a == b)
+    }
+}
+
+impl Eq for Headers {}
+
+impl std::fmt::Debug for Headers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
 impl Headers {
     pub fn new() -> Self {
-        Headers { entries: Vec::new() }
+        Headers::default()
     }
 
     pub fn with_capacity(n: usize) -> Self {
-        Headers { entries: Vec::with_capacity(n) }
+        Headers { data: String::with_capacity(n * 32), idx: Vec::with_capacity(n) }
+    }
+
+    #[inline]
+    fn name_of(&self, e: &Entry) -> &str {
+        &self.data[e.name.0 as usize..e.name.1 as usize]
+    }
+
+    #[inline]
+    fn value_of(&self, e: &Entry) -> &str {
+        &self.data[e.value.0 as usize..e.value.1 as usize]
+    }
+
+    fn entry(&mut self, name: &str, value: &str) -> Entry {
+        let n0 = self.data.len() as u32;
+        self.data.push_str(name);
+        let n1 = self.data.len() as u32;
+        self.data.push_str(value);
+        let v1 = self.data.len() as u32;
+        Entry { name: (n0, n1), value: (n1, v1) }
+    }
+
+    fn push(&mut self, name: &str, value: &str) {
+        let e = self.entry(name, value);
+        self.idx.push(e);
     }
 
     /// Number of header lines.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.idx.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.idx.is_empty()
     }
 
     /// The `i`th header line as (name, value).
     pub fn at(&self, i: usize) -> Option<(&str, &str)> {
-        self.entries.get(i).map(|(n, v)| (n.as_str(), v.as_str()))
+        self.idx.get(i).map(|e| (self.name_of(e), self.value_of(e)))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.entries.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+        self.idx.iter().map(move |e| (self.name_of(e), self.value_of(e)))
     }
 
     /// First value of `name`, case-insensitively.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.entries
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.idx.iter().find(|e| self.name_of(e).eq_ignore_ascii_case(name)).map(|e| self.value_of(e))
     }
 
     /// Every value of `name`, in order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.entries
+        self.idx
             .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .filter(move |e| self.name_of(e).eq_ignore_ascii_case(name))
+            .map(move |e| self.value_of(e))
     }
 
     /// All values of `name` joined with ", " (HTTPX's `headers[name]`).
@@ -93,7 +151,7 @@ impl Headers {
     }
 
     pub fn contains(&self, name: &str) -> bool {
-        self.entries.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+        self.idx.iter().any(|e| self.name_of(e).eq_ignore_ascii_case(name))
     }
 
     /// Replace every value of `name` with one value (validated).
@@ -108,52 +166,72 @@ impl Headers {
     pub fn append(&mut self, name: &str, value: &str) -> Result<()> {
         validate_name(name)?;
         validate_value(name, value)?;
-        self.entries.push((name.to_string(), value.to_string()));
+        self.push(name, value);
         Ok(())
     }
 
     /// Remove every value of `name`; returns how many were removed.
     pub fn remove(&mut self, name: &str) -> usize {
-        let before = self.entries.len();
-        self.entries.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-        before - self.entries.len()
+        let before = self.idx.len();
+        let data = &self.data;
+        self.idx.retain(|e| !data[e.name.0 as usize..e.name.1 as usize].eq_ignore_ascii_case(name));
+        self.compact_if_sparse();
+        before - self.idx.len()
+    }
+
+    /// Drop bytes of removed lines once they make up most of the buffer.
+    fn compact_if_sparse(&mut self) {
+        let live: usize = self.idx.iter().map(|e| (e.value.1 - e.name.0) as usize).sum();
+        if self.data.len() > 4096 && live * 2 < self.data.len() {
+            *self = self.clone();
+        }
     }
 
     /// Replace without validation: for values produced by the library itself.
     pub(crate) fn set_unchecked(&mut self, name: &str, value: &str) {
-        if let Some(pos) = self.entries.iter().position(|(n, _)| n.eq_ignore_ascii_case(name)) {
-            self.entries[pos].1.clear();
-            self.entries[pos].1.push_str(value);
-            let mut i = pos + 1;
-            while i < self.entries.len() {
-                if self.entries[i].0.eq_ignore_ascii_case(name) {
-                    self.entries.remove(i);
-                } else {
-                    i += 1;
+        let data = &self.data;
+        match self.idx.iter().position(|e| data[e.name.0 as usize..e.name.1 as usize].eq_ignore_ascii_case(name)) {
+            Some(pos) => {
+                // Keep the original spelling of the name at the first position.
+                let old_name = self.idx[pos].name;
+                let v0 = self.data.len() as u32;
+                self.data.push_str(value);
+                let v1 = self.data.len() as u32;
+                self.idx[pos] = Entry { name: old_name, value: (v0, v1) };
+                let mut i = pos + 1;
+                while i < self.idx.len() {
+                    if self.name_of(&self.idx[i]).eq_ignore_ascii_case(name) {
+                        self.idx.remove(i);
+                    } else {
+                        i += 1;
+                    }
                 }
+                self.compact_if_sparse();
             }
-        } else {
-            self.entries.push((name.to_string(), value.to_string()));
+            None => self.push(name, value),
         }
     }
 
     /// Append without validation: for parsed response headers.
-    pub(crate) fn push_unchecked(&mut self, name: String, value: String) {
-        self.entries.push((name, value));
+    pub(crate) fn push_unchecked(&mut self, name: &str, value: &str) {
+        self.push(name, value);
     }
 
     /// HTTPX's `Headers.update`: every name present in `other` replaces all of its
     /// values here, the new lines going to the end.
     pub fn update(&mut self, other: &Headers) {
-        for (name, _) in &other.entries {
+        for (name, _) in other.iter() {
             self.remove(name);
         }
-        self.entries.extend(other.entries.iter().cloned());
+        for (n, v) in other.iter() {
+            self.push(n, v);
+        }
     }
 
     /// Prepend a header line (used for `Host`, which goes first as in HTTPX).
     pub(crate) fn insert_first(&mut self, name: &str, value: String) {
-        self.entries.insert(0, (name.to_string(), value));
+        let e = self.entry(name, &value);
+        self.idx.insert(0, e);
     }
 
     /// True when a comma-separated header contains `token` (case-insensitive).
@@ -204,5 +282,24 @@ mod tests {
         a.update(&b);
         assert_eq!(a.get_all("X-AUTH").collect::<Vec<_>>(), vec!["request"]);
         assert_eq!(a.len(), 2);
+    }
+
+    #[test]
+    fn set_keeps_position_and_clone_compacts() {
+        let mut h = Headers::new();
+        h.append("Host", "a").unwrap();
+        h.append("X", "1").unwrap();
+        h.append("x", "2").unwrap();
+        h.append("Y", "3").unwrap();
+        h.set("X", "new").unwrap();
+        assert_eq!(h.iter().collect::<Vec<_>>(), vec![("Host", "a"), ("X", "new"), ("Y", "3")]);
+        for i in 0..2000 {
+            h.set("Y", &i.to_string()).unwrap();
+        }
+        assert_eq!(h.get("y"), Some("1999"));
+        assert!(h.data.len() < 8192, "compacted: {}", h.data.len());
+        let c = h.clone();
+        assert_eq!(c, h);
+        assert_eq!(c.data.len(), "HostaXnewY1999".len());
     }
 }

@@ -434,14 +434,25 @@ type Parsed = (usize, (u16, String, Version, Headers));
 /// Try to parse a complete head from `data`: Some((bytes used, head)) or None when
 /// more bytes are needed.
 fn parse_head(data: &[u8], limits: &HeadLimits) -> Result<Option<Parsed>> {
-    let mut storage = [httparse::EMPTY_HEADER; 128];
-    let mut heap;
-    let slots: &mut [httparse::Header] = if limits.max_header_count <= storage.len() {
-        &mut storage[..limits.max_header_count]
+    // Most responses have few headers: try a small stack array first and only
+    // allocate the full configured count when it overflows.
+    let mut storage = [httparse::EMPTY_HEADER; 24];
+    if limits.max_header_count > storage.len() {
+        match parse_with(data, &mut storage, limits) {
+            Err(Error::RemoteProtocol(m)) if m.starts_with(TOO_MANY) => {
+                let mut heap = vec![httparse::EMPTY_HEADER; limits.max_header_count];
+                parse_with(data, &mut heap, limits)
+            }
+            other => other,
+        }
     } else {
-        heap = vec![httparse::EMPTY_HEADER; limits.max_header_count];
-        &mut heap[..]
-    };
+        parse_with(data, &mut storage[..limits.max_header_count], limits)
+    }
+}
+
+const TOO_MANY: &str = "response has more than";
+
+fn parse_with<'h, 'b>(data: &'b [u8], slots: &'h mut [httparse::Header<'b>], limits: &HeadLimits) -> Result<Option<Parsed>> {
     let mut resp = httparse::Response::new(slots);
     match resp.parse(data) {
         Ok(httparse::Status::Complete(used)) => {
@@ -453,18 +464,21 @@ fn parse_head(data: &[u8], limits: &HeadLimits) -> Result<Option<Parsed>> {
             let reason = resp.reason.unwrap_or("").to_string();
             let mut headers = Headers::with_capacity(resp.headers.len());
             for h in resp.headers.iter() {
-                let value = match std::str::from_utf8(h.value) {
-                    Ok(s) => s.to_string(),
-                    Err(_) => h.value.iter().map(|&b| b as char).collect(),
-                };
-                headers.push_unchecked(h.name.to_string(), value);
+                match std::str::from_utf8(h.value) {
+                    Ok(v) => headers.push_unchecked(h.name, v),
+                    Err(_) => {
+                        // obs-text: decode as latin-1, as HTTPX does.
+                        let v: String = h.value.iter().map(|&b| b as char).collect();
+                        headers.push_unchecked(h.name, &v);
+                    }
+                }
             }
             Ok(Some((used, (status, reason, version, headers))))
         }
         Ok(httparse::Status::Partial) => Ok(None),
         Err(httparse::Error::TooManyHeaders) => Err(Error::RemoteProtocol(format!(
-            "response has more than {} headers",
-            limits.max_header_count
+            "{TOO_MANY} {} headers",
+            limits.max_header_count.max(resp.headers.len())
         ))),
         Err(e) => Err(Error::RemoteProtocol(format!("malformed response head: {e}"))),
     }
@@ -557,10 +571,10 @@ mod tests {
     #[test]
     fn framing_rules() {
         let mut h = Headers::new();
-        h.push_unchecked("Content-Length".into(), "5, 5".into());
+        h.push_unchecked("Content-Length", "5, 5");
         assert_eq!(finish_head("GET", 200, String::new(), Version::Http11, h.clone()).unwrap().framing, Framing::Length(5));
         assert_eq!(finish_head("HEAD", 200, String::new(), Version::Http11, h.clone()).unwrap().framing, Framing::Empty);
-        h.push_unchecked("Content-Length".into(), "6".into());
+        h.push_unchecked("Content-Length", "6");
         assert!(finish_head("GET", 200, String::new(), Version::Http11, h).is_err());
         let h = Headers::new();
         let head = finish_head("GET", 200, String::new(), Version::Http11, h).unwrap();

@@ -7,7 +7,6 @@
 //! `keepalive_expiry`; before reuse each is checked with a non-blocking peek so a
 //! connection the server has closed is never handed out.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -27,10 +26,18 @@ pub struct PoolKey {
     pub proxy: String,
 }
 
+impl PoolKey {
+    fn empty() -> PoolKey {
+        PoolKey { scheme: "", host: String::new(), port: 0, tls_id: 0, proxy: String::new() }
+    }
+}
+
 struct State {
     /// Connections in existence (idle + in use + being opened).
     total: usize,
-    idle: HashMap<PoolKey, Vec<Conn>>,
+    /// Idle connections per key. A short list scanned linearly: a client talks to a
+    /// handful of origins, and this avoids hashing on every request.
+    idle: Vec<(PoolKey, Vec<Conn>)>,
     idle_count: usize,
     closed: bool,
 }
@@ -62,7 +69,7 @@ impl Pool {
     pub fn new(limits: Limits) -> Pool {
         Pool {
             inner: Arc::new(Inner {
-                state: Mutex::new(State { total: 0, idle: HashMap::new(), idle_count: 0, closed: false }),
+                state: Mutex::new(State { total: 0, idle: Vec::new(), idle_count: 0, closed: false }),
                 cond: Condvar::new(),
                 limits,
             }),
@@ -74,7 +81,7 @@ impl Pool {
     }
 
     /// Get a connection slot for `key`, waiting up to `timeout` when the pool is full.
-    pub fn checkout(&self, key: &PoolKey, timeout: Option<Duration>) -> Result<Checkout> {
+    pub fn checkout(&self, key: PoolKey, timeout: Option<Duration>) -> Result<Checkout> {
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut st = self.lock()?;
         loop {
@@ -82,7 +89,7 @@ impl Pool {
                 return Err(Error::ClientClosed("the client has been closed".into()));
             }
             // Reuse the most recently used idle connection that is still healthy.
-            while let Some(conn) = pop_idle(&mut st, key) {
+            while let Some(conn) = pop_idle(&mut st, &key) {
                 if self.expired(&conn) {
                     st.total -= 1;
                     drop_conn(conn);
@@ -92,7 +99,7 @@ impl Pool {
                 drop(st);
                 let usable = conn.is_idle_usable();
                 if usable {
-                    return Ok(Checkout { pool: self.inner.clone(), key: key.clone(), conn: Some(conn), reused: true, released: false });
+                    return Ok(Checkout { pool: self.inner.clone(), key, conn: Some(conn), reused: true, released: false });
                 }
                 drop_conn(conn);
                 st = self.lock()?;
@@ -102,13 +109,13 @@ impl Pool {
             let full = self.inner.limits.max_connections.is_some_and(|m| st.total >= m);
             if !full {
                 st.total += 1;
-                return Ok(Checkout { pool: self.inner.clone(), key: key.clone(), conn: None, reused: false, released: false });
+                return Ok(Checkout { pool: self.inner.clone(), key, conn: None, reused: false, released: false });
             }
             // Full: close an idle connection to another origin to make room.
             if st.idle_count > 0 {
                 if let Some(victim) = evict_one(&mut st) {
                     drop_conn(victim);
-                    return Ok(Checkout { pool: self.inner.clone(), key: key.clone(), conn: None, reused: false, released: false });
+                    return Ok(Checkout { pool: self.inner.clone(), key, conn: None, reused: false, released: false });
                 }
             }
             match deadline {
@@ -140,7 +147,7 @@ impl Pool {
     pub fn close(&self) {
         if let Ok(mut st) = self.lock() {
             st.closed = true;
-            let idle: Vec<Conn> = st.idle.drain().flat_map(|(_, v)| v).collect();
+            let idle: Vec<Conn> = st.idle.drain(..).flat_map(|(_, v)| v).collect();
             st.total -= idle.len();
             st.idle_count = 0;
             drop(st);
@@ -158,30 +165,30 @@ impl Pool {
 }
 
 fn pop_idle(st: &mut State, key: &PoolKey) -> Option<Conn> {
-    let list = st.idle.get_mut(key)?;
-    let c = list.pop();
+    let pos = st.idle.iter().position(|(k, _)| k == key)?;
+    let c = st.idle[pos].1.pop();
     if c.is_some() {
         st.idle_count -= 1;
     }
-    if list.is_empty() {
-        st.idle.remove(key);
+    if st.idle[pos].1.is_empty() {
+        st.idle.swap_remove(pos);
     }
     c
 }
 
 /// Remove the idle connection that has waited longest (any origin).
 fn evict_one(st: &mut State) -> Option<Conn> {
-    let key = st
+    let pos = st
         .idle
         .iter()
-        .filter_map(|(k, v)| v.first().map(|c| (k.clone(), c.idle_since)))
+        .enumerate()
+        .filter_map(|(i, (_, v))| v.first().map(|c| (i, c.idle_since)))
         .min_by_key(|(_, t)| *t)?
         .0;
-    let list = st.idle.get_mut(&key)?;
-    let c = list.remove(0);
+    let c = st.idle[pos].1.remove(0);
     st.idle_count -= 1;
-    if list.is_empty() {
-        st.idle.remove(&key);
+    if st.idle[pos].1.is_empty() {
+        st.idle.swap_remove(pos);
     }
     Some(c)
 }
@@ -202,7 +209,13 @@ impl Checkout {
             && inner.limits.keepalive_expiry.is_none_or(|e| !e.is_zero());
         if keep {
             conn.idle_since = Instant::now();
-            st.idle.entry(self.key.clone()).or_default().push(conn);
+            match st.idle.iter_mut().find(|(k, _)| *k == self.key) {
+                Some((_, list)) => list.push(conn),
+                None => {
+                    let key = std::mem::replace(&mut self.key, PoolKey::empty());
+                    st.idle.push((key, vec![conn]));
+                }
+            }
             st.idle_count += 1;
         } else {
             st.total -= 1;

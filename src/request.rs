@@ -89,7 +89,7 @@ impl Body {
     /// A reader over the body for one send. One-shot streams are taken.
     pub fn open(&self) -> Result<BodySource> {
         match self {
-            Body::Empty => Ok(BodySource::Bytes(Arc::new(Vec::new()))),
+            Body::Empty => Ok(BodySource::Bytes(EMPTY.clone())),
             Body::Bytes(b) => Ok(BodySource::Bytes(b.clone())),
             Body::Stream { reader, .. } => {
                 let taken = reader
@@ -120,6 +120,8 @@ impl Body {
         Ok(())
     }
 }
+
+static EMPTY: once_cell::sync::Lazy<Arc<Vec<u8>>> = once_cell::sync::Lazy::new(|| Arc::new(Vec::new()));
 
 /// A body opened for one send.
 pub enum BodySource {

@@ -237,9 +237,19 @@ impl Response {
             let mut data = Vec::new();
             let hint = self.headers.get("Content-Length").and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(0);
             data.reserve(hint.min(64 << 20));
-            let mut chunk = vec![0u8; 64 * 1024];
-            while let BodyState::Stream(r) = &mut self.body {
-                {
+            if self.observers.progress.is_none() {
+                // No per-chunk reports wanted: let std grow `data` without zeroing a
+                // scratch buffer per response.
+                if let BodyState::Stream(r) = &mut self.body {
+                    if let Err(e) = r.read_to_end(&mut data) {
+                        let err = Self::map_read_err(e);
+                        self.body = BodyState::Failed(err.clone());
+                        return Err(err);
+                    }
+                }
+            } else {
+                let mut chunk = vec![0u8; 16 * 1024];
+                while let BodyState::Stream(r) = &mut self.body {
                     match r.read(&mut chunk) {
                         Ok(0) => break,
                         Ok(n) => {

@@ -69,7 +69,7 @@ impl RawBody for ReaderBody {
 }
 
 impl Transport for CallbackTransport {
-    fn handle(&self, req: &Request, ctx: &SendContext) -> Result<Response> {
+    fn handle(&self, req: Request, ctx: &SendContext) -> Result<Response> {
         let mut request_body = Vec::new();
         match req.body.open()? {
             BodySource::Bytes(b) => request_body.extend_from_slice(&b),
@@ -91,7 +91,7 @@ impl Transport for CallbackTransport {
             remote_addr: self.remote_addr.clone(),
         };
         let started = Instant::now();
-        let result = self.handler.handle(req, &mut b);
+        let result = self.handler.handle(&req, &mut b);
         if let Err(e) = result {
             if self.raise_errors || e.code() == crate::error::code::RECURSIVE_CALL {
                 return Err(e);
@@ -105,7 +105,7 @@ impl Transport for CallbackTransport {
         if !(100..=999).contains(&b.status) {
             return Err(Error::Callback(format!("callback set an invalid status {}", b.status)));
         }
-        let mut sent = req.clone();
+        let mut sent = req;
         if let crate::request::Body::Stream { .. } = sent.body {
             sent.body = crate::request::Body::from_bytes(std::mem::take(&mut b.request_body));
         }

@@ -141,16 +141,16 @@ fn is_idempotent(method: &str) -> bool {
 }
 
 impl Transport for HttpTransport {
-    fn handle(&self, req: &Request, ctx: &SendContext) -> Result<Response> {
+    fn handle(&self, req: Request, ctx: &SendContext) -> Result<Response> {
         let url = &req.url;
         urls::check_http(url)?;
         let proxy = self.proxy_for(url);
-        let key = self.key_for(url, proxy);
         let retry_ok = is_idempotent(&req.method) && !matches!(req.body, Body::Stream { .. });
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let mut checkout: Checkout = self.pool.checkout(&key, ctx.timeouts.pool)?;
+            let mut checkout: Checkout = self.pool.checkout(self.key_for(url, proxy), ctx.timeouts.pool)?;
+            let key = &checkout.key;
             let obs = &ctx.observers;
             let (mut conn, forward) = match checkout.conn.take() {
                 Some(c) => {
@@ -159,17 +159,18 @@ impl Transport for HttpTransport {
                     (c, fwd)
                 }
                 None => {
-                    obs.trace(TraceEvent::ConnectStart, ctx.started.elapsed(), &format!("{}:{}", key.host, key.port));
+                    let target = if obs.trace.is_some() { format!("{}:{}", key.host, key.port) } else { String::new() };
+                    obs.trace(TraceEvent::ConnectStart, ctx.started.elapsed(), &target);
                     let opened = self.open(url, proxy, ctx.timeouts.connect)?;
                     if opened.0.stream.is_tls() {
                         obs.trace(TraceEvent::TlsDone, ctx.started.elapsed(), &key.host);
                     }
-                    obs.trace(TraceEvent::Connected, ctx.started.elapsed(), &format!("{}:{}", key.host, key.port));
+                    obs.trace(TraceEvent::Connected, ctx.started.elapsed(), &target);
                     opened
                 }
             };
             let reused = checkout.reused;
-            let result = exchange(&mut conn, req, forward, proxy, ctx);
+            let result = exchange(&mut conn, &req, forward, proxy, ctx);
             match result {
                 Ok(head) => {
                     let body = Http1Body { conn: Some(conn), checkout: Some(checkout), framing: head.framing, keep_alive: head.keep_alive };
@@ -177,9 +178,7 @@ impl Transport for HttpTransport {
                     if matches!(head.framing, Framing::Empty) {
                         body.finish();
                     }
-                    let mut resp = Response::new(head.status, head.reason, head.version, head.headers, body, req.clone(), ctx.started);
-                    resp.url = req.url.clone();
-                    return Ok(resp);
+                    return Ok(Response::new(head.status, head.reason, head.version, head.headers, body, req, ctx.started));
                 }
                 Err((e, nothing_received)) => {
                     checkout.discard(Some(conn));
@@ -240,7 +239,9 @@ fn exchange(conn: &mut Conn, req: &Request, forward: bool, proxy: Option<&ProxyC
     report_sent(&ctx.observers, req, total).map_err(|e| (e, false))?;
     ctx.observers.trace(TraceEvent::RequestSent, ctx.started.elapsed(), &req.method);
     let head = conn.read_head(&req.method, &ctx.head_limits).map_err(|e| nothing(conn, e))?;
-    ctx.observers.trace(TraceEvent::HeadersReceived, ctx.started.elapsed(), &head.status.to_string());
+    if ctx.observers.trace.is_some() {
+        ctx.observers.trace(TraceEvent::HeadersReceived, ctx.started.elapsed(), &head.status.to_string());
+    }
     Ok(head)
 }
 

@@ -27,8 +27,9 @@ pub struct SendContext {
 /// client it is mounted in.
 pub trait Transport: Send + Sync {
     /// Send `req` (already prepared by the client) and return once the response head
-    /// is in. The body is read through the returned response.
-    fn handle(&self, req: &Request, ctx: &SendContext) -> Result<Response>;
+    /// is in. The body is read through the returned response, which owns the
+    /// request as sent.
+    fn handle(&self, req: Request, ctx: &SendContext) -> Result<Response>;
 
     /// Close pooled resources. Further requests may fail with `ClientClosed`.
     fn close(&self) {}
