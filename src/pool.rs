@@ -40,6 +40,9 @@ struct State {
     idle: Vec<(PoolKey, Vec<Conn>)>,
     idle_count: usize,
     closed: bool,
+    /// Threads waiting for a slot: notify only when someone waits (a futex wake
+    /// per request otherwise).
+    waiters: usize,
 }
 
 struct Inner {
@@ -69,7 +72,7 @@ impl Pool {
     pub fn new(limits: Limits) -> Pool {
         Pool {
             inner: Arc::new(Inner {
-                state: Mutex::new(State { total: 0, idle: Vec::new(), idle_count: 0, closed: false }),
+                state: Mutex::new(State { total: 0, idle: Vec::new(), idle_count: 0, closed: false, waiters: 0 }),
                 cond: Condvar::new(),
                 limits,
             }),
@@ -104,7 +107,9 @@ impl Pool {
                 drop_conn(conn);
                 st = self.lock()?;
                 st.total -= 1;
-                self.inner.cond.notify_one();
+                if st.waiters > 0 {
+                    self.inner.cond.notify_one();
+                }
             }
             let full = self.inner.limits.max_connections.is_some_and(|m| st.total >= m);
             if !full {
@@ -118,8 +123,8 @@ impl Pool {
                     return Ok(Checkout { pool: self.inner.clone(), key, conn: None, reused: false, released: false });
                 }
             }
-            match deadline {
-                None => st = self.inner.cond.wait(st).map_err(|_| Error::Internal("pool lock poisoned".into()))?,
+            let wait_for = match deadline {
+                None => None,
                 Some(d) => {
                     let now = Instant::now();
                     if now >= d {
@@ -128,14 +133,16 @@ impl Pool {
                             self.inner.limits.max_connections.unwrap_or(0)
                         )));
                     }
-                    st = self
-                        .inner
-                        .cond
-                        .wait_timeout(st, d - now)
-                        .map_err(|_| Error::Internal("pool lock poisoned".into()))?
-                        .0;
+                    Some(d - now)
                 }
-            }
+            };
+            st.waiters += 1;
+            let woke = match wait_for {
+                None => self.inner.cond.wait(st).map_err(|_| Error::Internal("pool lock poisoned".into())),
+                Some(t) => self.inner.cond.wait_timeout(st, t).map(|r| r.0).map_err(|_| Error::Internal("pool lock poisoned".into())),
+            };
+            st = woke?;
+            st.waiters -= 1;
         }
     }
 
@@ -217,12 +224,18 @@ impl Checkout {
                 }
             }
             st.idle_count += 1;
+            if st.waiters > 0 {
+                inner.cond.notify_one();
+            }
         } else {
             st.total -= 1;
+            let wake = st.waiters > 0;
             drop(st);
             drop_conn(conn);
+            if wake {
+                inner.cond.notify_one();
+            }
         }
-        inner.cond.notify_one();
     }
 
     /// Give up this slot, closing the connection if any.
@@ -237,8 +250,10 @@ impl Checkout {
     fn free_slot(&self) {
         if let Ok(mut st) = self.pool.state.lock() {
             st.total -= 1;
+            if st.waiters > 0 {
+                self.pool.cond.notify_one();
+            }
         }
-        self.pool.cond.notify_one();
     }
 }
 
