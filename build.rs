@@ -16,13 +16,8 @@ fn main() {
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml");
     let bindings = cbindgen::Builder::new()
         .with_config(config)
+        // cbindgen follows the `pub mod` lines of mod.rs to the other ffi files.
         .with_src(crate_dir.join("src/ffi/mod.rs"))
-        .with_src(crate_dir.join("src/ffi/config.rs"))
-        .with_src(crate_dir.join("src/ffi/client.rs"))
-        .with_src(crate_dir.join("src/ffi/request.rs"))
-        .with_src(crate_dir.join("src/ffi/response.rs"))
-        .with_src(crate_dir.join("src/ffi/auth.rs"))
-        .with_src(crate_dir.join("src/ffi/transport.rs"))
         .generate()
         .expect("cbindgen failed to generate include/httpx.h");
     let generated = out_dir.join("httpx.h");

@@ -465,3 +465,27 @@ fn server_that_never_reads_gives_write_timeout() {
     assert_eq!(e.code(), code::WRITE_TIMEOUT, "{e}");
     assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
 }
+
+#[test]
+fn early_response_during_upload_is_returned() {
+    // A plain listener: the socket must really close (FaultServer keeps clones) so
+    // the unread upload makes the kernel reset the connection.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let _ = read_request_head(&mut s);
+        let _ = s.write_all(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 8\r\nConnection: close\r\n\r\ntoo big!");
+        let _ = s.flush();
+        std::thread::sleep(Duration::from_millis(100));
+    });
+    let c = client();
+    let mut req = c.build_request("POST", &format!("http://127.0.0.1:{port}/")).unwrap();
+    req.set_body_bytes(vec![0u8; 64 << 20], None);
+    let mut r = c.send(&req).unwrap();
+    assert_eq!(r.status, 413);
+    assert_eq!(r.body().unwrap(), b"too big!");
+    assert_eq!(c.pool_stats(), (0, 0));
+    server.join().unwrap();
+}

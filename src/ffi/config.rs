@@ -65,7 +65,8 @@ pub unsafe extern "C" fn httpx_client_config_free(cfg: *mut httpx_client_config)
 
 /// Prefix for relative request URLs (HTTPX `base_url`); its path is kept:
 /// base "http://h/api" + "/users" = "http://h/api/users". NULL clears it. The URL
-/// is checked by `httpx_client_new` (`HTTPX_E_INVALID_URL`).
+/// is checked now: unparsable is `HTTPX_E_INVALID_URL`, a missing or non-http(s)
+/// scheme `HTTPX_E_UNSUPPORTED_PROTOCOL`.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_config_set_base_url(cfg: *mut httpx_client_config, url: *const c_char) -> httpx_code {
     run(std::ptr::null_mut(), || {

@@ -231,8 +231,14 @@ fn exchange(conn: &mut Conn, req: &Request, forward: bool, proxy: Option<&ProxyC
         (std::borrow::Cow::Borrowed(urls::request_target(&req.url)), &req.headers)
     };
     if let Err(e) = conn.write_request(&req.method, &target, headers, body) {
-        // A server may answer (e.g. 413) and close before reading the whole body;
-        // that error is the one to report when nothing came back.
+        // A server may answer early (413, 401...) and close before reading the whole
+        // body: report its response rather than the broken pipe, as httpcore does.
+        if matches!(e, Error::Write(_)) {
+            if let Ok(mut head) = conn.read_head(&req.method, &ctx.head_limits) {
+                head.keep_alive = false;
+                return Ok(head);
+            }
+        }
         let no_bytes = conn.received == 0;
         return Err((e, no_bytes));
     }

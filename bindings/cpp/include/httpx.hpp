@@ -1,0 +1,713 @@
+// httpx.hpp: header-only C++17 RAII wrapper of libhttpx (HTTPX's client as a C library).
+//
+//   #include "httpx.hpp"
+//   httpx::Client client(httpx::ClientOptions().base_url("https://example.org").timeout(5));
+//   httpx::Response r = client.get("/");
+//   r.raise_for_status();
+//   std::cout << r.text();
+//
+// Every handle is owned by a move-only object (std::unique_ptr with the
+// matching httpx_*_free), so it is freed exactly once. Failures throw
+// httpx::Error, which carries the libhttpx code. Exceptions thrown by your
+// callbacks (mock transport handlers, body readers) never cross the C library:
+// they are caught, the call fails inside libhttpx, and the original exception
+// is rethrown from the Client / Response call that ran the callback.
+//
+// Build: -I<repo>/include -I<repo>/bindings/cpp/include ... -lhttpx
+#ifndef HTTPX_HPP
+#define HTTPX_HPP
+
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "httpx.h"
+
+namespace httpx {
+
+/// Version of the loaded libhttpx, e.g. "0.1.0".
+inline std::string version() { return httpx_version(); }
+
+/// Name of a code ("READ_TIMEOUT", ...).
+inline std::string code_name(httpx_code code) { return httpx_code_str(code); }
+
+/// Every failure: the libhttpx code plus a message.
+class Error : public std::runtime_error {
+public:
+    Error(httpx_code code, const std::string &message)
+        : std::runtime_error(std::string(httpx_code_str(code)) + (message.empty() ? "" : ": " + message)), code_(code) {}
+    httpx_code code() const noexcept { return code_; }
+    std::string code_name() const { return httpx_code_str(code_); }
+    /// One of the four timeouts (connect, read, write, pool).
+    bool is_timeout() const noexcept { return httpx_code_is_timeout(code_) != 0; }
+
+private:
+    httpx_code code_;
+};
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+/// HTTPX's four timeouts in seconds; negative = no timeout.
+struct Timeouts {
+    double connect = 5.0, read = 5.0, write = 5.0, pool = 5.0;
+};
+
+/// HTTPX's pool limits; negative = no limit.
+struct Limits {
+    int64_t max_connections = 100;
+    int64_t max_keepalive_connections = 20;
+    double keepalive_expiry = 5.0;
+};
+
+/// Produces body bytes: write up to `cap` bytes to `buf` and return the count;
+/// 0 means the end of the body. Throw to abort the transfer.
+using BodyReader = std::function<size_t(char *buf, size_t cap)>;
+
+namespace detail {
+
+template <typename T, void (*F)(T *)>
+struct Deleter {
+    void operator()(T *p) const noexcept { F(p); }
+};
+template <typename T, void (*F)(T *)>
+using Handle = std::unique_ptr<T, Deleter<T, F>>;
+
+using ErrorPtr = Handle<httpx_error, httpx_error_free>;
+
+/// The exception a callback threw on this thread, to rethrow after the C call.
+inline std::exception_ptr &pending() {
+    static thread_local std::exception_ptr p;
+    return p;
+}
+
+inline void throw_if(httpx_code code, httpx_error *err = nullptr, const char *what = nullptr) {
+    ErrorPtr owned(err);
+    if (code == HTTPX_OK) return;
+    throw Error(code, err ? httpx_error_message(err) : (what ? what : ""));
+}
+
+/// Run a C call that may run C++ callbacks; rethrow what they threw.
+template <typename F>
+void call(F &&f) {
+    pending() = nullptr;
+    httpx_error *err = nullptr;
+    httpx_code code = f(&err);
+    std::exception_ptr ex = std::exchange(pending(), nullptr);
+    if (code != HTTPX_OK && ex) {
+        httpx_error_free(err);
+        std::rethrow_exception(ex);
+    }
+    throw_if(code, err);
+}
+
+inline std::string cstr(std::string_view s, const char *what) {
+    if (s.find('\0') != std::string_view::npos)
+        throw Error(HTTPX_E_INVALID_ARGUMENT, std::string(what) + " contains a NUL byte");
+    return std::string(s);
+}
+
+inline const char *or_empty(const char *s) { return s ? s : ""; }
+
+extern "C" inline httpx_code httpx_cpp_read_trampoline(void *ud, uint8_t *buf, uintptr_t cap, uintptr_t *n_out) noexcept {
+    try {
+        size_t n = (*static_cast<BodyReader *>(ud))(reinterpret_cast<char *>(buf), cap);
+        if (n > cap) throw Error(HTTPX_E_CALLBACK, "body reader returned more bytes than asked for");
+        *n_out = n;
+        return HTTPX_OK;
+    } catch (...) {
+        if (!pending()) pending() = std::current_exception();
+        return HTTPX_E_CALLBACK;
+    }
+}
+
+extern "C" inline void httpx_cpp_reader_free(void *ud) noexcept { delete static_cast<BodyReader *>(ud); }
+
+}  // namespace detail
+
+/// A read-only view of a request: in a mock transport handler (valid during the
+/// call) or from Response::request() (valid while the response lives).
+class RequestView {
+public:
+    RequestView(const httpx_request *req, httpx_response_builder *builder = nullptr) : req_(req), builder_(builder) {}
+
+    std::string method() const { return detail::or_empty(httpx_request_method(req_)); }
+    std::string url() const { return detail::or_empty(httpx_request_url(req_)); }
+    std::optional<std::string> header(std::string_view name) const {
+        const char *v = httpx_request_header_get(req_, detail::cstr(name, "header name").c_str());
+        return v ? std::optional<std::string>(v) : std::nullopt;
+    }
+    Headers headers() const {
+        Headers out;
+        size_t n = httpx_request_header_count(req_);
+        for (size_t i = 0; i < n; i++) {
+            const char *k = nullptr, *v = nullptr;
+            if (httpx_request_header_at(req_, i, &k, &v) == HTTPX_OK) out.emplace_back(k, v);
+        }
+        return out;
+    }
+    /// The body (in a handler: as received, streamed bodies included).
+    std::string body() const {
+        const uint8_t *data = nullptr;
+        uintptr_t len = 0;
+        httpx_code code = builder_ ? httpx_response_builder_request_body(builder_, &data, &len)
+                                   : httpx_request_body(req_, &data, &len);
+        detail::throw_if(code, nullptr, "request body not available");
+        return std::string(reinterpret_cast<const char *>(data), len);
+    }
+    const httpx_request *get() const noexcept { return req_; }
+
+private:
+    const httpx_request *req_;
+    httpx_response_builder *builder_;
+};
+
+/// An authentication scheme (shared by the configs and requests that use it).
+class Auth {
+public:
+    static Auth basic(std::string_view user, std::string_view pass) { return make(httpx_auth_basic, user, pass); }
+    static Auth digest(std::string_view user, std::string_view pass) { return make(httpx_auth_digest, user, pass); }
+    httpx_auth *get() const noexcept { return h_.get(); }
+
+private:
+    explicit Auth(httpx_auth *h) : h_(h, httpx_auth_free) {}
+    static Auth make(httpx_code (*f)(const char *, const char *, httpx_auth **), std::string_view u, std::string_view p) {
+        httpx_auth *out = nullptr;
+        detail::throw_if(f(detail::cstr(u, "user").c_str(), detail::cstr(p, "password").c_str(), &out), nullptr, "invalid credentials");
+        return Auth(out);
+    }
+    std::shared_ptr<httpx_auth> h_;
+};
+
+/// What a mock transport handler answers.
+struct MockResponse {
+    uint16_t status = 200;
+    Headers headers;
+    std::string body;
+    BodyReader body_reader;  ///< if set, streams the body instead of `body`
+
+    static MockResponse json(uint16_t status, std::string json_text) {
+        MockResponse r;
+        r.status = status;
+        r.headers.emplace_back("Content-Type", "application/json");
+        r.body = std::move(json_text);
+        return r;
+    }
+    static MockResponse text(uint16_t status, std::string text) {
+        MockResponse r;
+        r.status = status;
+        r.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+        r.body = std::move(text);
+        return r;
+    }
+};
+
+/// Answers a request in-process (HTTPX MockTransport's handler). Throwing fails
+/// the send and the exception is rethrown by Client::send (unless
+/// raise_errors(false), which answers 500).
+using Handler = std::function<MockResponse(const RequestView &)>;
+
+namespace detail {
+
+extern "C" inline httpx_code httpx_cpp_transport_trampoline(void *ud, const httpx_request *req, httpx_response_builder *out) noexcept {
+    try {
+        MockResponse r = (*static_cast<Handler *>(ud))(RequestView(req, out));
+        throw_if(httpx_response_builder_set_status(out, r.status), nullptr, "invalid status");
+        for (auto &h : r.headers)
+            throw_if(httpx_response_builder_add_header(out, cstr(h.first, "header name").c_str(), cstr(h.second, "header value").c_str()),
+                     nullptr, "invalid header");
+        if (r.body_reader) {
+            auto *rd = new BodyReader(std::move(r.body_reader));
+            httpx_code code = httpx_response_builder_set_body_reader(out, httpx_cpp_read_trampoline, rd, httpx_cpp_reader_free);
+            if (code != HTTPX_OK) {
+                delete rd;  // not taken on error
+                throw_if(code, nullptr, "set body reader");
+            }
+        } else {
+            throw_if(httpx_response_builder_set_body(out, reinterpret_cast<const uint8_t *>(r.body.data()), r.body.size()), nullptr,
+                     "set body");
+        }
+        return HTTPX_OK;
+    } catch (const Error &e) {
+        if (!pending()) pending() = std::current_exception();
+        return e.code() == HTTPX_E_RECURSIVE_CALL ? HTTPX_E_RECURSIVE_CALL : HTTPX_E_CALLBACK;
+    } catch (...) {
+        if (!pending()) pending() = std::current_exception();
+        return HTTPX_E_CALLBACK;
+    }
+}
+
+extern "C" inline void httpx_cpp_handler_free(void *ud) noexcept { delete static_cast<Handler *>(ud); }
+
+}  // namespace detail
+
+/// A transport for ClientOptions::transport / mount. Clients keep it alive, so
+/// the Transport object may be destroyed after the client is built.
+class Transport {
+public:
+    /// HTTPX MockTransport: answer requests with `handler`, without a network.
+    static Transport mock(Handler handler, bool raise_errors = true) {
+        if (!handler) throw Error(HTTPX_E_INVALID_ARGUMENT, "handler is empty");
+        auto *ud = new Handler(std::move(handler));
+        httpx_transport *t = nullptr;
+        httpx_code code = httpx_transport_callback(detail::httpx_cpp_transport_trampoline, ud, detail::httpx_cpp_handler_free, &t);
+        if (code != HTTPX_OK) {
+            delete ud;  // not taken on error
+            detail::throw_if(code, nullptr, "httpx_transport_callback");
+        }
+        Transport tr(t);
+        if (!raise_errors) detail::throw_if(httpx_transport_callback_set_raise_errors(t, 0), nullptr, "raise_errors");
+        return tr;
+    }
+    /// HTTPX HTTPTransport: a network transport with its own pool.
+    static Transport http(uint32_t retries = 0) {
+        httpx_transport *t = nullptr;
+        detail::throw_if(httpx_transport_http(&t), nullptr, "httpx_transport_http");
+        Transport tr(t);
+        if (retries) detail::throw_if(httpx_transport_http_set_retries(t, retries), nullptr, "retries");
+        return tr;
+    }
+    httpx_transport *get() const noexcept { return h_.get(); }
+
+private:
+    explicit Transport(httpx_transport *t) : h_(t) {}
+    detail::Handle<httpx_transport, httpx_transport_free> h_;
+};
+
+/// Client configuration (HTTPX Client(...) arguments), fluent:
+/// ClientOptions().base_url("http://h").header("X-A", "1").timeout(10)
+/// Setters are applied (and checked) at once; on a temporary they return the
+/// moved object, so a chain can be returned or passed by value. Move-only.
+class ClientOptions {
+public:
+    ClientOptions() {
+        httpx_client_config *c = nullptr;
+        detail::throw_if(httpx_client_config_new(&c), nullptr, "httpx_client_config_new");
+        cfg_.reset(c);
+    }
+    ClientOptions &base_url(std::string_view url) & {
+        return check(httpx_client_config_set_base_url(cfg_.get(), detail::cstr(url, "base_url").c_str()), "invalid base_url");
+    }
+    ClientOptions &header(std::string_view name, std::string_view value) & {
+        return check(httpx_client_config_add_header(cfg_.get(), detail::cstr(name, "header").c_str(), detail::cstr(value, "header").c_str()),
+                     "invalid header");
+    }
+    ClientOptions &param(std::string_view key, std::string_view value) & {
+        return check(httpx_client_config_add_param(cfg_.get(), detail::cstr(key, "param").c_str(), detail::cstr(value, "param").c_str()),
+                     "invalid param");
+    }
+    ClientOptions &cookie(std::string_view name, std::string_view value) & {
+        return check(httpx_client_config_add_cookie(cfg_.get(), detail::cstr(name, "cookie").c_str(), detail::cstr(value, "cookie").c_str(),
+                                                    nullptr, nullptr),
+                     "invalid cookie");
+    }
+    ClientOptions &auth(const Auth &a) & { return check(httpx_client_config_set_auth(cfg_.get(), a.get()), "auth"); }
+    /// All four timeouts, seconds (negative = none).
+    ClientOptions &timeout(double seconds) & { return check(httpx_client_config_set_timeout(cfg_.get(), seconds), "timeout"); }
+    ClientOptions &timeouts(const Timeouts &t) & {
+        return check(httpx_client_config_set_timeouts(cfg_.get(), t.connect, t.read, t.write, t.pool), "timeouts");
+    }
+    ClientOptions &limits(const Limits &l) & {
+        return check(httpx_client_config_set_limits(cfg_.get(), l.max_connections, l.max_keepalive_connections, l.keepalive_expiry), "limits");
+    }
+    ClientOptions &verify(bool on) & { return check(httpx_client_config_set_verify(cfg_.get(), on), "verify"); }
+    ClientOptions &ca_file(std::string_view path) & {
+        return check(httpx_client_config_set_ca_file(cfg_.get(), detail::cstr(path, "path").c_str()), "ca_file");
+    }
+    ClientOptions &client_cert(std::string_view cert, std::string_view key) & {
+        return check(httpx_client_config_set_client_cert(cfg_.get(), detail::cstr(cert, "cert").c_str(), detail::cstr(key, "key").c_str()),
+                     "client_cert");
+    }
+    ClientOptions &trust_env(bool on) & { return check(httpx_client_config_set_trust_env(cfg_.get(), on), "trust_env"); }
+    ClientOptions &follow_redirects(bool on) & { return check(httpx_client_config_set_follow_redirects(cfg_.get(), on), "follow_redirects"); }
+    ClientOptions &max_redirects(uint32_t n) & { return check(httpx_client_config_set_max_redirects(cfg_.get(), n), "max_redirects"); }
+    /// Route requests matching a routing key ("all://", "https://host") through a proxy.
+    ClientOptions &proxy(std::string_view key, std::string_view url) & {
+        return check(httpx_client_config_add_proxy(cfg_.get(), detail::cstr(key, "key").c_str(), detail::cstr(url, "url").c_str(),
+                                                   HTTPX_PROXY_DEFAULT),
+                     "invalid proxy");
+    }
+    ClientOptions &transport(const Transport &t) & { return check(httpx_client_config_set_transport(cfg_.get(), t.get()), "transport"); }
+    ClientOptions &mount(std::string_view key, const Transport &t) & {
+        return check(httpx_client_config_mount(cfg_.get(), detail::cstr(key, "key").c_str(), t.get()), "invalid mount");
+    }
+    const httpx_client_config *get() const noexcept { return cfg_.get(); }
+
+    ClientOptions base_url(std::string_view url) && {
+        base_url(std::move(url));
+        return std::move(*this);
+    }
+    ClientOptions header(std::string_view name, std::string_view value) && {
+        header(std::move(name), std::move(value));
+        return std::move(*this);
+    }
+    ClientOptions param(std::string_view key, std::string_view value) && {
+        param(std::move(key), std::move(value));
+        return std::move(*this);
+    }
+    ClientOptions cookie(std::string_view name, std::string_view value) && {
+        cookie(std::move(name), std::move(value));
+        return std::move(*this);
+    }
+    ClientOptions auth(const Auth &a) && {
+        auth(std::move(a));
+        return std::move(*this);
+    }
+    ClientOptions timeout(double seconds) && {
+        timeout(std::move(seconds));
+        return std::move(*this);
+    }
+    ClientOptions timeouts(const Timeouts &t) && {
+        timeouts(std::move(t));
+        return std::move(*this);
+    }
+    ClientOptions limits(const Limits &l) && {
+        limits(std::move(l));
+        return std::move(*this);
+    }
+    ClientOptions verify(bool on) && {
+        verify(std::move(on));
+        return std::move(*this);
+    }
+    ClientOptions ca_file(std::string_view path) && {
+        ca_file(std::move(path));
+        return std::move(*this);
+    }
+    ClientOptions client_cert(std::string_view cert, std::string_view key) && {
+        client_cert(std::move(cert), std::move(key));
+        return std::move(*this);
+    }
+    ClientOptions trust_env(bool on) && {
+        trust_env(std::move(on));
+        return std::move(*this);
+    }
+    ClientOptions follow_redirects(bool on) && {
+        follow_redirects(std::move(on));
+        return std::move(*this);
+    }
+    ClientOptions max_redirects(uint32_t n) && {
+        max_redirects(std::move(n));
+        return std::move(*this);
+    }
+    ClientOptions proxy(std::string_view key, std::string_view url) && {
+        proxy(std::move(key), std::move(url));
+        return std::move(*this);
+    }
+    ClientOptions transport(const Transport &t) && {
+        transport(std::move(t));
+        return std::move(*this);
+    }
+    ClientOptions mount(std::string_view key, const Transport &t) && {
+        mount(std::move(key), std::move(t));
+        return std::move(*this);
+    }
+
+private:
+    ClientOptions &check(httpx_code code, const char *what) {
+        detail::throw_if(code, nullptr, what);
+        return *this;
+    }
+    detail::Handle<httpx_client_config, httpx_client_config_free> cfg_;
+};
+
+/// An HTTP request: Request(method, url) (absolute URL) or Client::build_request.
+/// Move-only; may be sent several times.
+class Request {
+public:
+    Request(std::string_view method, std::string_view url) {
+        httpx_request *r = nullptr;
+        httpx_error *err = nullptr;
+        httpx_code code = httpx_request_new(detail::cstr(method, "method").c_str(), detail::cstr(url, "url").c_str(), &r, &err);  // evaluated before err is read
+        detail::throw_if(code, err);
+        h_.reset(r);
+    }
+    explicit Request(httpx_request *owned) : h_(owned) {}
+
+    Request clone() const {
+        httpx_request *r = nullptr;
+        detail::throw_if(httpx_request_clone(h_.get(), &r), nullptr, "clone");
+        return Request(r);
+    }
+
+    RequestView view() const { return RequestView(h_.get()); }
+    std::string method() const { return view().method(); }
+    std::string url() const { return view().url(); }
+    std::optional<std::string> header(std::string_view name) const { return view().header(name); }
+    Headers headers() const { return view().headers(); }
+    std::string body() const { return view().body(); }
+
+    Request &set_header(std::string_view name, std::string_view value) & {
+        return check(httpx_request_set_header(h_.get(), detail::cstr(name, "header").c_str(), detail::cstr(value, "header").c_str()),
+                     "invalid header");
+    }
+    Request &add_header(std::string_view name, std::string_view value) & {
+        return check(httpx_request_add_header(h_.get(), detail::cstr(name, "header").c_str(), detail::cstr(value, "header").c_str()),
+                     "invalid header");
+    }
+    Request &remove_header(std::string_view name) & {
+        return check(httpx_request_remove_header(h_.get(), detail::cstr(name, "header").c_str()), "remove_header");
+    }
+    Request &add_param(std::string_view key, std::string_view value) & {
+        return check(httpx_request_add_param(h_.get(), detail::cstr(key, "param").c_str(), detail::cstr(value, "param").c_str()), "param");
+    }
+    Request &set_cookie(std::string_view name, std::string_view value) & {
+        return check(httpx_request_set_cookie(h_.get(), detail::cstr(name, "cookie").c_str(), detail::cstr(value, "cookie").c_str()),
+                     "cookie");
+    }
+    /// Body bytes (copied); content_type empty = none added.
+    Request &set_body(std::string_view data, std::string_view content_type = {}) & {
+        std::string ct = detail::cstr(content_type, "content type");
+        return check(httpx_request_set_body(h_.get(), reinterpret_cast<const uint8_t *>(data.data()), data.size(),
+                                            content_type.empty() ? nullptr : ct.c_str()),
+                     "set_body");
+    }
+    /// JSON body from JSON text (HTTPX json=).
+    Request &set_json(std::string_view json_text) & {
+        return check(httpx_request_set_json(h_.get(), detail::cstr(json_text, "json").c_str()), "invalid JSON");
+    }
+    /// Urlencoded form (HTTPX data=).
+    Request &set_form(const Headers &fields) & {
+        std::vector<std::string> keep;
+        keep.reserve(fields.size() * 2);
+        std::vector<const char *> names, values;
+        for (auto &f : fields) {
+            keep.push_back(detail::cstr(f.first, "form name"));
+            names.push_back(keep.back().c_str());
+            keep.push_back(detail::cstr(f.second, "form value"));
+            values.push_back(keep.back().c_str());
+        }
+        return check(httpx_request_set_form(h_.get(), names.data(), values.data(), names.size()), "set_form");
+    }
+    /// Stream the body from `reader` at send time; length < 0 = chunked.
+    Request &set_body_reader(BodyReader reader, int64_t length = -1) & {
+        auto *ud = new BodyReader(std::move(reader));
+        httpx_code code = httpx_request_set_body_reader(h_.get(), detail::httpx_cpp_read_trampoline, ud, detail::httpx_cpp_reader_free, length);
+        if (code != HTTPX_OK) delete ud;  // not taken on error
+        return check(code, "set_body_reader");
+    }
+    Request &set_auth(const Auth &a) & { return check(httpx_request_set_auth(h_.get(), a.get()), "auth"); }
+    /// Send with no auth at all (HTTPX auth=None).
+    Request &disable_auth() & { return check(httpx_request_set_auth(h_.get(), nullptr), "auth"); }
+    Request &set_timeout(double seconds) & { return check(httpx_request_set_timeout(h_.get(), seconds), "timeout"); }
+    Request &set_timeouts(const Timeouts &t) & {
+        return check(httpx_request_set_timeouts(h_.get(), t.connect, t.read, t.write, t.pool), "timeouts");
+    }
+    Request &set_follow_redirects(bool on) & { return check(httpx_request_set_follow_redirects(h_.get(), on), "follow_redirects"); }
+
+    httpx_request *get() const noexcept { return h_.get(); }
+
+    Request set_header(std::string_view name, std::string_view value) && {
+        set_header(std::move(name), std::move(value));
+        return std::move(*this);
+    }
+    Request add_header(std::string_view name, std::string_view value) && {
+        add_header(std::move(name), std::move(value));
+        return std::move(*this);
+    }
+    Request remove_header(std::string_view name) && {
+        remove_header(std::move(name));
+        return std::move(*this);
+    }
+    Request add_param(std::string_view key, std::string_view value) && {
+        add_param(std::move(key), std::move(value));
+        return std::move(*this);
+    }
+    Request set_cookie(std::string_view name, std::string_view value) && {
+        set_cookie(std::move(name), std::move(value));
+        return std::move(*this);
+    }
+    Request set_body(std::string_view data, std::string_view content_type = {}) && {
+        set_body(std::move(data), std::move(content_type));
+        return std::move(*this);
+    }
+    Request set_json(std::string_view json_text) && {
+        set_json(std::move(json_text));
+        return std::move(*this);
+    }
+    Request set_form(const Headers &fields) && {
+        set_form(std::move(fields));
+        return std::move(*this);
+    }
+    Request set_body_reader(BodyReader reader, int64_t length = -1) && {
+        set_body_reader(std::move(reader), std::move(length));
+        return std::move(*this);
+    }
+    Request set_auth(const Auth &a) && {
+        set_auth(std::move(a));
+        return std::move(*this);
+    }
+    Request disable_auth() && {
+        disable_auth();
+        return std::move(*this);
+    }
+    Request set_timeout(double seconds) && {
+        set_timeout(std::move(seconds));
+        return std::move(*this);
+    }
+    Request set_timeouts(const Timeouts &t) && {
+        set_timeouts(std::move(t));
+        return std::move(*this);
+    }
+    Request set_follow_redirects(bool on) && {
+        set_follow_redirects(std::move(on));
+        return std::move(*this);
+    }
+
+private:
+    Request &check(httpx_code code, const char *what) {
+        detail::throw_if(code, nullptr, what);
+        return *this;
+    }
+    detail::Handle<httpx_request, httpx_request_free> h_;
+};
+
+/// An HTTP response. Move-only. From Client::send the body is read; from
+/// Client::stream read it with read().
+class Response {
+public:
+    explicit Response(httpx_response *owned) : h_(owned) {}
+
+    uint16_t status() const { return httpx_response_status(h_.get()); }
+    std::string reason() const { return detail::or_empty(httpx_response_reason(h_.get())); }
+    std::string http_version() const { return detail::or_empty(httpx_response_http_version(h_.get())); }
+    std::string url() const { return detail::or_empty(httpx_response_url(h_.get())); }
+    /// Seconds from sending the request to the end of the body.
+    double elapsed() const { return httpx_response_elapsed(h_.get()); }
+    bool is_success() const { return status() >= 200 && status() < 300; }
+
+    std::optional<std::string> header(std::string_view name) const {
+        const char *v = httpx_response_header_get(h_.get(), detail::cstr(name, "header name").c_str());
+        return v ? std::optional<std::string>(v) : std::nullopt;
+    }
+    std::vector<std::string> header_values(std::string_view name) const {
+        std::string n = detail::cstr(name, "header name");
+        std::vector<std::string> out;
+        for (size_t i = 0;; i++) {
+            const char *v = httpx_response_header_get_nth(h_.get(), n.c_str(), i);
+            if (!v) break;
+            out.emplace_back(v);
+        }
+        return out;
+    }
+    Headers headers() const {
+        Headers out;
+        size_t n = httpx_response_header_count(h_.get());
+        for (size_t i = 0; i < n; i++) {
+            const char *k = nullptr, *v = nullptr;
+            if (httpx_response_header_at(h_.get(), i, &k, &v) == HTTPX_OK) out.emplace_back(k, v);
+        }
+        return out;
+    }
+
+    /// The whole decoded body, borrowed from the response (read now if needed).
+    std::string_view body_view() {
+        const uint8_t *data = nullptr;
+        uintptr_t len = 0;
+        detail::call([&](httpx_error **e) { return httpx_response_body(h_.get(), &data, &len, e); });
+        return std::string_view(reinterpret_cast<const char *>(data), len);
+    }
+    std::string body() { return std::string(body_view()); }
+    /// The body decoded to UTF-8 by its charset.
+    std::string text() {
+        const char *t = nullptr;
+        uintptr_t len = 0;
+        detail::call([&](httpx_error **e) { return httpx_response_text(h_.get(), &t, &len, e); });
+        return std::string(t, len);
+    }
+    /// Streaming read: up to cap bytes into buf; 0 at the end of the body.
+    size_t read(void *buf, size_t cap) {
+        uintptr_t n = 0;
+        detail::call([&](httpx_error **e) { return httpx_response_read(h_.get(), static_cast<uint8_t *>(buf), cap, &n, e); });
+        return n;
+    }
+    /// HTTPX raise_for_status: throws Error(HTTPX_E_HTTP_STATUS) unless 2xx.
+    const Response &raise_for_status() const {
+        httpx_error *err = nullptr;
+        httpx_code code = httpx_response_raise_for_status(h_.get(), &err);  // evaluated before err is read
+        detail::throw_if(code, err);
+        return *this;
+    }
+    /// The request as sent (valid while this response lives).
+    RequestView request() const { return RequestView(httpx_response_request(h_.get())); }
+    size_t history_count() const { return httpx_response_history_count(h_.get()); }
+    /// Close the body (a half-read connection is not reused).
+    void close() { httpx_response_close(h_.get()); }
+
+    httpx_response *get() const noexcept { return h_.get(); }
+
+private:
+    detail::Handle<httpx_response, httpx_response_free> h_;
+};
+
+/// An HTTP client (HTTPX Client): thread-safe; move-only. Destroying it frees
+/// the pool (no other thread may use it then); streamed responses keep working.
+class Client {
+public:
+    explicit Client(const ClientOptions &opts = ClientOptions()) {
+        httpx_client *c = nullptr;
+        httpx_error *err = nullptr;
+        httpx_code code = httpx_client_new(opts.get(), &c, &err);  // evaluated before err is read
+        detail::throw_if(code, err);
+        h_.reset(c);
+    }
+
+    /// HTTPX client.build_request: the client's defaults merged in.
+    Request build_request(std::string_view method, std::string_view url) const {
+        httpx_request *r = nullptr;
+        httpx_error *err = nullptr;
+        httpx_code code = httpx_request_build(h_.get(), detail::cstr(method, "method").c_str(), detail::cstr(url, "url").c_str(), &r, &err);  // evaluated before err is read
+        detail::throw_if(code, err);
+        return Request(r);
+    }
+    /// Send and read the whole body.
+    Response send(const Request &req) const {
+        httpx_response *r = nullptr;
+        detail::call([&](httpx_error **e) { return httpx_client_send(h_.get(), req.get(), &r, e); });
+        return Response(r);
+    }
+    /// Send and return once the head is in; read the body with Response::read.
+    Response stream(const Request &req) const {
+        httpx_response *r = nullptr;
+        detail::call([&](httpx_error **e) { return httpx_client_send_stream(h_.get(), req.get(), &r, e); });
+        return Response(r);
+    }
+    Response get(std::string_view url) const { return send(build_request("GET", url)); }
+    Response head(std::string_view url) const { return send(build_request("HEAD", url)); }
+    Response del(std::string_view url) const { return send(build_request("DELETE", url)); }
+    Response post(std::string_view url, std::string_view body, std::string_view content_type = {}) const {
+        Request r = build_request("POST", url);
+        r.set_body(body, content_type);
+        return send(r);
+    }
+    Response put(std::string_view url, std::string_view body, std::string_view content_type = {}) const {
+        Request r = build_request("PUT", url);
+        r.set_body(body, content_type);
+        return send(r);
+    }
+    /// Close the pool: later sends fail with HTTPX_E_CLIENT_CLOSED. Any thread.
+    void close() const { httpx_client_close(h_.get()); }
+
+    httpx_client *get() const noexcept { return h_.get(); }
+
+private:
+    detail::Handle<httpx_client, httpx_client_free> h_;
+};
+
+/// HTTPX's top-level httpx.get: a fresh connection for one request.
+inline Response get(std::string_view url) {
+    httpx_response *r = nullptr;
+    std::string u = detail::cstr(url, "url");
+    detail::call([&](httpx_error **e) { return httpx_get(u.c_str(), &r, e); });
+    return Response(r);
+}
+
+}  // namespace httpx
+
+#endif  // HTTPX_HPP

@@ -1,0 +1,87 @@
+package httpx
+
+// Go functions called from libhttpx. This file holds only //export functions
+// (cgo forbids C definitions in the preamble of a file that exports); the C
+// shims that pass them to the library live in shims.go.
+
+/*
+#include "httpx.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"unsafe"
+)
+
+//export goHttpxTransport
+func goHttpxTransport(ud unsafe.Pointer, req *C.httpx_request, out *C.httpx_response_builder) (rc C.httpx_code) {
+	defer func() {
+		if p := recover(); p != nil {
+			stashCallbackErr(fmt.Errorf("transport handler panicked: %v", p))
+			rc = C.HTTPX_E_CALLBACK
+		}
+	}()
+	t, ok := handleValue(ud).(*transportState)
+	if !ok {
+		return C.HTTPX_E_INTERNAL
+	}
+	view := &Request{c: req, builder: out}
+	defer view.detach()
+	mr, err := t.handler(view)
+	if err != nil {
+		stashCallbackErr(err)
+		if errors.Is(err, ErrRecursiveCall) {
+			return C.HTTPX_E_RECURSIVE_CALL
+		}
+		return C.HTTPX_E_CALLBACK
+	}
+	if err := mr.fill(out); err != nil {
+		stashCallbackErr(err)
+		return C.HTTPX_E_CALLBACK
+	}
+	return C.HTTPX_OK
+}
+
+//export goHttpxRead
+func goHttpxRead(ud unsafe.Pointer, buf *C.uint8_t, capacity C.uintptr_t, nOut *C.uintptr_t) (rc C.httpx_code) {
+	defer func() {
+		if p := recover(); p != nil {
+			stashCallbackErr(fmt.Errorf("body reader panicked: %v", p))
+			rc = C.HTTPX_E_CALLBACK
+		}
+	}()
+	r, ok := handleValue(ud).(io.Reader)
+	if !ok {
+		return C.HTTPX_E_INTERNAL
+	}
+	*nOut = 0
+	if capacity == 0 {
+		return C.HTTPX_OK
+	}
+	p := unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(capacity))
+	// io.Reader may return (0, nil); the C side reads 0 as the end, so retry (bounded).
+	for i := 0; i < 1000; i++ {
+		n, err := r.Read(p)
+		if n > 0 {
+			*nOut = C.uintptr_t(n)
+			return C.HTTPX_OK
+		}
+		if err == io.EOF {
+			return C.HTTPX_OK
+		}
+		if err != nil {
+			stashCallbackErr(err)
+			return C.HTTPX_E_CALLBACK
+		}
+	}
+	stashCallbackErr(io.ErrNoProgress)
+	return C.HTTPX_E_CALLBACK
+}
+
+//export goHttpxFree
+func goHttpxFree(ud unsafe.Pointer) {
+	freeHandle(ud)
+}

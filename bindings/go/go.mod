@@ -1,0 +1,3 @@
+module libhttpx/bindings/go
+
+go 1.21

@@ -1,0 +1,197 @@
+# frozen_string_literal: true
+
+require "ffi"
+
+module HTTPX
+  # Raw functions of libhttpx (include/httpx.h). Not a public API.
+  module Native
+    extend FFI::Library
+
+    DEFAULT_LIB = File.expand_path("../../../../target/release/libhttpx.so", __dir__)
+    LIB_PATH = ENV["HTTPX_LIB"] && !ENV["HTTPX_LIB"].empty? ? ENV["HTTPX_LIB"] : DEFAULT_LIB
+    unless File.exist?(LIB_PATH)
+      raise LoadError, "libhttpx not found at #{LIB_PATH}: build it with `cargo build --release` or set HTTPX_LIB"
+    end
+
+    ffi_lib LIB_PATH
+
+    OK = 0
+
+    callback :transport_fn, %i[pointer pointer pointer], :uint32
+    callback :read_fn, %i[pointer pointer size_t pointer], :uint32
+    callback :free_fn, %i[pointer], :void
+
+    def self.fn(name, args, ret, blocking: false)
+      attach_function(name, args, ret, blocking: blocking)
+    end
+
+    # Calls that may do network I/O release the GVL (callbacks take it back).
+    IO_CALL = { blocking: true }.freeze
+
+    fn :httpx_version, [], :string
+    fn :httpx_code_str, [:uint32], :string
+    fn :httpx_code_is_timeout, [:uint32], :int32
+    fn :httpx_error_code, [:pointer], :uint32
+    fn :httpx_error_message, [:pointer], :string
+    fn :httpx_error_free, [:pointer], :void
+
+    fn :httpx_auth_basic, %i[string string pointer], :uint32
+    fn :httpx_auth_digest, %i[string string pointer], :uint32
+    fn :httpx_auth_netrc, %i[string pointer pointer], :uint32
+    fn :httpx_auth_free, [:pointer], :void
+
+    fn :httpx_client_config_new, [:pointer], :uint32
+    fn :httpx_client_config_free, [:pointer], :void
+    fn :httpx_client_config_set_base_url, %i[pointer string], :uint32
+    fn :httpx_client_config_add_header, %i[pointer string string], :uint32
+    fn :httpx_client_config_add_param, %i[pointer string string], :uint32
+    fn :httpx_client_config_add_cookie, %i[pointer string string string string], :uint32
+    fn :httpx_client_config_set_auth, %i[pointer pointer], :uint32
+    fn :httpx_client_config_set_timeout, %i[pointer double], :uint32
+    fn :httpx_client_config_set_timeouts, %i[pointer double double double double], :uint32
+    fn :httpx_client_config_set_limits, %i[pointer int64 int64 double], :uint32
+    fn :httpx_client_config_set_trust_env, %i[pointer int32], :uint32
+    fn :httpx_client_config_set_verify, %i[pointer int32], :uint32
+    fn :httpx_client_config_set_ca_file, %i[pointer string], :uint32
+    fn :httpx_client_config_set_client_cert, %i[pointer string string], :uint32
+    fn :httpx_client_config_add_proxy, %i[pointer string string uint32], :uint32
+    fn :httpx_client_config_set_follow_redirects, %i[pointer int32], :uint32
+    fn :httpx_client_config_set_max_redirects, %i[pointer uint32], :uint32
+    fn :httpx_client_config_set_http2, %i[pointer int32], :uint32
+    fn :httpx_client_config_set_transport, %i[pointer pointer], :uint32
+    fn :httpx_client_config_mount, %i[pointer string pointer], :uint32
+    fn :httpx_client_config_set_default_encoding, %i[pointer string], :uint32
+
+    fn :httpx_client_new, %i[pointer pointer pointer], :uint32
+    fn :httpx_client_close, [:pointer], :uint32
+    fn :httpx_client_free, [:pointer], :void
+    fn :httpx_client_send, %i[pointer pointer pointer pointer], :uint32, **IO_CALL
+    fn :httpx_client_send_stream, %i[pointer pointer pointer pointer], :uint32, **IO_CALL
+    fn :httpx_get, %i[string pointer pointer], :uint32, **IO_CALL
+    fn :httpx_client_cookie_set, %i[pointer string string string string], :uint32
+    fn :httpx_client_cookie_clear, [:pointer], :uint32
+
+    fn :httpx_request_new, %i[string string pointer pointer], :uint32
+    fn :httpx_request_build, %i[pointer string string pointer pointer], :uint32
+    fn :httpx_request_free, [:pointer], :void
+    fn :httpx_request_clone, %i[pointer pointer], :uint32
+    fn :httpx_request_set_header, %i[pointer string string], :uint32
+    fn :httpx_request_add_header, %i[pointer string string], :uint32
+    fn :httpx_request_remove_header, %i[pointer string], :uint32
+    fn :httpx_request_add_param, %i[pointer string string], :uint32
+    fn :httpx_request_set_cookie, %i[pointer string string], :uint32
+    fn :httpx_request_set_body, %i[pointer pointer size_t string], :uint32
+    fn :httpx_request_set_body_reader, %i[pointer read_fn pointer free_fn int64], :uint32
+    fn :httpx_request_set_form, %i[pointer pointer pointer size_t], :uint32
+    fn :httpx_request_set_json, %i[pointer string], :uint32
+    fn :httpx_request_set_auth, %i[pointer pointer], :uint32
+    fn :httpx_request_inherit_auth, [:pointer], :uint32
+    fn :httpx_request_set_timeout, %i[pointer double], :uint32
+    fn :httpx_request_set_timeouts, %i[pointer double double double double], :uint32
+    fn :httpx_request_set_follow_redirects, %i[pointer int32], :uint32
+    fn :httpx_request_method, [:pointer], :string
+    fn :httpx_request_url, [:pointer], :string
+    fn :httpx_request_header_count, [:pointer], :size_t
+    fn :httpx_request_header_at, %i[pointer size_t pointer pointer], :uint32
+    fn :httpx_request_header_get, %i[pointer string], :pointer
+    fn :httpx_request_body, %i[pointer pointer pointer], :uint32
+
+    fn :httpx_response_status, [:pointer], :uint16
+    fn :httpx_response_reason, [:pointer], :string
+    fn :httpx_response_http_version, [:pointer], :string
+    fn :httpx_response_url, [:pointer], :string
+    fn :httpx_response_header_count, [:pointer], :size_t
+    fn :httpx_response_header_at, %i[pointer size_t pointer pointer], :uint32
+    fn :httpx_response_request, [:pointer], :pointer
+    fn :httpx_response_history_count, [:pointer], :size_t
+    fn :httpx_response_elapsed, [:pointer], :double
+    fn :httpx_response_body, %i[pointer pointer pointer pointer], :uint32, **IO_CALL
+    fn :httpx_response_text, %i[pointer pointer pointer pointer], :uint32, **IO_CALL
+    fn :httpx_response_read, %i[pointer pointer size_t pointer pointer], :uint32, **IO_CALL
+    fn :httpx_response_raise_for_status, %i[pointer pointer], :uint32
+    fn :httpx_response_close, [:pointer], :uint32
+    fn :httpx_response_free, [:pointer], :void
+
+    fn :httpx_transport_callback, %i[transport_fn pointer free_fn pointer], :uint32
+    fn :httpx_transport_callback_set_raise_errors, %i[pointer int32], :uint32
+    fn :httpx_transport_http, [:pointer], :uint32
+    fn :httpx_transport_http_set_retries, %i[pointer uint32], :uint32
+    fn :httpx_transport_free, [:pointer], :void
+    fn :httpx_response_builder_set_status, %i[pointer uint16], :uint32
+    fn :httpx_response_builder_add_header, %i[pointer string string], :uint32
+    fn :httpx_response_builder_set_body, %i[pointer pointer size_t], :uint32
+    fn :httpx_response_builder_set_body_reader, %i[pointer read_fn pointer free_fn], :uint32
+    fn :httpx_response_builder_request_body, %i[pointer pointer pointer], :uint32
+
+    # Handles freed exactly once: by #free (explicit close) or by the GC.
+    class ClientPtr < FFI::AutoPointer
+      def self.release(ptr) = Native.httpx_client_free(ptr)
+    end
+
+    class RequestPtr < FFI::AutoPointer
+      def self.release(ptr) = Native.httpx_request_free(ptr)
+    end
+
+    class ResponsePtr < FFI::AutoPointer
+      def self.release(ptr) = Native.httpx_response_free(ptr)
+    end
+
+    class TransportPtr < FFI::AutoPointer
+      def self.release(ptr) = Native.httpx_transport_free(ptr)
+    end
+
+    class ConfigPtr < FFI::AutoPointer
+      def self.release(ptr) = Native.httpx_client_config_free(ptr)
+    end
+
+    class AuthPtr < FFI::AutoPointer
+      def self.release(ptr) = Native.httpx_auth_free(ptr)
+    end
+
+    module_function
+
+    # A C string argument: NUL bytes are rejected (C would cut the string there).
+    def str(value, what)
+      s = value.to_s
+      raise HTTPX::InvalidArgument.new(1, "#{what} contains a NUL byte") if s.include?("\0")
+
+      s.encode(Encoding::UTF_8)
+    end
+
+    def out_ptr = FFI::MemoryPointer.new(:pointer)
+
+    # Raise the HTTPX exception for `code`; `err_ptr` is an httpx_error** (or nil).
+    def check(code, err_ptr = nil, what = nil)
+      detail = nil
+      if err_ptr && !(e = err_ptr.read_pointer).null?
+        detail = httpx_error_message(e).dup.force_encoding(Encoding::UTF_8)
+        httpx_error_free(e)
+      end
+      return if code == OK
+
+      raise HTTPX::Error.for_code(code, detail || what || httpx_code_str(code))
+    end
+
+    # Run a call that takes a trailing httpx_error** and may run Ruby callbacks;
+    # an exception raised by a callback is re-raised here.
+    def call
+      err = out_ptr
+      Callbacks.clear_pending
+      code = yield err
+      pending = Callbacks.take_pending
+      if code != OK && pending
+        e = err.read_pointer
+        httpx_error_free(e) unless e.null?
+        raise pending
+      end
+      check(code, err)
+    end
+
+    def timeout_seconds(value)
+      value.nil? ? -1.0 : Float(value)
+    end
+  end
+
+  # Version of the loaded libhttpx.
+  def self.lib_version = Native.httpx_version
+end

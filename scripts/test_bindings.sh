@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Tests of the language bindings (bindings/go, bindings/ruby, bindings/cpp) against
+# the release build of libhttpx. Each binding's tests start their own server on
+# 127.0.0.1 and use mock transports; nothing outside this machine is contacted.
+#
+# Needs: a Rust toolchain, Go >= 1.21 with cgo (gcc), g++ (C++17), and the Debian
+# packages ruby + ruby-ffi (Ruby's bundled minitest is used). valgrind, when
+# present, also checks the C++ tests for memory errors.
+#
+# Environment:
+#   CARGO_TARGET_DIR      where cargo builds (default: <repo>/target)
+#   HTTPX_SKIP_BUILD=1    use the existing target/release/libhttpx.so as is
+#   HTTPX_VALGRIND=0      run the C++ tests without valgrind
+#   HTTPX_BINDINGS="go ruby cpp"  which bindings to test
+# Prints one summary line per binding and "bindings: N passed, M failed"; exits
+# non-zero if any binding failed (a missing toolchain is a failure).
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+case "$TARGET_DIR" in /*) ;; *) TARGET_DIR=$ROOT/$TARGET_DIR ;; esac
+LIBDIR=$TARGET_DIR/release
+LIB=$LIBDIR/libhttpx.so
+BINDINGS=${HTTPX_BINDINGS:-go ruby cpp}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/httpx-bindings.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+# Bound each suite (their own tests are bounded too).
+with_timeout() {
+  if command -v timeout >/dev/null 2>&1; then timeout --kill-after=10 "$@"; else shift; "$@"; fi
+}
+
+if [ "${HTTPX_SKIP_BUILD:-0}" != 1 ]; then
+  echo "=== [bindings] cargo build --release (libhttpx.so)"
+  if ! cargo build --release --locked --manifest-path "$ROOT/Cargo.toml"; then
+    echo "=== [bindings] cargo build --release FAILED"
+    echo "bindings: 0 passed, 1 failed"
+    exit 1
+  fi
+fi
+if [ ! -f "$LIB" ]; then
+  echo "=== [bindings] $LIB not found"
+  echo "bindings: 0 passed, 1 failed"
+  exit 1
+fi
+export LD_LIBRARY_PATH="$LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# The tests talk to 127.0.0.1 only; keep proxies from the environment out of it.
+unset http_proxy https_proxy all_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY
+
+# ------------------------------------------------------------------ Go (cgo)
+test_go() {
+  local go=go
+  command -v go >/dev/null 2>&1 || go=/usr/local/go/bin/go
+  if ! command -v "$go" >/dev/null 2>&1; then
+    echo "Go toolchain not found (need go >= 1.21 on PATH or in /usr/local/go)"
+    return 1
+  fi
+  # A fresh CI environment may lack HOME: give Go its caches; never download.
+  local gocache=${GOCACHE:-}
+  if [ -z "$gocache" ] && [ -z "${HOME:-}" ] && [ -z "${XDG_CACHE_HOME:-}" ]; then gocache=$TMP/gocache; fi
+  (
+    cd "$ROOT/bindings/go" || exit 1
+    [ -n "$gocache" ] && export GOCACHE=$gocache
+    [ -z "${GOPATH:-}" ] && [ -z "${HOME:-}" ] && export GOPATH=$TMP/gopath
+    export CGO_ENABLED=1 GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod
+    export CGO_LDFLAGS="-L$LIBDIR${CGO_LDFLAGS:+ $CGO_LDFLAGS}"
+    "$go" version && "$go" vet ./... && with_timeout 600 "$go" test -count=1 -v ./...
+  )
+}
+
+# ------------------------------------------------------------------ Ruby (ffi)
+test_ruby() {
+  if ! command -v ruby >/dev/null 2>&1; then
+    echo "ruby not found (apt-get install ruby ruby-ffi)"
+    return 1
+  fi
+  if ! ruby -e 'require "ffi"; require "minitest"' >/dev/null 2>&1; then
+    echo "the ffi gem or minitest is missing (apt-get install ruby-ffi)"
+    return 1
+  fi
+  (
+    cd "$ROOT/bindings/ruby" || exit 1
+    export HTTPX_LIB=$LIB
+    ruby --version && with_timeout 600 ruby -Ilib -Itest test/test_httpx.rb
+  )
+}
+
+# ------------------------------------------------------------------ C++
+test_cpp() {
+  local cxx=${CXX:-g++}
+  if ! command -v "$cxx" >/dev/null 2>&1; then
+    echo "C++ compiler $cxx not found (apt-get install g++)"
+    return 1
+  fi
+  local bin=$TMP/test_httpx_cpp
+  "$cxx" -std=c++17 -O1 -g -Wall -Wextra -Werror -pthread \
+    -I"$ROOT/include" -I"$ROOT/bindings/cpp/include" \
+    "$ROOT/bindings/cpp/test/test_httpx.cpp" -L"$LIBDIR" -lhttpx -o "$bin" || return 1
+  if [ "${HTTPX_VALGRIND:-1}" != 0 ] && command -v valgrind >/dev/null 2>&1; then
+    echo "(under valgrind)"
+    with_timeout 600 valgrind -q --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite "$bin"
+  else
+    with_timeout 300 "$bin"
+  fi
+}
+
+declare -A RESULT TIME
+passed=0
+failed=0
+for b in $BINDINGS; do
+  case "$b" in go | ruby | cpp) ;; *) echo "unknown binding $b"; exit 2 ;; esac
+  echo "=== [bindings] $b"
+  t0=$(date +%s)
+  if "test_$b"; then RESULT[$b]=PASS; passed=$((passed + 1)); else RESULT[$b]=FAIL; failed=$((failed + 1)); fi
+  TIME[$b]=$(($(date +%s) - t0))
+  echo "=== [bindings] $b: ${RESULT[$b]} (${TIME[$b]}s)"
+done
+
+echo "=== [bindings] summary"
+for b in $BINDINGS; do
+  printf '    %-5s %s (%ss)\n' "$b" "${RESULT[$b]}" "${TIME[$b]}"
+done
+echo "bindings: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
