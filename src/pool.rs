@@ -177,7 +177,9 @@ fn pop_idle(st: &mut State, key: &PoolKey) -> Option<Conn> {
     if c.is_some() {
         st.idle_count -= 1;
     }
-    if st.idle[pos].1.is_empty() {
+    // Keep the (empty) entry for the next release of this origin, unless the list
+    // of origins grows long.
+    if st.idle[pos].1.is_empty() && st.idle.len() > 32 {
         st.idle.swap_remove(pos);
     }
     c
@@ -201,7 +203,10 @@ fn evict_one(st: &mut State) -> Option<Conn> {
 }
 
 fn drop_conn(mut c: Conn) {
-    c.stream.shutdown();
+    // TLS says goodbye (close_notify); a plain socket is just closed on drop.
+    if c.stream.is_tls() {
+        c.stream.shutdown();
+    }
 }
 
 impl Checkout {

@@ -99,15 +99,9 @@ pub fn request_target(url: &Url) -> &str {
 
 /// `host[:port]` as it goes in the Host header: the port only when not the default.
 pub fn host_header(url: &Url) -> String {
-    let host = match url.host() {
-        Some(url::Host::Ipv6(a)) => format!("[{a}]"),
-        Some(h) => h.to_string(),
-        None => String::new(),
-    };
-    match url.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host,
-    }
+    // The serialization already holds "host[:port]" (IPv6 bracketed, default port
+    // omitted): slice it rather than format it.
+    url[url::Position::BeforeHost..url::Position::AfterPort].to_string()
 }
 
 /// (scheme, host, port) identity used to compare origins.
