@@ -647,8 +647,9 @@ httpx_code httpx_client_config_set_default_encoding(httpx_client_config *cfg, co
 
 /**
  * Report transfer progress to `progress_fn` (libcurl's XFERINFOFUNCTION); it can
- * cancel a transfer. NULL removes it. On success takes `userdata`: `free_fn` (may
- * be NULL) runs once when the last config or client using it is freed.
+ * cancel a transfer. NULL removes it (and `free_fn(userdata)`, if given, runs at
+ * once). On success takes `userdata`: `free_fn` (may be NULL) runs once when the
+ * last config or client using it is freed.
  */
 httpx_code httpx_client_config_set_progress(httpx_client_config *cfg, httpx_progress_fn progress_fn, void *userdata, httpx_free_fn free_fn);
 
@@ -716,7 +717,8 @@ httpx_code httpx_request_set_body(httpx_request *req, const uint8_t *data, uintp
  * Body streamed from a read callback. `length` >= 0 is sent as Content-Length (the
  * callback must produce exactly that many bytes, else `HTTPX_E_LOCAL_PROTOCOL`);
  * negative = unknown, sent chunked. Takes `userdata` on success: `free_fn` (may
- * be NULL) runs once when the request is freed or the body is replaced. A streamed
+ * be NULL) runs once, when the request is freed or its body replaced (for a
+ * request seen in a hook or auth flow: once the send is done with it). A streamed
  * body can be sent once; a redirect or auth retry that must resend it fails with
  * `HTTPX_E_STREAM_CONSUMED`. The callback runs on the sending thread.
  */

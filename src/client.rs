@@ -514,7 +514,11 @@ impl Client {
             )));
         }
         headers.remove("Cookie");
-        let mut next = Request { method, url, headers, body, options: req.options.clone() };
+        let mut next = req.clone();
+        next.method = method;
+        next.url = url;
+        next.headers = headers;
+        next.body = body;
         if let Some(c) = self.inner.jar.header_for(&next.url) {
             next.headers.set_unchecked("Cookie", &c);
         }

@@ -154,6 +154,9 @@ pub struct Request {
     pub headers: Headers,
     pub body: Body,
     pub options: RequestOptions,
+    /// The Content-Type the library set for the current body, if any: a new body
+    /// replaces it, while a Content-Type the caller set stays.
+    auto_content_type: Option<String>,
 }
 
 /// Methods are tokens; upper-cased as HTTPX does.
@@ -175,7 +178,23 @@ impl Request {
     pub(crate) fn from_parts(method: String, url: Url) -> Request {
         let mut headers = Headers::with_capacity(8);
         headers.insert_first("Host", urls::host_header(&url));
-        Request { method, url, headers, body: Body::Empty, options: RequestOptions::default() }
+        Request { method, url, headers, body: Body::Empty, options: RequestOptions::default(), auto_content_type: None }
+    }
+
+    /// Before a new body: drop the Content-Type set automatically for the old one
+    /// (not one the caller set), then set `ct` unless the caller set one.
+    fn replace_content_type(&mut self, ct: Option<&str>) {
+        if let Some(auto) = self.auto_content_type.take() {
+            if self.headers.get("Content-Type") == Some(auto.as_str()) {
+                self.headers.remove("Content-Type");
+            }
+        }
+        if let Some(ct) = ct {
+            if !self.headers.contains("Content-Type") {
+                self.headers.set_unchecked("Content-Type", ct);
+                self.auto_content_type = Some(ct.to_string());
+            }
+        }
     }
 
     /// Replace the body with bytes, setting Content-Length (and dropping any
@@ -183,16 +202,13 @@ impl Request {
     pub fn set_body_bytes(&mut self, data: Vec<u8>, content_type: Option<&str>) {
         self.headers.remove("Transfer-Encoding");
         self.headers.set_unchecked("Content-Length", &data.len().to_string());
-        if let Some(ct) = content_type {
-            if !self.headers.contains("Content-Type") {
-                self.headers.set_unchecked("Content-Type", ct);
-            }
-        }
+        self.replace_content_type(content_type);
         self.body = Body::from_bytes(data);
     }
 
     /// Stream the body from a reader; `len` known -> Content-Length, else chunked.
     pub fn set_body_stream(&mut self, reader: BodyReader, len: Option<u64>) {
+        self.replace_content_type(None);
         self.headers.remove("Content-Length");
         self.headers.remove("Transfer-Encoding");
         match len {
@@ -210,9 +226,7 @@ impl Request {
             Some(n) => self.headers.set_unchecked("Content-Length", &n.to_string()),
             None => self.headers.set_unchecked("Transfer-Encoding", "chunked"),
         }
-        if !self.headers.contains("Content-Type") {
-            self.headers.set_unchecked("Content-Type", &m.content_type());
-        }
+        self.replace_content_type(Some(&m.content_type()));
         self.body = Body::Multipart(Arc::new(m));
     }
 

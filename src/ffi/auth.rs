@@ -71,6 +71,7 @@ pub unsafe extern "C" fn httpx_auth_digest(user: *const c_char, pass: *const c_c
 #[no_mangle]
 pub unsafe extern "C" fn httpx_auth_netrc(path: *const c_char, auth_out: *mut *mut httpx_auth, err: *mut *mut httpx_error) -> httpx_code {
     run(err, || {
+        need_out(auth_out, "auth_out")?;
         let p = opt_cstr(path, "path")?;
         emit(Auth::netrc(p.map(Path::new))?, auth_out)
     })

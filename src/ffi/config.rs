@@ -444,14 +444,16 @@ pub type httpx_progress_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, 
 pub type httpx_trace_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, event: u32, elapsed: f64, detail: *const c_char)>;
 
 /// Report transfer progress to `progress_fn` (libcurl's XFERINFOFUNCTION); it can
-/// cancel a transfer. NULL removes it. On success takes `userdata`: `free_fn` (may
-/// be NULL) runs once when the last config or client using it is freed.
+/// cancel a transfer. NULL removes it (and `free_fn(userdata)`, if given, runs at
+/// once). On success takes `userdata`: `free_fn` (may be NULL) runs once when the
+/// last config or client using it is freed.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_config_set_progress(cfg: *mut httpx_client_config, progress_fn: httpx_progress_fn, userdata: *mut c_void, free_fn: httpx_free_fn) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
         let Some(f) = progress_fn else {
             c.observers.progress = None;
+            drop(UserData::new(userdata, free_fn)); // taken and released at once
             return Ok(());
         };
         let ud = Arc::new(UserData::new(userdata, free_fn));
@@ -472,6 +474,7 @@ pub unsafe extern "C" fn httpx_client_config_set_trace(cfg: *mut httpx_client_co
         let c = cfg_mut(cfg)?;
         let Some(f) = trace_fn else {
             c.observers.trace = None;
+            drop(UserData::new(userdata, free_fn)); // taken and released at once
             return Ok(());
         };
         let ud = Arc::new(UserData::new(userdata, free_fn));

@@ -179,7 +179,7 @@ impl Drop for UserData {
 /// A C read callback as a `std::io::Read`.
 pub(crate) struct CallbackReader {
     pub cb: unsafe extern "C" fn(*mut c_void, *mut u8, usize, *mut usize) -> httpx_code,
-    pub ud: UserData,
+    pub ud: std::sync::Arc<UserData>,
 }
 
 impl std::io::Read for CallbackReader {

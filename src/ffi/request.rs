@@ -23,6 +23,9 @@ pub(crate) enum Slot<T> {
 /// A request (opaque).
 pub struct httpx_request {
     slot: Slot<Request>,
+    /// The body reader's userdata, kept until the request is freed or its body
+    /// replaced (the reader itself is dropped once a send has consumed it).
+    body_ud: Option<std::sync::Arc<UserData>>,
     method: OnceCell<CString>,
     url: OnceCell<CString>,
     headers: OnceCell<Vec<(CString, CString)>>,
@@ -34,16 +37,16 @@ fn cs(s: &str) -> CString {
 
 impl httpx_request {
     pub(crate) fn owned(r: Request) -> httpx_request {
-        httpx_request { slot: Slot::Owned(Box::new(r)), method: OnceCell::new(), url: OnceCell::new(), headers: OnceCell::new() }
+        httpx_request { slot: Slot::Owned(Box::new(r)), body_ud: None, method: OnceCell::new(), url: OnceCell::new(), headers: OnceCell::new() }
     }
 
     /// A view of a request owned elsewhere, valid for a callback's duration.
     pub(crate) fn borrowed(r: &mut Request) -> httpx_request {
-        httpx_request { slot: Slot::Borrowed(r), method: OnceCell::new(), url: OnceCell::new(), headers: OnceCell::new() }
+        httpx_request { slot: Slot::Borrowed(r), body_ud: None, method: OnceCell::new(), url: OnceCell::new(), headers: OnceCell::new() }
     }
 
     pub(crate) fn read_only(r: &Request) -> httpx_request {
-        httpx_request { slot: Slot::ReadOnly(r), method: OnceCell::new(), url: OnceCell::new(), headers: OnceCell::new() }
+        httpx_request { slot: Slot::ReadOnly(r), body_ud: None, method: OnceCell::new(), url: OnceCell::new(), headers: OnceCell::new() }
     }
 
     pub(crate) fn get(&self) -> &Request {
@@ -75,6 +78,16 @@ impl httpx_request {
 
 unsafe fn req_mut<'a>(req: *mut httpx_request) -> crate::Result<&'a mut Request> {
     handle_mut(req, "req")?.get_mut()
+}
+
+/// For body setters: the request, after releasing a previous body reader's userdata.
+unsafe fn req_body<'a>(req: *mut httpx_request) -> crate::Result<&'a mut Request> {
+    let h = handle_mut(req, "req")?;
+    if matches!(h.slot, Slot::ReadOnly(_)) {
+        return Err(crate::Error::InvalidArgument("this request is read-only".into()));
+    }
+    h.body_ud = None;
+    h.get_mut()
 }
 
 /// A standalone request (HTTPX `Request(method, url)`); `url` must be absolute.
@@ -191,7 +204,7 @@ pub unsafe extern "C" fn httpx_request_set_body(req: *mut httpx_request, data: *
         if let Some(ct) = ct {
             crate::headers::validate_value("Content-Type", ct)?;
         }
-        req_mut(req)?.set_body_bytes(d, ct);
+        req_body(req)?.set_body_bytes(d, ct);
         Ok(())
     })
 }
@@ -199,16 +212,20 @@ pub unsafe extern "C" fn httpx_request_set_body(req: *mut httpx_request, data: *
 /// Body streamed from a read callback. `length` >= 0 is sent as Content-Length (the
 /// callback must produce exactly that many bytes, else `HTTPX_E_LOCAL_PROTOCOL`);
 /// negative = unknown, sent chunked. Takes `userdata` on success: `free_fn` (may
-/// be NULL) runs once when the request is freed or the body is replaced. A streamed
+/// be NULL) runs once, when the request is freed or its body replaced (for a
+/// request seen in a hook or auth flow: once the send is done with it). A streamed
 /// body can be sent once; a redirect or auth retry that must resend it fails with
 /// `HTTPX_E_STREAM_CONSUMED`. The callback runs on the sending thread.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_request_set_body_reader(req: *mut httpx_request, read_fn: httpx_read_fn, userdata: *mut c_void, free_fn: httpx_free_fn, length: i64) -> httpx_code {
     run(std::ptr::null_mut(), || {
-        let r = req_mut(req)?;
         let cb = read_fn.ok_or_else(|| crate::Error::InvalidArgument("read_fn is NULL".into()))?;
-        let reader = CallbackReader { cb, ud: UserData::new(userdata, free_fn) };
+        let h = handle_mut(req, "req")?;
+        let r = h.get_mut()?;
+        let ud = std::sync::Arc::new(UserData::new(userdata, free_fn));
+        let reader = CallbackReader { cb, ud: ud.clone() };
         r.set_body_stream(Box::new(reader), if length < 0 { None } else { Some(length as u64) });
+        h.body_ud = Some(ud);
         Ok(())
     })
 }
@@ -225,7 +242,7 @@ pub unsafe extern "C" fn httpx_request_set_form(req: *mut httpx_request, names: 
         for i in 0..n {
             fields.push((cstr(*names.add(i), "name")?.to_string(), cstr(*values.add(i), "value")?.to_string()));
         }
-        req_mut(req)?.add_form_field(&fields);
+        req_body(req)?.add_form_field(&fields);
         Ok(())
     })
 }
@@ -236,7 +253,7 @@ pub unsafe extern "C" fn httpx_request_set_form(req: *mut httpx_request, names: 
 pub unsafe extern "C" fn httpx_request_set_json(req: *mut httpx_request, json: *const c_char) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let j = cstr(json, "json")?;
-        req_mut(req)?.set_body_bytes(j.as_bytes().to_vec(), Some("application/json"));
+        req_body(req)?.set_body_bytes(j.as_bytes().to_vec(), Some("application/json"));
         Ok(())
     })
 }
@@ -254,7 +271,7 @@ fn multipart_of(r: &mut Request) -> Multipart {
 pub unsafe extern "C" fn httpx_request_add_multipart_field(req: *mut httpx_request, name: *const c_char, value: *const c_char) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let (n, v) = (cstr(name, "name")?, cstr(value, "value")?);
-        let r = req_mut(req)?;
+        let r = req_body(req)?;
         let mut m = multipart_of(r);
         m.add_field(n, v.as_bytes());
         r.set_multipart(m);
@@ -272,7 +289,7 @@ pub unsafe extern "C" fn httpx_request_add_multipart_file(req: *mut httpx_reques
         let fname = opt_cstr(filename, "filename")?;
         let p = cstr(path, "path")?;
         let ct = opt_cstr(content_type, "content_type")?;
-        let r = req_mut(req)?;
+        let r = req_body(req)?;
         let mut m = multipart_of(r);
         m.add_file(f, fname, Path::new(p), ct)?;
         r.set_multipart(m);
@@ -289,7 +306,7 @@ pub unsafe extern "C" fn httpx_request_add_multipart_bytes(req: *mut httpx_reque
         let fname = opt_cstr(filename, "filename")?;
         let d = bytes(data, len, "data")?.to_vec();
         let ct = opt_cstr(content_type, "content_type")?;
-        let r = req_mut(req)?;
+        let r = req_body(req)?;
         let mut m = multipart_of(r);
         m.add_bytes(f, fname, d, ct);
         r.set_multipart(m);

@@ -343,7 +343,7 @@ pub unsafe extern "C" fn httpx_response_builder_set_body_reader(b: *mut httpx_re
     run(std::ptr::null_mut(), || {
         let bb = builder(b)?;
         let cb = read_fn.ok_or_else(|| crate::Error::InvalidArgument("read_fn is NULL".into()))?;
-        bb.body = BuiltBody::Reader(Box::new(CallbackReader { cb, ud: UserData::new(userdata, free_fn) }));
+        bb.body = BuiltBody::Reader(Box::new(CallbackReader { cb, ud: Arc::new(UserData::new(userdata, free_fn)) }));
         Ok(())
     })
 }
