@@ -879,3 +879,12 @@ fn examples_c_build_and_run() {
         failures.join("\n")
     );
 }
+
+/// A Unix-socket network transport mounted beside a callback transport, with tracing.
+#[test]
+fn c_uds_mounts() {
+    let n = nginx();
+    let mut env = nginx_env(n);
+    env.push(("HTTPX_TEST_UDS", n.uds_path.display().to_string()));
+    run_c("uds_mounts.c", &env, Valgrind::IfAvailable, limit(60));
+}
