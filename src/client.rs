@@ -438,21 +438,7 @@ impl Client {
     /// the request's Cookie header, as HTTPX's DigestAuth does.
     fn refresh_cookies(&self, req: &mut Request) {
         let Some(jar) = self.inner.jar.header_for(&req.url) else { return };
-        let mut pairs: Vec<(String, String)> = req
-            .headers
-            .get("Cookie")
-            .unwrap_or("")
-            .split(';')
-            .filter_map(|p| p.trim().split_once('=').map(|(a, b)| (a.to_string(), b.to_string())))
-            .collect();
-        for p in jar.split(';') {
-            if let Some((a, b)) = p.trim().split_once('=') {
-                pairs.retain(|(n, _)| n != a);
-                pairs.push((a.to_string(), b.to_string()));
-            }
-        }
-        let v = pairs.iter().map(|(a, b)| format!("{a}={b}")).collect::<Vec<_>>().join("; ");
-        req.headers.set_unchecked("Cookie", &v);
+        req.merge_cookies(jar.split(';').filter_map(|p| p.trim().split_once('=')));
     }
 
     fn store_cookies(&self, resp: &Response) {

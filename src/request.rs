@@ -238,6 +238,24 @@ impl Request {
         self.set_body_bytes(encoded.into_bytes(), Some("application/x-www-form-urlencoded"));
     }
 
+    /// Merge cookies into the Cookie header: each given name replaces the same name
+    /// already there, new ones go to the end.
+    pub fn merge_cookies<'a>(&mut self, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        let mut all: Vec<(String, String)> = self
+            .headers
+            .get("Cookie")
+            .unwrap_or("")
+            .split(';')
+            .filter_map(|p| p.trim().split_once('=').map(|(a, b)| (a.to_string(), b.to_string())))
+            .collect();
+        for (n, v) in pairs {
+            all.retain(|(a, _)| a != n);
+            all.push((n.to_string(), v.to_string()));
+        }
+        let joined = all.iter().map(|(a, b)| format!("{a}={b}")).collect::<Vec<_>>().join("; ");
+        self.headers.set_unchecked("Cookie", &joined);
+    }
+
     /// Add query params (request wins over the URL's own values, by key).
     pub fn add_params(&mut self, params: &[(String, String)]) {
         urls::apply_params(&mut self.url, params);

@@ -178,18 +178,7 @@ pub unsafe extern "C" fn httpx_request_set_cookie(req: *mut httpx_request, name:
         if n.is_empty() || n.bytes().any(|b| b <= b' ' || b == b';' || b == b'=' || b == 0x7f) || v.bytes().any(|b| b < b' ' || b == b';' || b == 0x7f) {
             return Err(crate::Error::InvalidArgument("invalid cookie name or value".into()));
         }
-        let r = req_mut(req)?;
-        let mut pairs: Vec<(String, String)> = r
-            .headers
-            .get("Cookie")
-            .unwrap_or("")
-            .split(';')
-            .filter_map(|p| p.trim().split_once('=').map(|(a, b)| (a.to_string(), b.to_string())))
-            .filter(|(a, _)| a != n)
-            .collect();
-        pairs.push((n.into(), v.into()));
-        let s = pairs.iter().map(|(a, b)| format!("{a}={b}")).collect::<Vec<_>>().join("; ");
-        r.headers.set_unchecked("Cookie", &s);
+        req_mut(req)?.merge_cookies([(n, v)]);
         Ok(())
     })
 }
