@@ -1033,10 +1033,18 @@ httpx_code httpx_response_builder_set_body(httpx_response_builder *b, const uint
 httpx_code httpx_response_builder_set_body_reader(httpx_response_builder *b, httpx_read_fn read_fn, void *userdata, httpx_free_fn free_fn);
 
 /**
- * The request body, read in full before the callback runs (also for streamed
- * bodies). Bytes owned by the builder, valid during the call.
+ * The whole request body. A streamed request body (read callback, multipart
+ * file) is read into memory on the first call; to handle large uploads without
+ * buffering use `httpx_response_builder_request_read` instead. Bytes owned by the
+ * builder, valid during the call. After streaming reads: `HTTPX_E_STREAM_CONSUMED`.
  */
 httpx_code httpx_response_builder_request_body(httpx_response_builder *b, const uint8_t **data_out, uintptr_t *len_out);
+
+/**
+ * Stream the request body into `buf` (up to `cap` bytes); `*n_out` = 0 at the end.
+ * Large uploads reach the callback chunk by chunk, never buffered whole.
+ */
+httpx_code httpx_response_builder_request_read(httpx_response_builder *b, uint8_t *buf, uintptr_t cap, uintptr_t *n_out);
 
 /**
  * The transport's script name (mount prefix), "" when none. Valid during the call.

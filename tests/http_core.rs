@@ -489,3 +489,70 @@ fn early_response_during_upload_is_returned() {
     assert_eq!(c.pool_stats(), (0, 0));
     server.join().unwrap();
 }
+
+/// Mutated responses (flipped, dropped and inserted bytes, truncations) never panic
+/// or hang: each ends in a response or a clear error within the timeout.
+#[test]
+fn randomly_mutated_responses_never_crash_or_hang() {
+    use std::sync::Mutex;
+    let seeds: [&[u8]; 3] = [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\n\r\nHello, world!",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nHello\r\n8\r\n, world!\r\n0\r\nX-T: 1\r\n\r\n",
+        b"HTTP/1.1 301 Moved\r\nLocation: /x\r\nSet-Cookie: a=b; Path=/\r\nContent-Length: 0\r\n\r\n",
+    ];
+    let mut rng = 0x2545F4914F6CDD1Du64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut cases = Vec::new();
+    for i in 0..240 {
+        let mut v = seeds[i % seeds.len()].to_vec();
+        for _ in 0..(1 + next() % 4) {
+            if v.is_empty() {
+                break;
+            }
+            let pos = (next() as usize) % v.len();
+            match next() % 4 {
+                0 => v[pos] = next() as u8,
+                1 => {
+                    v.remove(pos);
+                }
+                2 => v.insert(pos, b"\r\n:0 \x00\xff;"[(next() % 8) as usize]),
+                _ => v.truncate(pos),
+            }
+        }
+        cases.push(v);
+    }
+    let queue = Arc::new(Mutex::new(cases.clone()));
+    let q = queue.clone();
+    let srv = FaultServer::start(move |mut s| {
+        let _ = read_request_head(&mut s);
+        let resp = q.lock().unwrap().pop();
+        if let Some(r) = resp {
+            let _ = s.write_all(&r);
+        }
+        let _ = s.shutdown(std::net::Shutdown::Both);
+    });
+    let c = client_with(|cfg| {
+        cfg.timeouts = Timeouts::all(Some(Duration::from_millis(500)));
+        cfg.limits.max_keepalive_connections = Some(0);
+    });
+    let t0 = Instant::now();
+    let mut outcomes = std::collections::BTreeMap::new();
+    for _ in 0..cases.len() {
+        let code = match get(&c, &srv.url("/")) {
+            Ok(_) => 0,
+            Err(e) => e.code(),
+        };
+        assert!(
+            [0, code::REMOTE_PROTOCOL, code::READ, code::READ_TIMEOUT, code::DECODING].contains(&code),
+            "unexpected outcome {code}"
+        );
+        *outcomes.entry(code).or_insert(0) += 1;
+    }
+    eprintln!("mutated responses: {outcomes:?} in {:?}", t0.elapsed());
+    assert!(t0.elapsed() < Duration::from_secs(60));
+}

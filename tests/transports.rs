@@ -15,7 +15,7 @@ use httpx::{Client, ClientConfig, Request};
 struct JsonEcho;
 impl Handler for JsonEcho {
     fn handle(&self, _req: &Request, out: &mut ResponseBuilder) -> httpx::Result<()> {
-        let body = String::from_utf8_lossy(&out.request_body).to_string();
+        let body = String::from_utf8_lossy(out.request_body()?).to_string();
         out.headers.append("Content-Type", "application/json")?;
         out.body = BuiltBody::Bytes(format!("{{\"body\": \"{body}\"}}").into_bytes());
         Ok(())
@@ -202,4 +202,63 @@ fn progress_can_cancel_a_download_and_trace_reports_milestones() {
     let mut r = c.send(&req).unwrap();
     assert_eq!(r.body().unwrap(), b"ok");
     assert_eq!(*last.lock().unwrap(), (300_000, Some(300_000)));
+}
+
+struct Counter;
+impl Handler for Counter {
+    fn handle(&self, _req: &Request, out: &mut ResponseBuilder) -> httpx::Result<()> {
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut total = 0u64;
+        for _ in 0..100_000 {
+            let n = out.read_request_body(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+        }
+        assert_eq!(out.request_body().unwrap_err().code(), code::STREAM_CONSUMED);
+        out.body = BuiltBody::Bytes(total.to_string().into_bytes());
+        Ok(())
+    }
+}
+
+#[test]
+fn callback_transport_streams_large_uploads() {
+    use std::io::Read;
+    let c = with_transport(Arc::new(CallbackTransport::new(Box::new(Counter))));
+    let mut req = c.build_request("PUT", "http://testserver/upload").unwrap();
+    let size = 256u64 << 20;
+    req.set_body_stream(Box::new(std::io::repeat(7).take(size)), Some(size));
+    let mut r = c.send(&req).unwrap();
+    assert_eq!(r.text().unwrap(), size.to_string());
+}
+
+#[test]
+fn network_transport_retries_connects_and_binds_a_local_address() {
+    use std::io::Write;
+    // Nothing listens yet: the server appears ~400 ms later.
+    let port = free_port();
+    let server = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        let l = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+        let (mut s, peer) = l.accept().unwrap();
+        let _ = read_request_head(&mut s);
+        let _ = s.write_all(&http_response(200, &[], peer.ip().to_string().as_bytes()));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    });
+    let url = format!("http://127.0.0.1:{port}/");
+    let no_retry = with_transport(Arc::new(HttpTransport::new(HttpOptions::default()).unwrap()));
+    assert_eq!(no_retry.send(&no_retry.build_request("GET", &url).unwrap()).unwrap_err().code(), code::CONNECT);
+    let t = HttpTransport::new(HttpOptions {
+        retries: 3,
+        local_address: Some("127.0.0.2:0".parse().unwrap()),
+        ..HttpOptions::default()
+    })
+    .unwrap();
+    let c = with_transport(Arc::new(t));
+    let t0 = std::time::Instant::now();
+    let mut r = c.send(&c.build_request("GET", &url).unwrap()).unwrap();
+    assert_eq!(r.text().unwrap(), "127.0.0.2", "the connection came from the bound local address");
+    assert!(t0.elapsed() < std::time::Duration::from_secs(4));
+    server.join().unwrap();
 }

@@ -348,16 +348,34 @@ pub unsafe extern "C" fn httpx_response_builder_set_body_reader(b: *mut httpx_re
     })
 }
 
-/// The request body, read in full before the callback runs (also for streamed
-/// bodies). Bytes owned by the builder, valid during the call.
+/// The whole request body. A streamed request body (read callback, multipart
+/// file) is read into memory on the first call; to handle large uploads without
+/// buffering use `httpx_response_builder_request_read` instead. Bytes owned by the
+/// builder, valid during the call. After streaming reads: `HTTPX_E_STREAM_CONSUMED`.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_response_builder_request_body(b: *mut httpx_response_builder, data_out: *mut *const u8, len_out: *mut usize) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(data_out, "data_out")?;
         need_out(len_out, "len_out")?;
+        let body = builder(b)?.request_body()?;
+        *data_out = if body.is_empty() { c"".as_ptr() as *const u8 } else { body.as_ptr() };
+        *len_out = body.len();
+        Ok(())
+    })
+}
+
+/// Stream the request body into `buf` (up to `cap` bytes); `*n_out` = 0 at the end.
+/// Large uploads reach the callback chunk by chunk, never buffered whole.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_builder_request_read(b: *mut httpx_response_builder, buf: *mut u8, cap: usize, n_out: *mut usize) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        need_out(n_out, "n_out")?;
+        if buf.is_null() && cap > 0 {
+            return Err(crate::Error::InvalidArgument("buf is NULL".into()));
+        }
         let bb = builder(b)?;
-        *data_out = if bb.request_body.is_empty() { c"".as_ptr() as *const u8 } else { bb.request_body.as_ptr() };
-        *len_out = bb.request_body.len();
+        let slice: &mut [u8] = if cap == 0 { &mut [] } else { std::slice::from_raw_parts_mut(buf, cap) };
+        *n_out = bb.read_request_body(slice)?;
         Ok(())
     })
 }

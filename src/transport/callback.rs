@@ -19,17 +19,68 @@ pub enum BuiltBody {
     Reader(Box<dyn Read + Send>),
 }
 
+/// The request body as the handler sees it: in memory, or a stream it can read
+/// chunk by chunk (large uploads are never buffered unless the handler asks).
+enum RequestBody {
+    Bytes(std::sync::Arc<Vec<u8>>),
+    Stream(Box<dyn Read + Send>),
+    /// Streaming reads have started: the whole body is no longer available.
+    Streaming(Box<dyn Read + Send>),
+    Done,
+}
+
 /// What a handler fills in.
 pub struct ResponseBuilder {
     pub status: u16,
     pub reason: Option<String>,
     pub headers: Headers,
     pub body: BuiltBody,
-    /// The request body, read in full before the handler runs.
-    pub request_body: Vec<u8>,
+    request_body: RequestBody,
     pub script_name: String,
     pub path_info: String,
     pub remote_addr: String,
+}
+
+impl ResponseBuilder {
+    /// The whole request body (a streamed body is read into memory on first call).
+    /// After `read_request_body` has been used: `StreamConsumed`.
+    pub fn request_body(&mut self) -> Result<&[u8]> {
+        if let RequestBody::Stream(_) = self.request_body {
+            let RequestBody::Stream(mut r) = std::mem::replace(&mut self.request_body, RequestBody::Done) else {
+                unreachable!()
+            };
+            let mut v = Vec::new();
+            r.read_to_end(&mut v).map_err(|e| {
+                crate::request::unwrap_io(&e).unwrap_or_else(|| Error::from_local_io("reading the request body", e))
+            })?;
+            self.request_body = RequestBody::Bytes(std::sync::Arc::new(v));
+        }
+        match &self.request_body {
+            RequestBody::Bytes(b) => Ok(b),
+            _ => Err(Error::StreamConsumed("the request body was already read as a stream".into())),
+        }
+    }
+
+    /// Stream the request body: up to `buf.len()` bytes, 0 at the end.
+    pub fn read_request_body(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let r = match std::mem::replace(&mut self.request_body, RequestBody::Done) {
+            RequestBody::Stream(r) | RequestBody::Streaming(r) => r,
+            RequestBody::Bytes(b) => Box::new(std::io::Cursor::new(b.to_vec())) as Box<dyn Read + Send>,
+            RequestBody::Done => return Ok(0),
+        };
+        self.request_body = RequestBody::Streaming(r);
+        let RequestBody::Streaming(r) = &mut self.request_body else { unreachable!() };
+        loop {
+            match r.read(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(crate::request::unwrap_io(&e)
+                        .unwrap_or_else(|| Error::from_local_io("reading the request body", e)))
+                }
+            }
+        }
+    }
 }
 
 /// Answers requests in-process.
@@ -70,14 +121,10 @@ impl RawBody for ReaderBody {
 
 impl Transport for CallbackTransport {
     fn handle(&self, req: Request, ctx: &SendContext) -> Result<Response> {
-        let mut request_body = Vec::new();
-        match req.body.open()? {
-            BodySource::Bytes(b) => request_body.extend_from_slice(&b),
-            BodySource::Reader(mut r) => {
-                r.read_to_end(&mut request_body)
-                    .map_err(|e| crate::request::unwrap_io(&e).unwrap_or_else(|| Error::from_local_io("reading the request body", e)))?;
-            }
-        }
+        let request_body = match req.body.open()? {
+            BodySource::Bytes(b) => RequestBody::Bytes(b),
+            BodySource::Reader(r) => RequestBody::Stream(r),
+        };
         let path = req.url.path();
         let path_info = path.strip_prefix(self.script_name.as_str()).unwrap_or(path).to_string();
         let mut b = ResponseBuilder {
@@ -106,8 +153,9 @@ impl Transport for CallbackTransport {
             return Err(Error::Callback(format!("callback set an invalid status {}", b.status)));
         }
         let mut sent = req;
-        if let crate::request::Body::Stream { .. } = sent.body {
-            sent.body = crate::request::Body::from_bytes(std::mem::take(&mut b.request_body));
+        if let (crate::request::Body::Stream { .. }, RequestBody::Bytes(data)) = (&sent.body, &b.request_body) {
+            // The handler read the whole stream: the request as sent shows it.
+            sent.body = crate::request::Body::Bytes(data.clone());
         }
         let body: Box<dyn RawBody> = match b.body {
             BuiltBody::Bytes(v) => Box::new(BytesBody::new(v)),
