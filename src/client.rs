@@ -131,13 +131,12 @@ impl Client {
                     let env = crate::proxy::env::proxies_from_env(&|k| std::env::var(k).ok());
                     proxies = env.into_iter().map(|(k, u)| (k, u, ProxyMode::Default)).collect();
                 }
-                let mut tls = cfg.tls.clone();
-                tls.alpn_http2 = false;
                 let t = Arc::new(HttpTransport::new(HttpOptions {
                     limits: cfg.limits,
-                    tls,
+                    tls: cfg.tls.clone(),
                     trust_env: cfg.trust_env,
                     proxies,
+                    http2: cfg.http2,
                     ..HttpOptions::default()
                 })?);
                 (t.clone() as Arc<dyn Transport>, Some(t))

@@ -19,6 +19,7 @@ pub mod error;
 pub mod headers;
 pub mod hooks;
 pub mod http1;
+pub mod http2;
 pub mod multipart;
 pub mod netrc;
 pub mod observe;

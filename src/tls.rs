@@ -271,6 +271,11 @@ impl TlsConnector {
         Ok(TlsConnector { config: Arc::new(config), id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed) })
     }
 
+    /// The rustls configuration (for the async HTTP/2 connector).
+    pub(crate) fn config(&self) -> Arc<ClientConfig> {
+        self.config.clone()
+    }
+
     /// Run the handshake over `inner` for `host`, within `deadline`.
     pub fn handshake(&self, host: &str, inner: Stream, deadline: Option<Instant>) -> Result<Stream> {
         let name_str = host.trim_start_matches('[').trim_end_matches(']');

@@ -888,3 +888,12 @@ fn c_uds_mounts() {
     env.push(("HTTPX_TEST_UDS", n.uds_path.display().to_string()));
     run_c("uds_mounts.c", &env, Valgrind::IfAvailable, limit(60));
 }
+
+/// HTTP/2 negotiated with nginx's h2 listener, HTTP/1.1 elsewhere.
+#[test]
+fn c_http2() {
+    let n = nginx();
+    let mut env = https_env(n);
+    env.push(("HTTPX_TEST_HTTPS_H2", n.https_url_on(n.https_h2_port, "/")));
+    run_c("http2.c", &env, Valgrind::IfAvailable, limit(90));
+}

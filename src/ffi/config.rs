@@ -295,8 +295,13 @@ pub unsafe extern "C" fn httpx_client_config_set_max_redirects(cfg: *mut httpx_c
     })
 }
 
-/// Ask for HTTP/2. Not implemented yet: accepted and ignored (requests use
-/// HTTP/1.1), so code written for it keeps working when it arrives.
+/// Offer HTTP/2 on https connections (ALPN "h2"; off by default, as in HTTPX). An
+/// origin that picks h2 gets one multiplexed connection that carries concurrent
+/// requests from every thread; one that picks HTTP/1.1 is remembered and served by
+/// the regular pool. Plain http, proxies and Unix sockets stay on HTTP/1.1.
+/// `httpx_response_http_version` tells which was used. HTTP/2 connections are not
+/// counted against `max_connections`. Drives a small background thread (started
+/// on first use); don't call into libhttpx from inside a tokio runtime thread.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_config_set_http2(cfg: *mut httpx_client_config, on: i32) -> httpx_code {
     run(std::ptr::null_mut(), || {

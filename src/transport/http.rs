@@ -12,6 +12,7 @@ use crate::connection::{self, remaining, Stream};
 use crate::error::{Error, Result};
 use crate::headers::Headers;
 use crate::http1::{Conn, Framing};
+use crate::http2::H2Conn;
 use crate::observe::{Observers, TraceEvent};
 use crate::pool::{Checkout, Pool, PoolKey};
 use crate::proxy::{self, ProxyConfig};
@@ -34,6 +35,8 @@ pub struct HttpOptions {
     pub uds: Option<PathBuf>,
     /// (routing key, proxy URL or None for "no proxy", mode)
     pub proxies: Vec<(String, Option<String>, ProxyMode)>,
+    /// Offer HTTP/2 (ALPN "h2") on direct https connections.
+    pub http2: bool,
 }
 
 impl Default for HttpOptions {
@@ -46,6 +49,7 @@ impl Default for HttpOptions {
             local_address: None,
             uds: None,
             proxies: Vec::new(),
+            http2: false,
         }
     }
 }
@@ -54,6 +58,14 @@ impl Default for HttpOptions {
 pub struct HttpTransport {
     pool: Pool,
     tls: TlsConnector,
+    /// TLS offering h2 (only with `http2`), its connections, and the origins that
+    /// answered with HTTP/1.1 instead.
+    tls_h2: Option<TlsConnector>,
+    h2: std::sync::Mutex<Vec<(PoolKey, H2Conn)>>,
+    h1_only: std::sync::Mutex<Vec<PoolKey>>,
+    /// Held while opening an HTTP/2 connection, so threads that arrive together
+    /// share one connection instead of racing to open one each.
+    h2_connecting: std::sync::Mutex<()>,
     proxy_tls: TlsConnector,
     proxies: Router<Option<ProxyConfig>>,
     opts: HttpOptions,
@@ -62,7 +74,12 @@ pub struct HttpTransport {
 impl HttpTransport {
     /// Build the transport; TLS material and proxy URLs are checked here.
     pub fn new(opts: HttpOptions) -> Result<HttpTransport> {
-        let tls = TlsConnector::new(&opts.tls, opts.trust_env)?;
+        let tls = TlsConnector::new(&TlsSettings { alpn_http2: false, ..opts.tls.clone() }, opts.trust_env)?;
+        let tls_h2 = if opts.http2 {
+            Some(TlsConnector::new(&TlsSettings { alpn_http2: true, ..opts.tls.clone() }, opts.trust_env)?)
+        } else {
+            None
+        };
         // Proxies reached over https are verified with default trust.
         let proxy_tls = TlsConnector::new(&TlsSettings { client_cert: None, alpn_http2: false, ..opts.tls.clone() }, opts.trust_env)?;
         let mut proxies = Router::new();
@@ -73,7 +90,17 @@ impl HttpTransport {
             };
             proxies.insert(key, cfg)?;
         }
-        Ok(HttpTransport { pool: Pool::new(opts.limits), tls, proxy_tls, proxies, opts })
+        Ok(HttpTransport {
+            pool: Pool::new(opts.limits),
+            tls,
+            tls_h2,
+            h2: std::sync::Mutex::new(Vec::new()),
+            h1_only: std::sync::Mutex::new(Vec::new()),
+            h2_connecting: std::sync::Mutex::new(()),
+            proxy_tls,
+            proxies,
+            opts,
+        })
     }
 
     /// (connections in existence, idle connections).
@@ -142,8 +169,16 @@ fn is_idempotent(method: &str) -> bool {
 
 impl Transport for HttpTransport {
     fn handle(&self, req: Request, ctx: &SendContext) -> Result<Response> {
+        urls::check_http(&req.url)?;
+        let req = if self.tls_h2.is_some() && req.url.scheme() == "https" && self.opts.uds.is_none() && self.proxy_for(&req.url).is_none() {
+            match self.send_h2(req, ctx, true) {
+                Ok(result) => return result,
+                Err(req) => req, // the server chose HTTP/1.1
+            }
+        } else {
+            req
+        };
         let url = &req.url;
-        urls::check_http(url)?;
         let proxy = self.proxy_for(url);
         let retry_ok = is_idempotent(&req.method) && !matches!(req.body, Body::Stream { .. });
         let mut attempts = 0;
@@ -198,6 +233,87 @@ impl Transport for HttpTransport {
 
     fn close(&self) {
         self.pool.close();
+        if let Ok(mut h) = self.h2.lock() {
+            h.clear();
+        }
+    }
+}
+
+impl HttpTransport {
+    /// Send over HTTP/2 when the origin speaks it. Err(req) hands the request back
+    /// for HTTP/1.1 (the server chose it in ALPN).
+    fn send_h2(&self, req: Request, ctx: &SendContext, may_retry: bool) -> std::result::Result<Result<Response>, Request> {
+        let Some(tls) = &self.tls_h2 else { return Err(req) };
+        let url = &req.url;
+        let host = url.host_str().unwrap_or("").to_string();
+        let port = url.port_or_known_default().unwrap_or(443);
+        let key = PoolKey { scheme: "https", host: host.clone(), port, tls_id: tls.id, proxy: String::new() };
+        let obs = &ctx.observers;
+        let lookup = || self.h2.lock().ok().and_then(|m| m.iter().find(|(k, _)| *k == key).map(|(_, c)| c.clone())).filter(|c| c.is_open());
+        let mut existing = lookup();
+        let _connecting = if existing.is_none() {
+            let g = self.h2_connecting.lock().ok();
+            existing = lookup(); // someone may have connected while we waited
+            g
+        } else {
+            None
+        };
+        let (conn, reused) = match existing {
+            Some(c) => {
+                obs.trace(TraceEvent::ConnectionReused, ctx.started.elapsed(), &host);
+                (c, true)
+            }
+            None => {
+                if self.h1_only.lock().map(|l| l.contains(&key)).unwrap_or(false) {
+                    return Err(req);
+                }
+                obs.trace(TraceEvent::ConnectStart, ctx.started.elapsed(), &host);
+                match H2Conn::connect(&host, port, tls, ctx.timeouts.connect) {
+                    Ok(Some(c)) => {
+                        obs.trace(TraceEvent::TlsDone, ctx.started.elapsed(), &host);
+                        obs.trace(TraceEvent::Connected, ctx.started.elapsed(), &host);
+                        if let Ok(mut m) = self.h2.lock() {
+                            m.retain(|(k, _)| *k != key);
+                            m.push((key.clone(), c.clone()));
+                        }
+                        (c, false)
+                    }
+                    Ok(None) => {
+                        if let Ok(mut l) = self.h1_only.lock() {
+                            l.push(key);
+                        }
+                        return Err(req);
+                    }
+                    Err(e) => return Ok(Err(e)),
+                }
+            }
+        };
+        drop(_connecting);
+        let body = match req.body.open() {
+            Ok(b) => b,
+            Err(e) => return Ok(Err(e)),
+        };
+        let t = &ctx.timeouts;
+        match conn.send(&req, body, t.read, t.write, t.pool) {
+            Ok((status, headers, body)) => {
+                if obs.trace.is_some() {
+                    obs.trace(TraceEvent::RequestSent, ctx.started.elapsed(), &req.method);
+                    obs.trace(TraceEvent::HeadersReceived, ctx.started.elapsed(), &status.to_string());
+                }
+                Ok(Ok(Response::new(status, String::new(), crate::http1::Version::Http2, headers, Box::new(body), req, ctx.started)))
+            }
+            Err((e, before_send)) => {
+                // A pooled connection the server has since closed (GOAWAY): drop it
+                // and, if nothing was sent and the body can be replayed, try a new one.
+                if let Ok(mut m) = self.h2.lock() {
+                    m.retain(|(k, _)| *k != key);
+                }
+                if reused && before_send && may_retry && req.body.is_replayable() {
+                    return self.send_h2(req, ctx, false);
+                }
+                Ok(Err(e))
+            }
+        }
     }
 }
 

@@ -1,0 +1,235 @@
+//! HTTP/2 over TLS (negotiated with ALPN "h2"), opt-in with `http2`.
+//!
+//! The h2 crate is asynchronous; a small process-wide tokio runtime (one worker
+//! thread) drives each connection's frame I/O, while every request is sent and its
+//! body read by the calling thread (`block_on`), so the library stays blocking.
+//! One connection per origin carries many concurrent requests (streams).
+//! Servers that don't offer h2 get HTTP/1.1 from the regular pool.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use once_cell::sync::Lazy;
+use tokio::runtime::Runtime;
+
+use crate::error::{Error, Result};
+use crate::headers::Headers;
+use crate::request::{unwrap_io, BodySource, Request};
+use crate::response::RawBody;
+use crate::tls::TlsConnector;
+
+static RT: Lazy<std::result::Result<Runtime, String>> = Lazy::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("httpx-h2")
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(|e| e.to_string())
+});
+
+fn rt() -> Result<&'static Runtime> {
+    RT.as_ref().map_err(|e| Error::Internal(format!("cannot start the HTTP/2 runtime: {e}")))
+}
+
+/// Run `fut` with an optional timeout; `on_timeout` builds the error.
+async fn within<T>(t: Option<Duration>, fut: impl std::future::Future<Output = T>, on_timeout: impl FnOnce() -> Error) -> Result<T> {
+    match t {
+        None => Ok(fut.await),
+        Some(d) => tokio::time::timeout(d, fut).await.map_err(|_| on_timeout()),
+    }
+}
+
+fn h2_err(e: h2::Error, reading: bool) -> Error {
+    if let Some(io) = e.get_io() {
+        let kind = io.kind();
+        let msg = io.to_string();
+        return if reading { Error::from_read(std::io::Error::new(kind, msg)) } else { Error::from_write(std::io::Error::new(kind, msg)) };
+    }
+    Error::RemoteProtocol(format!("HTTP/2: {e}"))
+}
+
+/// A connection's request handle (cheap to clone; shared by threads).
+#[derive(Clone)]
+pub struct H2Conn {
+    send: h2::client::SendRequest<Bytes>,
+}
+
+impl H2Conn {
+    /// Connect to `host:port`, handshake TLS offering h2, and start HTTP/2. Ok(None)
+    /// when the server chose HTTP/1.1.
+    pub fn connect(host: &str, port: u16, tls: &TlsConnector, connect_timeout: Option<Duration>) -> Result<Option<H2Conn>> {
+        let rt = rt()?;
+        let name_str = host.trim_start_matches('[').trim_end_matches(']').to_string();
+        let server_name = rustls::pki_types::ServerName::try_from(name_str.clone())
+            .map_err(|e| Error::InvalidUrl(format!("{host:?} is not a valid TLS server name: {e}")))?;
+        let connector = tokio_rustls::TlsConnector::from(tls.config());
+        let deadline = connect_timeout.map(|t| Instant::now() + t);
+        let left = move || deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let timeout_err = || Error::ConnectTimeout(format!("connecting to {name_str}:{port}"));
+        // Resolve and connect on this thread, like HTTP/1.1 (same timeout handling,
+        // TCP_NODELAY), then hand the socket to the runtime.
+        let std_tcp = crate::connection::connect_tcp(&name_str, port, connect_timeout, None)?;
+        std_tcp.set_nonblocking(true).map_err(|e| Error::Connect(e.to_string()))?;
+        rt.block_on(async {
+            let tcp = tokio::net::TcpStream::from_std(std_tcp).map_err(|e| Error::Connect(e.to_string()))?;
+            let tls = within(left(), connector.connect(server_name, tcp), timeout_err).await?.map_err(|e| {
+                match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                    Some(t) => Error::Tls(format!("handshake with {name_str}: {t}")),
+                    None => Error::Tls(format!("handshake with {name_str}: {e}")),
+                }
+            })?;
+            if tls.get_ref().1.alpn_protocol() != Some(b"h2") {
+                return Ok(None);
+            }
+            let (send, conn) = within(left(), h2::client::handshake(tls), timeout_err).await?.map_err(|e| h2_err(e, true))?;
+            tokio::spawn(async move {
+                let _ = conn.await;
+            });
+            Ok(Some(H2Conn { send }))
+        })
+    }
+
+    /// Send one request and wait for the response head. Returns (status, headers,
+    /// body). Errors before the request went out say so (`.1`): then it is safe to
+    /// retry on a new connection.
+    pub fn send(&self, req: &Request, body: BodySource, read_timeout: Option<Duration>, write_timeout: Option<Duration>, pool_timeout: Option<Duration>) -> std::result::Result<(u16, Headers, H2Body), (Error, bool)> {
+        let rt = rt().map_err(|e| (e, true))?;
+        let mut builder = http::Request::builder().method(req.method.as_str()).uri(req.url.as_str());
+        for (n, v) in req.headers.iter() {
+            // Connection-specific headers don't exist in HTTP/2; Host becomes :authority.
+            if ["host", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te"]
+                .iter()
+                .any(|h| n.eq_ignore_ascii_case(h))
+            {
+                continue;
+            }
+            builder = builder.header(n, v);
+        }
+        let request = builder.body(()).map_err(|e| (Error::LocalProtocol(format!("HTTP/2 request: {e}")), true))?;
+        let empty = matches!(&body, BodySource::Bytes(b) if b.is_empty());
+        rt.block_on(async {
+            let mut send = within(pool_timeout, self.send.clone().ready(), || Error::PoolTimeout("waiting for an HTTP/2 stream".into()))
+                .await
+                .map_err(|e| (e, true))?
+                .map_err(|e| (h2_err(e, false), true))?;
+            let (resp_fut, mut stream) = send.send_request(request, empty).map_err(|e| (h2_err(e, false), true))?;
+            if !empty {
+                send_body(&mut stream, body, write_timeout).await.map_err(|e| (e, false))?;
+            }
+            let resp = within(read_timeout, resp_fut, || Error::ReadTimeout("waiting for the HTTP/2 response".into()))
+                .await
+                .map_err(|e| (e, false))?
+                .map_err(|e| (h2_err(e, true), false))?;
+            let status = resp.status().as_u16();
+            let mut headers = Headers::with_capacity(resp.headers().len());
+            for (n, v) in resp.headers() {
+                let v = String::from_utf8_lossy(v.as_bytes());
+                headers.push_unchecked(n.as_str(), &v);
+            }
+            let recv = resp.into_body();
+            Ok((status, headers, H2Body { recv: Some(recv), pending: Bytes::new(), read_timeout }))
+        })
+    }
+
+    /// Can this connection take more requests?
+    pub fn is_open(&self) -> bool {
+        let mut s = self.send.clone();
+        futures_ready(&mut s)
+    }
+}
+
+/// Poll readiness once without waiting: an error means the connection is gone.
+fn futures_ready(s: &mut h2::client::SendRequest<Bytes>) -> bool {
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    !matches!(s.poll_ready(&mut cx), std::task::Poll::Ready(Err(_)))
+}
+
+async fn send_body(stream: &mut h2::SendStream<Bytes>, body: BodySource, write_timeout: Option<Duration>) -> Result<()> {
+    let wt = || Error::WriteTimeout("HTTP/2 flow control window stayed closed".into());
+    let put = |data: Bytes, end: bool, stream: &mut h2::SendStream<Bytes>| -> Result<()> {
+        stream.send_data(data, end).map_err(|e| h2_err(e, false))
+    };
+    match body {
+        BodySource::Bytes(b) => {
+            let mut rest = Bytes::copy_from_slice(&b);
+            while !rest.is_empty() {
+                stream.reserve_capacity(rest.len());
+                let cap = within(write_timeout, std::future::poll_fn(|cx| stream.poll_capacity(cx)), wt)
+                    .await?
+                    .ok_or_else(|| Error::RemoteProtocol("HTTP/2 stream closed while sending".into()))?
+                    .map_err(|e| h2_err(e, false))?;
+                let chunk = rest.split_to(cap.min(rest.len()));
+                put(chunk, rest.is_empty(), stream)?;
+            }
+            Ok(())
+        }
+        BodySource::Reader(mut r) => {
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = loop {
+                    match r.read(&mut buf) {
+                        Ok(n) => break n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(unwrap_io(&e).unwrap_or_else(|| Error::from_local_io("reading the request body", e))),
+                    }
+                };
+                if n == 0 {
+                    return put(Bytes::new(), true, stream);
+                }
+                let mut rest = Bytes::copy_from_slice(&buf[..n]);
+                while !rest.is_empty() {
+                    stream.reserve_capacity(rest.len());
+                    let cap = within(write_timeout, std::future::poll_fn(|cx| stream.poll_capacity(cx)), wt)
+                        .await?
+                        .ok_or_else(|| Error::RemoteProtocol("HTTP/2 stream closed while sending".into()))?
+                        .map_err(|e| h2_err(e, false))?;
+                    let chunk = rest.split_to(cap.min(rest.len()));
+                    put(chunk, false, stream)?;
+                }
+            }
+        }
+    }
+}
+
+use std::io::Read;
+
+/// A response body arriving on an HTTP/2 stream.
+pub struct H2Body {
+    recv: Option<h2::RecvStream>,
+    pending: Bytes,
+    read_timeout: Option<Duration>,
+}
+
+impl RawBody for H2Body {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.pending.is_empty() {
+            let Some(recv) = self.recv.as_mut() else { return Ok(0) };
+            let rt = rt()?;
+            let t = self.read_timeout;
+            let next = rt.block_on(within(t, recv.data(), || Error::ReadTimeout("HTTP/2 body".into())))?;
+            match next {
+                None => {
+                    self.recv = None;
+                    return Ok(0);
+                }
+                Some(Err(e)) => {
+                    self.recv = None;
+                    return Err(h2_err(e, true));
+                }
+                Some(Ok(data)) => {
+                    let _ = recv.flow_control().release_capacity(data.len());
+                    self.pending = data;
+                }
+            }
+        }
+        let n = self.pending.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.pending[..n]);
+        let _ = self.pending.split_to(n);
+        Ok(n)
+    }
+}

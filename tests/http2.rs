@@ -1,0 +1,127 @@
+//! HTTP/2 (opt-in) against nginx's h2 listener: negotiation, multiplexing on one
+//! connection, bodies both ways, decoding, and HTTP/1.1 fallback.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::*;
+use httpx::http1::Version;
+use httpx::tls::Trust;
+use httpx::{Client, ClientConfig};
+
+fn h2_client() -> Client {
+    let mut k = ClientConfig::default();
+    k.trust_env = false;
+    k.http2 = true;
+    k.tls.trust = Trust::CaFile(certs().ca_pem.clone());
+    Client::new(&k).unwrap()
+}
+
+fn tag() -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!("h2t{}x{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+}
+
+#[test]
+fn negotiates_http2_and_reuses_one_connection() {
+    let n = nginx();
+    let c = h2_client();
+    let t = tag();
+    for i in 0..50 {
+        let mut r = c.send(&c.build_request("GET", &n.https_url_on(n.https_h2_port, &format!("/?{t}={i}"))).unwrap()).unwrap();
+        assert_eq!(r.status, 200);
+        assert_eq!(r.version, Version::Http2);
+        assert_eq!(r.body().unwrap(), HELLO.as_bytes());
+        assert_eq!(r.headers.get("content-type"), Some("text/plain"));
+    }
+    n.wait_for_log(Duration::from_secs(5), |l| l.iter().filter(|x| x.uri.contains(&t)).count() >= 50);
+    assert_eq!(n.connections_for(&t), 1);
+}
+
+#[test]
+fn eight_threads_multiplex_on_one_connection() {
+    let n = nginx();
+    let c = h2_client();
+    let t = tag();
+    let hs: Vec<_> = (0..8)
+        .map(|th| {
+            let (c, url) = (c.clone(), n.https_url_on(n.https_h2_port, &format!("/files/64k.bin?{t}={th}")));
+            std::thread::spawn(move || {
+                for _ in 0..40 {
+                    let mut r = c.send(&c.build_request("GET", &url).unwrap()).unwrap();
+                    assert_eq!(r.version, Version::Http2);
+                    assert_eq!(r.body().unwrap(), file_64k().as_slice());
+                }
+            })
+        })
+        .collect();
+    for h in hs {
+        h.join().unwrap();
+    }
+    n.wait_for_log(Duration::from_secs(5), |l| l.iter().filter(|x| x.uri.contains(&t)).count() >= 320);
+    assert!(n.connections_for(&t) <= 2, "{} connections", n.connections_for(&t));
+}
+
+#[test]
+fn bodies_both_ways_and_decoding() {
+    let n = nginx();
+    let c = h2_client();
+    let base = |p: &str| n.https_url_on(n.https_h2_port, p);
+    // Upload 3 MiB (more than the initial flow-control window) and a streamed body.
+    let data = pseudo_random_bytes(3 << 20, 7);
+    let mut req = c.build_request("POST", &base("/echo")).unwrap();
+    req.set_body_bytes(data.clone(), Some("application/octet-stream"));
+    let mut r = c.send(&req).unwrap();
+    assert_eq!(r.version, Version::Http2);
+    assert_eq!(r.body().unwrap().len(), data.len());
+    assert!(r.body().unwrap() == data.as_slice());
+    let mut req = c.build_request("PUT", &base("/upload")).unwrap();
+    req.set_body_stream(Box::new(std::io::Cursor::new(vec![1u8; 200_000])), None);
+    let mut r = c.send(&req).unwrap();
+    assert_eq!(r.body().unwrap(), b"ok");
+    // Streamed download and gzip.
+    let mut r = c.send(&c.build_request("GET", &base("/files/1m.bin")).unwrap()).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 5000];
+    for _ in 0..10_000 {
+        let k = r.read(&mut buf).unwrap();
+        if k == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..k]);
+    }
+    assert_eq!(got, file_1m());
+    let mut r = c.send(&c.build_request("GET", &base("/gzip/hello.txt")).unwrap()).unwrap();
+    assert_eq!(r.text().unwrap(), hello_txt());
+    let r = c.send(&c.build_request("GET", &base("/status/404")).unwrap()).unwrap();
+    assert_eq!(r.status, 404);
+    assert_eq!(r.reason_phrase(), "Not Found");
+}
+
+#[test]
+fn falls_back_to_http11_when_the_server_has_no_h2() {
+    let n = nginx();
+    let c = h2_client();
+    let t = tag();
+    for i in 0..3 {
+        let mut r = c.send(&c.build_request("GET", &n.https_url(&format!("/?{t}={i}"))).unwrap()).unwrap();
+        assert_eq!(r.version, Version::Http11);
+        assert_eq!(r.body().unwrap(), HELLO.as_bytes());
+    }
+    n.wait_for_log(Duration::from_secs(5), |l| l.iter().filter(|x| x.uri.contains(&t)).count() >= 3);
+    // One probe connection (ALPN said http/1.1), then one pooled HTTP/1.1 connection.
+    assert!(n.connections_for(&t) <= 2);
+    // Plain http never uses HTTP/2.
+    let r = c.send(&c.build_request("GET", &n.url("/")).unwrap()).unwrap();
+    assert_eq!(r.version, Version::Http11);
+}
+
+#[test]
+fn http2_tls_errors_are_tls_errors() {
+    let n = nginx();
+    let c = h2_client();
+    let e = c.send(&c.build_request("GET", &n.https_url_on(n.https_self_signed_port, "/")).unwrap()).unwrap_err();
+    assert_eq!(e.code(), httpx::error::code::TLS, "{e}");
+}
