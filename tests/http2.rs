@@ -125,3 +125,31 @@ fn http2_tls_errors_are_tls_errors() {
     let e = c.send(&c.build_request("GET", &n.https_url_on(n.https_self_signed_port, "/")).unwrap()).unwrap_err();
     assert_eq!(e.code(), httpx::error::code::TLS, "{e}");
 }
+
+#[test]
+fn http2_timeouts_hit_one_stream_not_the_connection() {
+    let n = nginx();
+    let mut k = ClientConfig::default();
+    k.trust_env = false;
+    k.http2 = true;
+    k.tls.trust = Trust::CaFile(certs().ca_pem.clone());
+    k.timeouts.read = Some(Duration::from_millis(500));
+    let c = Client::new(&k).unwrap();
+    let base = |p: &str| n.https_url_on(n.https_h2_port, p);
+    assert_eq!(c.send(&c.build_request("GET", &base("/")).unwrap()).unwrap().version, Version::Http2);
+    let t0 = std::time::Instant::now();
+    let e = c.send(&c.build_request("GET", &base("/slow-head")).unwrap()).unwrap_err();
+    assert_eq!(e.code(), httpx::error::code::READ_TIMEOUT, "{e}");
+    assert!(t0.elapsed() < Duration::from_millis(1500));
+    let mut r = c.send(&c.build_request("GET", &base("/slow-body")).unwrap()).unwrap();
+    let mut buf = [0u8; 64];
+    assert!(r.read(&mut buf).unwrap() > 0);
+    let t0 = std::time::Instant::now();
+    let e = r.read(&mut buf).unwrap_err();
+    assert_eq!(e.code(), httpx::error::code::READ_TIMEOUT, "{e}");
+    assert!(t0.elapsed() < Duration::from_millis(1500));
+    drop(r);
+    // The connection survives: the next request works at once.
+    let mut r = c.send(&c.build_request("GET", &base("/")).unwrap()).unwrap();
+    assert_eq!(r.body().unwrap(), HELLO.as_bytes());
+}

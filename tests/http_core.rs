@@ -556,3 +556,16 @@ fn randomly_mutated_responses_never_crash_or_hang() {
     eprintln!("mutated responses: {outcomes:?} in {:?}", t0.elapsed());
     assert!(t0.elapsed() < Duration::from_secs(60));
 }
+
+#[test]
+fn real_server_stalls_give_read_timeouts() {
+    let n = nginx();
+    let c = client_with(|cfg| cfg.timeouts.read = Some(Duration::from_millis(400)));
+    let t0 = Instant::now();
+    assert_eq!(get(&c, &n.url("/slow-head")).unwrap_err().code(), code::READ_TIMEOUT);
+    assert!(t0.elapsed() < Duration::from_millis(1400));
+    let mut r = c.send(&c.build_request("GET", &n.url("/slow-body")).unwrap()).unwrap();
+    let mut buf = [0u8; 64];
+    assert!(r.read(&mut buf).unwrap() > 0);
+    assert_eq!(r.read(&mut buf).unwrap_err().code(), code::READ_TIMEOUT);
+}
