@@ -67,6 +67,8 @@ static struct workload W[] = {
     {"newconn_http", "new connection per GET, HTTP", "newconn", "http", "/newconn?lib=", 3000, 300, -1, 13, 1, REQ, MAIN, NULL, 0, PIN},
     {"small_https", "keep-alive GET, 13 B body, HTTPS", "get", "https", "/", 20000, 2000, -1, 13, 1, REQ, MAIN, NULL, 0, PIN},
     {"k64_https", "keep-alive GET, 64 KiB body, HTTPS", "get", "https", "/files/64k.bin", 4000, 400, -1, 65536, 1, REQ, MAIN, NULL, 0, PIN},
+    {"small_h2", "keep-alive GET, 13 B body, HTTP/2 (TLS 1.3)", "get", "h2", "/", 20000, 2000, -1, 13, 1, REQ, MAIN, NULL, 0, PIN},
+    {"k64_h2", "keep-alive GET, 64 KiB body, HTTP/2 (TLS 1.3)", "get", "h2", "/files/64k.bin", 4000, 400, -1, 65536, 1, REQ, MAIN, NULL, 0, PIN},
     {"newconn_https", "new connection per GET, HTTPS (TLS 1.3)", "newconn", "https", "/newconn?lib=", 800, 100, -1, 13, 1, REQ, MAIN, NULL, 0, PIN},
     {"dl_100m", "download 100 MiB (streamed), HTTP", "stream", "http", "/files/100m.bin", 3, 1, 1, 100 * 1048576LL, 1, BYTES, MAIN, NULL, 0, PIN},
     {"ul_100m", "upload 100 MiB from disk, HTTP", "upload", "http", "/upload", 3, 1, 1, -1, 1, BYTES, MAIN, "up_100m.bin", 0, PIN},
@@ -81,7 +83,7 @@ static struct workload W[] = {
 #define NW ((int)(sizeof W / sizeof W[0]))
 
 static struct {
-    const char *bin, *http, *https, *ca, *data, *out, *wrk, *resume_log, *only;
+    const char *bin, *http, *https, *h2, *ca, *data, *out, *wrk, *resume_log, *only;
     int quick, reps;
     const char *meta[16];
     int nmeta;
@@ -174,7 +176,8 @@ static int wanted(const struct workload *w) {
 
 static void run_one(struct workload *w, int lib, int rep) {
     char url[512], n[32], warm[32], expect[32], threads[32], file[512], bin[512];
-    const char *base = strcmp(w->scheme, "https") == 0 ? A.https : A.http;
+    int h2 = strcmp(w->scheme, "h2") == 0;
+    const char *base = h2 ? A.h2 : strcmp(w->scheme, "https") == 0 ? A.https : A.http;
     snprintf(url, sizeof url, "%s%s%s", base, w->path,
              strstr(w->path, "lib=") ? LIBS[lib] : "");
     snprintf(n, sizeof n, "%ld", A.quick ? w->n_quick : w->n_full);
@@ -191,7 +194,8 @@ static void run_one(struct workload *w, int lib, int rep) {
     argv[a++] = "--expect"; argv[a++] = expect;
     argv[a++] = "--threads"; argv[a++] = threads;
     if (w->warmup >= 0) { argv[a++] = "--warmup"; argv[a++] = warm; }
-    if (strcmp(w->scheme, "https") == 0) { argv[a++] = "--ca"; argv[a++] = (char *)A.ca; }
+    if (strcmp(w->scheme, "https") == 0 || h2) { argv[a++] = "--ca"; argv[a++] = (char *)A.ca; }
+    if (h2) argv[a++] = "--http2";
     if (w->file) {
         snprintf(file, sizeof file, "%s/%s", A.data, w->file);
         argv[a++] = "--file"; argv[a++] = file;
@@ -503,6 +507,7 @@ int main(int argc, char **argv) {
         if (strcmp(a, "--bin") == 0) A.bin = v;
         else if (strcmp(a, "--http") == 0) A.http = v;
         else if (strcmp(a, "--https") == 0) A.https = v;
+        else if (strcmp(a, "--h2") == 0) A.h2 = v;
         else if (strcmp(a, "--ca") == 0) A.ca = v;
         else if (strcmp(a, "--data") == 0) A.data = v;
         else if (strcmp(a, "--out") == 0) A.out = v;

@@ -8,7 +8,7 @@
  *
  * usage: bench_LIB --mode get|newconn|stream|upload --url URL --n N
  *                  [--warmup W] [--expect BYTES] [--ca FILE] [--file PATH]
- *                  [--threads T] [--bufsize BYTES]
+ *                  [--threads T] [--bufsize BYTES] [--http2]
  *        bench_LIB --version
  *
  * Modes (each request checks status 200 and the exact body length):
@@ -58,6 +58,7 @@ struct opts {
     long n, warmup, threads;
     long long expect;
     size_t bufsize;
+    int http2; /* --http2: ask for HTTP/2 (ALPN h2) */
 };
 static struct opts O = {.mode = "get", .n = 1000, .warmup = -1, .threads = 1, .expect = -1, .bufsize = 65536};
 
@@ -123,6 +124,7 @@ static void setup(void) {
     else
         check(httpx_client_config_set_limits(cfg, 100, 20, 60.0), NULL, "set_limits");
     if (O.ca) check(httpx_client_config_set_ca_file(cfg, O.ca), NULL, "set_ca_file");
+    if (O.http2) check(httpx_client_config_set_http2(cfg, 1), NULL, "set_http2");
     check(httpx_client_new(cfg, &CLIENT, &e), e, "client_new");
     httpx_client_config_free(cfg);
 }
@@ -263,6 +265,7 @@ static void worker_init(struct worker *w) {
     curl_easy_setopt(h, CURLOPT_PROXY, "");          /* ignore *_proxy env, like trust_env=0 */
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
     if (O.ca) curl_easy_setopt(h, CURLOPT_CAINFO, O.ca);
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, O.http2 ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
     if (SHARE) curl_easy_setopt(h, CURLOPT_SHARE, SHARE);
     if (strcmp(O.mode, "newconn") == 0) curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
     if (strcmp(O.mode, "stream") == 0) {
@@ -346,6 +349,7 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--version") == 0) { printf("%s\n", lib_version()); return 0; }
+        if (strcmp(a, "--http2") == 0) { O.http2 = 1; continue; }
         if (!v) die("missing value for %s%s", a, NULL);
         if (strcmp(a, "--mode") == 0) O.mode = v;
         else if (strcmp(a, "--url") == 0) O.url = v;

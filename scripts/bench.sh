@@ -143,10 +143,10 @@ port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 start_nginx() {
   local try
   for try in 1 2 3 4 5 6 7 8; do
-    HTTP_PORT=$((20000 + RANDOM % 20000)); HTTPS_PORT=$((HTTP_PORT + 1))
-    port_free "$HTTP_PORT" && port_free "$HTTPS_PORT" || continue
+    HTTP_PORT=$((20000 + RANDOM % 20000)); HTTPS_PORT=$((HTTP_PORT + 1)); H2_PORT=$((HTTP_PORT + 2))
+    port_free "$HTTP_PORT" && port_free "$HTTPS_PORT" && port_free "$H2_PORT" || continue
     sed -e "s|{{DIR}}|$WORK|g" "$ROOT/bench/locations.conf" > "$WORK/locations.conf"
-    sed -e "s|{{DIR}}|$WORK|g" -e "s|{{HTTP_PORT}}|$HTTP_PORT|g" -e "s|{{HTTPS_PORT}}|$HTTPS_PORT|g" \
+    sed -e "s|{{DIR}}|$WORK|g" -e "s|{{HTTP_PORT}}|$HTTP_PORT|g" -e "s|{{HTTPS_PORT}}|$HTTPS_PORT|g" -e "s|{{H2_PORT}}|$H2_PORT|g" \
         -e "s|{{USER_LINE}}|$USER_LINE|g" -e "s|{{LOAD_MODULES}}|$LOAD_MODULES|g" \
         "$ROOT/bench/nginx.conf.template" > "$WORK/nginx.conf"
     "$NGINX" -p "$WORK" -c "$WORK/nginx.conf" -e "$WORK/error.log" 2>>"$WORK/nginx.stderr" &
@@ -154,7 +154,7 @@ start_nginx() {
     local i
     for i in $(seq 1 100); do
       if ! kill -0 "$NGINX_PID" 2>/dev/null; then NGINX_PID=""; break; fi
-      if ! port_free "$HTTP_PORT" && ! port_free "$HTTPS_PORT"; then return 0; fi
+      if ! port_free "$HTTP_PORT" && ! port_free "$HTTPS_PORT" && ! port_free "$H2_PORT"; then return 0; fi
       sleep 0.05
     done
     [ -n "$NGINX_PID" ] && { kill "$NGINX_PID" 2>/dev/null || true; wait "$NGINX_PID" 2>/dev/null || true; NGINX_PID=""; }
@@ -166,6 +166,7 @@ start_nginx() {
 start_nginx
 HTTP_URL="http://127.0.0.1:$HTTP_PORT"
 HTTPS_URL="https://127.0.0.1:$HTTPS_PORT"
+H2_URL="https://127.0.0.1:$H2_PORT"
 log "nginx pid $NGINX_PID on $HTTP_URL and $HTTPS_URL"
 
 if [ -n "$SERVE" ]; then
@@ -194,7 +195,7 @@ for f in /proc/[0-9]*/stat; do
   read -r pid _ _ ppid _ < "$f" 2>/dev/null || continue
   [ "$ppid" = "$NGINX_PID" ] && SERVER_PIDS="$SERVER_PIDS,$pid"
 done
-ARGS=(--bin "$WORK" --server-pids "$SERVER_PIDS" --http "$HTTP_URL" --https "$HTTPS_URL" --ca "$WORK/certs/ca.pem" --data "$WORK/data"
+ARGS=(--bin "$WORK" --server-pids "$SERVER_PIDS" --http "$HTTP_URL" --https "$HTTPS_URL" --h2 "$H2_URL" --ca "$WORK/certs/ca.pem" --data "$WORK/data"
       --resume-log "$WORK/resume.log" --out "$WORK/results.md"
       --meta "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs ($CPU_MODEL); Linux $(uname -r)"
       --meta "libhttpx $("$WORK/bench_httpx" --version) (git $GIT_REV${DIRTY:+, modified src}), $PROFILE build; $("$WORK/bench_curl" --version | cut -d' ' -f1-2); $("$NGINX" -v 2>&1 | sed 's/.*: //') (2 workers)"
