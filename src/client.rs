@@ -45,9 +45,7 @@ impl SendingGuard {
         SENDING.with(|s| {
             let mut s = s.borrow_mut();
             if s.contains(&id) {
-                return Err(Error::RecursiveCall(
-                    "a callback tried to send on the client that is calling it".into(),
-                ));
+                return Err(Error::RecursiveCall("a callback tried to send on the client that is calling it".into()));
             }
             s.push(id);
             Ok(SendingGuard(id))
@@ -223,7 +221,12 @@ impl Client {
         req.ensure_framing();
         let timeouts = req.options.timeouts.unwrap_or(self.inner.timeouts);
         let follow = req.options.follow_redirects.unwrap_or(self.inner.follow_redirects);
-        let ctx = SendContext { timeouts, head_limits: self.inner.head_limits, started, observers: self.inner.observers.clone() };
+        let ctx = SendContext {
+            timeouts,
+            head_limits: self.inner.head_limits,
+            started,
+            observers: self.inner.observers.clone(),
+        };
         let auth = self.auth_for(&mut req)?;
         let mut resp = match auth.as_deref() {
             None => self.send_handling_redirects(req, follow, &ctx),
@@ -314,7 +317,9 @@ impl Client {
             return Ok(resp);
         }
         if !replay.body.is_replayable() {
-            return Err(Error::StreamConsumed("digest auth must resend the request, but its body is a one-shot stream".into()));
+            return Err(Error::StreamConsumed(
+                "digest auth must resend the request, but its body is a one-shot stream".into(),
+            ));
         }
         resp.drain()?;
         let mut req = replay;
@@ -339,7 +344,13 @@ impl Client {
         Ok(second)
     }
 
-    fn send_custom(&self, mut req: Request, flow: &dyn auth::AuthFlow, follow: bool, ctx: &SendContext) -> Result<Response> {
+    fn send_custom(
+        &self,
+        mut req: Request,
+        flow: &dyn auth::AuthFlow,
+        follow: bool,
+        ctx: &SendContext,
+    ) -> Result<Response> {
         if flow.requires_request_body() {
             req.body.buffer()?;
         }
@@ -450,15 +461,14 @@ impl Client {
     /// HTTPX `_build_redirect_request`.
     fn redirect_request(&self, req: &Request, resp: &Response) -> Result<Request> {
         let location = resp.headers.get("Location").unwrap_or("");
-        let mut url = req.url.join(location.trim()).map_err(|e| {
-            Error::RemoteProtocol(format!("invalid redirect Location {location:?}: {e}"))
-        })?;
+        let mut url = req
+            .url
+            .join(location.trim())
+            .map_err(|e| Error::RemoteProtocol(format!("invalid redirect Location {location:?}: {e}")))?;
         match url.scheme() {
             "http" | "https" => {}
             other => {
-                return Err(Error::UnsupportedProtocol(format!(
-                    "redirect to an unsupported protocol '{other}://'"
-                )))
+                return Err(Error::UnsupportedProtocol(format!("redirect to an unsupported protocol '{other}://'")))
             }
         }
         urls::check_http(&url)?;
@@ -533,7 +543,8 @@ fn urls_userinfo(url: &mut Url) -> Option<(String, String)> {
 }
 
 fn digest_header(req: &mut Request, d: &auth::DigestAuth, state: &mut digest::DigestState) -> Result<String> {
-    let needs_body = state.challenge().qop.iter().all(|q| *q == digest::Qop::AuthInt) && !state.challenge().qop.is_empty();
+    let needs_body =
+        state.challenge().qop.iter().all(|q| *q == digest::Qop::AuthInt) && !state.challenge().qop.is_empty();
     if needs_body {
         req.body.buffer()?;
     }
@@ -556,6 +567,9 @@ fn digest_header(req: &mut Request, d: &auth::DigestAuth, state: &mut digest::Di
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("id", &self.inner.id).field("base_url", &self.inner.base_url.as_ref().map(|u| u.as_str())).finish()
+        f.debug_struct("Client")
+            .field("id", &self.inner.id)
+            .field("base_url", &self.inner.base_url.as_ref().map(|u| u.as_str()))
+            .finish()
     }
 }

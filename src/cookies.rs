@@ -62,9 +62,7 @@ pub struct CookieJar {
 
 impl Clone for CookieJar {
     fn clone(&self) -> Self {
-        CookieJar {
-            inner: Mutex::new(self.lock().clone()),
-        }
+        CookieJar { inner: Mutex::new(self.lock().clone()) }
     }
 }
 
@@ -155,36 +153,23 @@ impl CookieJar {
             return Err(Error::InvalidArgument("cookie name is empty".into()));
         }
         if name.contains(['\r', '\n', '\0', ';', '=']) {
-            return Err(Error::InvalidArgument(format!(
-                "cookie name {name:?} contains a forbidden character"
-            )));
+            return Err(Error::InvalidArgument(format!("cookie name {name:?} contains a forbidden character")));
         }
         if value.contains(['\r', '\n', '\0', ';']) {
-            return Err(Error::InvalidArgument(format!(
-                "value of cookie {name:?} contains a forbidden character"
-            )));
+            return Err(Error::InvalidArgument(format!("value of cookie {name:?} contains a forbidden character")));
         }
         let path = if path.is_empty() { "/" } else { path };
-        let cookie_path = CookiePath::parse(path).ok_or_else(|| {
-            Error::InvalidArgument(format!("cookie path {path:?} must start with '/'"))
-        })?;
+        let cookie_path = CookiePath::parse(path)
+            .ok_or_else(|| Error::InvalidArgument(format!("cookie path {path:?} must start with '/'")))?;
         if path.contains(['\r', '\n', '\0', ';']) {
-            return Err(Error::InvalidArgument(format!(
-                "cookie path {path:?} contains a forbidden character"
-            )));
+            return Err(Error::InvalidArgument(format!("cookie path {path:?} contains a forbidden character")));
         }
 
         let domain = normalize_domain(domain);
         let mut inner = self.lock();
         if domain.is_empty() {
-            inner
-                .any_host
-                .retain(|c| !(c.name == name && *c.path == *path));
-            inner.any_host.push(AnyHostCookie {
-                name: name.to_owned(),
-                value: value.to_owned(),
-                path: cookie_path,
-            });
+            inner.any_host.retain(|c| !(c.name == name && *c.path == *path));
+            inner.any_host.push(AnyHostCookie { name: name.to_owned(), value: value.to_owned(), path: cookie_path });
             return Ok(());
         }
 
@@ -195,8 +180,7 @@ impl CookieJar {
         } else {
             domain.as_str()
         };
-        let host = Host::parse(domain)
-            .map_err(|e| Error::InvalidArgument(format!("cookie domain {domain:?}: {e}")))?;
+        let host = Host::parse(domain).map_err(|e| Error::InvalidArgument(format!("cookie domain {domain:?}: {e}")))?;
         let url = Url::parse(&format!("http://{host}/"))
             .map_err(|e| Error::InvalidArgument(format!("cookie domain {domain:?}: {e}")))?;
         let mut raw = RawCookie::new(name.to_owned(), value.to_owned());
@@ -223,12 +207,7 @@ impl CookieJar {
 
     /// Like [`CookieJar::get`], but several matching cookies with different values are
     /// reported as [`Error::InvalidArgument`] (HTTPX's `CookieConflict`).
-    pub fn get_checked(
-        &self,
-        name: &str,
-        domain: Option<&str>,
-        path: Option<&str>,
-    ) -> Result<Option<String>> {
+    pub fn get_checked(&self, name: &str, domain: Option<&str>, path: Option<&str>) -> Result<Option<String>> {
         let mut found: Option<String> = None;
         for c in self.list() {
             if !selects(&c, name, domain, path) {
@@ -236,9 +215,7 @@ impl CookieJar {
             }
             match &found {
                 Some(v) if *v != c.value => {
-                    return Err(Error::InvalidArgument(format!(
-                        "multiple cookies exist with name={name}"
-                    )))
+                    return Err(Error::InvalidArgument(format!("multiple cookies exist with name={name}")))
                 }
                 _ => found = Some(c.value),
             }
@@ -317,8 +294,8 @@ fn check_domain_attribute(domain: &str, request_host: &str) -> DomainCheck {
     let Ok(Host::Domain(ascii)) = Host::parse(&domain) else {
         return DomainCheck::Keep; // IP literal or invalid: cookie_store decides
     };
-    let is_public_suffix = psl::suffix(ascii.as_bytes())
-        .is_some_and(|s| s.is_known() && s.as_bytes() == ascii.as_bytes());
+    let is_public_suffix =
+        psl::suffix(ascii.as_bytes()).is_some_and(|s| s.is_known() && s.as_bytes() == ascii.as_bytes());
     match (is_public_suffix, ascii == request_host) {
         (false, _) => DomainCheck::Keep,
         (true, true) => DomainCheck::HostOnly,
@@ -346,20 +323,14 @@ fn normalize_domain(domain: &str) -> String {
 }
 
 fn selects(c: &CookieInfo, name: &str, domain: Option<&str>, path: Option<&str>) -> bool {
-    c.name == name
-        && domain.is_none_or(|d| normalize_domain(d) == c.domain)
-        && path.is_none_or(|p| p == c.path)
+    c.name == name && domain.is_none_or(|d| normalize_domain(d) == c.domain) && path.is_none_or(|p| p == c.path)
 }
 
 fn info_of(c: &cookie_store::Cookie<'static>) -> CookieInfo {
     CookieInfo {
         name: c.name().to_owned(),
         value: c.value().to_owned(),
-        domain: c
-            .domain
-            .as_cow()
-            .map(|d| d.into_owned())
-            .unwrap_or_default(),
+        domain: c.domain.as_cow().map(|d| d.into_owned()).unwrap_or_default(),
         path: String::from(&c.path),
         secure: c.secure().unwrap_or(false),
         http_only: c.http_only().unwrap_or(false),
@@ -407,10 +378,7 @@ mod tests {
     #[test]
     fn host_only_cookie_stays_on_its_host() {
         let jar = jar_with("http://example.com/", &["a=1"]);
-        assert_eq!(
-            jar.header_for(&u("http://example.com/x")).as_deref(),
-            Some("a=1")
-        );
+        assert_eq!(jar.header_for(&u("http://example.com/x")).as_deref(), Some("a=1"));
         assert_eq!(jar.header_for(&u("http://www.example.com/")), None);
         assert_eq!(jar.header_for(&u("http://other.com/")), None);
         let info = &jar.list()[0];
@@ -421,34 +389,20 @@ mod tests {
     #[test]
     fn domain_cookie_reaches_subdomains() {
         let jar = jar_with("http://www.example.com/", &["a=1; Domain=example.com"]);
-        assert_eq!(
-            jar.header_for(&u("http://example.com/")).as_deref(),
-            Some("a=1")
-        );
-        assert_eq!(
-            jar.header_for(&u("http://deep.www.example.com/"))
-                .as_deref(),
-            Some("a=1")
-        );
+        assert_eq!(jar.header_for(&u("http://example.com/")).as_deref(), Some("a=1"));
+        assert_eq!(jar.header_for(&u("http://deep.www.example.com/")).as_deref(), Some("a=1"));
         assert_eq!(jar.header_for(&u("http://notexample.com/")), None);
         assert!(!jar.list()[0].host_only);
         // leading dot is ignored
         let jar = jar_with("http://www.example.com/", &["b=2; Domain=.EXAMPLE.com"]);
-        assert_eq!(
-            jar.header_for(&u("http://api.example.com/")).as_deref(),
-            Some("b=2")
-        );
+        assert_eq!(jar.header_for(&u("http://api.example.com/")).as_deref(), Some("b=2"));
     }
 
     #[test]
     fn domain_mismatch_is_rejected() {
         let jar = jar_with(
             "http://www.example.com/",
-            &[
-                "a=1; Domain=other.com",
-                "b=2; Domain=sub.www.example.com",
-                "c=3; Domain=ample.com",
-            ],
+            &["a=1; Domain=other.com", "b=2; Domain=sub.www.example.com", "c=3; Domain=ample.com"],
         );
         assert!(jar.list().is_empty());
     }
@@ -457,16 +411,10 @@ mod tests {
     fn public_suffix_domains_are_rejected() {
         let jar = jar_with("http://www.example.com/", &["a=1; Domain=com"]);
         assert!(jar.list().is_empty());
-        let jar = jar_with(
-            "http://www.example.co.uk/",
-            &["a=1; Domain=co.uk", "b=2; Domain=.uk"],
-        );
+        let jar = jar_with("http://www.example.co.uk/", &["a=1; Domain=co.uk", "b=2; Domain=.uk"]);
         assert!(jar.list().is_empty());
         let jar = jar_with("http://www.example.co.uk/", &["c=3; Domain=example.co.uk"]);
-        assert_eq!(
-            jar.header_for(&u("http://shop.example.co.uk/")).as_deref(),
-            Some("c=3")
-        );
+        assert_eq!(jar.header_for(&u("http://shop.example.co.uk/")).as_deref(), Some("c=3"));
     }
 
     #[test]
@@ -475,24 +423,15 @@ mod tests {
         let list = jar.list();
         assert_eq!(list.len(), 1);
         assert!(list[0].host_only);
-        assert_eq!(
-            jar.header_for(&u("http://github.io/")).as_deref(),
-            Some("a=1")
-        );
+        assert_eq!(jar.header_for(&u("http://github.io/")).as_deref(), Some("a=1"));
         assert_eq!(jar.header_for(&u("http://evil.github.io/")), None);
     }
 
     #[test]
     fn path_rules() {
         let jar = jar_with("http://example.com/", &["a=1; Path=/a"]);
-        assert_eq!(
-            jar.header_for(&u("http://example.com/a")).as_deref(),
-            Some("a=1")
-        );
-        assert_eq!(
-            jar.header_for(&u("http://example.com/a/b")).as_deref(),
-            Some("a=1")
-        );
+        assert_eq!(jar.header_for(&u("http://example.com/a")).as_deref(), Some("a=1"));
+        assert_eq!(jar.header_for(&u("http://example.com/a/b")).as_deref(), Some("a=1"));
         assert_eq!(jar.header_for(&u("http://example.com/ab")), None);
         assert_eq!(jar.header_for(&u("http://example.com/")), None);
     }
@@ -501,37 +440,21 @@ mod tests {
     fn default_path_is_directory_of_request() {
         let jar = jar_with("http://example.com/dir/page", &["a=1"]);
         assert_eq!(jar.list()[0].path, "/dir");
-        assert_eq!(
-            jar.header_for(&u("http://example.com/dir/other"))
-                .as_deref(),
-            Some("a=1")
-        );
+        assert_eq!(jar.header_for(&u("http://example.com/dir/other")).as_deref(), Some("a=1"));
         assert_eq!(jar.header_for(&u("http://example.com/")), None);
     }
 
     #[test]
     fn longer_paths_come_first() {
-        let jar = jar_with(
-            "http://example.com/",
-            &["short=1; Path=/", "long=2; Path=/a/b", "mid=3; Path=/a"],
-        );
-        assert_eq!(
-            jar.header_for(&u("http://example.com/a/b/c")).as_deref(),
-            Some("long=2; mid=3; short=1")
-        );
+        let jar = jar_with("http://example.com/", &["short=1; Path=/", "long=2; Path=/a/b", "mid=3; Path=/a"]);
+        assert_eq!(jar.header_for(&u("http://example.com/a/b/c")).as_deref(), Some("long=2; mid=3; short=1"));
     }
 
     #[test]
     fn secure_only_over_https() {
         let jar = jar_with("https://example.com/", &["s=1; Secure", "p=2"]);
-        assert_eq!(
-            jar.header_for(&u("https://example.com/")).as_deref(),
-            Some("s=1; p=2")
-        );
-        assert_eq!(
-            jar.header_for(&u("http://example.com/")).as_deref(),
-            Some("p=2")
-        );
+        assert_eq!(jar.header_for(&u("https://example.com/")).as_deref(), Some("s=1; p=2"));
+        assert_eq!(jar.header_for(&u("http://example.com/")).as_deref(), Some("p=2"));
         let jar = jar_with("https://localhost/", &["s=1; Secure"]);
         assert_eq!(jar.header_for(&u("http://localhost/")), None);
         assert!(jar.list()[0].secure);
@@ -551,31 +474,19 @@ mod tests {
     #[test]
     fn max_age_wins_over_expires() {
         let url = u("http://example.com/");
-        let jar = jar_with(
-            "http://example.com/",
-            &["a=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT; Max-Age=3600"],
-        );
+        let jar = jar_with("http://example.com/", &["a=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT; Max-Age=3600"]);
         assert_eq!(jar.header_for(&url).as_deref(), Some("a=1"));
         let exp = jar.list()[0].expires_unix.unwrap();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
         assert!((now + 3500..=now + 3700).contains(&exp), "{exp} vs {now}");
-        jar.store_from_response(
-            &url,
-            &["a=1; Expires=Fri, 01 Jan 2100 00:00:00 GMT; Max-Age=0"],
-        );
+        jar.store_from_response(&url, &["a=1; Expires=Fri, 01 Jan 2100 00:00:00 GMT; Max-Age=0"]);
         assert_eq!(jar.header_for(&url), None);
     }
 
     #[test]
     fn expired_expires_is_not_sent_and_deletes() {
         let url = u("http://example.com/");
-        let jar = jar_with(
-            "http://example.com/",
-            &["old=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT"],
-        );
+        let jar = jar_with("http://example.com/", &["old=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT"]);
         assert_eq!(jar.header_for(&url), None);
         jar.store_from_response(&url, &["keep=1; Expires=Fri, 01 Jan 2100 00:00:00 GMT"]);
         assert_eq!(jar.list()[0].expires_unix, Some(4_102_444_800));
@@ -597,15 +508,7 @@ mod tests {
         let url = u("http://example.com/");
         let jar = jar_with(
             "http://example.com/",
-            &[
-                "",
-                "novalue",
-                "=nameless",
-                ";;;",
-                "\u{0}",
-                "a=1; Domain=exa mple.com",
-                "ok=1; Path",
-            ],
+            &["", "novalue", "=nameless", ";;;", "\u{0}", "a=1; Domain=exa mple.com", "ok=1; Path"],
         );
         assert_eq!(jar.header_for(&url).as_deref(), Some("ok=1"));
         // URL without a host: nothing stored, no panic
@@ -617,10 +520,7 @@ mod tests {
     #[test]
     fn ip_hosts_are_host_only() {
         let jar = jar_with("http://127.0.0.1:8080/", &["a=1"]);
-        assert_eq!(
-            jar.header_for(&u("http://127.0.0.1:9999/")).as_deref(),
-            Some("a=1")
-        );
+        assert_eq!(jar.header_for(&u("http://127.0.0.1:9999/")).as_deref(), Some("a=1"));
         assert_eq!(jar.header_for(&u("http://127.0.0.2/")), None);
     }
 
@@ -629,44 +529,26 @@ mod tests {
         let jar = CookieJar::new();
         jar.set("k", "v", "", "/").unwrap();
         assert_eq!(jar.header_for(&u("http://a.com/")).as_deref(), Some("k=v"));
-        assert_eq!(
-            jar.header_for(&u("https://b.org/x")).as_deref(),
-            Some("k=v")
-        );
+        assert_eq!(jar.header_for(&u("https://b.org/x")).as_deref(), Some("k=v"));
         jar.set("k", "w", "", "").unwrap(); // "" path = "/", replaces
         assert_eq!(jar.list().len(), 1);
         assert_eq!(jar.get("k", None, None).as_deref(), Some("w"));
         jar.set("p", "1", "", "/only").unwrap();
         assert_eq!(jar.header_for(&u("http://a.com/")).as_deref(), Some("k=w"));
-        assert_eq!(
-            jar.header_for(&u("http://a.com/only/x")).as_deref(),
-            Some("p=1; k=w")
-        );
+        assert_eq!(jar.header_for(&u("http://a.com/only/x")).as_deref(), Some("p=1; k=w"));
     }
 
     #[test]
     fn set_with_domain_is_a_domain_cookie() {
         let jar = CookieJar::new();
         jar.set("k", "v", ".Example.com", "/").unwrap();
-        assert_eq!(
-            jar.header_for(&u("http://example.com/")).as_deref(),
-            Some("k=v")
-        );
-        assert_eq!(
-            jar.header_for(&u("http://www.example.com/")).as_deref(),
-            Some("k=v")
-        );
+        assert_eq!(jar.header_for(&u("http://example.com/")).as_deref(), Some("k=v"));
+        assert_eq!(jar.header_for(&u("http://www.example.com/")).as_deref(), Some("k=v"));
         assert_eq!(jar.header_for(&u("http://example.org/")), None);
         let info = &jar.list()[0];
-        assert_eq!(
-            (info.domain.as_str(), info.host_only),
-            ("example.com", false)
-        );
+        assert_eq!((info.domain.as_str(), info.host_only), ("example.com", false));
         jar.set("ip", "1", "127.0.0.1", "/").unwrap();
-        assert_eq!(
-            jar.header_for(&u("http://127.0.0.1/")).as_deref(),
-            Some("ip=1")
-        );
+        assert_eq!(jar.header_for(&u("http://127.0.0.1/")).as_deref(), Some("ip=1"));
     }
 
     #[test]
@@ -685,10 +567,7 @@ mod tests {
             ("a", "v", "exa mple.com", "/"),
             ("a", "v", "", "relative"),
         ] {
-            assert!(
-                matches!(jar.set(n, v, d, p), Err(Error::InvalidArgument(_))),
-                "{n:?} {v:?} {d:?} {p:?}"
-            );
+            assert!(matches!(jar.set(n, v, d, p), Err(Error::InvalidArgument(_))), "{n:?} {v:?} {d:?} {p:?}");
         }
         assert!(jar.list().is_empty());
     }
@@ -707,17 +586,11 @@ mod tests {
         assert_eq!(jar.get("zzz", None, None), None);
         // two different values: conflict
         assert_eq!(jar.get("a", None, None), None);
-        assert!(matches!(
-            jar.get_checked("a", None, None),
-            Err(Error::InvalidArgument(_))
-        ));
+        assert!(matches!(jar.get_checked("a", None, None), Err(Error::InvalidArgument(_))));
         // same value twice is no conflict
         jar.set("c", "same", "one.com", "/").unwrap();
         jar.set("c", "same", "two.com", "/").unwrap();
-        assert_eq!(
-            jar.get_checked("c", None, None).unwrap().as_deref(),
-            Some("same")
-        );
+        assert_eq!(jar.get_checked("c", None, None).unwrap().as_deref(), Some("same"));
         jar.set("e", "any", "", "/").unwrap();
         assert_eq!(jar.get("e", Some(""), None).as_deref(), Some("any"));
     }
@@ -739,26 +612,13 @@ mod tests {
 
     #[test]
     fn list_is_sorted_and_complete() {
-        let jar = jar_with(
-            "https://b.com/",
-            &["z=1; Secure; HttpOnly; Max-Age=100", "y=2; Path=/p"],
-        );
+        let jar = jar_with("https://b.com/", &["z=1; Secure; HttpOnly; Max-Age=100", "y=2; Path=/p"]);
         jar.set("x", "3", "a.com", "/").unwrap();
         jar.set("w", "4", "", "/").unwrap();
         let list = jar.list();
-        let keys: Vec<(&str, &str, &str)> = list
-            .iter()
-            .map(|c| (c.domain.as_str(), c.path.as_str(), c.name.as_str()))
-            .collect();
-        assert_eq!(
-            keys,
-            [
-                ("", "/", "w"),
-                ("a.com", "/", "x"),
-                ("b.com", "/", "z"),
-                ("b.com", "/p", "y")
-            ]
-        );
+        let keys: Vec<(&str, &str, &str)> =
+            list.iter().map(|c| (c.domain.as_str(), c.path.as_str(), c.name.as_str())).collect();
+        assert_eq!(keys, [("", "/", "w"), ("a.com", "/", "x"), ("b.com", "/", "z"), ("b.com", "/p", "y")]);
         let z = &list[2];
         assert!(z.secure && z.http_only && z.host_only && z.expires_unix.is_some());
         assert_eq!(list[3].expires_unix, None);
@@ -768,14 +628,8 @@ mod tests {
     fn merged_with_adds_without_touching_original() {
         let jar = jar_with("http://example.com/", &["a=1"]);
         let merged = jar.merged_with(&[("b".into(), "2".into()), ("bad;".into(), "x".into())]);
-        assert_eq!(
-            merged.header_for(&u("http://example.com/")).as_deref(),
-            Some("a=1; b=2")
-        );
-        assert_eq!(
-            merged.header_for(&u("http://other.com/")).as_deref(),
-            Some("b=2")
-        );
+        assert_eq!(merged.header_for(&u("http://example.com/")).as_deref(), Some("a=1; b=2"));
+        assert_eq!(merged.header_for(&u("http://other.com/")).as_deref(), Some("b=2"));
         assert_eq!(jar.list().len(), 1);
     }
 

@@ -33,10 +33,7 @@ pub struct DecodeLimits {
 impl Default for DecodeLimits {
     /// 1 GiB of decoded output and at most 5 stacked encodings.
     fn default() -> Self {
-        DecodeLimits {
-            max_decoded_bytes: Some(1 << 30),
-            max_encodings: 5,
-        }
+        DecodeLimits { max_decoded_bytes: Some(1 << 30), max_encodings: 5 }
     }
 }
 
@@ -68,9 +65,7 @@ pub fn accept_encoding() -> &'static str {
 /// `Some(message)` when `e` carries a [`DecodeError`], i.e. the encoded content was
 /// bad rather than the underlying transport failing.
 pub fn is_decode_error(e: &io::Error) -> Option<String> {
-    e.get_ref()?
-        .downcast_ref::<DecodeError>()
-        .map(|d| d.0.clone())
+    e.get_ref()?.downcast_ref::<DecodeError>().map(|d| d.0.clone())
 }
 
 /// One supported content coding.
@@ -196,9 +191,7 @@ struct Source<R>(R);
 
 impl<R: Read> Read for Source<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0
-            .read(buf)
-            .map_err(|e| io::Error::new(e.kind(), SourceError(e)))
+        self.0.read(buf).map_err(|e| io::Error::new(e.kind(), SourceError(e)))
     }
 }
 
@@ -219,10 +212,7 @@ enum LayerState {
 
 impl Layer {
     fn new(inner: Box<dyn Read + Send>, coding: Coding) -> Self {
-        Layer {
-            state: LayerState::Pending(inner),
-            coding,
-        }
+        Layer { state: LayerState::Pending(inner), coding }
     }
 
     /// Read the first (up to two) bytes and build the codec over them plus the rest.
@@ -253,8 +243,7 @@ impl Layer {
             Coding::Deflate => Box::new(Inflate::new(input, looks_like_zlib(head))),
             Coding::Brotli => Box::new(brotli_decompressor::Decompressor::new(input, BUF_SIZE)),
             Coding::Zstd => Box::new(
-                zstd::stream::read::Decoder::with_buffer(input)
-                    .map_err(|e| decode_error(format!("zstd: {e}")))?,
+                zstd::stream::read::Decoder::with_buffer(input).map_err(|e| decode_error(format!("zstd: {e}")))?,
             ),
         };
         self.state = LayerState::Active(codec);
@@ -304,9 +293,7 @@ impl Read for Layer {
 /// at most 32 KiB, header checksum). Anything else is taken as raw deflate.
 fn looks_like_zlib(head: &[u8]) -> bool {
     match head {
-        [cmf, flg, ..] => {
-            cmf & 0x0F == 8 && cmf >> 4 <= 7 && (u16::from(*cmf) << 8 | u16::from(*flg)) % 31 == 0
-        }
+        [cmf, flg, ..] => cmf & 0x0F == 8 && cmf >> 4 <= 7 && (u16::from(*cmf) << 8 | u16::from(*flg)) % 31 == 0,
         _ => false,
     }
 }
@@ -322,11 +309,7 @@ struct Inflate<R> {
 
 impl<R: BufRead> Inflate<R> {
     fn new(input: R, zlib_header: bool) -> Self {
-        Inflate {
-            input,
-            state: Decompress::new(zlib_header),
-            finished: false,
-        }
+        Inflate { input, state: Decompress::new(zlib_header), finished: false }
     }
 }
 
@@ -339,15 +322,8 @@ impl<R: BufRead> Read for Inflate<R> {
             let input = self.input.fill_buf()?;
             let eof = input.is_empty();
             let (in_before, out_before) = (self.state.total_in(), self.state.total_out());
-            let flush = if eof {
-                FlushDecompress::Finish
-            } else {
-                FlushDecompress::None
-            };
-            let status = self
-                .state
-                .decompress(input, buf, flush)
-                .map_err(|e| decode_error(format!("deflate: {e}")))?;
+            let flush = if eof { FlushDecompress::Finish } else { FlushDecompress::None };
+            let status = self.state.decompress(input, buf, flush).map_err(|e| decode_error(format!("deflate: {e}")))?;
             let consumed = (self.state.total_in() - in_before) as usize;
             let written = (self.state.total_out() - out_before) as usize;
             self.input.consume(consumed);
@@ -405,15 +381,10 @@ impl Read for Output {
             let mut probe = [0u8; 1];
             return match self.read_inner(&mut probe)? {
                 0 => Ok(0),
-                _ => Err(decode_error(format!(
-                    "decoded body exceeds {} bytes (decompression bomb?)",
-                    self.limit
-                ))),
+                _ => Err(decode_error(format!("decoded body exceeds {} bytes (decompression bomb?)", self.limit))),
             };
         }
-        let max = usize::try_from(remaining)
-            .unwrap_or(usize::MAX)
-            .min(buf.len());
+        let max = usize::try_from(remaining).unwrap_or(usize::MAX).min(buf.len());
         let n = self.read_inner(&mut buf[..max])?;
         self.remaining = Some(remaining - n as u64);
         Ok(n)
@@ -423,10 +394,8 @@ impl Read for Output {
 /// The encoding named by the `charset` parameter of a `Content-Type` value, if any
 /// and if known (WHATWG labels, case-insensitive, quoted or not).
 pub fn charset_of(content_type: Option<&str>) -> Option<&'static Encoding> {
-    let label = content_type_params(content_type?)
-        .into_iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("charset"))?
-        .1;
+    let label =
+        content_type_params(content_type?).into_iter().find(|(name, _)| name.eq_ignore_ascii_case("charset"))?.1;
     // The "replacement" encoding turns a whole body into one U+FFFD: treat the
     // labels mapping to it as unknown, like any other unusable charset.
     Encoding::for_label(label.trim().as_bytes()).filter(|e| *e != encoding_rs::REPLACEMENT)
@@ -499,9 +468,7 @@ mod tests {
 
     fn sample(len: usize) -> Vec<u8> {
         // Somewhat compressible but not trivial.
-        (0..len)
-            .map(|i| SAMPLE[(i * 7 + i / 13) % SAMPLE.len()])
-            .collect()
+        (0..len).map(|i| SAMPLE[(i * 7 + i / 13) % SAMPLE.len()]).collect()
     }
 
     fn gzip(data: &[u8]) -> Vec<u8> {
@@ -623,10 +590,7 @@ mod tests {
         assert_eq!(decode(body.clone(), &["gzip, br"]).unwrap(), data);
         assert_eq!(decode(body, &["gzip", "br"]).unwrap(), data);
         let body = zstd_enc(&zlib(&br(&data)));
-        assert_eq!(
-            decode(body, &["br,deflate", "identity", "ZSTD"]).unwrap(),
-            data
-        );
+        assert_eq!(decode(body, &["br,deflate", "identity", "ZSTD"]).unwrap(), data);
     }
 
     #[test]
@@ -660,17 +624,9 @@ mod tests {
         for _ in 0..5 {
             body = gzip(&body);
         }
-        assert_eq!(
-            decode(body, &["gzip, gzip, gzip, gzip, gzip"]).unwrap(),
-            b"deep"
-        );
+        assert_eq!(decode(body, &["gzip, gzip, gzip, gzip, gzip"]).unwrap(), b"deep");
         // identity tokens don't count.
-        assert!(decoder(
-            io::empty(),
-            &["identity,identity,identity,identity,identity,identity,br"],
-            &limits
-        )
-        .is_ok());
+        assert!(decoder(io::empty(), &["identity,identity,identity,identity,identity,identity,br"], &limits).is_ok());
     }
 
     #[test]
@@ -692,10 +648,7 @@ mod tests {
         assert!(bomb.len() < 1 << 20);
 
         let limit = 10u64 << 20;
-        let limits = DecodeLimits {
-            max_decoded_bytes: Some(limit),
-            ..DecodeLimits::default()
-        };
+        let limits = DecodeLimits { max_decoded_bytes: Some(limit), ..DecodeLimits::default() };
         let mut r = decoder(Cursor::new(bomb), &["gzip"], &limits).unwrap();
         // Read in fixed chunks, keeping nothing: memory is flat, and the reader
         // never hands out more than the limit before failing.
@@ -710,37 +663,19 @@ mod tests {
         };
         assert_eq!(total, limit);
         let msg = is_decode_error(&err).unwrap();
-        assert_eq!(
-            msg,
-            format!("decoded body exceeds {limit} bytes (decompression bomb?)")
-        );
+        assert_eq!(msg, format!("decoded body exceeds {limit} bytes (decompression bomb?)"));
         // Exactly at the limit is accepted.
         let data = sample(1000);
-        let exact = DecodeLimits {
-            max_decoded_bytes: Some(1000),
-            ..DecodeLimits::default()
-        };
+        let exact = DecodeLimits { max_decoded_bytes: Some(1000), ..DecodeLimits::default() };
         assert_eq!(decode_with(gzip(&data), &["gzip"], &exact).unwrap(), data);
-        let unlimited = DecodeLimits {
-            max_decoded_bytes: None,
-            ..DecodeLimits::default()
-        };
-        assert_eq!(
-            decode_with(gzip(&data), &["gzip"], &unlimited).unwrap(),
-            data
-        );
+        let unlimited = DecodeLimits { max_decoded_bytes: None, ..DecodeLimits::default() };
+        assert_eq!(decode_with(gzip(&data), &["gzip"], &unlimited).unwrap(), data);
     }
 
     #[test]
     fn limit_does_not_apply_without_encoding() {
-        let limits = DecodeLimits {
-            max_decoded_bytes: Some(3),
-            ..DecodeLimits::default()
-        };
-        assert_eq!(
-            decode_with(b"longer".to_vec(), &["identity"], &limits).unwrap(),
-            b"longer"
-        );
+        let limits = DecodeLimits { max_decoded_bytes: Some(3), ..DecodeLimits::default() };
+        assert_eq!(decode_with(b"longer".to_vec(), &["identity"], &limits).unwrap(), b"longer");
     }
 
     #[test]
@@ -790,12 +725,7 @@ mod tests {
 
     #[test]
     fn decode_errors_are_sticky() {
-        let mut r = decoder(
-            Cursor::new(b"garbage!".to_vec()),
-            &["br"],
-            &DecodeLimits::default(),
-        )
-        .unwrap();
+        let mut r = decoder(Cursor::new(b"garbage!".to_vec()), &["br"], &DecodeLimits::default()).unwrap();
         let mut buf = [0u8; 64];
         for _ in 0..3 {
             let e = r.read(&mut buf).unwrap_err();
@@ -816,8 +746,7 @@ mod tests {
         ];
         for (body, enc) in cases {
             for size in [1, 3, 7, 4096] {
-                let r =
-                    decoder(Cursor::new(body.clone()), &[enc], &DecodeLimits::default()).unwrap();
+                let r = decoder(Cursor::new(body.clone()), &[enc], &DecodeLimits::default()).unwrap();
                 assert_eq!(read_chunked(r, size).unwrap(), data, "{enc} / {size}");
             }
         }
@@ -850,16 +779,8 @@ mod tests {
     #[test]
     fn one_byte_input_reads() {
         let data = sample(5000);
-        for (body, enc) in [
-            (zlib(&data), "deflate"),
-            (raw_deflate(&data), "deflate"),
-            (br(&gzip(&data)), "gzip,br"),
-        ] {
-            let src = Trickle {
-                data: body,
-                pos: 0,
-                fail_at: None,
-            };
+        for (body, enc) in [(zlib(&data), "deflate"), (raw_deflate(&data), "deflate"), (br(&gzip(&data)), "gzip,br")] {
+            let src = Trickle { data: body, pos: 0, fail_at: None };
             let r = decoder(src, &[enc], &DecodeLimits::default()).unwrap();
             assert_eq!(read_chunked(r, 100).unwrap(), data, "{enc}");
         }
@@ -870,33 +791,21 @@ mod tests {
         let data = sample(5000);
         let body = zlib(&data);
         for fail_at in [0, 1, 2, body.len() / 2, body.len() - 1] {
-            let src = Trickle {
-                data: body.clone(),
-                pos: 0,
-                fail_at: Some(fail_at),
-            };
+            let src = Trickle { data: body.clone(), pos: 0, fail_at: Some(fail_at) };
             let mut r = decoder(src, &["deflate"], &DecodeLimits::default()).unwrap();
             let mut out = Vec::new();
             let err = r.read_to_end(&mut out).unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::TimedOut);
             assert_eq!(err.to_string(), "slow peer");
             assert!(is_decode_error(&err).is_none());
-            assert!(err
-                .get_ref()
-                .unwrap()
-                .downcast_ref::<SourceError>()
-                .is_none());
+            assert!(err.get_ref().unwrap().downcast_ref::<SourceError>().is_none());
             // A retry after the timeout carries on where it stopped.
             r.read_to_end(&mut out).unwrap();
             assert_eq!(out, data, "fail_at {fail_at}");
         }
         // Through stacked layers and with the limit in place too.
         let body = zstd_enc(&gzip(&data));
-        let src = Trickle {
-            data: body.clone(),
-            pos: 0,
-            fail_at: Some(body.len() / 2),
-        };
+        let src = Trickle { data: body.clone(), pos: 0, fail_at: Some(body.len() / 2) };
         let mut r = decoder(src, &["gzip", "zstd"], &DecodeLimits::default()).unwrap();
         let err = read_chunked(&mut r, 64).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
@@ -914,18 +823,9 @@ mod tests {
     fn charset_parsing() {
         let name = |ct: &str| charset_of(Some(ct)).map(|e| e.name());
         assert_eq!(name("text/html; charset=utf-8"), Some("UTF-8"));
-        assert_eq!(
-            name("text/html;CHARSET=\"ISO-8859-1\""),
-            Some("windows-1252")
-        );
-        assert_eq!(
-            name("text/html; foo=\"a;b\"; charset = shift_jis ; x=y"),
-            Some("Shift_JIS")
-        );
-        assert_eq!(
-            name("text/plain; format=flowed; charset=\"utf\\-16\""),
-            Some("UTF-16LE")
-        );
+        assert_eq!(name("text/html;CHARSET=\"ISO-8859-1\""), Some("windows-1252"));
+        assert_eq!(name("text/html; foo=\"a;b\"; charset = shift_jis ; x=y"), Some("Shift_JIS"));
+        assert_eq!(name("text/plain; format=flowed; charset=\"utf\\-16\""), Some("UTF-16LE"));
         assert_eq!(name("text/plain; charset=no-such-charset"), None);
         assert_eq!(name("text/plain; charset=iso-2022-kr"), None); // "replacement"
         assert_eq!(name("text/plain"), None);
@@ -936,48 +836,21 @@ mod tests {
 
     #[test]
     fn text_decoding() {
-        assert_eq!(
-            decode_text("héllo".as_bytes(), Some("text/plain; charset=utf-8")),
-            "héllo"
-        );
+        assert_eq!(decode_text("héllo".as_bytes(), Some("text/plain; charset=utf-8")), "héllo");
         assert_eq!(decode_text("héllo".as_bytes(), None), "héllo");
+        assert_eq!(decode_text(b"caf\xe9", Some("text/plain; charset=iso-8859-1")), "café");
+        assert_eq!(decode_text(b"caf\xe9", Some("text/plain; charset=latin1")), "café");
+        assert_eq!(decode_text(b"\x93hi\x94 \x80", Some("text/plain; charset=windows-1252")), "\u{201c}hi\u{201d} €");
         assert_eq!(
-            decode_text(b"caf\xe9", Some("text/plain; charset=iso-8859-1")),
-            "café"
-        );
-        assert_eq!(
-            decode_text(b"caf\xe9", Some("text/plain; charset=latin1")),
-            "café"
-        );
-        assert_eq!(
-            decode_text(b"\x93hi\x94 \x80", Some("text/plain; charset=windows-1252")),
-            "\u{201c}hi\u{201d} €"
-        );
-        assert_eq!(
-            decode_text(
-                b"\x82\xb1\x82\xf1\x82\xc9\x82\xbf\x82\xcd",
-                Some("text/plain; charset=Shift_JIS")
-            ),
+            decode_text(b"\x82\xb1\x82\xf1\x82\xc9\x82\xbf\x82\xcd", Some("text/plain; charset=Shift_JIS")),
             "こんにちは"
         );
         assert_eq!(decode_text(b"\xff\xfeh\x00i\x00", None), "hi");
-        assert_eq!(
-            decode_text(b"\xfe\xff\x00h\x00i", Some("text/plain; charset=utf-8")),
-            "hi"
-        );
+        assert_eq!(decode_text(b"\xfe\xff\x00h\x00i", Some("text/plain; charset=utf-8")), "hi");
         assert_eq!(decode_text(b"\xef\xbb\xbfhi", None), "hi");
-        assert_eq!(
-            decode_text(b"h\x00i\x00", Some("text/plain; charset=\"UTF-16\"")),
-            "hi"
-        );
-        assert_eq!(
-            decode_text(b"ok \xff\xfe end", None),
-            "ok \u{fffd}\u{fffd} end"
-        );
-        assert_eq!(
-            decode_text(b"caf\xe9", Some("text/plain; charset=bogus")),
-            "caf\u{fffd}"
-        );
+        assert_eq!(decode_text(b"h\x00i\x00", Some("text/plain; charset=\"UTF-16\"")), "hi");
+        assert_eq!(decode_text(b"ok \xff\xfe end", None), "ok \u{fffd}\u{fffd} end");
+        assert_eq!(decode_text(b"caf\xe9", Some("text/plain; charset=bogus")), "caf\u{fffd}");
         assert_eq!(decode_text(b"", None), "");
     }
 }

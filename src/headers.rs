@@ -28,9 +28,7 @@ pub fn validate_name(name: &str) -> Result<()> {
     if name.is_empty() {
         return Err(Error::InvalidArgument("header name is empty".into()));
     }
-    let ok = name.bytes().all(|b| {
-        b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-    });
+    let ok = name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
     if ok {
         Ok(())
     } else {
@@ -41,9 +39,7 @@ pub fn validate_name(name: &str) -> Result<()> {
 /// Check that `value` holds no CR, LF or NUL (which would split the header block).
 pub fn validate_value(name: &str, value: &str) -> Result<()> {
     if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-        return Err(Error::InvalidArgument(format!(
-            "value of header {name:?} contains CR, LF or NUL"
-        )));
+        return Err(Error::InvalidArgument(format!("value of header {name:?} contains CR, LF or NUL")));
     }
     Ok(())
 }
@@ -132,10 +128,7 @@ impl Headers {
 
     /// Every value of `name`, in order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.idx
-            .iter()
-            .filter(move |e| self.name_of(e).eq_ignore_ascii_case(name))
-            .map(move |e| self.value_of(e))
+        self.idx.iter().filter(move |e| self.name_of(e).eq_ignore_ascii_case(name)).map(move |e| self.value_of(e))
     }
 
     /// All values of `name` joined with ", " (HTTPX's `headers[name]`).
@@ -236,9 +229,7 @@ impl Headers {
 
     /// True when a comma-separated header contains `token` (case-insensitive).
     pub fn has_token(&self, name: &str, token: &str) -> bool {
-        self.get_all(name)
-            .flat_map(|v| v.split(','))
-            .any(|t| t.trim().eq_ignore_ascii_case(token))
+        self.get_all(name).flat_map(|v| v.split(',')).any(|t| t.trim().eq_ignore_ascii_case(token))
     }
 }
 

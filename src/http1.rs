@@ -138,11 +138,8 @@ impl Conn {
         }
         w.extend_from_slice(b"\r\n");
         let chunked = headers.has_token("Transfer-Encoding", "chunked");
-        let declared: Option<u64> = if chunked {
-            None
-        } else {
-            headers.get("Content-Length").and_then(|v| v.trim().parse().ok())
-        };
+        let declared: Option<u64> =
+            if chunked { None } else { headers.get("Content-Length").and_then(|v| v.trim().parse().ok()) };
         match body {
             BodySource::Bytes(b) => {
                 if let Some(n) = declared {
@@ -195,9 +192,7 @@ impl Conn {
             sent += n as u64;
             if let Some(d) = declared {
                 if sent > d {
-                    return Err(Error::LocalProtocol(format!(
-                        "request body is longer than its Content-Length ({d})"
-                    )));
+                    return Err(Error::LocalProtocol(format!("request body is longer than its Content-Length ({d})")));
                 }
             }
             if chunked {
@@ -339,7 +334,8 @@ impl Conn {
                     ChunkState::Size => {
                         let line = self.read_line(CHUNK_LINE_MAX, "chunk size line")?;
                         let size = parse_chunk_size(&line)?;
-                        *framing = Framing::Chunked(if size == 0 { ChunkState::Trailers } else { ChunkState::Data(size) });
+                        *framing =
+                            Framing::Chunked(if size == 0 { ChunkState::Trailers } else { ChunkState::Data(size) });
                     }
                     ChunkState::Data(left) => {
                         let want = (left.min(out.len() as u64)) as usize;
@@ -350,7 +346,8 @@ impl Conn {
                             ));
                         }
                         let left = left - n as u64;
-                        *framing = Framing::Chunked(if left == 0 { ChunkState::DataEnd } else { ChunkState::Data(left) });
+                        *framing =
+                            Framing::Chunked(if left == 0 { ChunkState::DataEnd } else { ChunkState::Data(left) });
                         return Ok(n);
                     }
                     ChunkState::DataEnd => {
@@ -452,7 +449,11 @@ fn parse_head(data: &[u8], limits: &HeadLimits) -> Result<Option<Parsed>> {
 
 const TOO_MANY: &str = "response has more than";
 
-fn parse_with<'h, 'b>(data: &'b [u8], slots: &'h mut [httparse::Header<'b>], limits: &HeadLimits) -> Result<Option<Parsed>> {
+fn parse_with<'h, 'b>(
+    data: &'b [u8],
+    slots: &'h mut [httparse::Header<'b>],
+    limits: &HeadLimits,
+) -> Result<Option<Parsed>> {
     let mut resp = httparse::Response::new(slots);
     match resp.parse(data) {
         Ok(httparse::Status::Complete(used)) => {
@@ -572,8 +573,14 @@ mod tests {
     fn framing_rules() {
         let mut h = Headers::new();
         h.push_unchecked("Content-Length", "5, 5");
-        assert_eq!(finish_head("GET", 200, String::new(), Version::Http11, h.clone()).unwrap().framing, Framing::Length(5));
-        assert_eq!(finish_head("HEAD", 200, String::new(), Version::Http11, h.clone()).unwrap().framing, Framing::Empty);
+        assert_eq!(
+            finish_head("GET", 200, String::new(), Version::Http11, h.clone()).unwrap().framing,
+            Framing::Length(5)
+        );
+        assert_eq!(
+            finish_head("HEAD", 200, String::new(), Version::Http11, h.clone()).unwrap().framing,
+            Framing::Empty
+        );
         h.push_unchecked("Content-Length", "6");
         assert!(finish_head("GET", 200, String::new(), Version::Http11, h).is_err());
         let h = Headers::new();

@@ -33,7 +33,11 @@ fn rt() -> Result<&'static Runtime> {
 }
 
 /// Run `fut` with an optional timeout; `on_timeout` builds the error.
-async fn within<T>(t: Option<Duration>, fut: impl std::future::Future<Output = T>, on_timeout: impl FnOnce() -> Error) -> Result<T> {
+async fn within<T>(
+    t: Option<Duration>,
+    fut: impl std::future::Future<Output = T>,
+    on_timeout: impl FnOnce() -> Error,
+) -> Result<T> {
     match t {
         None => Ok(fut.await),
         Some(d) => tokio::time::timeout(d, fut).await.map_err(|_| on_timeout()),
@@ -44,7 +48,11 @@ fn h2_err(e: h2::Error, reading: bool) -> Error {
     if let Some(io) = e.get_io() {
         let kind = io.kind();
         let msg = io.to_string();
-        return if reading { Error::from_read(std::io::Error::new(kind, msg)) } else { Error::from_write(std::io::Error::new(kind, msg)) };
+        return if reading {
+            Error::from_read(std::io::Error::new(kind, msg))
+        } else {
+            Error::from_write(std::io::Error::new(kind, msg))
+        };
     }
     Error::RemoteProtocol(format!("HTTP/2: {e}"))
 }
@@ -58,7 +66,12 @@ pub struct H2Conn {
 impl H2Conn {
     /// Connect to `host:port`, handshake TLS offering h2, and start HTTP/2. Ok(None)
     /// when the server chose HTTP/1.1.
-    pub fn connect(host: &str, port: u16, tls: &TlsConnector, connect_timeout: Option<Duration>) -> Result<Option<H2Conn>> {
+    pub fn connect(
+        host: &str,
+        port: u16,
+        tls: &TlsConnector,
+        connect_timeout: Option<Duration>,
+    ) -> Result<Option<H2Conn>> {
         let rt = rt()?;
         let name_str = host.trim_start_matches('[').trim_end_matches(']').to_string();
         let server_name = rustls::pki_types::ServerName::try_from(name_str.clone())
@@ -82,7 +95,8 @@ impl H2Conn {
             if tls.get_ref().1.alpn_protocol() != Some(b"h2") {
                 return Ok(None);
             }
-            let (send, conn) = within(left(), h2::client::handshake(tls), timeout_err).await?.map_err(|e| h2_err(e, true))?;
+            let (send, conn) =
+                within(left(), h2::client::handshake(tls), timeout_err).await?.map_err(|e| h2_err(e, true))?;
             tokio::spawn(async move {
                 let _ = conn.await;
             });
@@ -93,7 +107,14 @@ impl H2Conn {
     /// Send one request and wait for the response head. Returns (status, headers,
     /// body). Errors before the request went out say so (`.1`): then it is safe to
     /// retry on a new connection.
-    pub fn send(&self, req: &Request, body: BodySource, read_timeout: Option<Duration>, write_timeout: Option<Duration>, pool_timeout: Option<Duration>) -> std::result::Result<(u16, Headers, H2Body), (Error, bool)> {
+    pub fn send(
+        &self,
+        req: &Request,
+        body: BodySource,
+        read_timeout: Option<Duration>,
+        write_timeout: Option<Duration>,
+        pool_timeout: Option<Duration>,
+    ) -> std::result::Result<(u16, Headers, H2Body), (Error, bool)> {
         let rt = rt().map_err(|e| (e, true))?;
         let mut builder = http::Request::builder().method(req.method.as_str()).uri(req.url.as_str());
         for (n, v) in req.headers.iter() {
@@ -109,10 +130,12 @@ impl H2Conn {
         let request = builder.body(()).map_err(|e| (Error::LocalProtocol(format!("HTTP/2 request: {e}")), true))?;
         let empty = matches!(&body, BodySource::Bytes(b) if b.is_empty());
         rt.block_on(async {
-            let mut send = within(pool_timeout, self.send.clone().ready(), || Error::PoolTimeout("waiting for an HTTP/2 stream".into()))
-                .await
-                .map_err(|e| (e, true))?
-                .map_err(|e| (h2_err(e, false), true))?;
+            let mut send = within(pool_timeout, self.send.clone().ready(), || {
+                Error::PoolTimeout("waiting for an HTTP/2 stream".into())
+            })
+            .await
+            .map_err(|e| (e, true))?
+            .map_err(|e| (h2_err(e, false), true))?;
             let (resp_fut, mut stream) = send.send_request(request, empty).map_err(|e| (h2_err(e, false), true))?;
             if !empty {
                 send_body(&mut stream, body, write_timeout).await.map_err(|e| (e, false))?;
@@ -146,7 +169,11 @@ fn futures_ready(s: &mut h2::client::SendRequest<Bytes>) -> bool {
     !matches!(s.poll_ready(&mut cx), std::task::Poll::Ready(Err(_)))
 }
 
-async fn send_body(stream: &mut h2::SendStream<Bytes>, body: BodySource, write_timeout: Option<Duration>) -> Result<()> {
+async fn send_body(
+    stream: &mut h2::SendStream<Bytes>,
+    body: BodySource,
+    write_timeout: Option<Duration>,
+) -> Result<()> {
     let wt = || Error::WriteTimeout("HTTP/2 flow control window stayed closed".into());
     let put = |data: Bytes, end: bool, stream: &mut h2::SendStream<Bytes>| -> Result<()> {
         stream.send_data(data, end).map_err(|e| h2_err(e, false))
@@ -172,7 +199,11 @@ async fn send_body(stream: &mut h2::SendStream<Bytes>, body: BodySource, write_t
                     match r.read(&mut buf) {
                         Ok(n) => break n,
                         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                        Err(e) => return Err(unwrap_io(&e).unwrap_or_else(|| Error::from_local_io("reading the request body", e))),
+                        Err(e) => {
+                            return Err(
+                                unwrap_io(&e).unwrap_or_else(|| Error::from_local_io("reading the request body", e))
+                            )
+                        }
                     }
                 };
                 if n == 0 {

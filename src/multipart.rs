@@ -70,28 +70,20 @@ impl Multipart {
         let mut bytes = [0u8; 16];
         getrandom::getrandom(&mut bytes).expect("the OS random number generator failed");
         let boundary = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        Multipart {
-            boundary,
-            parts: Vec::new(),
-        }
+        Multipart { boundary, parts: Vec::new() }
     }
 
     /// An empty form with the given boundary: 1 to 70 characters from RFC 2046's
     /// `bchars` (letters, digits, `'()+_,-./:=?` and space), not ending in a space.
     /// Anything else is an [`Error::InvalidArgument`].
     pub fn with_boundary(boundary: &str) -> Result<Self> {
-        let valid = (1..=70).contains(&boundary.len())
-            && boundary.bytes().all(is_bchar)
-            && !boundary.ends_with(' ');
+        let valid = (1..=70).contains(&boundary.len()) && boundary.bytes().all(is_bchar) && !boundary.ends_with(' ');
         if !valid {
             return Err(Error::InvalidArgument(format!(
                 "invalid multipart boundary {boundary:?}: need 1 to 70 RFC 2046 boundary characters"
             )));
         }
-        Ok(Multipart {
-            boundary: boundary.to_string(),
-            parts: Vec::new(),
-        })
+        Ok(Multipart { boundary: boundary.to_string(), parts: Vec::new() })
     }
 
     /// The boundary delimiting the parts.
@@ -110,21 +102,10 @@ impl Multipart {
     /// `content_type` if given, else guessed from the filename's extension, else
     /// `application/octet-stream`. Without one (or with an empty one), the part has
     /// no filename and a `Content-Type` only if `content_type` is given.
-    pub fn add_bytes(
-        &mut self,
-        name: &str,
-        filename: Option<&str>,
-        data: Vec<u8>,
-        content_type: Option<&str>,
-    ) {
+    pub fn add_bytes(&mut self, name: &str, filename: Option<&str>, data: Vec<u8>, content_type: Option<&str>) {
         let filename = filename.filter(|f| !f.is_empty());
         let content_type = resolve_content_type(filename, content_type);
-        self.push(
-            name,
-            filename,
-            content_type.as_deref(),
-            Body::Memory(data.into()),
-        );
+        self.push(name, filename, content_type.as_deref(), Body::Memory(data.into()));
     }
 
     /// Add a file on disk, read when a reader reaches it.
@@ -140,17 +121,11 @@ impl Multipart {
         path: &Path,
         content_type: Option<&str>,
     ) -> Result<()> {
-        let len = regular_file_len(path)
-            .map_err(|e| Error::from_local_io(&path.display().to_string(), e))?;
+        let len = regular_file_len(path).map_err(|e| Error::from_local_io(&path.display().to_string(), e))?;
         let default_name = path.file_name().map(|n| n.to_string_lossy());
-        let filename = filename
-            .or(default_name.as_deref())
-            .filter(|f| !f.is_empty());
+        let filename = filename.or(default_name.as_deref()).filter(|f| !f.is_empty());
         let content_type = resolve_content_type(filename, content_type);
-        let body = Body::File {
-            path: path.into(),
-            len,
-        };
+        let body = Body::File { path: path.into(), len };
         self.push(name, filename, content_type.as_deref(), body);
         Ok(())
     }
@@ -158,10 +133,7 @@ impl Multipart {
     /// The `Content-Type` header value: `multipart/form-data; boundary=...` (the
     /// boundary is quoted only if it holds characters that require it).
     pub fn content_type(&self) -> String {
-        let token = self
-            .boundary
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"'+_-.".contains(&b));
+        let token = self.boundary.bytes().all(|b| b.is_ascii_alphanumeric() || b"'+_-.".contains(&b));
         if token {
             format!("multipart/form-data; boundary={}", self.boundary)
         } else {
@@ -175,10 +147,7 @@ impl Multipart {
     pub fn content_length(&self) -> Option<u64> {
         let closing = 2 + self.boundary.len() as u64 + 4;
         self.parts.iter().try_fold(closing, |total, part| {
-            total
-                .checked_add(part.head.len() as u64)?
-                .checked_add(part.body.len())?
-                .checked_add(CRLF.len() as u64)
+            total.checked_add(part.head.len() as u64)?.checked_add(part.body.len())?.checked_add(CRLF.len() as u64)
         })
     }
 
@@ -195,8 +164,7 @@ impl Multipart {
         for part in &self.parts {
             if let Body::File { path, len } = &part.body {
                 let display = path.display().to_string();
-                let actual =
-                    regular_file_len(path).map_err(|e| Error::from_local_io(&display, e))?;
+                let actual = regular_file_len(path).map_err(|e| Error::from_local_io(&display, e))?;
                 if actual != *len {
                     return Err(Error::Io(size_changed(path, *len, actual)));
                 }
@@ -204,29 +172,16 @@ impl Multipart {
             segments.push(Segment::Memory(part.head.clone()));
             segments.push(match &part.body {
                 Body::Memory(data) => Segment::Memory(data.clone()),
-                Body::File { path, len } => Segment::File {
-                    path: path.clone(),
-                    len: *len,
-                },
+                Body::File { path, len } => Segment::File { path: path.clone(), len: *len },
             });
             segments.push(Segment::Static(CRLF));
         }
-        segments.push(Segment::Memory(
-            format!("--{}--\r\n", self.boundary).into_bytes().into(),
-        ));
-        Ok(MultipartReader {
-            segments,
-            index: 0,
-            offset: 0,
-            file: None,
-        })
+        segments.push(Segment::Memory(format!("--{}--\r\n", self.boundary).into_bytes().into()));
+        Ok(MultipartReader { segments, index: 0, offset: 0, file: None })
     }
 
     fn push(&mut self, name: &str, filename: Option<&str>, content_type: Option<&str>, body: Body) {
-        let mut head = format!(
-            "--{}\r\nContent-Disposition: form-data; name=\"",
-            self.boundary
-        );
+        let mut head = format!("--{}\r\nContent-Disposition: form-data; name=\"", self.boundary);
         escape_param(name, &mut head);
         head.push('"');
         if let Some(filename) = filename {
@@ -241,10 +196,7 @@ impl Multipart {
             head.push_str("\r\n");
         }
         head.push_str("\r\n");
-        self.parts.push(Part {
-            head: head.into_bytes().into(),
-            body,
-        });
+        self.parts.push(Part { head: head.into_bytes().into(), body });
     }
 }
 
@@ -293,10 +245,7 @@ fn escape_controls(value: &str, out: &mut String) {
 fn regular_file_len(path: &Path) -> io::Result<u64> {
     let meta = std::fs::metadata(path)?;
     if !meta.is_file() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "not a regular file",
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
     }
     File::open(path)?;
     Ok(meta.len())
@@ -352,9 +301,7 @@ impl MultipartReader {
             }
             return Ok(0);
         }
-        let max = usize::try_from(file.remaining)
-            .unwrap_or(usize::MAX)
-            .min(buf.len());
+        let max = usize::try_from(file.remaining).unwrap_or(usize::MAX).min(buf.len());
         let n = file.reader.read(&mut buf[..max])?;
         if n == 0 {
             return Err(changed_error(path, len, "shrank"));
@@ -369,24 +316,15 @@ fn open_checked(path: &Path, len: u64) -> io::Result<OpenFile> {
     let file = File::open(path).map_err(named)?;
     let actual = file.metadata().map_err(named)?.len();
     if actual != len {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            size_changed(path, len, actual),
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidData, size_changed(path, len, actual)));
     }
-    Ok(OpenFile {
-        reader: BufReader::with_capacity(CHUNK, file),
-        remaining: len,
-    })
+    Ok(OpenFile { reader: BufReader::with_capacity(CHUNK, file), remaining: len })
 }
 
 fn changed_error(path: &Path, len: u64, how: &str) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidData,
-        format!(
-            "{}: file {how} while being sent (expected {len} bytes)",
-            path.display()
-        ),
+        format!("{}: file {how} while being sent (expected {len} bytes)", path.display()),
     )
 }
 
@@ -506,16 +444,10 @@ Content-Type: text/plain\r\n\
 file contents\n\r\n\
 --BOUNDARY--\r\n";
         let out = body(&form);
-        assert_eq!(
-            String::from_utf8_lossy(&out),
-            String::from_utf8_lossy(expected)
-        );
+        assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(expected));
         assert_eq!(out, expected);
         assert_eq!(form.content_length(), Some(expected.len() as u64));
-        assert_eq!(
-            form.content_type(),
-            "multipart/form-data; boundary=BOUNDARY"
-        );
+        assert_eq!(form.content_type(), "multipart/form-data; boundary=BOUNDARY");
     }
 
     #[test]
@@ -523,38 +455,18 @@ file contents\n\r\n\
         let a = Multipart::new();
         let b = Multipart::default();
         assert_eq!(a.boundary().len(), 32);
-        assert!(a
-            .boundary()
-            .bytes()
-            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(a.boundary().bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_ne!(a.boundary(), b.boundary());
-        assert_eq!(
-            a.content_type(),
-            format!("multipart/form-data; boundary={}", a.boundary())
-        );
+        assert_eq!(a.content_type(), format!("multipart/form-data; boundary={}", a.boundary()));
         assert!(Multipart::with_boundary(a.boundary()).is_ok());
     }
 
     #[test]
     fn boundary_validation() {
-        for ok in [
-            "a",
-            "simple-boundary",
-            "x'()+_,-./:=?y",
-            "with space",
-            &"b".repeat(70),
-        ] {
+        for ok in ["a", "simple-boundary", "x'()+_,-./:=?y", "with space", &"b".repeat(70)] {
             assert!(Multipart::with_boundary(ok).is_ok(), "{ok:?}");
         }
-        for bad in [
-            "",
-            "trailing ",
-            "semi;colon",
-            "quote\"",
-            "crlf\r\n",
-            "é",
-            &"b".repeat(71),
-        ] {
+        for bad in ["", "trailing ", "semi;colon", "quote\"", "crlf\r\n", "é", &"b".repeat(71)] {
             let err = Multipart::with_boundary(bad).unwrap_err();
             assert!(matches!(err, Error::InvalidArgument(_)), "{bad:?}");
         }
@@ -572,21 +484,14 @@ file contents\n\r\n\
 
         let mut form = Multipart::new();
         form.add_bytes("empty", Some("empty.txt"), Vec::new(), None);
-        form.add_file("also-empty", None, &empty_file.0, None)
-            .unwrap();
+        form.add_file("also-empty", None, &empty_file.0, None).unwrap();
         form.add_field("", b"");
         shapes.push(form);
 
         let mut form = Multipart::with_boundary("x").unwrap();
         form.add_field("naïve ☃", "välue ✓".as_bytes());
         form.add_bytes("ファイル", Some("résumé.pdf"), vec![0xff; 1000], None);
-        form.add_file(
-            "f",
-            Some("名前.csv"),
-            &file.0,
-            Some("text/csv; charset=utf-8"),
-        )
-        .unwrap();
+        form.add_file("f", Some("名前.csv"), &file.0, Some("text/csv; charset=utf-8")).unwrap();
         form.add_file("g", None, &file.0, None).unwrap();
         shapes.push(form);
 
@@ -606,10 +511,7 @@ file contents\n\r\n\
 
     #[test]
     fn small_and_odd_buffers_give_identical_output() {
-        let file = TempFile::new(
-            "data.bin",
-            &(0..200_000u32).map(|i| (i % 251) as u8).collect::<Vec<_>>(),
-        );
+        let file = TempFile::new("data.bin", &(0..200_000u32).map(|i| (i % 251) as u8).collect::<Vec<_>>());
         let mut form = Multipart::new();
         form.add_field("field", b"value");
         form.add_file("file", None, &file.0, None).unwrap();
@@ -617,11 +519,7 @@ file contents\n\r\n\
         let reference = body(&form);
         assert_eq!(form.content_length(), Some(reference.len() as u64));
         for size in [1, 2, 3, 7, 13, 4095, 65537, 1 << 20] {
-            assert_eq!(
-                read_chunked(form.reader().unwrap(), size).unwrap(),
-                reference,
-                "buffer {size}"
-            );
+            assert_eq!(read_chunked(form.reader().unwrap(), size).unwrap(), reference, "buffer {size}");
         }
         // An empty buffer reads nothing and doesn't disturb the stream.
         let mut r = form.reader().unwrap();
@@ -699,10 +597,7 @@ file contents\n\r\n\
         // Changed before the reader is made: reader() refuses.
         std::fs::write(&file.0, b"012").unwrap();
         let err = form.reader().unwrap_err();
-        assert!(
-            matches!(&err, Error::Io(m) if m.contains("changing.txt")),
-            "{err:?}"
-        );
+        assert!(matches!(&err, Error::Io(m) if m.contains("changing.txt")), "{err:?}");
 
         // Changed after the reader is made, before it reaches the file.
         std::fs::write(&file.0, b"0123456789").unwrap();
@@ -728,12 +623,7 @@ file contents\n\r\n\
             while got < head + 10 {
                 got += r.read(&mut buf).unwrap();
             }
-            std::fs::OpenOptions::new()
-                .write(true)
-                .open(&file.0)
-                .unwrap()
-                .set_len(new_len as u64)
-                .unwrap();
+            std::fs::OpenOptions::new().write(true).open(&file.0).unwrap().set_len(new_len as u64).unwrap();
             let err = read_chunked(r, 1024).unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{new_len}");
             assert!(err.to_string().contains("live.bin"), "{err}");
@@ -745,17 +635,9 @@ file contents\n\r\n\
         let mut form = Multipart::new();
         let missing = std::env::temp_dir().join("httpx-mp-definitely-missing.bin");
         let err = form.add_file("f", None, &missing, None).unwrap_err();
-        assert!(
-            matches!(&err, Error::Io(m) if m.contains("httpx-mp-definitely-missing.bin")),
-            "{err:?}"
-        );
-        let err = form
-            .add_file("f", None, &std::env::temp_dir(), None)
-            .unwrap_err();
-        assert!(
-            matches!(&err, Error::Io(m) if m.contains("not a regular file")),
-            "{err:?}"
-        );
+        assert!(matches!(&err, Error::Io(m) if m.contains("httpx-mp-definitely-missing.bin")), "{err:?}");
+        let err = form.add_file("f", None, &std::env::temp_dir(), None).unwrap_err();
+        assert!(matches!(&err, Error::Io(m) if m.contains("not a regular file")), "{err:?}");
         assert_eq!(form.parts.len(), 0);
 
         // Deleted after being added.
@@ -803,44 +685,28 @@ d\r\n\
         form.add_bytes("explicit", None, vec![6], Some("application/json"));
         form.add_bytes("override", Some("a.png"), vec![7], Some("text/x-custom"));
         form.add_file("disk", None, &file.0, None).unwrap();
-        form.add_file("renamed", Some("photo.jpg"), &file.0, None)
-            .unwrap();
+        form.add_file("renamed", Some("photo.jpg"), &file.0, None).unwrap();
         let out = String::from_utf8_lossy(&body(&form)).into_owned();
         let part = |name: &str| {
             let start = out.find(&format!("name=\"{name}\"")).unwrap();
             let end = out[start..].find("\r\n\r\n").unwrap();
             out[start..start + end].to_string()
         };
-        assert_eq!(
-            part("png"),
-            "name=\"png\"; filename=\"image.PNG\"\r\nContent-Type: image/png"
-        );
+        assert_eq!(part("png"), "name=\"png\"; filename=\"image.PNG\"\r\nContent-Type: image/png");
         assert_eq!(
             part("unknown"),
             "name=\"unknown\"; filename=\"blob.qqqzzz\"\r\nContent-Type: application/octet-stream"
         );
-        assert_eq!(
-            part("noext"),
-            "name=\"noext\"; filename=\"README\"\r\nContent-Type: application/octet-stream"
-        );
+        assert_eq!(part("noext"), "name=\"noext\"; filename=\"README\"\r\nContent-Type: application/octet-stream");
         assert_eq!(part("nofilename"), "name=\"nofilename\"");
         assert_eq!(part("emptyfilename"), "name=\"emptyfilename\"");
-        assert_eq!(
-            part("explicit"),
-            "name=\"explicit\"\r\nContent-Type: application/json"
-        );
-        assert_eq!(
-            part("override"),
-            "name=\"override\"; filename=\"a.png\"\r\nContent-Type: text/x-custom"
-        );
+        assert_eq!(part("explicit"), "name=\"explicit\"\r\nContent-Type: application/json");
+        assert_eq!(part("override"), "name=\"override\"; filename=\"a.png\"\r\nContent-Type: text/x-custom");
         assert_eq!(
             part("disk"),
             "name=\"disk\"; filename=\"archive.unknownext\"\r\nContent-Type: application/octet-stream"
         );
-        assert_eq!(
-            part("renamed"),
-            "name=\"renamed\"; filename=\"photo.jpg\"\r\nContent-Type: image/jpeg"
-        );
+        assert_eq!(part("renamed"), "name=\"renamed\"; filename=\"photo.jpg\"\r\nContent-Type: image/jpeg");
     }
 
     #[test]

@@ -43,10 +43,7 @@ impl Netrc {
             match tok.text.as_str() {
                 "machine" => {
                     let name = lx.value(line, "machine")?;
-                    entries.push(Entry {
-                        machine: Some(name),
-                        ..Entry::default()
-                    });
+                    entries.push(Entry { machine: Some(name), ..Entry::default() });
                 }
                 "default" => entries.push(Entry::default()),
                 "macdef" => {
@@ -56,10 +53,7 @@ impl Netrc {
                 kw @ ("login" | "user" | "password" | "account") => {
                     let value = lx.value(line, kw)?;
                     let Some(entry) = entries.last_mut() else {
-                        return Err(malformed(
-                            line,
-                            &format!("{kw:?} before any machine or default"),
-                        ));
+                        return Err(malformed(line, &format!("{kw:?} before any machine or default")));
                     };
                     match kw {
                         "password" => entry.password = Some(value),
@@ -93,21 +87,13 @@ impl Netrc {
     /// `default` entry with a password is used. A missing login is `""`.
     pub fn lookup(&self, host: &str) -> Option<(String, String)> {
         let usable = |e: &&Entry| e.password.as_deref().is_some_and(|p| !p.is_empty());
-        let by_machine = self.entries.iter().filter(usable).find(|e| {
-            e.machine
-                .as_deref()
-                .is_some_and(|m| m.eq_ignore_ascii_case(host))
-        });
-        let entry = by_machine.or_else(|| {
-            self.entries
-                .iter()
-                .filter(usable)
-                .find(|e| e.machine.is_none())
-        })?;
-        Some((
-            entry.login.clone().unwrap_or_default(),
-            entry.password.clone().unwrap_or_default(),
-        ))
+        let by_machine = self
+            .entries
+            .iter()
+            .filter(usable)
+            .find(|e| e.machine.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(host)));
+        let entry = by_machine.or_else(|| self.entries.iter().filter(usable).find(|e| e.machine.is_none()))?;
+        Some((entry.login.clone().unwrap_or_default(), entry.password.clone().unwrap_or_default()))
     }
 }
 
@@ -118,9 +104,7 @@ impl Netrc {
 /// the home directory.
 pub fn locate(netrc_env: Option<&OsStr>, home: Option<&Path>) -> Option<PathBuf> {
     let from_env = netrc_env.filter(|v| !v.is_empty()).map(PathBuf::from);
-    let from_home = home
-        .into_iter()
-        .flat_map(|h| [h.join(".netrc"), h.join("_netrc")]);
+    let from_home = home.into_iter().flat_map(|h| [h.join(".netrc"), h.join("_netrc")]);
     from_env.into_iter().chain(from_home).find(|p| p.is_file())
 }
 
@@ -142,10 +126,7 @@ struct Lexer<'a> {
 
 impl<'a> Lexer<'a> {
     fn new(text: &'a str) -> Self {
-        Lexer {
-            chars: text.chars().peekable(),
-            line: 1,
-        }
+        Lexer { chars: text.chars().peekable(), line: 1 }
     }
 
     fn bump(&mut self) -> Option<char> {
@@ -202,9 +183,7 @@ impl<'a> Lexer<'a> {
 
     /// The value following keyword `kw` (which was on line `line`).
     fn value(&mut self, line: usize, kw: &str) -> Result<String> {
-        self.token()
-            .map(|t| t.text)
-            .ok_or_else(|| malformed(line, &format!("{kw:?} has no value")))
+        self.token().map(|t| t.text).ok_or_else(|| malformed(line, &format!("{kw:?} has no value")))
     }
 
     /// Consume through the end of the current line.
@@ -258,18 +237,9 @@ mod tests {
 
     #[test]
     fn seed_example() {
-        let n = Netrc::parse(
-            "machine netrcexample.org\nlogin example-username\npassword example-password\n",
-        )
-        .unwrap();
-        assert_eq!(
-            n.lookup("netrcexample.org"),
-            creds("example-username", "example-password")
-        );
-        assert_eq!(
-            n.lookup("NetrcExample.ORG"),
-            creds("example-username", "example-password")
-        );
+        let n = Netrc::parse("machine netrcexample.org\nlogin example-username\npassword example-password\n").unwrap();
+        assert_eq!(n.lookup("netrcexample.org"), creds("example-username", "example-password"));
+        assert_eq!(n.lookup("NetrcExample.ORG"), creds("example-username", "example-password"));
         assert_eq!(n.lookup("example.org"), None);
     }
 
@@ -288,17 +258,14 @@ mod tests {
 
     #[test]
     fn first_match_wins_and_user_synonym() {
-        let n = Netrc::parse("machine h user u1 password p1\nmachine h login u2 password p2\n")
-            .unwrap();
+        let n = Netrc::parse("machine h user u1 password p1\nmachine h login u2 password p2\n").unwrap();
         assert_eq!(n.lookup("h"), creds("u1", "p1"));
     }
 
     #[test]
     fn default_entry() {
-        let n = Netrc::parse(
-            "machine a.com login alice password pa\ndefault login anonymous password guest\n",
-        )
-        .unwrap();
+        let n =
+            Netrc::parse("machine a.com login alice password pa\ndefault login anonymous password guest\n").unwrap();
         assert_eq!(n.lookup("a.com"), creds("alice", "pa"));
         assert_eq!(n.lookup("other.org"), creds("anonymous", "guest"));
         // A default before the machines does not shadow them.
@@ -382,10 +349,7 @@ mod tests {
              machine h3 password \"multi\nline\"\n",
         )
         .unwrap();
-        assert_eq!(
-            n.lookup("my host"),
-            creds("John Doe", "pass with spaces \" and quote")
-        );
+        assert_eq!(n.lookup("my host"), creds("John Doe", "pass with spaces \" and quote"));
         assert_eq!(n.lookup("h2"), creds("a b", "back\\slash"));
         assert_eq!(n.lookup("h3"), creds("", "multi\nline"));
     }
@@ -448,14 +412,8 @@ mod tests {
 
     impl TempDir {
         fn new(tag: &str) -> TempDir {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos();
-            let dir = std::env::temp_dir().join(format!(
-                "httpx-netrc-test-{tag}-{}-{nanos}",
-                std::process::id()
-            ));
+            let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+            let dir = std::env::temp_dir().join(format!("httpx-netrc-test-{tag}-{}-{nanos}", std::process::id()));
             fs::create_dir_all(&dir).unwrap();
             TempDir(dir)
         }
@@ -490,10 +448,7 @@ mod tests {
         // $NETRC beats both once it exists; an empty $NETRC is ignored.
         fs::write(&custom, "").unwrap();
         assert_eq!(locate(env, Some(h)), Some(custom.clone()));
-        assert_eq!(
-            locate(Some(OsStr::new("")), Some(h)),
-            Some(h.join(".netrc"))
-        );
+        assert_eq!(locate(Some(OsStr::new("")), Some(h)), Some(h.join(".netrc")));
         assert_eq!(locate(env, None), Some(custom.clone()));
 
         // A directory named .netrc is not a netrc file.

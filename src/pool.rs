@@ -102,7 +102,13 @@ impl Pool {
                 drop(st);
                 let usable = conn.is_idle_usable();
                 if usable {
-                    return Ok(Checkout { pool: self.inner.clone(), key, conn: Some(conn), reused: true, released: false });
+                    return Ok(Checkout {
+                        pool: self.inner.clone(),
+                        key,
+                        conn: Some(conn),
+                        reused: true,
+                        released: false,
+                    });
                 }
                 drop_conn(conn);
                 st = self.lock()?;
@@ -139,7 +145,12 @@ impl Pool {
             st.waiters += 1;
             let woke = match wait_for {
                 None => self.inner.cond.wait(st).map_err(|_| Error::Internal("pool lock poisoned".into())),
-                Some(t) => self.inner.cond.wait_timeout(st, t).map(|r| r.0).map_err(|_| Error::Internal("pool lock poisoned".into())),
+                Some(t) => self
+                    .inner
+                    .cond
+                    .wait_timeout(st, t)
+                    .map(|r| r.0)
+                    .map_err(|_| Error::Internal("pool lock poisoned".into())),
             };
             st = woke?;
             st.waiters -= 1;

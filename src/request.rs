@@ -92,10 +92,7 @@ impl Body {
             Body::Empty => Ok(BodySource::Bytes(EMPTY.clone())),
             Body::Bytes(b) => Ok(BodySource::Bytes(b.clone())),
             Body::Stream { reader, .. } => {
-                let taken = reader
-                    .lock()
-                    .map_err(|_| Error::Internal("body lock poisoned".into()))?
-                    .take();
+                let taken = reader.lock().map_err(|_| Error::Internal("body lock poisoned".into()))?.take();
                 match taken {
                     Some(r) => Ok(BodySource::Reader(r)),
                     None => Err(Error::StreamConsumed(
@@ -232,9 +229,7 @@ impl Request {
 
     /// Add an urlencoded form field; the body becomes the encoded form.
     pub fn add_form_field(&mut self, fields: &[(String, String)]) {
-        let encoded = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(fields.iter())
-            .finish();
+        let encoded = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields.iter()).finish();
         self.set_body_bytes(encoded.into_bytes(), Some("application/x-www-form-urlencoded"));
     }
 

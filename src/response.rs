@@ -60,7 +60,10 @@ enum BodyState {
     /// Decoding stream in progress.
     Stream(Box<dyn Read + Send>),
     /// Whole body in memory; `pos` is the streaming read position.
-    Buffered { data: Vec<u8>, pos: usize },
+    Buffered {
+        data: Vec<u8>,
+        pos: usize,
+    },
     /// The stream was read to the end by streaming reads (nothing kept).
     Consumed,
     Failed(Error),
@@ -89,7 +92,15 @@ pub struct Response {
 }
 
 impl Response {
-    pub fn new(status: u16, reason: String, version: Version, headers: Headers, body: Box<dyn RawBody>, request: Request, started: Instant) -> Response {
+    pub fn new(
+        status: u16,
+        reason: String,
+        version: Version,
+        headers: Headers,
+        body: Box<dyn RawBody>,
+        request: Request,
+        started: Instant,
+    ) -> Response {
         Response {
             status,
             reason,
@@ -307,12 +318,7 @@ impl Response {
             400..=499 => "Client error",
             _ => "Server error",
         };
-        Err(Error::HttpStatus(format!(
-            "{kind} '{} {}' for url '{}'",
-            self.status,
-            self.reason_phrase(),
-            self.url
-        )))
+        Err(Error::HttpStatus(format!("{kind} '{} {}' for url '{}'", self.status, self.reason_phrase(), self.url)))
     }
 
     /// Drop the body (closing a half-read connection).

@@ -68,9 +68,7 @@ impl Pattern {
             "all" | "http" | "https" => format!("{key}://"),
             _ => key.to_owned(),
         };
-        let (scheme, rest) = full
-            .split_once("://")
-            .ok_or_else(|| invalid(key, "expected SCHEME://[HOST][:PORT]"))?;
+        let (scheme, rest) = full.split_once("://").ok_or_else(|| invalid(key, "expected SCHEME://[HOST][:PORT]"))?;
         let scheme = parse_scheme(key, scheme)?;
         let authority = rest.strip_suffix('/').unwrap_or(rest);
         if authority.contains(['/', '?', '#', '@']) {
@@ -81,12 +79,7 @@ impl Pattern {
             return Err(invalid(key, "empty host (use * for any host)"));
         }
         let host = parse_host_rule(key, host)?;
-        Ok(Pattern {
-            key: key.to_owned(),
-            scheme,
-            host,
-            port,
-        })
+        Ok(Pattern { key: key.to_owned(), scheme, host, port })
     }
 
     /// Whether `url` falls under this key.
@@ -158,20 +151,11 @@ fn parse_scheme(key: &str, scheme: &str) -> Result<Option<String>> {
 /// Split `host[:port]`, with `[v6]` hosts kept in brackets.
 fn split_host_port<'a>(key: &str, authority: &'a str) -> Result<(&'a str, Option<u16>)> {
     let (host, port) = if authority.starts_with('[') {
-        let end = authority
-            .find(']')
-            .ok_or_else(|| invalid(key, "unclosed '['"))?;
+        let end = authority.find(']').ok_or_else(|| invalid(key, "unclosed '['"))?;
         let (host, after) = authority.split_at(end + 1);
         match after {
             "" => (host, None),
-            _ => (
-                host,
-                Some(
-                    after
-                        .strip_prefix(':')
-                        .ok_or_else(|| invalid(key, "junk after ']'"))?,
-                ),
-            ),
+            _ => (host, Some(after.strip_prefix(':').ok_or_else(|| invalid(key, "junk after ']'"))?)),
         }
     } else {
         match authority.rsplit_once(':') {
@@ -181,10 +165,9 @@ fn split_host_port<'a>(key: &str, authority: &'a str) -> Result<(&'a str, Option
     };
     let port = match port {
         None | Some("") => None,
-        Some(p) if p.bytes().all(|b| b.is_ascii_digit()) => Some(
-            p.parse::<u16>()
-                .map_err(|_| invalid(key, "port out of range"))?,
-        ),
+        Some(p) if p.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(p.parse::<u16>().map_err(|_| invalid(key, "port out of range"))?)
+        }
         Some(_) => return Err(invalid(key, "bad port")),
     };
     Ok((host, port))
@@ -214,9 +197,7 @@ fn parse_domain(key: &str, domain: &str) -> Result<String> {
 }
 
 fn is_strict_subdomain(host: &str, domain: &str) -> bool {
-    host.len() > domain.len() + 1
-        && host.ends_with(domain)
-        && host.as_bytes()[host.len() - domain.len() - 1] == b'.'
+    host.len() > domain.len() + 1 && host.ends_with(domain) && host.as_bytes()[host.len() - domain.len() - 1] == b'.'
 }
 
 /// Values keyed by routing keys; [`Router::lookup`] returns the most specific match.
@@ -228,9 +209,7 @@ pub struct Router<T> {
 
 impl<T> Default for Router<T> {
     fn default() -> Self {
-        Router {
-            entries: Vec::new(),
-        }
+        Router { entries: Vec::new() }
     }
 }
 
@@ -245,19 +224,14 @@ impl<T> Router<T> {
     pub fn insert(&mut self, key: &str, value: T) -> Result<()> {
         let pattern = Pattern::parse(key)?;
         self.entries.retain(|(p, _)| !p.same_target(&pattern));
-        let at = self
-            .entries
-            .partition_point(|(p, _)| p.specificity_cmp(&pattern) == Ordering::Less);
+        let at = self.entries.partition_point(|(p, _)| p.specificity_cmp(&pattern) == Ordering::Less);
         self.entries.insert(at, (pattern, value));
         Ok(())
     }
 
     /// The value of the most specific key matching `url`.
     pub fn lookup(&self, url: &Url) -> Option<&T> {
-        self.entries
-            .iter()
-            .find(|(p, _)| p.matches(url))
-            .map(|(_, v)| v)
+        self.entries.iter().find(|(p, _)| p.matches(url)).map(|(_, v)| v)
     }
 
     /// True when no key was inserted.
@@ -369,19 +343,13 @@ mod tests {
             "http://:1234",
             "example.com",
         ] {
-            assert!(
-                matches!(Pattern::parse(key), Err(Error::InvalidArgument(_))),
-                "{key:?} should be rejected"
-            );
+            assert!(matches!(Pattern::parse(key), Err(Error::InvalidArgument(_))), "{key:?} should be rejected");
         }
     }
 
     #[test]
     fn key_is_kept_verbatim() {
-        assert_eq!(
-            Pattern::parse("HTTP://Example.com").unwrap().key(),
-            "HTTP://Example.com"
-        );
+        assert_eq!(Pattern::parse("HTTP://Example.com").unwrap().key(), "HTTP://Example.com");
     }
 
     #[test]
@@ -396,10 +364,7 @@ mod tests {
         assert_eq!(r.lookup(&u("http://other.com/")), Some(&"http"));
         assert_eq!(r.lookup(&u("https://other.com/")), Some(&"all"));
         let keys: Vec<&str> = r.iter().map(|(k, _)| k).collect();
-        assert_eq!(
-            keys,
-            ["http://example.com", "all://example.com", "http", "all"]
-        );
+        assert_eq!(keys, ["http://example.com", "all://example.com", "http", "all"]);
     }
 
     #[test]
@@ -446,10 +411,7 @@ mod tests {
             assert_eq!(a.lookup(&url), c.lookup(&url), "{url}");
         }
         let expect = |url: &str| *a.lookup(&u(url)).unwrap();
-        assert_eq!(
-            expect("http://example.com:1234/"),
-            "http://example.com:1234"
-        );
+        assert_eq!(expect("http://example.com:1234/"), "http://example.com:1234");
         assert_eq!(expect("http://other.com:1234/"), "http://*:1234");
         assert_eq!(expect("https://other.com:1234/"), "https://");
         // As in HTTPX, "*example.com" is a longer host than "example.com" and wins.

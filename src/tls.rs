@@ -58,7 +58,13 @@ pub struct TlsSettings {
 
 impl Default for TlsSettings {
     fn default() -> Self {
-        TlsSettings { verify: true, trust: Trust::Default, client_cert: None, min_version: MinVersion::Tls12, alpn_http2: false }
+        TlsSettings {
+            verify: true,
+            trust: Trust::Default,
+            client_cert: None,
+            min_version: MinVersion::Tls12,
+            alpn_http2: false,
+        }
     }
 }
 
@@ -67,14 +73,12 @@ fn provider() -> Arc<CryptoProvider> {
     P.clone()
 }
 
-static WEBPKI: Lazy<Arc<RootCertStore>> = Lazy::new(|| {
-    Arc::new(RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() })
-});
+static WEBPKI: Lazy<Arc<RootCertStore>> =
+    Lazy::new(|| Arc::new(RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() }));
 
 /// Parsed CA bundles by path (and modification time), shared by every client.
 type CaCache = HashMap<(PathBuf, Option<std::time::SystemTime>), Arc<RootCertStore>>;
-static CA_FILES: Lazy<Mutex<CaCache>> =
-    Lazy::new(|| Mutex::new(HashMap::new()));
+static CA_FILES: Lazy<Mutex<CaCache>> = Lazy::new(|| Mutex::new(HashMap::new()));
 
 fn roots_from_pem(pem: &[u8], what: &str) -> Result<RootCertStore> {
     let mut store = RootCertStore::empty();
@@ -93,20 +97,15 @@ fn roots_from_pem(pem: &[u8], what: &str) -> Result<RootCertStore> {
 }
 
 fn roots_from_file(path: &Path) -> Result<Arc<RootCertStore>> {
-    let mtime = std::fs::metadata(path)
-        .map_err(|e| Error::Io(format!("CA file {}: {e}", path.display())))?
-        .modified()
-        .ok();
+    let mtime =
+        std::fs::metadata(path).map_err(|e| Error::Io(format!("CA file {}: {e}", path.display())))?.modified().ok();
     let key = (path.to_path_buf(), mtime);
     if let Some(s) = CA_FILES.lock().map_err(|_| Error::Internal("CA cache poisoned".into()))?.get(&key) {
         return Ok(s.clone());
     }
     let pem = std::fs::read(path).map_err(|e| Error::Io(format!("CA file {}: {e}", path.display())))?;
     let store = Arc::new(roots_from_pem(&pem, &format!("CA file {}", path.display()))?);
-    CA_FILES
-        .lock()
-        .map_err(|_| Error::Internal("CA cache poisoned".into()))?
-        .insert(key, store.clone());
+    CA_FILES.lock().map_err(|_| Error::Internal("CA cache poisoned".into()))?.insert(key, store.clone());
     Ok(store)
 }
 
@@ -260,11 +259,8 @@ impl TlsConnector {
                 config
             }
         };
-        config.alpn_protocols = if s.alpn_http2 {
-            vec![b"h2".to_vec(), b"http/1.1".to_vec()]
-        } else {
-            vec![b"http/1.1".to_vec()]
-        };
+        config.alpn_protocols =
+            if s.alpn_http2 { vec![b"h2".to_vec(), b"http/1.1".to_vec()] } else { vec![b"http/1.1".to_vec()] };
         if trust_env && std::env::var_os("SSLKEYLOGFILE").is_some() {
             config.key_log = Arc::new(rustls::KeyLogFile::new());
         }

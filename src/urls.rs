@@ -8,9 +8,9 @@ use url::Url;
 /// cannot be parsed, or has no host, is `InvalidUrl`.
 pub fn parse_absolute(s: &str) -> Result<Url> {
     let url = Url::parse(s).map_err(|e| match e {
-        url::ParseError::RelativeUrlWithoutBase => Error::UnsupportedProtocol(format!(
-            "request URL {s:?} is missing an 'http://' or 'https://' protocol"
-        )),
+        url::ParseError::RelativeUrlWithoutBase => {
+            Error::UnsupportedProtocol(format!("request URL {s:?} is missing an 'http://' or 'https://' protocol"))
+        }
         other => Error::InvalidUrl(format!("{s:?}: {other}")),
     })?;
     check_http(&url)?;
@@ -22,9 +22,7 @@ pub fn check_http(url: &Url) -> Result<()> {
     match url.scheme() {
         "http" | "https" => {}
         other => {
-            return Err(Error::UnsupportedProtocol(format!(
-                "request URL has an unsupported protocol '{other}://'"
-            )))
+            return Err(Error::UnsupportedProtocol(format!("request URL has an unsupported protocol '{other}://'")))
         }
     }
     match url.host_str() {
@@ -80,8 +78,7 @@ pub fn apply_params(url: &mut Url, params: &[(String, String)]) {
     if params.is_empty() {
         return;
     }
-    let mut merged: Vec<(String, String)> =
-        url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let mut merged: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
     merge_params(&mut merged, params);
     url.query_pairs_mut().clear().extend_pairs(merged.iter());
 }

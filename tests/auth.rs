@@ -102,7 +102,10 @@ fn digest_server(alg: &'static str, qop: &'static str, stale_every: usize) -> Fa
             let head = String::from_utf8_lossy(&head).to_string();
             let n = count.fetch_add(1, Ordering::SeqCst);
             let nonce = format!("nonce{}", n / stale_every.max(1));
-            let auth = head.lines().find(|l| l.to_ascii_lowercase().starts_with("authorization:")).map(|l| l[14..].trim().to_string());
+            let auth = head
+                .lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("authorization:"))
+                .map(|l| l[14..].trim().to_string());
             let ok = auth.as_deref().map(|a| check(a, &head, &body, alg, &nonce)).unwrap_or(Err(false));
             let resp = match ok {
                 Ok(()) => http_response(200, &[], b"digest ok"),

@@ -58,10 +58,7 @@ fn remove_at_exit(dir: PathBuf) {
         }
     }
     let first = DIRS.get().is_none();
-    DIRS.get_or_init(|| Mutex::new(Vec::new()))
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(dir);
+    DIRS.get_or_init(|| Mutex::new(Vec::new())).lock().unwrap_or_else(|e| e.into_inner()).push(dir);
     if first {
         unsafe { libc::atexit(cleanup) };
     }
@@ -78,10 +75,7 @@ fn setup() -> &'static Setup {
     static S: OnceLock<Setup> = OnceLock::new();
     S.get_or_init(|| {
         let profile_dir = lib_dir();
-        let candidates = [
-            profile_dir.join("deps").join("libhttpx.so"),
-            profile_dir.join("libhttpx.so"),
-        ];
+        let candidates = [profile_dir.join("deps").join("libhttpx.so"), profile_dir.join("libhttpx.so")];
         let so = candidates.iter().find(|p| p.exists()).unwrap_or_else(|| {
             panic!(
                 "libhttpx.so not found in {candidates:?}: the crate's cdylib should be built by \
@@ -96,11 +90,7 @@ fn setup() -> &'static Setup {
         fs::create_dir_all(&work).unwrap();
         fs::copy(so, lib.join("libhttpx.so"))
             .unwrap_or_else(|e| panic!("copy {} -> {}: {e}", so.display(), lib.display()));
-        eprintln!(
-            "[c_api] using {} (copied to {})",
-            so.display(),
-            lib.display()
-        );
+        eprintln!("[c_api] using {} (copied to {})", so.display(), lib.display());
         Setup { lib, work }
     })
 }
@@ -113,9 +103,7 @@ fn valgrind() -> Option<PathBuf> {
     static V: OnceLock<Option<PathBuf>> = OnceLock::new();
     V.get_or_init(|| {
         let in_ci = std::env::var_os("CI").is_some();
-        let disabled = std::env::var("HTTPX_C_VALGRIND")
-            .map(|v| v == "0")
-            .unwrap_or(false);
+        let disabled = std::env::var("HTTPX_C_VALGRIND").map(|v| v == "0").unwrap_or(false);
         let found = find_tool("valgrind");
         if in_ci && found.is_none() {
             panic!("CI is set but valgrind is not installed: apt-get install valgrind");
@@ -151,29 +139,19 @@ impl Drop for SlotGuard {
 
 /// How many C programs may run at once (`HTTPX_C_TEST_JOBS`, default 2).
 fn jobs() -> usize {
-    std::env::var("HTTPX_C_TEST_JOBS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n: &usize| n > 0)
-        .unwrap_or(2)
+    std::env::var("HTTPX_C_TEST_JOBS").ok().and_then(|v| v.parse().ok()).filter(|&n: &usize| n > 0).unwrap_or(2)
 }
 
 fn slot() -> SlotGuard {
     static SLOTS: OnceLock<Slots> = OnceLock::new();
-    let s = SLOTS.get_or_init(|| Slots {
-        free: Mutex::new(jobs()),
-        cv: Condvar::new(),
-    });
+    let s = SLOTS.get_or_init(|| Slots { free: Mutex::new(jobs()), cv: Condvar::new() });
     let mut free = s.free.lock().unwrap_or_else(|e| e.into_inner());
     // Bounded wait: every run is itself time-bounded, so slots come back.
     let deadline = Instant::now() + Duration::from_secs(1800);
     while *free == 0 {
         let left = deadline.saturating_duration_since(Instant::now());
         assert!(!left.is_zero(), "no C test slot became free in 30 minutes");
-        free =
-            s.cv.wait_timeout(free, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+        free = s.cv.wait_timeout(free, left).unwrap_or_else(|e| e.into_inner()).0;
     }
     *free -= 1;
     SlotGuard(s)
@@ -183,31 +161,11 @@ fn slot() -> SlotGuard {
 // Compile and run
 // ---------------------------------------------------------------------------------------
 
-const CFLAGS: &[&str] = &[
-    "-std=c11",
-    "-Wall",
-    "-Wextra",
-    "-Werror",
-    "-pedantic",
-    "-g",
-    "-O1",
-];
-const CXXFLAGS: &[&str] = &[
-    "-std=c++17",
-    "-Wall",
-    "-Wextra",
-    "-Werror",
-    "-pedantic",
-    "-g",
-    "-O1",
-];
+const CFLAGS: &[&str] = &["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g", "-O1"];
+const CXXFLAGS: &[&str] = &["-std=c++17", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g", "-O1"];
 
 fn show(out: &Output) -> String {
-    format!(
-        "--- stdout\n{}--- stderr\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    format!("--- stdout\n{}--- stderr\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
 /// Compiles `tests/c/<file>` (C, or C++ for `.cpp`) into `<work>/<out_name>`, linked
@@ -217,11 +175,7 @@ fn compile(file: &str, out_name: &str) -> PathBuf {
     let src = c_src_dir().join(file);
     assert!(src.exists(), "{} missing", src.display());
     let cxx = file.ends_with(".cpp");
-    let (tool, flags) = if cxx {
-        ("c++", CXXFLAGS)
-    } else {
-        ("cc", CFLAGS)
-    };
+    let (tool, flags) = if cxx { ("c++", CXXFLAGS) } else { ("cc", CFLAGS) };
     let compiler = require_tool(tool, "apt-get install gcc g++");
     let out = s.work.join(out_name);
     let mut cmd = Command::new(compiler);
@@ -319,11 +273,7 @@ fn run_c_with(
     timeout: Duration,
     slots: usize,
 ) -> Result<Output, String> {
-    let tag = format!(
-        "{}{}",
-        file.replace('.', "_"),
-        if vg == Valgrind::Off { "_novg" } else { "" }
-    );
+    let tag = format!("{}{}", file.replace('.', "_"), if vg == Valgrind::Off { "_novg" } else { "" });
     let bin = compile(file, &tag);
     let cwd = setup().work.join(format!("{tag}.d"));
     fs::create_dir_all(&cwd).unwrap();
@@ -335,11 +285,7 @@ fn run_c_with(
     let _slots: Vec<SlotGuard> = {
         // Multi-slot runs take their slots under one lock so two of them cannot deadlock.
         static MULTI: Mutex<()> = Mutex::new(());
-        let _g = if slots > 1 {
-            Some(MULTI.lock().unwrap_or_else(|e| e.into_inner()))
-        } else {
-            None
-        };
+        let _g = if slots > 1 { Some(MULTI.lock().unwrap_or_else(|e| e.into_inner())) } else { None };
         (0..slots.clamp(1, jobs())).map(|_| slot()).collect()
     };
     let t0 = Instant::now();
@@ -358,10 +304,7 @@ fn run_c_with(
         if failed_checks.is_empty() {
             String::new()
         } else {
-            format!(
-                "failed checks:\n  {}\nfull output:\n",
-                failed_checks.join("\n  ")
-            )
+            format!("failed checks:\n  {}\nfull output:\n", failed_checks.join("\n  "))
         },
         show(&out)
     );
@@ -371,9 +314,9 @@ fn run_c_with(
             let _ = fs::remove_dir_all(&cwd);
             Ok(out)
         }
-        Some(s) if s.code() == Some(99) && use_vg => Err(format!(
-            "valgrind found errors or definite/indirect leaks in {file}:\n{report}"
-        )),
+        Some(s) if s.code() == Some(99) && use_vg => {
+            Err(format!("valgrind found errors or definite/indirect leaks in {file}:\n{report}"))
+        }
         _ => Err(format!("C test {file} failed:\n{report}")),
     }
 }
@@ -395,28 +338,16 @@ fn nginx_env(n: &Nginx) -> Vec<(&'static str, String)> {
     vec![
         ("HTTPX_TEST_HTTP", n.url("")),
         ("HTTPX_TEST_ACCESS_LOG", n.access_log.display().to_string()),
-        (
-            "HTTPX_TEST_FILES_DIR",
-            n.root.join("files").display().to_string(),
-        ),
+        ("HTTPX_TEST_FILES_DIR", n.root.join("files").display().to_string()),
     ]
 }
 
 fn https_env(n: &Nginx) -> Vec<(&'static str, String)> {
     vec![
         ("HTTPX_TEST_HTTPS", n.https_url("")),
-        (
-            "HTTPX_TEST_HTTPS_WRONG_HOST",
-            n.https_url_on(n.https_wrong_host_port, ""),
-        ),
-        (
-            "HTTPX_TEST_HTTPS_EXPIRED",
-            n.https_url_on(n.https_expired_port, ""),
-        ),
-        (
-            "HTTPX_TEST_HTTPS_SELF_SIGNED",
-            n.https_url_on(n.https_self_signed_port, ""),
-        ),
+        ("HTTPX_TEST_HTTPS_WRONG_HOST", n.https_url_on(n.https_wrong_host_port, "")),
+        ("HTTPX_TEST_HTTPS_EXPIRED", n.https_url_on(n.https_expired_port, "")),
+        ("HTTPX_TEST_HTTPS_SELF_SIGNED", n.https_url_on(n.https_self_signed_port, "")),
         ("HTTPX_TEST_CA", certs().ca_pem.display().to_string()),
     ]
 }
@@ -436,9 +367,7 @@ fn silent_server() -> FaultServer {
             match s.read(&mut buf) {
                 Ok(0) => return,
                 Ok(_) => {}
-                Err(e)
-                    if e.kind() == std::io::ErrorKind::WouldBlock
-                        || e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {}
                 Err(_) => return,
             }
         }
@@ -462,9 +391,7 @@ fn stall_body_server() -> FaultServer {
             match s.read(&mut buf) {
                 Ok(0) => return,
                 Ok(_) => {}
-                Err(e)
-                    if e.kind() == std::io::ErrorKind::WouldBlock
-                        || e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {}
                 Err(_) => return,
             }
         }
@@ -479,11 +406,7 @@ fn close_after_response_server() -> FaultServer {
         if read_request(&mut s).is_none() {
             return;
         }
-        let _ = s.write_all(&http_response(
-            200,
-            &[("Connection", "keep-alive")],
-            b"fresh",
-        ));
+        let _ = s.write_all(&http_response(200, &[("Connection", "keep-alive")], b"fresh"));
         let _ = s.flush();
         std::thread::sleep(Duration::from_millis(50));
         let _ = s.shutdown(std::net::Shutdown::Both);
@@ -511,12 +434,7 @@ fn c_null_safety() {
 /// lookup, CR/LF header injection refused with nothing sent (access log), bad URLs.
 #[test]
 fn c_get_nginx() {
-    run_c(
-        "get_nginx.c",
-        &nginx_env(nginx()),
-        Valgrind::IfAvailable,
-        limit(60),
-    );
+    run_c("get_nginx.c", &nginx_env(nginx()), Valgrind::IfAvailable, limit(60));
 }
 
 /// 1,000 sequential GETs through one client use exactly one TCP connection: checked by
@@ -526,12 +444,7 @@ fn c_get_nginx() {
 fn c_pool_sequential() {
     let n = Nginx::start();
     let before = n.accepted_connections();
-    run_c(
-        "pool_sequential.c",
-        &nginx_env(&n),
-        Valgrind::IfAvailable,
-        limit(120),
-    );
+    run_c("pool_sequential.c", &nginx_env(&n), Valgrind::IfAvailable, limit(120));
     let after = n.accepted_connections();
     assert_eq!(
         after - before,
@@ -563,12 +476,7 @@ fn c_pool_threads_full_size() {
     let n = Nginx::start();
     let mut env = nginx_env(&n);
     env.push(("HTTPX_TEST_ITERATIONS", "500".to_string()));
-    run_c(
-        "pool_threads.c",
-        &env,
-        Valgrind::Off,
-        Duration::from_secs(180),
-    );
+    run_c("pool_threads.c", &env, Valgrind::Off, Duration::from_secs(180));
     let accepted = n.accepted_connections();
     assert!(
         (1..=4).contains(&accepted),
@@ -585,14 +493,7 @@ fn c_timeouts() {
     env.push(("HTTPX_TEST_FAULT_SILENT", silent.url("/")));
     env.push(("HTTPX_TEST_FAULT_STALL_BODY", stall.url("/")));
     // Timing checks: run alone (all slots), so other valgrind runs do not slow it down.
-    run_c_with(
-        "timeouts.c",
-        &env,
-        Valgrind::IfAvailable,
-        limit(60),
-        usize::MAX,
-    )
-    .unwrap_or_else(|r| panic!("{r}"));
+    run_c_with("timeouts.c", &env, Valgrind::IfAvailable, limit(60), usize::MAX).unwrap_or_else(|r| panic!("{r}"));
 }
 
 /// Streamed download of 1m.bin; request bodies from a read callback (known length and
@@ -608,12 +509,7 @@ fn c_streaming() {
 /// httpbin.
 #[test]
 fn c_requests() {
-    run_c(
-        "requests.c",
-        &httpbin_env(),
-        Valgrind::IfAvailable,
-        limit(60),
-    );
+    run_c("requests.c", &httpbin_env(), Valgrind::IfAvailable, limit(60));
 }
 
 /// Callback transport (the seed's JSON echo), hooks order, the seed's three custom auth
@@ -639,13 +535,7 @@ fn c_edge_cases() {
 /// tests/c/regressions.c). Each failing line names its bug (BUG-1a, BUG-2, ...).
 #[test]
 fn c_regressions() {
-    if let Err(report) = run_c_with(
-        "regressions.c",
-        &httpbin_env(),
-        Valgrind::IfAvailable,
-        limit(60),
-        1,
-    ) {
+    if let Err(report) = run_c_with("regressions.c", &httpbin_env(), Valgrind::IfAvailable, limit(60), 1) {
         panic!(
             "a fixed library bug is back (a library problem, not a test problem: see the \
              list at the top of tests/c/regressions.c):\n{report}"
@@ -656,12 +546,7 @@ fn c_regressions() {
 /// HTTPS with the generated CA; verification failures are HTTPX_E_TLS.
 #[test]
 fn c_https() {
-    run_c(
-        "https.c",
-        &https_env(nginx()),
-        Valgrind::IfAvailable,
-        limit(90),
-    );
+    run_c("https.c", &https_env(nginx()), Valgrind::IfAvailable, limit(90));
 }
 
 /// The header compiles as C++17 (-Wall -Wextra -Werror -pedantic) and works from C++.
@@ -678,20 +563,14 @@ fn cxx_header() {
 #[test]
 fn committed_header_matches_generated() {
     let path = include_dir().join("httpx.h");
-    let committed =
-        fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let committed = fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     if committed != httpx::GENERATED_HEADER {
         let first_diff = committed
             .lines()
             .zip(httpx::GENERATED_HEADER.lines())
             .enumerate()
             .find(|(_, (a, b))| a != b)
-            .map(|(i, (a, b))| {
-                format!(
-                    "first difference at line {}:\n  committed: {a}\n  generated: {b}",
-                    i + 1
-                )
-            })
+            .map(|(i, (a, b))| format!("first difference at line {}:\n  committed: {a}\n  generated: {b}", i + 1))
             .unwrap_or_else(|| {
                 format!(
                     "one is a prefix of the other ({} vs {} lines)",
@@ -754,24 +633,13 @@ fn header_compiles_strictly() {
         if tool == "c++" {
             cmd.args(["-x", "c++"]);
         }
-        cmd.arg(std)
-            .args(flags)
-            .arg("-I")
-            .arg(include_dir())
-            .arg("-c")
-            .arg(&src)
-            .arg("-o")
-            .arg("/dev/null");
+        cmd.arg(std).args(flags).arg("-I").arg(include_dir()).arg("-c").arg(&src).arg("-o").arg("/dev/null");
         let (st, o) = run_bounded(&mut cmd, Duration::from_secs(120));
         if !st.map(|s| s.success()).unwrap_or(false) {
             failures.push(format!("{tool} {std} {}:\n{}", flags.join(" "), show(&o)));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "include/httpx.h does not compile cleanly:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "include/httpx.h does not compile cleanly:\n{}", failures.join("\n"));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -800,19 +668,11 @@ fn examples_c_build_and_run() {
         .arg("-DCMAKE_BUILD_TYPE=Debug")
         .arg("-DCMAKE_C_FLAGS=-Werror");
     let (st, o) = run_bounded(&mut configure, Duration::from_secs(120));
-    assert!(
-        st.map(|s| s.success()).unwrap_or(false),
-        "cmake configure failed ({st:?}):\n{}",
-        show(&o)
-    );
+    assert!(st.map(|s| s.success()).unwrap_or(false), "cmake configure failed ({st:?}):\n{}", show(&o));
     let mut make = Command::new(&cmake);
     make.arg("--build").arg(&build).arg("-j2");
     let (st, o) = run_bounded(&mut make, Duration::from_secs(300));
-    assert!(
-        st.map(|s| s.success()).unwrap_or(false),
-        "cmake --build failed ({st:?}):\n{}",
-        show(&o)
-    );
+    assert!(st.map(|s| s.success()).unwrap_or(false), "cmake --build failed ({st:?}):\n{}", show(&o));
 
     let n = nginx();
     let download_to = build.join("downloaded.bin");
@@ -823,16 +683,8 @@ fn examples_c_build_and_run() {
         ("auth_refresh", vec![], None),
         ("quickstart", vec![n.url("/")], Some("Hello, world!")),
         ("pooled", vec![n.url("/"), "50".into()], None),
-        (
-            "download",
-            vec![n.url("/files/1m.bin"), download_to.display().to_string()],
-            None,
-        ),
-        (
-            "https_custom_ca",
-            vec![n.https_url("/"), certs().ca_pem.display().to_string()],
-            Some("Hello, world!"),
-        ),
+        ("download", vec![n.url("/files/1m.bin"), download_to.display().to_string()], None),
+        ("https_custom_ca", vec![n.https_url("/"), certs().ca_pem.display().to_string()], Some("Hello, world!")),
     ];
     let mut failures = Vec::new();
     for (name, args, expect) in &runs {
@@ -857,10 +709,7 @@ fn examples_c_build_and_run() {
     }
     match fs::read(&download_to) {
         Ok(b) if b == file_1m() => {}
-        Ok(b) => failures.push(format!(
-            "download: file has {} bytes and differs from 1m.bin",
-            b.len()
-        )),
+        Ok(b) => failures.push(format!("download: file has {} bytes and differs from 1m.bin", b.len())),
         Err(e) => failures.push(format!("download: {}: {e}", download_to.display())),
     }
     // Every example must fail (non-zero) when its server is unreachable.
@@ -868,16 +717,9 @@ fn examples_c_build_and_run() {
     cmd.arg(format!("http://127.0.0.1:{}/", free_port()));
     let (st, out) = run_bounded(&mut cmd, Duration::from_secs(60));
     if st.map(|s| s.success()).unwrap_or(true) {
-        failures.push(format!(
-            "quickstart against a closed port should exit non-zero: {st:?}\n{}",
-            show(&out)
-        ));
+        failures.push(format!("quickstart against a closed port should exit non-zero: {st:?}\n{}", show(&out)));
     }
-    assert!(
-        failures.is_empty(),
-        "examples_c failures:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "examples_c failures:\n{}", failures.join("\n"));
 }
 
 /// A Unix-socket network transport mounted beside a callback transport, with tracing.

@@ -164,7 +164,9 @@ fn redirects_follow_rewrite_and_limit() {
     let e = c2.send(&c2.build_request("GET", &hb.url("/redirect/3")).unwrap()).unwrap_err();
     assert_eq!(e.code(), code::TOO_MANY_REDIRECTS);
     // 303 turns POST into GET without body; 307 and 308 resend the body.
-    for (status, method, body_kept) in [(303, "GET", false), (302, "GET", false), (301, "GET", false), (307, "POST", true), (308, "POST", true)] {
+    for (status, method, body_kept) in
+        [(303, "GET", false), (302, "GET", false), (301, "GET", false), (307, "POST", true), (308, "POST", true)]
+    {
         let url = hb.url(&format!("/redirect-to?url=/anything&status_code={status}"));
         let mut req = c.build_request("POST", &url).unwrap();
         req.set_body_bytes(b"payload".to_vec(), Some("text/plain"));
@@ -209,7 +211,13 @@ fn cross_origin_redirect_drops_credentials() {
 
 fn urlencode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -257,7 +265,9 @@ fn request_bodies_form_json_multipart() {
 fn content_decoding_and_text() {
     let hb = httpbin();
     let c = Client::new(&cfg()).unwrap();
-    for (path, needle) in [("/gzip", r#""gzipped": true"#), ("/deflate", r#""deflated": true"#), ("/brotli", r#""brotli": true"#)] {
+    for (path, needle) in
+        [("/gzip", r#""gzipped": true"#), ("/deflate", r#""deflated": true"#), ("/brotli", r#""brotli": true"#)]
+    {
         let mut r = send(&c, &c.build_request("GET", &hb.url(path)).unwrap());
         assert!(json(&mut r).contains(needle), "{path}");
     }

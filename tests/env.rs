@@ -20,7 +20,19 @@ fn get_status(c: &Client, url: &str) -> httpx::Result<u16> {
 fn environment_is_honoured_only_with_trust_env() {
     let (hb, n) = (httpbin(), nginx());
     let dir = unique_temp_dir("env");
-    for k in ["NETRC", "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR"] {
+    for k in [
+        "NETRC",
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+    ] {
         std::env::remove_var(k);
     }
 
@@ -59,7 +71,10 @@ fn environment_is_honoured_only_with_trust_env() {
     assert_eq!(seen.lock().unwrap().clone(), vec!["GET http://example.test/p HTTP/1.1"]);
     let mut k = ClientConfig::default();
     k.trust_env = false;
-    assert_eq!(get_status(&Client::new(&k).unwrap(), "http://example.test/p").unwrap_err().code(), httpx::error::code::CONNECT);
+    assert_eq!(
+        get_status(&Client::new(&k).unwrap(), "http://example.test/p").unwrap_err().code(),
+        httpx::error::code::CONNECT
+    );
     std::env::remove_var("HTTP_PROXY");
     std::env::remove_var("NO_PROXY");
 

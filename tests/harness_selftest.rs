@@ -10,11 +10,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn unique_tag(name: &str) -> String {
-    format!(
-        "{name}-{}-{}",
-        std::process::id(),
-        Instant::now().elapsed().as_nanos()
-    )
+    format!("{name}-{}-{}", std::process::id(), Instant::now().elapsed().as_nanos())
 }
 
 // ------------------------------------------------------------------ nginx locations (HTTP)
@@ -46,14 +42,7 @@ fn nginx_serves_every_location_over_http() {
     // gzip_static: negotiated on /files/, forced on /gzip-static-always/.
     let gz = fs::read(n.file("hello.txt.gz")).unwrap();
     assert_eq!(&gz[..2], &[0x1f, 0x8b]);
-    let r = c
-        .request(
-            "GET",
-            "/files/hello.txt",
-            &[("Accept-Encoding", "gzip")],
-            b"",
-        )
-        .unwrap();
+    let r = c.request("GET", "/files/hello.txt", &[("Accept-Encoding", "gzip")], b"").unwrap();
     assert_eq!(r.header("content-encoding"), Some("gzip"));
     assert_eq!(r.body, gz);
     let r = c.get("/files/hello.txt").unwrap();
@@ -63,14 +52,7 @@ fn nginx_serves_every_location_over_http() {
     assert_eq!(r.header("content-encoding"), Some("gzip"));
     assert_eq!(r.body, gz);
     // On-the-fly gzip: chunked + gzip.
-    let r = c
-        .request(
-            "GET",
-            "/gzip/hello.txt",
-            &[("Accept-Encoding", "gzip")],
-            b"",
-        )
-        .unwrap();
+    let r = c.request("GET", "/gzip/hello.txt", &[("Accept-Encoding", "gzip")], b"").unwrap();
     assert_eq!(r.header("content-encoding"), Some("gzip"));
     assert!(r.chunked);
     assert_eq!(&r.body[..2], &[0x1f, 0x8b]);
@@ -97,23 +79,15 @@ fn nginx_serves_every_location_over_http() {
 
     let r = c.request("PATCH", "/method", &[], b"x").unwrap();
     assert_eq!(r.text(), "PATCH");
-    let r = c
-        .request("GET", "/request-headers", &[("X-Test", "1")], b"")
-        .unwrap();
-    assert!(
-        r.text().starts_with("GET /request-headers HTTP/1.1\r\n"),
-        "{}",
-        r.text()
-    );
+    let r = c.request("GET", "/request-headers", &[("X-Test", "1")], b"").unwrap();
+    assert!(r.text().starts_with("GET /request-headers HTTP/1.1\r\n"), "{}", r.text());
     assert!(r.text().contains("\r\nX-Test: 1\r\n"), "{}", r.text());
 
     let r = c.get("/chunked").unwrap();
     assert!(r.chunked, "{}", r.head);
     assert_eq!(r.text(), "chunk1,chunk2,chunk3");
 
-    for code in [
-        200u16, 201, 202, 400, 401, 403, 404, 418, 429, 500, 502, 503,
-    ] {
+    for code in [200u16, 201, 202, 400, 401, 403, 404, 418, 429, 500, 502, 503] {
         let r = c.get(&format!("/status/{code}")).unwrap();
         assert_eq!(r.status, code);
         assert_eq!(r.text(), format!("status {code}"));
@@ -126,57 +100,30 @@ fn nginx_serves_every_location_over_http() {
     let r = c.get("/redirect-to-root").unwrap();
     assert_eq!((r.status, r.header("location")), (302, Some("/")));
     let r = c.get("/redirect-loop").unwrap();
-    assert_eq!(
-        (r.status, r.header("location")),
-        (302, Some("/redirect-loop"))
-    );
+    assert_eq!((r.status, r.header("location")), (302, Some("/redirect-loop")));
     for code in [301u16, 302, 303, 307, 308] {
         let r = c.get(&format!("/redirect/{code}")).unwrap();
         assert_eq!((r.status, r.header("location")), (code, Some("/method")));
     }
-    let r = c
-        .request(
-            "GET",
-            "/redirect-absolute",
-            &[("Host", "127.0.0.1:1234")],
-            b"",
-        )
-        .unwrap();
+    let r = c.request("GET", "/redirect-absolute", &[("Host", "127.0.0.1:1234")], b"").unwrap();
     assert_eq!(r.header("location"), Some("http://127.0.0.1:1234/"));
 
     let r = c.get("/set-cookie").unwrap();
-    let cookies: Vec<_> = r
-        .headers
-        .iter()
-        .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
-        .collect();
+    let cookies: Vec<_> = r.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie")).collect();
     assert_eq!(cookies.len(), 2, "{}", r.head);
-    let r = c
-        .request("GET", "/cookies", &[("Cookie", "a=1; b=2")], b"")
-        .unwrap();
+    let r = c.request("GET", "/cookies", &[("Cookie", "a=1; b=2")], b"").unwrap();
     assert_eq!(r.text(), "a=1; b=2");
 
     let r = c.get("/basic-auth").unwrap();
     assert_eq!(r.status, 401);
     assert!(r.header("www-authenticate").unwrap().starts_with("Basic"));
-    let r = c
-        .request(
-            "GET",
-            "/basic-auth",
-            &[("Authorization", "Basic dXNlcjpwYXNzd2Q=")],
-            b"",
-        )
-        .unwrap();
+    let r = c.request("GET", "/basic-auth", &[("Authorization", "Basic dXNlcjpwYXNzd2Q=")], b"").unwrap();
     assert_eq!((r.status, r.text().as_str()), (200, "authenticated user"));
 
     let r = c.get("/no-such-thing").unwrap();
     assert_eq!(r.status, 404);
     let r = c.get("/nginx_status").unwrap();
-    assert!(
-        r.text().contains("server accepts handled requests"),
-        "{}",
-        r.text()
-    );
+    assert!(r.text().contains("server accepts handled requests"), "{}", r.text());
 
     // Everything above ran on one keep-alive connection.
     assert_eq!(c.get("/").unwrap().text(), HELLO);
@@ -189,16 +136,9 @@ fn upload_body_is_counted_in_access_log() {
     let mut c = RawConn::connect(n.http_port).unwrap();
     let body = file_64k();
     for _ in 0..2 {
-        assert_eq!(
-            c.request("POST", &format!("/upload?{tag}"), &[], &body)
-                .unwrap()
-                .text(),
-            "ok"
-        );
+        assert_eq!(c.request("POST", &format!("/upload?{tag}"), &[], &body).unwrap().text(), "ok");
     }
-    let lines = n.wait_for_log(Duration::from_secs(5), |l| {
-        l.iter().filter(|x| x.uri.contains(&tag)).count() == 2
-    });
+    let lines = n.wait_for_log(Duration::from_secs(5), |l| l.iter().filter(|x| x.uri.contains(&tag)).count() == 2);
     let mine: Vec<_> = lines.iter().filter(|x| x.uri.contains(&tag)).collect();
     assert_eq!(mine.len(), 2, "{lines:?}");
     for l in &mine {
@@ -228,42 +168,23 @@ fn accepted_connections_counts_one_keepalive_connection_once() {
     let after = n.accepted_connections();
     assert_eq!(after - before, 1, "3 keep-alive requests on one connection");
 
-    let lines = n.wait_for_log(Duration::from_secs(5), |l| {
-        l.iter().filter(|x| x.uri.contains(&tag)).count() == 3
-    });
+    let lines = n.wait_for_log(Duration::from_secs(5), |l| l.iter().filter(|x| x.uri.contains(&tag)).count() == 3);
     let mine: Vec<_> = lines.iter().filter(|x| x.uri.contains(&tag)).collect();
     assert_eq!(mine.len(), 3, "{lines:?}");
     assert!(mine.iter().all(|l| l.connection == mine[0].connection));
-    assert_eq!(
-        mine.iter()
-            .map(|l| l.connection_requests)
-            .collect::<Vec<_>>(),
-        vec![1, 2, 3]
-    );
-    assert!(mine
-        .iter()
-        .all(|l| l.status == 200 && l.body_bytes_sent == 13 && l.method == "GET"));
+    assert_eq!(mine.iter().map(|l| l.connection_requests).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert!(mine.iter().all(|l| l.status == 200 && l.body_bytes_sent == 13 && l.method == "GET"));
     assert_eq!(mine[0].server_port, n.http_port.to_string());
 
     // Two more connections (one TCP, one unix socket) -> +2; a TLS connection -> +1.
     RawConn::connect(n.http_port).unwrap().get("/").unwrap();
-    RawConn::connect_unix(&n.uds_path)
-        .unwrap()
-        .get("/")
-        .unwrap();
+    RawConn::connect_unix(&n.uds_path).unwrap().get("/").unwrap();
     assert_eq!(n.accepted_connections(), after + 2);
     let (st, out) = run_bounded(
-        Command::new("curl")
-            .args(["-sS", "--cacert"])
-            .arg(&certs().ca_pem)
-            .arg(n.https_url("/")),
+        Command::new("curl").args(["-sS", "--cacert"]).arg(&certs().ca_pem).arg(n.https_url("/")),
         Duration::from_secs(20),
     );
-    assert!(
-        st.unwrap().success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(st.unwrap().success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(n.accepted_connections(), after + 3);
 }
 
@@ -272,28 +193,17 @@ fn accepted_connections_counts_one_keepalive_connection_once() {
 /// (verify code, verify text, full stdout) from `openssl s_client`.
 fn s_client(port: u16, extra: &[&str]) -> (i32, String, String) {
     let mut cmd = Command::new("openssl");
-    cmd.args([
-        "s_client",
-        "-connect",
-        &format!("127.0.0.1:{port}"),
-        "-servername",
-        "localhost",
-    ])
-    .args(["-verify_hostname", "localhost", "-CAfile"])
-    .arg(&certs().ca_pem)
-    .args(extra);
+    cmd.args(["s_client", "-connect", &format!("127.0.0.1:{port}"), "-servername", "localhost"])
+        .args(["-verify_hostname", "localhost", "-CAfile"])
+        .arg(&certs().ca_pem)
+        .args(extra);
     let (st, out) = run_bounded(&mut cmd, Duration::from_secs(20));
     assert!(st.is_some(), "s_client timed out");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let line = stdout
         .lines()
         .find(|l| l.trim_start().starts_with("Verify return code:"))
-        .unwrap_or_else(|| {
-            panic!(
-                "no verify code:\n{stdout}\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
+        .unwrap_or_else(|| panic!("no verify code:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr)))
         .trim()
         .to_string();
     let rest = line.trim_start_matches("Verify return code:").trim();
@@ -307,10 +217,7 @@ fn https_ports_present_expected_certificates() {
     let n = nginx();
     let (code, text, out) = s_client(n.https_port, &[]);
     assert_eq!(code, 0, "{text}");
-    assert!(
-        out.contains("CN = localhost") || out.contains("CN=localhost"),
-        "{out}"
-    );
+    assert!(out.contains("CN = localhost") || out.contains("CN=localhost"), "{out}");
     let (code, text, _) = s_client(n.https_wrong_host_port, &[]);
     assert_eq!(code, 62, "hostname mismatch expected: {text}");
     let (code, text, _) = s_client(n.https_expired_port, &[]);
@@ -326,29 +233,14 @@ fn https_ports_present_expected_certificates() {
 
     // And the HTTPS servers serve the same locations.
     let (st, out) = run_bounded(
-        Command::new("curl")
-            .args(["-sS", "--cacert"])
-            .arg(&certs().ca_pem)
-            .arg(n.https_url("/files/64k.bin")),
+        Command::new("curl").args(["-sS", "--cacert"]).arg(&certs().ca_pem).arg(n.https_url("/files/64k.bin")),
         Duration::from_secs(20),
     );
-    assert!(
-        st.unwrap().success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(st.unwrap().success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stdout == file_64k());
     let (st, out) = run_bounded(
         Command::new("curl")
-            .args([
-                "-sS",
-                "--http2",
-                "-o",
-                "/dev/null",
-                "-w",
-                "%{http_version}",
-                "--cacert",
-            ])
+            .args(["-sS", "--http2", "-o", "/dev/null", "-w", "%{http_version}", "--cacert"])
             .arg(&certs().ca_pem)
             .arg(n.https_url_on(n.https_h2_port, "/")),
         Duration::from_secs(20),
@@ -357,25 +249,16 @@ fn https_ports_present_expected_certificates() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "2");
 }
 
-fn curl_mtls(
-    n: &Nginx,
-    cert: Option<(&std::path::Path, &std::path::Path)>,
-    path: &str,
-) -> (u16, String) {
+fn curl_mtls(n: &Nginx, cert: Option<(&std::path::Path, &std::path::Path)>, path: &str) -> (u16, String) {
     require_tool("curl", "apt-get install curl");
     let mut cmd = Command::new("curl");
-    cmd.args(["-sS", "-w", "\n%{http_code}", "--cacert"])
-        .arg(&certs().ca_pem);
+    cmd.args(["-sS", "-w", "\n%{http_code}", "--cacert"]).arg(&certs().ca_pem);
     if let Some((c, k)) = cert {
         cmd.arg("--cert").arg(c).arg("--key").arg(k);
     }
     cmd.arg(n.https_url_on(n.https_mtls_port, path));
     let (st, out) = run_bounded(&mut cmd, Duration::from_secs(20));
-    assert!(
-        st.unwrap().success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(st.unwrap().success(), "{}", String::from_utf8_lossy(&out.stderr));
     let s = String::from_utf8_lossy(&out.stdout).to_string();
     let (body, code) = s.rsplit_once('\n').unwrap();
     (code.parse().unwrap(), body.to_string())
@@ -401,18 +284,13 @@ fn certs_have_expected_properties() {
     let c = certs();
     let text = |p: &std::path::Path| {
         let (_, out) = run_bounded(
-            Command::new("openssl")
-                .args(["x509", "-noout", "-text", "-in"])
-                .arg(p),
+            Command::new("openssl").args(["x509", "-noout", "-text", "-in"]).arg(p),
             Duration::from_secs(10),
         );
         String::from_utf8_lossy(&out.stdout).to_string()
     };
     let s = text(&c.server_cert);
-    assert!(
-        s.contains("DNS:localhost") && s.contains("IP Address:127.0.0.1"),
-        "{s}"
-    );
+    assert!(s.contains("DNS:localhost") && s.contains("IP Address:127.0.0.1"), "{s}");
     assert!(text(&c.wrong_host_cert).contains("DNS:wrong.example"));
     assert!(text(&c.expired_cert).contains("Not After : Feb  1 00:00:00 2020 GMT"));
     assert!(text(&c.client_cert).contains("TLS Web Client Authentication"));
@@ -428,24 +306,14 @@ fn certs_have_expected_properties() {
 fn unix_socket_serves_same_locations() {
     let n = nginx();
     let (st, out) = run_bounded(
-        Command::new("curl")
-            .args(["-sS", "--unix-socket"])
-            .arg(&n.uds_path)
-            .arg("http://localhost/files/small.txt"),
+        Command::new("curl").args(["-sS", "--unix-socket"]).arg(&n.uds_path).arg("http://localhost/files/small.txt"),
         Duration::from_secs(20),
     );
-    assert!(
-        st.unwrap().success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(st.unwrap().success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout), HELLO);
     let mut c = RawConn::connect_unix(&n.uds_path).unwrap();
     assert_eq!(c.get("/").unwrap().text(), HELLO);
-    assert_eq!(
-        c.request("POST", "/echo", &[], b"via uds").unwrap().text(),
-        "via uds"
-    );
+    assert_eq!(c.request("POST", "/echo", &[], b"via uds").unwrap().text(), "via uds");
 }
 
 // ------------------------------------------------------------------ httpbin
@@ -459,9 +327,7 @@ fn httpbin_answers_get() {
     assert_eq!(r.status, 200, "{}", r.head);
     assert!(r.text().contains("\"x\": \"1\""), "{}", r.text());
     // gthread workers keep the connection alive.
-    let r = c
-        .request("POST", "/post", &[("Content-Type", "text/plain")], b"abc")
-        .unwrap();
+    let r = c.request("POST", "/post", &[("Content-Type", "text/plain")], b"abc").unwrap();
     assert_eq!(r.status, 200);
     assert!(r.text().contains("\"data\": \"abc\""), "{}", r.text());
 }
@@ -486,10 +352,7 @@ fn fault_server_counts_accepts_and_stops_on_drop() {
         assert_eq!(c.get("/").unwrap().text(), "fault");
     }
     let mut c = RawConn::connect(srv.port).unwrap();
-    assert_eq!(
-        c.request("POST", "/", &[], b"payload").unwrap().text(),
-        "payload"
-    );
+    assert_eq!(c.request("POST", "/", &[], b"payload").unwrap().text(), "payload");
     let deadline = Instant::now() + Duration::from_secs(5);
     while srv.accepts() < 4 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));
@@ -517,8 +380,7 @@ fn read_request_head_is_bounded() {
     });
     // A proper head (body bytes after it are not consumed).
     let mut c = std::net::TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
-    c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nBODY")
-        .unwrap();
+    c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nBODY").unwrap();
     assert_eq!(rx.recv_timeout(Duration::from_secs(10)).unwrap(), Some(27));
     // 70 KiB without a blank line -> None.
     let mut c2 = std::net::TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
@@ -537,11 +399,7 @@ fn read_request_head_is_bounded() {
 fn utilities() {
     let d = lib_dir();
     let last = d.file_name().unwrap().to_str().unwrap();
-    assert!(
-        last == "debug" || last == "release" || d.parent().is_some(),
-        "{}",
-        d.display()
-    );
+    assert!(last == "debug" || last == "release" || d.parent().is_some(), "{}", d.display());
     assert!(!d.ends_with("deps"), "{}", d.display());
     assert!(tool_available("sh"));
     assert!(!tool_available("definitely-not-a-real-tool-xyz"));
@@ -563,10 +421,7 @@ fn private_nginx_is_killed_and_removed_on_drop() {
     let pgid = n.pgid();
     let dir = n.dir.clone();
     let members = processes_in_group(pgid);
-    assert!(
-        members.len() >= 3,
-        "watchdog + master + worker: {members:?}"
-    );
+    assert!(members.len() >= 3, "watchdog + master + worker: {members:?}");
     drop(n);
     let deadline = Instant::now() + Duration::from_secs(5);
     while !processes_in_group(pgid).is_empty() && Instant::now() < deadline {
@@ -599,12 +454,7 @@ fn zz_child_process_helper() {
     let pd_only = spawn_with_pdeathsig(&mut plain).unwrap(); // PDEATHSIG alone, no watchdog
     std::thread::sleep(Duration::from_millis(300)); // let sh fork its sleep
     let mut out = String::new();
-    for (name, pgid) in [
-        ("nginx", n.pgid()),
-        ("httpbin", h.pgid()),
-        ("sh", g_sh.pgid()),
-        ("sleep", g_sleep.pgid()),
-    ] {
+    for (name, pgid) in [("nginx", n.pgid()), ("httpbin", h.pgid()), ("sh", g_sh.pgid()), ("sleep", g_sleep.pgid())] {
         let members = processes_in_group(pgid);
         out.push_str(&format!("group {name} {pgid}\n"));
         for p in members {
@@ -614,10 +464,7 @@ fn zz_child_process_helper() {
     out.push_str(&format!("pid pdeathsig-sleep {}\n", pd_only.id()));
     fs::write(&pidfile, out).unwrap();
     // No core file in the working directory.
-    let no_core = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
+    let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     unsafe { libc::setrlimit(libc::RLIMIT_CORE, &no_core) };
     std::process::abort(); // no Drop, no atexit: only the kernel-side mechanisms remain
 }
@@ -629,13 +476,7 @@ fn children_die_with_test_binary() {
     let exe = std::env::current_exe().unwrap();
     let (st, out) = run_bounded(
         Command::new(exe)
-            .args([
-                "--exact",
-                "zz_child_process_helper",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
+            .args(["--exact", "zz_child_process_helper", "--ignored", "--nocapture", "--test-threads=1"])
             .env(CHILD_ENV, &pidfile),
         Duration::from_secs(120),
     );
@@ -666,17 +507,11 @@ fn children_die_with_test_binary() {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let alive: Vec<_> = pids.iter().filter(|(_, p)| process_alive(*p)).collect();
-        let groups_alive: Vec<_> = groups
-            .iter()
-            .filter(|(_, g)| !processes_in_group(*g).is_empty())
-            .collect();
+        let groups_alive: Vec<_> = groups.iter().filter(|(_, g)| !processes_in_group(*g).is_empty()).collect();
         if alive.is_empty() && groups_alive.is_empty() {
             break;
         }
-        assert!(
-            Instant::now() < deadline,
-            "outlived the test binary: {alive:?} {groups_alive:?}"
-        );
+        assert!(Instant::now() < deadline, "outlived the test binary: {alive:?} {groups_alive:?}");
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -701,21 +536,12 @@ fn tinyproxy_forwards_and_counts_connections() {
 
     // CONNECT tunnel to the HTTPS port (curl -p).
     let (st, out) = run_bounded(
-        Command::new("curl")
-            .args(["-sS", "-p", "-x", &p.url(), "--cacert"])
-            .arg(&certs().ca_pem)
-            .arg(n.https_url("/")),
+        Command::new("curl").args(["-sS", "-p", "-x", &p.url(), "--cacert"]).arg(&certs().ca_pem).arg(n.https_url("/")),
         Duration::from_secs(20),
     );
-    assert!(
-        st.unwrap().success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(st.unwrap().success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout), HELLO);
-    assert!(p
-        .requests_on_log()
-        .contains(&format!("CONNECT localhost:{} HTTP/1.1", n.https_port)));
+    assert!(p.requests_on_log().contains(&format!("CONNECT localhost:{} HTTP/1.1", n.https_port)));
 }
 
 #[test]
@@ -727,28 +553,15 @@ fn tinyproxy_auth_requires_credentials() {
     let r = c.get(&target).unwrap();
     assert_eq!(r.status, 407, "{}", r.head);
     let mut c = RawConn::connect(p.port).unwrap();
-    let r = c
-        .request(
-            "GET",
-            &target,
-            &[("Proxy-Authorization", "Basic dXNlcjpwYXNzd2Q=")],
-            b"",
-        )
-        .unwrap();
+    let r = c.request("GET", &target, &[("Proxy-Authorization", "Basic dXNlcjpwYXNzd2Q=")], b"").unwrap();
     assert_eq!((r.status, r.text().as_str()), (200, HELLO));
-    assert_eq!(
-        p.url_with_auth(),
-        format!("http://user:passwd@127.0.0.1:{}", p.port)
-    );
+    assert_eq!(p.url_with_auth(), format!("http://user:passwd@127.0.0.1:{}", p.port));
 }
 
 #[test]
 fn microsocks_tunnels_with_and_without_auth() {
     let n = nginx();
-    for (p, creds) in [
-        (microsocks(), None),
-        (microsocks_auth(), Some("user:passwd")),
-    ] {
+    for (p, creds) in [(microsocks(), None), (microsocks_auth(), Some("user:passwd"))] {
         let mut cmd = Command::new("curl");
         cmd.args(["-sS", "--socks5", &format!("127.0.0.1:{}", p.port)]);
         if let Some(cr) = creds {
@@ -756,21 +569,13 @@ fn microsocks_tunnels_with_and_without_auth() {
         }
         cmd.arg(n.url("/files/small.txt"));
         let (st, out) = run_bounded(&mut cmd, Duration::from_secs(20));
-        assert!(
-            st.unwrap().success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(st.unwrap().success(), "{}", String::from_utf8_lossy(&out.stderr));
         assert_eq!(String::from_utf8_lossy(&out.stdout), HELLO);
     }
     // Wrong credentials are refused.
     let (st, _) = run_bounded(
         Command::new("curl")
-            .args([
-                "-sS",
-                "--socks5",
-                &format!("127.0.0.1:{}", microsocks_auth().port),
-            ])
+            .args(["-sS", "--socks5", &format!("127.0.0.1:{}", microsocks_auth().port)])
             .args(["--proxy-user", "user:wrong"])
             .arg(n.url("/")),
         Duration::from_secs(20),

@@ -30,7 +30,8 @@ fn negotiates_http2_and_reuses_one_connection() {
     let c = h2_client();
     let t = tag();
     for i in 0..50 {
-        let mut r = c.send(&c.build_request("GET", &n.https_url_on(n.https_h2_port, &format!("/?{t}={i}"))).unwrap()).unwrap();
+        let mut r =
+            c.send(&c.build_request("GET", &n.https_url_on(n.https_h2_port, &format!("/?{t}={i}"))).unwrap()).unwrap();
         assert_eq!(r.status, 200);
         assert_eq!(r.version, Version::Http2);
         assert_eq!(r.body().unwrap(), HELLO.as_bytes());

@@ -111,7 +111,8 @@ fn silent_server_gives_read_timeout_in_time() {
         let _ = read_request_head(&mut s);
         std::thread::sleep(Duration::from_secs(4));
     });
-    let c = client_with(|cfg| cfg.timeouts = Timeouts { read: Some(Duration::from_millis(500)), ..Timeouts::default() });
+    let c =
+        client_with(|cfg| cfg.timeouts = Timeouts { read: Some(Duration::from_millis(500)), ..Timeouts::default() });
     let t0 = Instant::now();
     let e = get(&c, &srv.url("/")).unwrap_err();
     assert_eq!(e.code(), code::READ_TIMEOUT, "{e}");
@@ -125,7 +126,8 @@ fn stalled_body_gives_read_timeout() {
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly-part");
         std::thread::sleep(Duration::from_secs(4));
     });
-    let c = client_with(|cfg| cfg.timeouts = Timeouts { read: Some(Duration::from_millis(300)), ..Timeouts::default() });
+    let c =
+        client_with(|cfg| cfg.timeouts = Timeouts { read: Some(Duration::from_millis(300)), ..Timeouts::default() });
     let t0 = Instant::now();
     assert_eq!(get(&c, &srv.url("/")).unwrap_err().code(), code::READ_TIMEOUT);
     assert!(t0.elapsed() < Duration::from_millis(1300));
@@ -319,7 +321,9 @@ fn stale_pooled_connection_is_not_used_and_idempotent_retry_works() {
 fn keepalive_expiry_closes_idle_connections() {
     let n = nginx();
     let t = tag();
-    let c = client_with(|cfg| cfg.limits = Limits { keepalive_expiry: Some(Duration::from_millis(200)), ..Limits::default() });
+    let c = client_with(|cfg| {
+        cfg.limits = Limits { keepalive_expiry: Some(Duration::from_millis(200)), ..Limits::default() }
+    });
     get(&c, &n.url(&format!("/?{t}=1"))).unwrap();
     get(&c, &n.url(&format!("/?{t}=2"))).unwrap();
     std::thread::sleep(Duration::from_millis(400));
@@ -444,7 +448,8 @@ fn full_listen_backlog_gives_connect_timeout() {
             fillers.push(s);
         }
     }
-    let c = client_with(|cfg| cfg.timeouts = Timeouts { connect: Some(Duration::from_millis(300)), ..Timeouts::default() });
+    let c =
+        client_with(|cfg| cfg.timeouts = Timeouts { connect: Some(Duration::from_millis(300)), ..Timeouts::default() });
     let t0 = Instant::now();
     let e = get(&c, &format!("http://{addr}/")).unwrap_err();
     assert_eq!(e.code(), code::CONNECT_TIMEOUT, "{e}");
@@ -457,7 +462,8 @@ fn server_that_never_reads_gives_write_timeout() {
         std::thread::sleep(Duration::from_secs(5));
         drop(s);
     });
-    let c = client_with(|cfg| cfg.timeouts = Timeouts { write: Some(Duration::from_millis(300)), ..Timeouts::default() });
+    let c =
+        client_with(|cfg| cfg.timeouts = Timeouts { write: Some(Duration::from_millis(300)), ..Timeouts::default() });
     let mut req = c.build_request("POST", &srv.url("/")).unwrap();
     req.set_body_bytes(vec![0u8; 64 << 20], None);
     let t0 = Instant::now();
@@ -476,7 +482,8 @@ fn early_response_during_upload_is_returned() {
         let (mut s, _) = listener.accept().unwrap();
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         let _ = read_request_head(&mut s);
-        let _ = s.write_all(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 8\r\nConnection: close\r\n\r\ntoo big!");
+        let _ =
+            s.write_all(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 8\r\nConnection: close\r\n\r\ntoo big!");
         let _ = s.flush();
         std::thread::sleep(Duration::from_millis(100));
     });

@@ -98,7 +98,8 @@ fn client_certificates_for_mtls() {
     let n = nginx();
     let url = n.https_url_on(n.https_mtls_port, "/");
     let with = ca_client(|c| {
-        c.tls.client_cert = Some((PemSource::File(certs().client_cert.clone()), PemSource::File(certs().client_key.clone())))
+        c.tls.client_cert =
+            Some((PemSource::File(certs().client_cert.clone()), PemSource::File(certs().client_key.clone())))
     })
     .unwrap();
     let (s, b) = get(&with, &url).unwrap();
@@ -112,7 +113,10 @@ fn client_certificates_for_mtls() {
     let without = ca_client(|_| {}).unwrap();
     assert_eq!(get(&without, &url).unwrap().0, 400);
     let other = ca_client(|c| {
-        c.tls.client_cert = Some((PemSource::File(certs().other_client_cert.clone()), PemSource::File(certs().other_client_key.clone())))
+        c.tls.client_cert = Some((
+            PemSource::File(certs().other_client_cert.clone()),
+            PemSource::File(certs().other_client_key.clone()),
+        ))
     })
     .unwrap();
     assert_eq!(get(&other, &url).unwrap().0, 400);
@@ -122,15 +126,23 @@ fn client_certificates_for_mtls() {
 fn bad_tls_material_fails_at_client_creation() {
     let missing = ca_client(|c| c.tls.trust = Trust::CaFile("/nonexistent/ca.pem".into())).unwrap_err();
     assert_eq!(missing.code(), code::IO, "{missing}");
-    let bad = ca_client(|c| c.tls.trust = Trust::CaPem(b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n".to_vec())).unwrap_err();
+    let bad = ca_client(|c| {
+        c.tls.trust = Trust::CaPem(b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n".to_vec())
+    })
+    .unwrap_err();
     assert_eq!(bad.code(), code::TLS, "{bad}");
     let empty = ca_client(|c| c.tls.trust = Trust::CaPem(b"no pem here".to_vec())).unwrap_err();
     assert_eq!(empty.code(), code::TLS);
-    let nokey = ca_client(|c| c.tls.client_cert = Some((PemSource::File(certs().client_cert.clone()), PemSource::File("/nonexistent.key".into())))).unwrap_err();
+    let nokey = ca_client(|c| {
+        c.tls.client_cert =
+            Some((PemSource::File(certs().client_cert.clone()), PemSource::File("/nonexistent.key".into())))
+    })
+    .unwrap_err();
     assert_eq!(nokey.code(), code::IO);
     // Key that doesn't match the certificate.
     let mismatch = ca_client(|c| {
-        c.tls.client_cert = Some((PemSource::File(certs().client_cert.clone()), PemSource::File(certs().other_client_key.clone())))
+        c.tls.client_cert =
+            Some((PemSource::File(certs().client_cert.clone()), PemSource::File(certs().other_client_key.clone())))
     })
     .unwrap_err();
     assert_eq!(mismatch.code(), code::TLS, "{mismatch}");
@@ -143,7 +155,8 @@ fn stalled_or_aborted_handshake_never_hangs() {
         std::thread::sleep(Duration::from_secs(3));
         drop(s);
     });
-    let c = ca_client(|c| c.timeouts = Timeouts { connect: Some(Duration::from_millis(400)), ..Timeouts::default() }).unwrap();
+    let c = ca_client(|c| c.timeouts = Timeouts { connect: Some(Duration::from_millis(400)), ..Timeouts::default() })
+        .unwrap();
     let t0 = Instant::now();
     let e = get(&c, &format!("https://localhost:{}/", silent.port)).unwrap_err();
     assert_eq!(e.code(), code::CONNECT_TIMEOUT, "{e}");

@@ -25,7 +25,9 @@ impl Handler for JsonEcho {
 struct Named(&'static str);
 impl Handler for Named {
     fn handle(&self, req: &Request, out: &mut ResponseBuilder) -> httpx::Result<()> {
-        out.body = BuiltBody::Bytes(format!("{} {} {} {}", self.0, req.url.path(), out.script_name, out.path_info).into_bytes());
+        out.body = BuiltBody::Bytes(
+            format!("{} {} {} {}", self.0, req.url.path(), out.script_name, out.path_info).into_bytes(),
+        );
         Ok(())
     }
 }
@@ -84,7 +86,10 @@ fn mounts_route_by_most_specific_key() {
     k.mounts = vec![
         ("all://".into(), Some(Arc::new(CallbackTransport::new(Box::new(Named("all")))) as Arc<dyn Transport>)),
         ("https://".into(), Some(Arc::new(CallbackTransport::new(Box::new(Named("https")))) as Arc<dyn Transport>)),
-        ("all://*example.com".into(), Some(Arc::new(CallbackTransport::new(Box::new(Named("example")))) as Arc<dyn Transport>)),
+        (
+            "all://*example.com".into(),
+            Some(Arc::new(CallbackTransport::new(Box::new(Named("example")))) as Arc<dyn Transport>),
+        ),
         (format!("http://127.0.0.1:{}", n.http_port), None),
     ];
     let c = Client::new(&k).unwrap();
@@ -132,7 +137,16 @@ fn hooks_run_in_order_edit_and_abort() {
     assert_eq!(r.request.headers.get("X-Hooked"), Some("1"));
     assert_eq!(
         *log.lock().unwrap(),
-        vec!["req0 /redirect-to-root", "req1 /redirect-to-root", "resp0 302", "resp1 302", "req0 /", "req1 /", "resp0 200", "resp1 200"]
+        vec![
+            "req0 /redirect-to-root",
+            "req1 /redirect-to-root",
+            "resp0 302",
+            "resp1 302",
+            "req0 /",
+            "req1 /",
+            "resp0 200",
+            "resp1 200"
+        ]
     );
     // A response hook that reads the body and aborts.
     let mut k = ClientConfig::default();
@@ -187,7 +201,10 @@ fn progress_can_cancel_a_download_and_trace_reports_milestones() {
     assert_eq!(e.code(), code::CALLBACK, "{e}");
     assert_eq!(c.pool_stats(), (0, 0), "the cancelled connection is closed");
     let ev = seen.lock().unwrap().clone();
-    assert_eq!(ev, vec![TraceEvent::ConnectStart, TraceEvent::Connected, TraceEvent::RequestSent, TraceEvent::HeadersReceived]);
+    assert_eq!(
+        ev,
+        vec![TraceEvent::ConnectStart, TraceEvent::Connected, TraceEvent::RequestSent, TraceEvent::HeadersReceived]
+    );
     // Upload progress sees the whole streamed body.
     let last = Arc::new(Mutex::new((0u64, None)));
     let l2 = last.clone();

@@ -62,20 +62,12 @@ impl Algorithm {
 
     /// Parse an `algorithm` token, ignoring ASCII case. `None` if unknown.
     pub fn from_token(token: &str) -> Option<Algorithm> {
-        Self::ALL
-            .into_iter()
-            .find(|a| a.as_str().eq_ignore_ascii_case(token))
+        Self::ALL.into_iter().find(|a| a.as_str().eq_ignore_ascii_case(token))
     }
 
     /// True for the `-sess` variants, whose HA1 also covers nonce and cnonce.
     pub fn is_sess(self) -> bool {
-        matches!(
-            self,
-            Algorithm::Md5Sess
-                | Algorithm::Sha256Sess
-                | Algorithm::Sha512_256Sess
-                | Algorithm::Sha512Sess
-        )
+        matches!(self, Algorithm::Md5Sess | Algorithm::Sha256Sess | Algorithm::Sha512_256Sess | Algorithm::Sha512Sess)
     }
 
     /// Lowercase hex digest of `data` under this algorithm's hash function.
@@ -203,21 +195,14 @@ pub fn authorization(ch: &Challenge, p: &DigestParams) -> Result<String> {
     };
 
     let nc = format!("{:08x}", p.nc);
-    let mut ha1 = alg.hash_joined(&[
-        p.username.as_bytes(),
-        ch.realm.as_bytes(),
-        p.password.as_bytes(),
-    ]);
+    let mut ha1 = alg.hash_joined(&[p.username.as_bytes(), ch.realm.as_bytes(), p.password.as_bytes()]);
     if alg.is_sess() {
         ha1 = alg.hash_joined(&[ha1.as_bytes(), ch.nonce.as_bytes(), p.cnonce.as_bytes()]);
     }
     let ha2 = match qop {
         Some(Qop::AuthInt) => {
             let body = p.body.ok_or_else(|| {
-                Error::LocalProtocol(
-                    "auth-int needs the request body, which is not available (streamed body)"
-                        .into(),
-                )
+                Error::LocalProtocol("auth-int needs the request body, which is not available (streamed body)".into())
             })?;
             let body_hash = alg.hex_digest(body);
             alg.hash_joined(&[p.method.as_bytes(), p.uri.as_bytes(), body_hash.as_bytes()])
@@ -246,9 +231,7 @@ pub fn authorization(ch: &Challenge, p: &DigestParams) -> Result<String> {
     let mut first = true;
     let mut field = |name: &str, value: &str, quoted: bool| -> Result<()> {
         if let Some(c) = value.chars().find(|&c| c.is_control() && c != '\t') {
-            return Err(Error::InvalidArgument(format!(
-                "digest auth: {name} contains control character {c:?}"
-            )));
+            return Err(Error::InvalidArgument(format!("digest auth: {name} contains control character {c:?}")));
         }
         if !first {
             out.push_str(", ");
@@ -282,9 +265,7 @@ pub fn authorization(ch: &Challenge, p: &DigestParams) -> Result<String> {
     }
     // The method is hashed, never sent here, but must still be a sane token.
     if p.method.chars().any(char::is_control) {
-        return Err(Error::InvalidArgument(
-            "digest auth: method contains control characters".into(),
-        ));
+        return Err(Error::InvalidArgument("digest auth: method contains control characters".into()));
     }
     Ok(out)
 }
@@ -295,14 +276,8 @@ pub fn new_cnonce() -> String {
     if getrandom::getrandom(&mut bytes).is_err() {
         // The OS RNG is essentially never unavailable; still, never repeat a cnonce.
         static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let seed = format!(
-            "{nanos}:{}:{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let seed = format!("{nanos}:{}:{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
         bytes.copy_from_slice(&Sha256::digest(seed.as_bytes())[..16]);
     }
     hex(&bytes)
@@ -319,10 +294,7 @@ pub struct DigestState {
 impl DigestState {
     /// Start with a fresh challenge; the first [`next_nc`](Self::next_nc) returns 1.
     pub fn new(ch: Challenge) -> Self {
-        DigestState {
-            challenge: ch,
-            nc: 0,
-        }
+        DigestState { challenge: ch, nc: 0 }
     }
 
     /// The nonce count for the next request: 1, 2, 3, ...
@@ -391,15 +363,11 @@ struct RawChallenge {
 impl RawChallenge {
     /// First value of parameter `name` (lowercase).
     fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
     fn flag(&self, name: &str) -> bool {
-        self.param(name)
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+        self.param(name).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
     }
 
     fn into_digest(self) -> Result<Challenge> {
@@ -407,16 +375,13 @@ impl RawChallenge {
         if let Some(m) = &self.malformed {
             return Err(bad(format!("is malformed: {m}")));
         }
-        let realm = self
-            .param("realm")
-            .ok_or_else(|| bad("has no realm parameter".into()))?;
-        let nonce = self
-            .param("nonce")
-            .ok_or_else(|| bad("has no nonce parameter".into()))?;
+        let realm = self.param("realm").ok_or_else(|| bad("has no realm parameter".into()))?;
+        let nonce = self.param("nonce").ok_or_else(|| bad("has no nonce parameter".into()))?;
         let algorithm = match self.param("algorithm") {
             None => Algorithm::Md5,
-            Some(tok) => Algorithm::from_token(tok.trim())
-                .ok_or_else(|| bad(format!("has unsupported algorithm {tok:?}")))?,
+            Some(tok) => {
+                Algorithm::from_token(tok.trim()).ok_or_else(|| bad(format!("has unsupported algorithm {tok:?}")))?
+            }
         };
         let qop = match self.param("qop") {
             None => Vec::new(),
@@ -498,13 +463,10 @@ fn parse_param(s: &str) -> std::result::Result<(String, String), String> {
     let rest = rest.trim_start();
     let value = match rest.strip_prefix('"') {
         Some(quoted) => {
-            let (value, tail) = unquote(quoted)
-                .ok_or_else(|| format!("unterminated quoted string in {:?}", truncate(name)))?;
+            let (value, tail) =
+                unquote(quoted).ok_or_else(|| format!("unterminated quoted string in {:?}", truncate(name)))?;
             if !tail.trim().is_empty() {
-                return Err(format!(
-                    "unexpected text after quoted value of {:?}",
-                    truncate(name)
-                ));
+                return Err(format!("unexpected text after quoted value of {:?}", truncate(name)));
             }
             value
         }
@@ -547,10 +509,7 @@ fn split_challenges(value: &str) -> Vec<RawChallenge> {
         let (tok, rest) = split_token(elem);
         let starts_challenge = !tok.is_empty() && !rest.trim_start().starts_with('=');
         if starts_challenge {
-            let mut ch = RawChallenge {
-                scheme: tok.to_owned(),
-                ..RawChallenge::default()
-            };
+            let mut ch = RawChallenge { scheme: tok.to_owned(), ..RawChallenge::default() };
             // `scheme 1*SP ( token68 / auth-param )`: only auth-params matter to us;
             // a token68 (or anything odd) just marks the challenge as malformed,
             // which only matters if it is a Digest challenge.
@@ -598,15 +557,7 @@ mod tests {
     }
 
     fn params<'a>(uri: &'a str, cnonce: &'a str) -> DigestParams<'a> {
-        DigestParams {
-            username: "Mufasa",
-            password: "Circle of Life",
-            method: "GET",
-            uri,
-            body: None,
-            nc: 1,
-            cnonce,
-        }
+        DigestParams { username: "Mufasa", password: "Circle of Life", method: "GET", uri, body: None, nc: 1, cnonce }
     }
 
     /// Value of `name` in an Authorization header we produced (simple, test-only).
@@ -631,10 +582,7 @@ mod tests {
         assert_eq!(ch.algorithm, Algorithm::Md5);
         assert_eq!(ch.qop, vec![Qop::Auth, Qop::AuthInt]);
         let h = authorization(&ch, &params("/dir/index.html", RFC7616_CNONCE)).unwrap();
-        assert_eq!(
-            field(&h, "response").unwrap(),
-            "8ca523f5e9506fed4657c9700eebdbec"
-        );
+        assert_eq!(field(&h, "response").unwrap(), "8ca523f5e9506fed4657c9700eebdbec");
         assert_eq!(
             h,
             "Digest username=\"Mufasa\", realm=\"http-auth@example.org\", \
@@ -651,10 +599,7 @@ mod tests {
         let ch = parse_challenges(&RFC7616_CHALLENGES).unwrap().unwrap();
         assert_eq!(ch.algorithm, Algorithm::Sha256);
         let h = authorization(&ch, &params("/dir/index.html", RFC7616_CNONCE)).unwrap();
-        assert_eq!(
-            field(&h, "response").unwrap(),
-            "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"
-        );
+        assert_eq!(field(&h, "response").unwrap(), "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1");
         assert_eq!(field(&h, "algorithm").unwrap(), "SHA-256");
     }
 
@@ -663,21 +608,12 @@ mod tests {
         let ch = challenge(
             r#"Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41""#,
         );
-        let p = DigestParams {
-            password: "Circle Of Life",
-            ..params("/dir/index.html", "0a4f113b")
-        };
+        let p = DigestParams { password: "Circle Of Life", ..params("/dir/index.html", "0a4f113b") };
         let h = authorization(&ch, &p).unwrap();
-        assert_eq!(
-            field(&h, "response").unwrap(),
-            "6629fae49393a05397450978507c4ef1"
-        );
+        assert_eq!(field(&h, "response").unwrap(), "6629fae49393a05397450978507c4ef1");
         assert_eq!(field(&h, "nc").unwrap(), "00000001");
         assert_eq!(field(&h, "qop").unwrap(), "auth");
-        assert_eq!(
-            field(&h, "opaque").unwrap(),
-            "5ccc069c403ebaf9f0171e9517f40e41"
-        );
+        assert_eq!(field(&h, "opaque").unwrap(), "5ccc069c403ebaf9f0171e9517f40e41");
     }
 
     #[test]
@@ -712,12 +648,7 @@ mod tests {
     fn auth_int_with_body() {
         let ch = challenge(r#"Digest realm="r", nonce="n", qop="auth-int", algorithm=MD5"#);
         let body = b"hello=world";
-        let p = DigestParams {
-            method: "POST",
-            body: Some(body),
-            nc: 0x1a,
-            ..params("/post?a=1", "c")
-        };
+        let p = DigestParams { method: "POST", body: Some(body), nc: 0x1a, ..params("/post?a=1", "c") };
         let h = authorization(&ch, &p).unwrap();
         let md5 = |s: &[u8]| Algorithm::Md5.hex_digest(s);
         let ha1 = md5(b"Mufasa:r:Circle of Life");
@@ -728,10 +659,7 @@ mod tests {
         assert_eq!(field(&h, "nc").unwrap(), "0000001a");
 
         // Empty body hashes as empty.
-        let p = DigestParams {
-            body: Some(b""),
-            ..p
-        };
+        let p = DigestParams { body: Some(b""), ..p };
         let h = authorization(&ch, &p).unwrap();
         let ha2 = md5(format!("POST:/post?a=1:{}", md5(b"")).as_bytes());
         let expected = md5(format!("{ha1}:n:0000001a:c:auth-int:{ha2}").as_bytes());
@@ -739,9 +667,7 @@ mod tests {
 
         // Unknown body is an error.
         let p = DigestParams { body: None, ..p };
-        assert!(
-            matches!(authorization(&ch, &p), Err(Error::LocalProtocol(m)) if m.contains("auth-int"))
-        );
+        assert!(matches!(authorization(&ch, &p), Err(Error::LocalProtocol(m)) if m.contains("auth-int")));
     }
 
     #[test]
@@ -792,10 +718,7 @@ mod tests {
             "53048e2681941ef99b2e29b76b4c7dabe4c2d0c634fc6d46e0e2f13107e7af23"
         );
         assert_eq!(Algorithm::Sha512.hex_digest(b"abc").len(), 128);
-        assert_eq!(
-            Algorithm::Md5.hex_digest(b""),
-            "d41d8cd98f00b204e9800998ecf8427e"
-        );
+        assert_eq!(Algorithm::Md5.hex_digest(b""), "d41d8cd98f00b204e9800998ecf8427e");
     }
 
     #[test]
@@ -810,10 +733,7 @@ mod tests {
             userhash: false,
             domain: None,
         };
-        let p = DigestParams {
-            username: r#"a"b\c"#,
-            ..params("/", "c")
-        };
+        let p = DigestParams { username: r#"a"b\c"#, ..params("/", "c") };
         let h = authorization(&ch, &p).unwrap();
         assert!(h.starts_with(r#"Digest username="a\"b\\c", realm="we \"quote\" \\ here""#));
         // Round-trips through our own parser.
@@ -824,30 +744,12 @@ mod tests {
     #[test]
     fn control_characters_rejected() {
         let ch = challenge(r#"Digest realm="r", nonce="n""#);
-        let p = DigestParams {
-            username: "evil\r\nX-Injected: 1",
-            ..params("/", "c")
-        };
-        assert!(matches!(
-            authorization(&ch, &p),
-            Err(Error::InvalidArgument(_))
-        ));
-        let p = DigestParams {
-            uri: "/\n",
-            ..params("/", "c")
-        };
-        assert!(matches!(
-            authorization(&ch, &p),
-            Err(Error::InvalidArgument(_))
-        ));
-        let p = DigestParams {
-            method: "GE\0T",
-            ..params("/", "c")
-        };
-        assert!(matches!(
-            authorization(&ch, &p),
-            Err(Error::InvalidArgument(_))
-        ));
+        let p = DigestParams { username: "evil\r\nX-Injected: 1", ..params("/", "c") };
+        assert!(matches!(authorization(&ch, &p), Err(Error::InvalidArgument(_))));
+        let p = DigestParams { uri: "/\n", ..params("/", "c") };
+        assert!(matches!(authorization(&ch, &p), Err(Error::InvalidArgument(_))));
+        let p = DigestParams { method: "GE\0T", ..params("/", "c") };
+        assert!(matches!(authorization(&ch, &p), Err(Error::InvalidArgument(_))));
     }
 
     #[test]
@@ -864,21 +766,14 @@ mod tests {
 
     #[test]
     fn challenge_in_later_header_value() {
-        let r = parse_challenges(&[
-            r#"Basic realm="x""#,
-            "Negotiate",
-            r#"digest nonce=abc, realm=host"#,
-        ]);
+        let r = parse_challenges(&[r#"Basic realm="x""#, "Negotiate", r#"digest nonce=abc, realm=host"#]);
         let ch = r.unwrap().unwrap();
         assert_eq!((ch.realm.as_str(), ch.nonce.as_str()), ("host", "abc"));
     }
 
     #[test]
     fn no_digest_challenge() {
-        assert_eq!(
-            parse_one(r#"Basic realm="Digest realm=\"x\", nonce=y""#),
-            Ok(None)
-        );
+        assert_eq!(parse_one(r#"Basic realm="Digest realm=\"x\", nonce=y""#), Ok(None));
         assert_eq!(parse_challenges(&[]), Ok(None));
         assert_eq!(parse_one(""), Ok(None));
         assert_eq!(parse_one("Negotiate abc123==, Bearer"), Ok(None));
@@ -888,9 +783,7 @@ mod tests {
 
     #[test]
     fn quoted_commas_and_escapes() {
-        let ch = challenge(
-            r#"Digest realm="a, b \"c\" \\ d", nonce="n,o", opaque="x\yz", domain="/a /b""#,
-        );
+        let ch = challenge(r#"Digest realm="a, b \"c\" \\ d", nonce="n,o", opaque="x\yz", domain="/a /b""#);
         assert_eq!(ch.realm, r#"a, b "c" \ d"#);
         assert_eq!(ch.nonce, "n,o");
         assert_eq!(ch.opaque.as_deref(), Some("xyz"));
@@ -931,10 +824,7 @@ mod tests {
             assert!(alg.as_str().eq_ignore_ascii_case(tok));
             assert_eq!(alg.is_sess(), tok.to_ascii_lowercase().ends_with("-sess"));
         }
-        assert_eq!(
-            challenge(r#"Digest realm="r", nonce="n""#).algorithm,
-            Algorithm::Md5
-        );
+        assert_eq!(challenge(r#"Digest realm="r", nonce="n""#).algorithm, Algorithm::Md5);
     }
 
     #[test]
@@ -995,9 +885,7 @@ mod tests {
             let _ = parse_one(s);
         }
         // A small deterministic fuzz over an alphabet of troublesome characters.
-        let alphabet: Vec<char> = "Digest realm nonce qop=auth,\"\\ \t=é😀MD5-sess"
-            .chars()
-            .collect();
+        let alphabet: Vec<char> = "Digest realm nonce qop=auth,\"\\ \t=é😀MD5-sess".chars().collect();
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         for _ in 0..3000 {
             let len = (x % 80) as usize;
@@ -1010,10 +898,7 @@ mod tests {
                 })
                 .collect();
             if let Ok(Some(ch)) = parse_challenges(&[&s, "Digest"]) {
-                let p = DigestParams {
-                    body: Some(b"x"),
-                    ..params("/", "c")
-                };
+                let p = DigestParams { body: Some(b"x"), ..params("/", "c") };
                 let _ = authorization(&ch, &p);
             }
         }
@@ -1027,9 +912,7 @@ mod tests {
         let a = new_cnonce();
         let b = new_cnonce();
         assert_eq!(a.len(), 32);
-        assert!(a
-            .bytes()
-            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_ne!(a, b);
     }
 

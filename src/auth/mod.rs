@@ -57,7 +57,10 @@ pub struct DigestAuth {
 
 /// An authentication scheme.
 pub enum Auth {
-    Basic { user: String, pass: String },
+    Basic {
+        user: String,
+        pass: String,
+    },
     Digest(DigestAuth),
     /// Credentials from a .netrc file (None = $NETRC, ~/.netrc, ~/_netrc).
     Netrc(crate::netrc::Netrc),

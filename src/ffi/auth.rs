@@ -53,7 +53,11 @@ fn emit(auth: Auth, out: *mut *mut httpx_auth) -> crate::Result<()> {
 /// Basic auth (HTTPX `auth=(user, pass)`). CR/LF/NUL or ':' in the user name:
 /// `HTTPX_E_INVALID_ARGUMENT`. Writes `*auth_out`; free with `httpx_auth_free`.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_auth_basic(user: *const c_char, pass: *const c_char, auth_out: *mut *mut httpx_auth) -> httpx_code {
+pub unsafe extern "C" fn httpx_auth_basic(
+    user: *const c_char,
+    pass: *const c_char,
+    auth_out: *mut *mut httpx_auth,
+) -> httpx_code {
     run(std::ptr::null_mut(), || emit(Auth::basic(cstr(user, "user")?, cstr(pass, "pass")?)?, auth_out))
 }
 
@@ -61,7 +65,11 @@ pub unsafe extern "C" fn httpx_auth_basic(user: *const c_char, pass: *const c_ch
 /// auth and auth-int). The challenge is remembered per origin, so after the first
 /// 401 later requests are authenticated without a round trip.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_auth_digest(user: *const c_char, pass: *const c_char, auth_out: *mut *mut httpx_auth) -> httpx_code {
+pub unsafe extern "C" fn httpx_auth_digest(
+    user: *const c_char,
+    pass: *const c_char,
+    auth_out: *mut *mut httpx_auth,
+) -> httpx_code {
     run(std::ptr::null_mut(), || emit(Auth::digest(cstr(user, "user")?, cstr(pass, "pass")?)?, auth_out))
 }
 
@@ -69,7 +77,11 @@ pub unsafe extern "C" fn httpx_auth_digest(user: *const c_char, pass: *const c_c
 /// or NULL for $NETRC, then ~/.netrc, then ~/_netrc. The file is read now: missing
 /// or malformed is `HTTPX_E_IO` with the line number.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_auth_netrc(path: *const c_char, auth_out: *mut *mut httpx_auth, err: *mut *mut httpx_error) -> httpx_code {
+pub unsafe extern "C" fn httpx_auth_netrc(
+    path: *const c_char,
+    auth_out: *mut *mut httpx_auth,
+    err: *mut *mut httpx_error,
+) -> httpx_code {
     run(err, || {
         need_out(auth_out, "auth_out")?;
         let p = opt_cstr(path, "path")?;
@@ -117,7 +129,13 @@ impl AuthFlow for CFlow {
 /// runs exactly once, when the last reference to the auth is gone. On error nothing
 /// is taken and `free_fn` is not called. Steps are capped at 16.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_auth_custom(flow_fn: httpx_auth_fn, flags: u32, userdata: *mut c_void, free_fn: httpx_free_fn, auth_out: *mut *mut httpx_auth) -> httpx_code {
+pub unsafe extern "C" fn httpx_auth_custom(
+    flow_fn: httpx_auth_fn,
+    flags: u32,
+    userdata: *mut c_void,
+    free_fn: httpx_free_fn,
+    auth_out: *mut *mut httpx_auth,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(auth_out, "auth_out")?;
         let cb = flow_fn.ok_or_else(|| crate::Error::InvalidArgument("flow_fn is NULL".into()))?;

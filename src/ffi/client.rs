@@ -24,7 +24,11 @@ pub struct httpx_cookie_list {
 /// consumed. TLS files, base_url, proxy URLs and mount keys are checked now.
 /// Writes `*client_out` on success; free with `httpx_client_free`. Any thread.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_new(cfg: *const httpx_client_config, client_out: *mut *mut httpx_client, err: *mut *mut httpx_error) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_new(
+    cfg: *const httpx_client_config,
+    client_out: *mut *mut httpx_client,
+    err: *mut *mut httpx_error,
+) -> httpx_code {
     run(err, || {
         need_out(client_out, "client_out")?;
         let default = ClientConfig::default();
@@ -70,7 +74,12 @@ fn send(c: &httpx_client, req: &httpx_request, stream: bool) -> crate::Result<ht
 /// used from many threads at once. From inside a callback of this client:
 /// `HTTPX_E_RECURSIVE_CALL`.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_send(client: *const httpx_client, req: *const httpx_request, resp_out: *mut *mut httpx_response, err: *mut *mut httpx_error) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_send(
+    client: *const httpx_client,
+    req: *const httpx_request,
+    resp_out: *mut *mut httpx_response,
+    err: *mut *mut httpx_error,
+) -> httpx_code {
     run(err, || {
         need_out(resp_out, "resp_out")?;
         let r = send(handle(client, "client")?, handle(req, "req")?, false)?;
@@ -83,7 +92,12 @@ pub unsafe extern "C" fn httpx_client_send(client: *const httpx_client, req: *co
 /// body with `httpx_response_read` (or `httpx_response_body`). The connection is
 /// held until the body is read to the end or the response is freed.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_send_stream(client: *const httpx_client, req: *const httpx_request, resp_out: *mut *mut httpx_response, err: *mut *mut httpx_error) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_send_stream(
+    client: *const httpx_client,
+    req: *const httpx_request,
+    resp_out: *mut *mut httpx_response,
+    err: *mut *mut httpx_error,
+) -> httpx_code {
     run(err, || {
         need_out(resp_out, "resp_out")?;
         let r = send(handle(client, "client")?, handle(req, "req")?, true)?;
@@ -92,7 +106,13 @@ pub unsafe extern "C" fn httpx_client_send_stream(client: *const httpx_client, r
     })
 }
 
-unsafe fn quick(client: *const httpx_client, method: &str, url: *const c_char, body: Option<(&[u8], Option<&str>)>, resp_out: *mut *mut httpx_response) -> crate::Result<()> {
+unsafe fn quick(
+    client: *const httpx_client,
+    method: &str,
+    url: *const c_char,
+    body: Option<(&[u8], Option<&str>)>,
+    resp_out: *mut *mut httpx_response,
+) -> crate::Result<()> {
     need_out(resp_out, "resp_out")?;
     let c = handle(client, "client")?;
     let mut req = c.client.build_request(method, cstr(url, "url")?)?;
@@ -106,25 +126,48 @@ unsafe fn quick(client: *const httpx_client, method: &str, url: *const c_char, b
 
 /// GET `url` (relative to base_url if set) with the client's settings; body read.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_get(client: *const httpx_client, url: *const c_char, resp_out: *mut *mut httpx_response, err: *mut *mut httpx_error) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_get(
+    client: *const httpx_client,
+    url: *const c_char,
+    resp_out: *mut *mut httpx_response,
+    err: *mut *mut httpx_error,
+) -> httpx_code {
     run(err, || quick(client, "GET", url, None, resp_out))
 }
 
 /// DELETE `url`; body read.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_delete(client: *const httpx_client, url: *const c_char, resp_out: *mut *mut httpx_response, err: *mut *mut httpx_error) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_delete(
+    client: *const httpx_client,
+    url: *const c_char,
+    resp_out: *mut *mut httpx_response,
+    err: *mut *mut httpx_error,
+) -> httpx_code {
     run(err, || quick(client, "DELETE", url, None, resp_out))
 }
 
 /// HEAD `url`.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_head(client: *const httpx_client, url: *const c_char, resp_out: *mut *mut httpx_response, err: *mut *mut httpx_error) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_head(
+    client: *const httpx_client,
+    url: *const c_char,
+    resp_out: *mut *mut httpx_response,
+    err: *mut *mut httpx_error,
+) -> httpx_code {
     run(err, || quick(client, "HEAD", url, None, resp_out))
 }
 
 /// POST bytes (copied; `content_type` may be NULL) to `url`; body read.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_post(client: *const httpx_client, url: *const c_char, data: *const u8, len: usize, content_type: *const c_char, resp_out: *mut *mut httpx_response, err: *mut *mut httpx_error) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_post(
+    client: *const httpx_client,
+    url: *const c_char,
+    data: *const u8,
+    len: usize,
+    content_type: *const c_char,
+    resp_out: *mut *mut httpx_response,
+    err: *mut *mut httpx_error,
+) -> httpx_code {
     run(err, || {
         let b = bytes(data, len, "data")?;
         let ct = opt_cstr(content_type, "content_type")?;
@@ -134,7 +177,15 @@ pub unsafe extern "C" fn httpx_client_post(client: *const httpx_client, url: *co
 
 /// PUT bytes (copied) to `url`; body read.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_put(client: *const httpx_client, url: *const c_char, data: *const u8, len: usize, content_type: *const c_char, resp_out: *mut *mut httpx_response, err: *mut *mut httpx_error) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_put(
+    client: *const httpx_client,
+    url: *const c_char,
+    data: *const u8,
+    len: usize,
+    content_type: *const c_char,
+    resp_out: *mut *mut httpx_response,
+    err: *mut *mut httpx_error,
+) -> httpx_code {
     run(err, || {
         let b = bytes(data, len, "data")?;
         let ct = opt_cstr(content_type, "content_type")?;
@@ -145,7 +196,11 @@ pub unsafe extern "C" fn httpx_client_put(client: *const httpx_client, url: *con
 /// Top-level GET (HTTPX `httpx.get`): a fresh client and connection for this one
 /// request, closed afterwards. Body read. Any thread.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_get(url: *const c_char, resp_out: *mut *mut httpx_response, err: *mut *mut httpx_error) -> httpx_code {
+pub unsafe extern "C" fn httpx_get(
+    url: *const c_char,
+    resp_out: *mut *mut httpx_response,
+    err: *mut *mut httpx_error,
+) -> httpx_code {
     run(err, || {
         need_out(resp_out, "resp_out")?;
         let client = Client::new(&ClientConfig::default())?;
@@ -161,7 +216,11 @@ pub unsafe extern "C" fn httpx_get(url: *const c_char, resp_out: *mut *mut httpx
 /// Number of connections the client's own pool holds (in use + idle) and how many
 /// are idle. Either out pointer may be NULL. For tests and monitoring.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_pool_stats(client: *const httpx_client, total_out: *mut usize, idle_out: *mut usize) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_pool_stats(
+    client: *const httpx_client,
+    total_out: *mut usize,
+    idle_out: *mut usize,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let (t, i) = handle(client, "client")?.client.pool_stats();
         if !total_out.is_null() {
@@ -177,7 +236,13 @@ pub unsafe extern "C" fn httpx_client_pool_stats(client: *const httpx_client, to
 /// Set a cookie in the client's jar. `domain` NULL or "" = every host; `path` NULL
 /// = "/". Invalid name/value (CR, LF, ';'): `HTTPX_E_INVALID_ARGUMENT`. Any thread.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_cookie_set(client: *const httpx_client, name: *const c_char, value: *const c_char, domain: *const c_char, path: *const c_char) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_cookie_set(
+    client: *const httpx_client,
+    name: *const c_char,
+    value: *const c_char,
+    domain: *const c_char,
+    path: *const c_char,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = handle(client, "client")?;
         c.client.cookies().set(
@@ -196,12 +261,25 @@ pub unsafe extern "C" fn httpx_client_cookie_set(client: *const httpx_client, na
 /// needed (excluding the NUL). Several different values match:
 /// `HTTPX_E_INVALID_ARGUMENT` (give a domain or path).
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_cookie_get(client: *const httpx_client, name: *const c_char, domain: *const c_char, path: *const c_char, buf: *mut c_char, cap: usize, len_out: *mut usize, found_out: *mut i32) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_cookie_get(
+    client: *const httpx_client,
+    name: *const c_char,
+    domain: *const c_char,
+    path: *const c_char,
+    buf: *mut c_char,
+    cap: usize,
+    len_out: *mut usize,
+    found_out: *mut i32,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(len_out, "len_out")?;
         need_out(found_out, "found_out")?;
         let c = handle(client, "client")?;
-        let v = c.client.cookies().get_checked(cstr(name, "name")?, opt_cstr(domain, "domain")?, opt_cstr(path, "path")?)?;
+        let v = c.client.cookies().get_checked(
+            cstr(name, "name")?,
+            opt_cstr(domain, "domain")?,
+            opt_cstr(path, "path")?,
+        )?;
         match v {
             None => {
                 *found_out = 0;
@@ -225,7 +303,13 @@ pub unsafe extern "C" fn httpx_client_cookie_get(client: *const httpx_client, na
 /// Delete cookies by name (and optionally domain and path). `*n_out` (may be NULL)
 /// receives how many were removed.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_cookie_delete(client: *const httpx_client, name: *const c_char, domain: *const c_char, path: *const c_char, n_out: *mut usize) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_cookie_delete(
+    client: *const httpx_client,
+    name: *const c_char,
+    domain: *const c_char,
+    path: *const c_char,
+    n_out: *mut usize,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = handle(client, "client")?;
         let n = c.client.cookies().delete(cstr(name, "name")?, opt_cstr(domain, "domain")?, opt_cstr(path, "path")?);
@@ -248,7 +332,10 @@ pub unsafe extern "C" fn httpx_client_cookie_clear(client: *const httpx_client) 
 /// Snapshot of the jar for iteration. Writes `*list_out`; free with
 /// `httpx_cookie_list_free`. Later jar changes do not affect the snapshot.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_cookies(client: *const httpx_client, list_out: *mut *mut httpx_cookie_list) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_cookies(
+    client: *const httpx_client,
+    list_out: *mut *mut httpx_cookie_list,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(list_out, "list_out")?;
         let c = handle(client, "client")?;
@@ -273,10 +360,20 @@ pub unsafe extern "C" fn httpx_cookie_list_count(list: *const httpx_cookie_list)
 /// The `i`th cookie: strings owned by the list. Any out pointer may be NULL.
 /// `*expires_out` is a Unix time, or -1 for a session cookie.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_cookie_list_at(list: *const httpx_cookie_list, i: usize, name_out: *mut *const c_char, value_out: *mut *const c_char, domain_out: *mut *const c_char, path_out: *mut *const c_char, secure_out: *mut i32, expires_out: *mut i64) -> httpx_code {
+pub unsafe extern "C" fn httpx_cookie_list_at(
+    list: *const httpx_cookie_list,
+    i: usize,
+    name_out: *mut *const c_char,
+    value_out: *mut *const c_char,
+    domain_out: *mut *const c_char,
+    path_out: *mut *const c_char,
+    secure_out: *mut i32,
+    expires_out: *mut i64,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let l = handle(list, "list")?;
-        let it = l.items.get(i).ok_or_else(|| crate::Error::InvalidArgument(format!("cookie index {i} out of range")))?;
+        let it =
+            l.items.get(i).ok_or_else(|| crate::Error::InvalidArgument(format!("cookie index {i} out of range")))?;
         let f = l.flags[i];
         for (out, v) in [(name_out, &it[0]), (value_out, &it[1]), (domain_out, &it[2]), (path_out, &it[3])] {
             if !out.is_null() {

@@ -31,12 +31,14 @@ pub const HTTPX_TLS_1_3: u32 = 13;
 /// Request hook: see and edit the request before it is sent. Return `HTTPX_OK` to
 /// go on; anything else aborts the send with `HTTPX_E_CALLBACK`. `req` is valid only
 /// during the call. Runs on the sending thread.
-pub type httpx_request_hook_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, req: *mut httpx_request) -> httpx_code>;
+pub type httpx_request_hook_fn =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, req: *mut httpx_request) -> httpx_code>;
 
 /// Response hook: see the response (its head; `httpx_response_body` may be called to
 /// read the body). Return `HTTPX_OK` to go on; anything else aborts the send with
 /// `HTTPX_E_CALLBACK`. `resp` is valid only during the call.
-pub type httpx_response_hook_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, resp: *mut httpx_response) -> httpx_code>;
+pub type httpx_response_hook_fn =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, resp: *mut httpx_response) -> httpx_code>;
 
 unsafe fn cfg_mut<'a>(cfg: *mut httpx_client_config) -> crate::Result<&'a mut ClientConfig> {
     Ok(&mut handle_mut(cfg, "cfg")?.cfg)
@@ -68,7 +70,10 @@ pub unsafe extern "C" fn httpx_client_config_free(cfg: *mut httpx_client_config)
 /// is checked now: unparsable is `HTTPX_E_INVALID_URL`, a missing or non-http(s)
 /// scheme `HTTPX_E_UNSUPPORTED_PROTOCOL`.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_config_set_base_url(cfg: *mut httpx_client_config, url: *const c_char) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_config_set_base_url(
+    cfg: *mut httpx_client_config,
+    url: *const c_char,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
         let u = opt_cstr(url, "url")?;
@@ -83,7 +88,11 @@ pub unsafe extern "C" fn httpx_client_config_set_base_url(cfg: *mut httpx_client
 /// Add a header sent with every request (request headers of the same name replace
 /// it). CR, LF or NUL in the value, or an invalid name: `HTTPX_E_INVALID_ARGUMENT`.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_config_add_header(cfg: *mut httpx_client_config, name: *const c_char, value: *const c_char) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_config_add_header(
+    cfg: *mut httpx_client_config,
+    name: *const c_char,
+    value: *const c_char,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
         let (n, v) = (cstr(name, "name")?, cstr(value, "value")?);
@@ -97,7 +106,11 @@ pub unsafe extern "C" fn httpx_client_config_add_header(cfg: *mut httpx_client_c
 /// Add a query parameter sent with every request. A request param with the same
 /// key replaces all client values of that key.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_config_add_param(cfg: *mut httpx_client_config, key: *const c_char, value: *const c_char) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_config_add_param(
+    cfg: *mut httpx_client_config,
+    key: *const c_char,
+    value: *const c_char,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
         c.params.push((cstr(key, "key")?.into(), cstr(value, "value")?.into()));
@@ -108,7 +121,13 @@ pub unsafe extern "C" fn httpx_client_config_add_param(cfg: *mut httpx_client_co
 /// Seed the client's cookie jar. `domain` NULL or "" = sent to every host; `path`
 /// NULL = "/".
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_config_add_cookie(cfg: *mut httpx_client_config, name: *const c_char, value: *const c_char, domain: *const c_char, path: *const c_char) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_config_add_cookie(
+    cfg: *mut httpx_client_config,
+    name: *const c_char,
+    value: *const c_char,
+    domain: *const c_char,
+    path: *const c_char,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
         let n = cstr(name, "name")?;
@@ -124,7 +143,10 @@ pub unsafe extern "C" fn httpx_client_config_add_cookie(cfg: *mut httpx_client_c
 /// Auth for every request (requests may override it). `auth` is not consumed (the
 /// config keeps its own reference); NULL clears it.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_config_set_auth(cfg: *mut httpx_client_config, auth: *const httpx_auth) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_config_set_auth(
+    cfg: *mut httpx_client_config,
+    auth: *const httpx_auth,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
         c.auth = auth.as_ref().map(|a| a.auth.clone());
@@ -144,20 +166,34 @@ pub unsafe extern "C" fn httpx_client_config_set_timeout(cfg: *mut httpx_client_
 /// The four timeouts in seconds (HTTPX `Timeout(connect=, read=, write=, pool=)`);
 /// negative = no timeout. Read and write timeouts apply to each I/O operation.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_config_set_timeouts(cfg: *mut httpx_client_config, connect: f64, read: f64, write: f64, pool: f64) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_config_set_timeouts(
+    cfg: *mut httpx_client_config,
+    connect: f64,
+    read: f64,
+    write: f64,
+    pool: f64,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
-        cfg_mut(cfg)?.timeouts = Timeouts { connect: secs(connect), read: secs(read), write: secs(write), pool: secs(pool) };
+        cfg_mut(cfg)?.timeouts =
+            Timeouts { connect: secs(connect), read: secs(read), write: secs(write), pool: secs(pool) };
         Ok(())
     })
 }
 
 /// Pool limits (HTTPX `Limits`): negative = no limit. Defaults 100, 20, 5.0 s.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_config_set_limits(cfg: *mut httpx_client_config, max_connections: i64, max_keepalive_connections: i64, keepalive_expiry: f64) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_config_set_limits(
+    cfg: *mut httpx_client_config,
+    max_connections: i64,
+    max_keepalive_connections: i64,
+    keepalive_expiry: f64,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
         if max_connections == 0 {
-            return Err(crate::Error::InvalidArgument("max_connections must be at least 1 (or negative for no limit)".into()));
+            return Err(crate::Error::InvalidArgument(
+                "max_connections must be at least 1 (or negative for no limit)".into(),
+            ));
         }
         let lim = |v: i64| if v < 0 { None } else { Some(v as usize) };
         c.limits = Limits {
@@ -192,7 +228,10 @@ pub unsafe extern "C" fn httpx_client_config_set_verify(cfg: *mut httpx_client_c
 /// Trust the CA certificates of a PEM file instead of the default roots. Read and
 /// checked by `httpx_client_new` (`HTTPX_E_IO` / `HTTPX_E_TLS`).
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_config_set_ca_file(cfg: *mut httpx_client_config, path: *const c_char) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_config_set_ca_file(
+    cfg: *mut httpx_client_config,
+    path: *const c_char,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
         c.tls.trust = Trust::CaFile(PathBuf::from(cstr(path, "path")?));
@@ -202,7 +241,11 @@ pub unsafe extern "C" fn httpx_client_config_set_ca_file(cfg: *mut httpx_client_
 
 /// Trust the CA certificates in PEM bytes (copied) instead of the default roots.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_config_set_ca_pem(cfg: *mut httpx_client_config, pem: *const u8, len: usize) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_config_set_ca_pem(
+    cfg: *mut httpx_client_config,
+    pem: *const u8,
+    len: usize,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
         c.tls.trust = Trust::CaPem(bytes(pem, len, "pem")?.to_vec());
@@ -214,7 +257,11 @@ pub unsafe extern "C" fn httpx_client_config_set_ca_pem(cfg: *mut httpx_client_c
 /// `httpx_client_new` (missing file: `HTTPX_E_IO`; bad PEM or mismatched key:
 /// `HTTPX_E_TLS`).
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_config_set_client_cert(cfg: *mut httpx_client_config, cert_path: *const c_char, key_path: *const c_char) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_config_set_client_cert(
+    cfg: *mut httpx_client_config,
+    cert_path: *const c_char,
+    key_path: *const c_char,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
         let cert = PemSource::File(PathBuf::from(cstr(cert_path, "cert_path")?));
@@ -226,7 +273,13 @@ pub unsafe extern "C" fn httpx_client_config_set_client_cert(cfg: *mut httpx_cli
 
 /// Client certificate chain and private key as PEM bytes (copied).
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_config_set_client_cert_pem(cfg: *mut httpx_client_config, cert: *const u8, cert_len: usize, key: *const u8, key_len: usize) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_config_set_client_cert_pem(
+    cfg: *mut httpx_client_config,
+    cert: *const u8,
+    cert_len: usize,
+    key: *const u8,
+    key_len: usize,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
         let cert = PemSource::Bytes(bytes(cert, cert_len, "cert")?.to_vec());
@@ -238,7 +291,10 @@ pub unsafe extern "C" fn httpx_client_config_set_client_cert_pem(cfg: *mut httpx
 
 /// Minimum TLS version: `HTTPX_TLS_1_2` (default) or `HTTPX_TLS_1_3`.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_config_set_min_tls_version(cfg: *mut httpx_client_config, version: u32) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_config_set_min_tls_version(
+    cfg: *mut httpx_client_config,
+    version: u32,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
         c.tls.min_version = match version {
@@ -257,7 +313,12 @@ pub unsafe extern "C" fn httpx_client_config_set_min_tls_version(cfg: *mut httpx
 /// proxy for that key. `mode` is one of `HTTPX_PROXY_*`. The most specific key
 /// wins. Setting any proxy turns off proxies from the environment.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_config_add_proxy(cfg: *mut httpx_client_config, key: *const c_char, url: *const c_char, mode: u32) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_config_add_proxy(
+    cfg: *mut httpx_client_config,
+    key: *const c_char,
+    url: *const c_char,
+    mode: u32,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
         let key = cstr(key, "key")?;
@@ -279,7 +340,10 @@ pub unsafe extern "C" fn httpx_client_config_add_proxy(cfg: *mut httpx_client_co
 
 /// Follow redirects by default (off by default, as in current HTTPX).
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_config_set_follow_redirects(cfg: *mut httpx_client_config, on: i32) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_config_set_follow_redirects(
+    cfg: *mut httpx_client_config,
+    on: i32,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         cfg_mut(cfg)?.follow_redirects = on != 0;
         Ok(())
@@ -314,7 +378,10 @@ pub unsafe extern "C" fn httpx_client_config_set_http2(cfg: *mut httpx_client_co
 /// Not consumed: the config keeps its own reference. NULL restores the default
 /// network transport.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_config_set_transport(cfg: *mut httpx_client_config, transport: *const httpx_transport) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_config_set_transport(
+    cfg: *mut httpx_client_config,
+    transport: *const httpx_transport,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
         c.transport = match transport.as_ref() {
@@ -329,7 +396,11 @@ pub unsafe extern "C" fn httpx_client_config_set_transport(cfg: *mut httpx_clien
 /// most specific key wins. `transport` NULL = the client's default transport for
 /// that key. Not consumed.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_config_mount(cfg: *mut httpx_client_config, key: *const c_char, transport: *const httpx_transport) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_config_mount(
+    cfg: *mut httpx_client_config,
+    key: *const c_char,
+    transport: *const httpx_transport,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
         let key = cstr(key, "key")?;
@@ -349,7 +420,12 @@ pub unsafe extern "C" fn httpx_client_config_mount(cfg: *mut httpx_client_config
 /// the last config or client using the hook is freed. On error nothing is taken
 /// and `free_fn` is not called.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_config_add_request_hook(cfg: *mut httpx_client_config, hook: httpx_request_hook_fn, userdata: *mut c_void, free_fn: httpx_free_fn) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_config_add_request_hook(
+    cfg: *mut httpx_client_config,
+    hook: httpx_request_hook_fn,
+    userdata: *mut c_void,
+    free_fn: httpx_free_fn,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
         let hook = hook.ok_or_else(|| crate::Error::InvalidArgument("hook is NULL".into()))?;
@@ -370,7 +446,12 @@ pub unsafe extern "C" fn httpx_client_config_add_request_hook(cfg: *mut httpx_cl
 /// Add a response hook (runs after each response head arrives, redirects included,
 /// in registration order). Ownership of `userdata` as for request hooks.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_config_add_response_hook(cfg: *mut httpx_client_config, hook: httpx_response_hook_fn, userdata: *mut c_void, free_fn: httpx_free_fn) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_config_add_response_hook(
+    cfg: *mut httpx_client_config,
+    hook: httpx_response_hook_fn,
+    userdata: *mut c_void,
+    free_fn: httpx_free_fn,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
         let hook = hook.ok_or_else(|| crate::Error::InvalidArgument("hook is NULL".into()))?;
@@ -391,7 +472,11 @@ pub unsafe extern "C" fn httpx_client_config_add_response_hook(cfg: *mut httpx_c
 /// Limits on a response head: total bytes (default 65536) and header count
 /// (default 100). Exceeding them is `HTTPX_E_REMOTE_PROTOCOL`.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_config_set_max_header(cfg: *mut httpx_client_config, max_bytes: usize, max_count: usize) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_config_set_max_header(
+    cfg: *mut httpx_client_config,
+    max_bytes: usize,
+    max_count: usize,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
         if max_bytes < 64 || max_count < 1 {
@@ -405,7 +490,10 @@ pub unsafe extern "C" fn httpx_client_config_set_max_header(cfg: *mut httpx_clie
 /// Cap on the decoded size of a compressed body (default 1 GiB; negative = none).
 /// Exceeding it is `HTTPX_E_DECODING` (a decompression bomb stops early).
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_config_set_max_decoded_size(cfg: *mut httpx_client_config, max_bytes: i64) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_config_set_max_decoded_size(
+    cfg: *mut httpx_client_config,
+    max_bytes: i64,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         cfg_mut(cfg)?.max_decoded_bytes = if max_bytes < 0 { None } else { Some(max_bytes as u64) };
         Ok(())
@@ -415,7 +503,10 @@ pub unsafe extern "C" fn httpx_client_config_set_max_decoded_size(cfg: *mut http
 /// Charset used by `httpx_response_text` when Content-Type names none (default
 /// UTF-8), e.g. "latin-1". NULL restores the default.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_config_set_default_encoding(cfg: *mut httpx_client_config, label: *const c_char) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_config_set_default_encoding(
+    cfg: *mut httpx_client_config,
+    label: *const c_char,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
         let l = opt_cstr(label, "label")?;
@@ -442,18 +533,26 @@ pub const HTTPX_TRACE_BODY_DONE: u32 = 7;
 /// received so far (raw, before decoding) and the download total (-1 = unknown).
 /// Return 0 to go on; non-zero aborts the transfer with `HTTPX_E_CALLBACK`. Runs on
 /// the thread that sends or reads the body.
-pub type httpx_progress_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, sent: u64, send_total: i64, received: u64, receive_total: i64) -> i32>;
+pub type httpx_progress_fn = Option<
+    unsafe extern "C" fn(userdata: *mut c_void, sent: u64, send_total: i64, received: u64, receive_total: i64) -> i32,
+>;
 
 /// Trace callback: one of `HTTPX_TRACE_*`, seconds since the send started, and a
 /// short detail ("host:port", the method, the status), valid during the call.
-pub type httpx_trace_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, event: u32, elapsed: f64, detail: *const c_char)>;
+pub type httpx_trace_fn =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, event: u32, elapsed: f64, detail: *const c_char)>;
 
 /// Report transfer progress to `progress_fn` (libcurl's XFERINFOFUNCTION); it can
 /// cancel a transfer. NULL removes it (and `free_fn(userdata)`, if given, runs at
 /// once). On success takes `userdata`: `free_fn` (may be NULL) runs once when the
 /// last config or client using it is freed.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_config_set_progress(cfg: *mut httpx_client_config, progress_fn: httpx_progress_fn, userdata: *mut c_void, free_fn: httpx_free_fn) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_config_set_progress(
+    cfg: *mut httpx_client_config,
+    progress_fn: httpx_progress_fn,
+    userdata: *mut c_void,
+    free_fn: httpx_free_fn,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
         let Some(f) = progress_fn else {
@@ -474,7 +573,12 @@ pub unsafe extern "C" fn httpx_client_config_set_progress(cfg: *mut httpx_client
 /// reused, TLS done, request sent, headers received, body done) with timings.
 /// NULL removes it. Ownership of `userdata` as for `httpx_client_config_set_progress`.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_client_config_set_trace(cfg: *mut httpx_client_config, trace_fn: httpx_trace_fn, userdata: *mut c_void, free_fn: httpx_free_fn) -> httpx_code {
+pub unsafe extern "C" fn httpx_client_config_set_trace(
+    cfg: *mut httpx_client_config,
+    trace_fn: httpx_trace_fn,
+    userdata: *mut c_void,
+    free_fn: httpx_free_fn,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
         let Some(f) = trace_fn else {

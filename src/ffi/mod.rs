@@ -186,8 +186,9 @@ impl std::io::Read for CallbackReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let mut n: usize = 0;
         // SAFETY: buf is valid for buf.len() bytes; n is a valid out pointer.
-        let rc = catch_unwind(AssertUnwindSafe(|| unsafe { (self.cb)(self.ud.ptr, buf.as_mut_ptr(), buf.len(), &mut n) }))
-            .unwrap_or(HTTPX_E_INTERNAL);
+        let rc =
+            catch_unwind(AssertUnwindSafe(|| unsafe { (self.cb)(self.ud.ptr, buf.as_mut_ptr(), buf.len(), &mut n) }))
+                .unwrap_or(HTTPX_E_INTERNAL);
         if rc != HTTPX_OK {
             return Err(std::io::Error::other(Error::Callback(format!("read callback returned {rc}"))));
         }
@@ -260,14 +261,31 @@ mod tests {
     #[test]
     fn c_codes_match_core() {
         let pairs = [
-            (HTTPX_OK, code::OK), (HTTPX_E_INVALID_ARGUMENT, code::INVALID_ARGUMENT), (HTTPX_E_INVALID_URL, code::INVALID_URL),
-            (HTTPX_E_UNSUPPORTED_PROTOCOL, code::UNSUPPORTED_PROTOCOL), (HTTPX_E_CONNECT_TIMEOUT, code::CONNECT_TIMEOUT),
-            (HTTPX_E_READ_TIMEOUT, code::READ_TIMEOUT), (HTTPX_E_WRITE_TIMEOUT, code::WRITE_TIMEOUT), (HTTPX_E_POOL_TIMEOUT, code::POOL_TIMEOUT),
-            (HTTPX_E_CONNECT, code::CONNECT), (HTTPX_E_READ, code::READ), (HTTPX_E_WRITE, code::WRITE), (HTTPX_E_CLOSE, code::CLOSE),
-            (HTTPX_E_PROXY, code::PROXY), (HTTPX_E_TLS, code::TLS), (HTTPX_E_REMOTE_PROTOCOL, code::REMOTE_PROTOCOL),
-            (HTTPX_E_LOCAL_PROTOCOL, code::LOCAL_PROTOCOL), (HTTPX_E_DECODING, code::DECODING), (HTTPX_E_TOO_MANY_REDIRECTS, code::TOO_MANY_REDIRECTS),
-            (HTTPX_E_HTTP_STATUS, code::HTTP_STATUS), (HTTPX_E_STREAM_CONSUMED, code::STREAM_CONSUMED), (HTTPX_E_CLIENT_CLOSED, code::CLIENT_CLOSED),
-            (HTTPX_E_CALLBACK, code::CALLBACK), (HTTPX_E_RECURSIVE_CALL, code::RECURSIVE_CALL), (HTTPX_E_IO, code::IO), (HTTPX_E_INTERNAL, code::INTERNAL),
+            (HTTPX_OK, code::OK),
+            (HTTPX_E_INVALID_ARGUMENT, code::INVALID_ARGUMENT),
+            (HTTPX_E_INVALID_URL, code::INVALID_URL),
+            (HTTPX_E_UNSUPPORTED_PROTOCOL, code::UNSUPPORTED_PROTOCOL),
+            (HTTPX_E_CONNECT_TIMEOUT, code::CONNECT_TIMEOUT),
+            (HTTPX_E_READ_TIMEOUT, code::READ_TIMEOUT),
+            (HTTPX_E_WRITE_TIMEOUT, code::WRITE_TIMEOUT),
+            (HTTPX_E_POOL_TIMEOUT, code::POOL_TIMEOUT),
+            (HTTPX_E_CONNECT, code::CONNECT),
+            (HTTPX_E_READ, code::READ),
+            (HTTPX_E_WRITE, code::WRITE),
+            (HTTPX_E_CLOSE, code::CLOSE),
+            (HTTPX_E_PROXY, code::PROXY),
+            (HTTPX_E_TLS, code::TLS),
+            (HTTPX_E_REMOTE_PROTOCOL, code::REMOTE_PROTOCOL),
+            (HTTPX_E_LOCAL_PROTOCOL, code::LOCAL_PROTOCOL),
+            (HTTPX_E_DECODING, code::DECODING),
+            (HTTPX_E_TOO_MANY_REDIRECTS, code::TOO_MANY_REDIRECTS),
+            (HTTPX_E_HTTP_STATUS, code::HTTP_STATUS),
+            (HTTPX_E_STREAM_CONSUMED, code::STREAM_CONSUMED),
+            (HTTPX_E_CLIENT_CLOSED, code::CLIENT_CLOSED),
+            (HTTPX_E_CALLBACK, code::CALLBACK),
+            (HTTPX_E_RECURSIVE_CALL, code::RECURSIVE_CALL),
+            (HTTPX_E_IO, code::IO),
+            (HTTPX_E_INTERNAL, code::INTERNAL),
         ];
         for (c, r) in pairs {
             assert_eq!(c, r);

@@ -37,16 +37,34 @@ fn cs(s: &str) -> CString {
 
 impl httpx_request {
     pub(crate) fn owned(r: Request) -> httpx_request {
-        httpx_request { slot: Slot::Owned(Box::new(r)), body_ud: None, method: OnceCell::new(), url: OnceCell::new(), headers: OnceCell::new() }
+        httpx_request {
+            slot: Slot::Owned(Box::new(r)),
+            body_ud: None,
+            method: OnceCell::new(),
+            url: OnceCell::new(),
+            headers: OnceCell::new(),
+        }
     }
 
     /// A view of a request owned elsewhere, valid for a callback's duration.
     pub(crate) fn borrowed(r: &mut Request) -> httpx_request {
-        httpx_request { slot: Slot::Borrowed(r), body_ud: None, method: OnceCell::new(), url: OnceCell::new(), headers: OnceCell::new() }
+        httpx_request {
+            slot: Slot::Borrowed(r),
+            body_ud: None,
+            method: OnceCell::new(),
+            url: OnceCell::new(),
+            headers: OnceCell::new(),
+        }
     }
 
     pub(crate) fn read_only(r: &Request) -> httpx_request {
-        httpx_request { slot: Slot::ReadOnly(r), body_ud: None, method: OnceCell::new(), url: OnceCell::new(), headers: OnceCell::new() }
+        httpx_request {
+            slot: Slot::ReadOnly(r),
+            body_ud: None,
+            method: OnceCell::new(),
+            url: OnceCell::new(),
+            headers: OnceCell::new(),
+        }
     }
 
     pub(crate) fn get(&self) -> &Request {
@@ -94,7 +112,12 @@ unsafe fn req_body<'a>(req: *mut httpx_request) -> crate::Result<&'a mut Request
 /// Writes `*req_out` on success; free with `httpx_request_free`. Bad URL:
 /// `HTTPX_E_INVALID_URL` or `HTTPX_E_UNSUPPORTED_PROTOCOL`.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_request_new(method: *const c_char, url: *const c_char, req_out: *mut *mut httpx_request, err: *mut *mut httpx_error) -> httpx_code {
+pub unsafe extern "C" fn httpx_request_new(
+    method: *const c_char,
+    url: *const c_char,
+    req_out: *mut *mut httpx_request,
+    err: *mut *mut httpx_error,
+) -> httpx_code {
     run(err, || {
         need_out(req_out, "req_out")?;
         let r = Request::new(cstr(method, "method")?, cstr(url, "url")?)?;
@@ -107,7 +130,13 @@ pub unsafe extern "C" fn httpx_request_new(method: *const c_char, url: *const c_
 /// params and cookies merged in, ready to edit and pass to `httpx_client_send`.
 /// Any thread.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_request_build(client: *const httpx_client, method: *const c_char, url: *const c_char, req_out: *mut *mut httpx_request, err: *mut *mut httpx_error) -> httpx_code {
+pub unsafe extern "C" fn httpx_request_build(
+    client: *const httpx_client,
+    method: *const c_char,
+    url: *const c_char,
+    req_out: *mut *mut httpx_request,
+    err: *mut *mut httpx_error,
+) -> httpx_code {
     run(err, || {
         need_out(req_out, "req_out")?;
         let c = handle(client, "client")?;
@@ -133,7 +162,11 @@ pub unsafe extern "C" fn httpx_request_free(req: *mut httpx_request) {
 /// Replace every value of header `name` with `value`. CR/LF/NUL in the value or an
 /// invalid name: `HTTPX_E_INVALID_ARGUMENT`, request unchanged.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_request_set_header(req: *mut httpx_request, name: *const c_char, value: *const c_char) -> httpx_code {
+pub unsafe extern "C" fn httpx_request_set_header(
+    req: *mut httpx_request,
+    name: *const c_char,
+    value: *const c_char,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let (n, v) = (cstr(name, "name")?, cstr(value, "value")?);
         req_mut(req)?.headers.set(n, v)
@@ -142,7 +175,11 @@ pub unsafe extern "C" fn httpx_request_set_header(req: *mut httpx_request, name:
 
 /// Append a header line (repeated names are kept).
 #[no_mangle]
-pub unsafe extern "C" fn httpx_request_add_header(req: *mut httpx_request, name: *const c_char, value: *const c_char) -> httpx_code {
+pub unsafe extern "C" fn httpx_request_add_header(
+    req: *mut httpx_request,
+    name: *const c_char,
+    value: *const c_char,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let (n, v) = (cstr(name, "name")?, cstr(value, "value")?);
         req_mut(req)?.headers.append(n, v)
@@ -162,7 +199,11 @@ pub unsafe extern "C" fn httpx_request_remove_header(req: *mut httpx_request, na
 
 /// Add a query param; it replaces every existing value of the same key.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_request_add_param(req: *mut httpx_request, key: *const c_char, value: *const c_char) -> httpx_code {
+pub unsafe extern "C" fn httpx_request_add_param(
+    req: *mut httpx_request,
+    key: *const c_char,
+    value: *const c_char,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let (k, v) = (cstr(key, "key")?, cstr(value, "value")?);
         req_mut(req)?.add_params(&[(k.into(), v.into())]);
@@ -172,10 +213,17 @@ pub unsafe extern "C" fn httpx_request_add_param(req: *mut httpx_request, key: *
 
 /// Set a cookie on this request only (added to its Cookie header).
 #[no_mangle]
-pub unsafe extern "C" fn httpx_request_set_cookie(req: *mut httpx_request, name: *const c_char, value: *const c_char) -> httpx_code {
+pub unsafe extern "C" fn httpx_request_set_cookie(
+    req: *mut httpx_request,
+    name: *const c_char,
+    value: *const c_char,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let (n, v) = (cstr(name, "name")?, cstr(value, "value")?);
-        if n.is_empty() || n.bytes().any(|b| b <= b' ' || b == b';' || b == b'=' || b == 0x7f) || v.bytes().any(|b| b < b' ' || b == b';' || b == 0x7f) {
+        if n.is_empty()
+            || n.bytes().any(|b| b <= b' ' || b == b';' || b == b'=' || b == 0x7f)
+            || v.bytes().any(|b| b < b' ' || b == b';' || b == 0x7f)
+        {
             return Err(crate::Error::InvalidArgument("invalid cookie name or value".into()));
         }
         req_mut(req)?.merge_cookies([(n, v)]);
@@ -186,7 +234,12 @@ pub unsafe extern "C" fn httpx_request_set_cookie(req: *mut httpx_request, name:
 /// Body from bytes (copied), sent with Content-Length. `content_type` may be NULL
 /// (none added; an explicit Content-Type header always wins).
 #[no_mangle]
-pub unsafe extern "C" fn httpx_request_set_body(req: *mut httpx_request, data: *const u8, len: usize, content_type: *const c_char) -> httpx_code {
+pub unsafe extern "C" fn httpx_request_set_body(
+    req: *mut httpx_request,
+    data: *const u8,
+    len: usize,
+    content_type: *const c_char,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let d = bytes(data, len, "data")?.to_vec();
         let ct = opt_cstr(content_type, "content_type")?;
@@ -206,7 +259,13 @@ pub unsafe extern "C" fn httpx_request_set_body(req: *mut httpx_request, data: *
 /// body can be sent once; a redirect or auth retry that must resend it fails with
 /// `HTTPX_E_STREAM_CONSUMED`. The callback runs on the sending thread.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_request_set_body_reader(req: *mut httpx_request, read_fn: httpx_read_fn, userdata: *mut c_void, free_fn: httpx_free_fn, length: i64) -> httpx_code {
+pub unsafe extern "C" fn httpx_request_set_body_reader(
+    req: *mut httpx_request,
+    read_fn: httpx_read_fn,
+    userdata: *mut c_void,
+    free_fn: httpx_free_fn,
+    length: i64,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let cb = read_fn.ok_or_else(|| crate::Error::InvalidArgument("read_fn is NULL".into()))?;
         let h = handle_mut(req, "req")?;
@@ -222,7 +281,12 @@ pub unsafe extern "C" fn httpx_request_set_body_reader(req: *mut httpx_request, 
 /// Set the whole body to an urlencoded form of `n` fields (arrays of NUL-terminated
 /// strings), Content-Type application/x-www-form-urlencoded.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_request_set_form(req: *mut httpx_request, names: *const *const c_char, values: *const *const c_char, n: usize) -> httpx_code {
+pub unsafe extern "C" fn httpx_request_set_form(
+    req: *mut httpx_request,
+    names: *const *const c_char,
+    values: *const *const c_char,
+    n: usize,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         if n > 0 && (names.is_null() || values.is_null()) {
             return Err(crate::Error::InvalidArgument("names or values is NULL".into()));
@@ -257,7 +321,11 @@ fn multipart_of(r: &mut Request) -> Multipart {
 /// Add a plain field to a multipart/form-data body (created on first use; it
 /// replaces any other body).
 #[no_mangle]
-pub unsafe extern "C" fn httpx_request_add_multipart_field(req: *mut httpx_request, name: *const c_char, value: *const c_char) -> httpx_code {
+pub unsafe extern "C" fn httpx_request_add_multipart_field(
+    req: *mut httpx_request,
+    name: *const c_char,
+    value: *const c_char,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let (n, v) = (cstr(name, "name")?, cstr(value, "value")?);
         let r = req_body(req)?;
@@ -272,7 +340,13 @@ pub unsafe extern "C" fn httpx_request_add_multipart_field(req: *mut httpx_reque
 /// = the path's base name; `content_type` NULL = guessed from the file name
 /// (unknown: application/octet-stream). Missing or unreadable file: `HTTPX_E_IO`.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_request_add_multipart_file(req: *mut httpx_request, field: *const c_char, filename: *const c_char, path: *const c_char, content_type: *const c_char) -> httpx_code {
+pub unsafe extern "C" fn httpx_request_add_multipart_file(
+    req: *mut httpx_request,
+    field: *const c_char,
+    filename: *const c_char,
+    path: *const c_char,
+    content_type: *const c_char,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let f = cstr(field, "field")?;
         let fname = opt_cstr(filename, "filename")?;
@@ -289,7 +363,14 @@ pub unsafe extern "C" fn httpx_request_add_multipart_file(req: *mut httpx_reques
 /// Add in-memory file content (copied). `filename` NULL = no filename and, unless
 /// `content_type` is given, no Content-Type (HTTPX's rule for `(None, data)`).
 #[no_mangle]
-pub unsafe extern "C" fn httpx_request_add_multipart_bytes(req: *mut httpx_request, field: *const c_char, filename: *const c_char, data: *const u8, len: usize, content_type: *const c_char) -> httpx_code {
+pub unsafe extern "C" fn httpx_request_add_multipart_bytes(
+    req: *mut httpx_request,
+    field: *const c_char,
+    filename: *const c_char,
+    data: *const u8,
+    len: usize,
+    content_type: *const c_char,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let f = cstr(field, "field")?;
         let fname = opt_cstr(filename, "filename")?;
@@ -328,9 +409,16 @@ pub unsafe extern "C" fn httpx_request_inherit_auth(req: *mut httpx_request) -> 
 
 /// Timeouts for this request only (seconds; negative = none).
 #[no_mangle]
-pub unsafe extern "C" fn httpx_request_set_timeouts(req: *mut httpx_request, connect: f64, read: f64, write: f64, pool: f64) -> httpx_code {
+pub unsafe extern "C" fn httpx_request_set_timeouts(
+    req: *mut httpx_request,
+    connect: f64,
+    read: f64,
+    write: f64,
+    pool: f64,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
-        req_mut(req)?.options.timeouts = Some(Timeouts { connect: secs(connect), read: secs(read), write: secs(write), pool: secs(pool) });
+        req_mut(req)?.options.timeouts =
+            Some(Timeouts { connect: secs(connect), read: secs(read), write: secs(write), pool: secs(pool) });
         Ok(())
     })
 }
@@ -380,12 +468,20 @@ pub unsafe extern "C" fn httpx_request_header_count(req: *const httpx_request) -
 /// The `i`th header line. Writes `*name_out`/`*value_out` (owned by the request)
 /// on success; `i` out of range: `HTTPX_E_INVALID_ARGUMENT`.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_request_header_at(req: *const httpx_request, i: usize, name_out: *mut *const c_char, value_out: *mut *const c_char) -> httpx_code {
+pub unsafe extern "C" fn httpx_request_header_at(
+    req: *const httpx_request,
+    i: usize,
+    name_out: *mut *const c_char,
+    value_out: *mut *const c_char,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(name_out, "name_out")?;
         need_out(value_out, "value_out")?;
         let r = handle(req, "req")?;
-        let (n, v) = r.header_cache().get(i).ok_or_else(|| crate::Error::InvalidArgument(format!("header index {i} out of range")))?;
+        let (n, v) = r
+            .header_cache()
+            .get(i)
+            .ok_or_else(|| crate::Error::InvalidArgument(format!("header index {i} out of range")))?;
         *name_out = n.as_ptr();
         *value_out = v.as_ptr();
         Ok(())
@@ -406,12 +502,18 @@ pub unsafe extern "C" fn httpx_request_header_get(req: *const httpx_request, nam
 /// by the request) and `*len_out`. A streamed or multipart body:
 /// `HTTPX_E_STREAM_CONSUMED` (its bytes are not available before sending).
 #[no_mangle]
-pub unsafe extern "C" fn httpx_request_body(req: *const httpx_request, data_out: *mut *const u8, len_out: *mut usize) -> httpx_code {
+pub unsafe extern "C" fn httpx_request_body(
+    req: *const httpx_request,
+    data_out: *mut *const u8,
+    len_out: *mut usize,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(data_out, "data_out")?;
         need_out(len_out, "len_out")?;
         let r = handle(req, "req")?;
-        let b = r.get().body.as_bytes().ok_or_else(|| crate::Error::StreamConsumed("the body is streamed; its bytes are not held in memory".into()))?;
+        let b = r.get().body.as_bytes().ok_or_else(|| {
+            crate::Error::StreamConsumed("the body is streamed; its bytes are not held in memory".into())
+        })?;
         *data_out = b.as_ptr();
         *len_out = b.len();
         Ok(())
@@ -421,7 +523,10 @@ pub unsafe extern "C" fn httpx_request_body(req: *const httpx_request, data_out:
 /// A copy of a request (its own owner). A streamed body is shared: only one of the
 /// two can send it.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_request_clone(req: *const httpx_request, req_out: *mut *mut httpx_request) -> httpx_code {
+pub unsafe extern "C" fn httpx_request_clone(
+    req: *const httpx_request,
+    req_out: *mut *mut httpx_request,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(req_out, "req_out")?;
         let r = handle(req, "req")?;
@@ -429,4 +534,3 @@ pub unsafe extern "C" fn httpx_request_clone(req: *const httpx_request, req_out:
         Ok(())
     })
 }
-

@@ -119,12 +119,20 @@ pub unsafe extern "C" fn httpx_response_header_count(resp: *const httpx_response
 
 /// The `i`th header line; strings owned by the response.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_response_header_at(resp: *const httpx_response, i: usize, name_out: *mut *const c_char, value_out: *mut *const c_char) -> httpx_code {
+pub unsafe extern "C" fn httpx_response_header_at(
+    resp: *const httpx_response,
+    i: usize,
+    name_out: *mut *const c_char,
+    value_out: *mut *const c_char,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(name_out, "name_out")?;
         need_out(value_out, "value_out")?;
         let r = handle(resp, "resp")?;
-        let (n, v) = r.header_cache().get(i).ok_or_else(|| crate::Error::InvalidArgument(format!("header index {i} out of range")))?;
+        let (n, v) = r
+            .header_cache()
+            .get(i)
+            .ok_or_else(|| crate::Error::InvalidArgument(format!("header index {i} out of range")))?;
         *name_out = n.as_ptr();
         *value_out = v.as_ptr();
         Ok(())
@@ -134,10 +142,15 @@ pub unsafe extern "C" fn httpx_response_header_at(resp: *const httpx_response, i
 /// The `nth` (0-based) value of header `name`, case-insensitive, or NULL. Use
 /// n = 0 for the first; repeated headers (Set-Cookie) have n = 1, 2, ...
 #[no_mangle]
-pub unsafe extern "C" fn httpx_response_header_get_nth(resp: *const httpx_response, name: *const c_char, nth: usize) -> *const c_char {
+pub unsafe extern "C" fn httpx_response_header_get_nth(
+    resp: *const httpx_response,
+    name: *const c_char,
+    nth: usize,
+) -> *const c_char {
     run_val(std::ptr::null(), || {
         let (Some(r), Ok(n)) = (resp.as_ref(), cstr(name, "name")) else { return std::ptr::null() };
-        let idx = r.get().headers.iter().enumerate().filter(|(_, (k, _))| k.eq_ignore_ascii_case(n)).nth(nth).map(|(i, _)| i);
+        let idx =
+            r.get().headers.iter().enumerate().filter(|(_, (k, _))| k.eq_ignore_ascii_case(n)).nth(nth).map(|(i, _)| i);
         idx.and_then(|i| r.header_cache().get(i)).map(|(_, v)| v.as_ptr()).unwrap_or(std::ptr::null())
     })
 }
@@ -153,7 +166,9 @@ pub unsafe extern "C" fn httpx_response_header_get(resp: *const httpx_response, 
 #[no_mangle]
 pub unsafe extern "C" fn httpx_response_request(resp: *const httpx_response) -> *const httpx_request {
     run_val(std::ptr::null(), || match resp.as_ref() {
-        Some(r) => &**r.request.get_or_init(|| Box::new(httpx_request::read_only(&r.get().request))) as *const httpx_request,
+        Some(r) => {
+            &**r.request.get_or_init(|| Box::new(httpx_request::read_only(&r.get().request))) as *const httpx_request
+        }
         None => std::ptr::null(),
     })
 }
@@ -172,10 +187,15 @@ pub unsafe extern "C" fn httpx_response_history_at(resp: *mut httpx_response, i:
         let Some(r) = resp.as_mut() else { return std::ptr::null_mut() };
         if r.history.get().is_none() {
             let inner = r.get_mut();
-            let v: Vec<Box<httpx_response>> = inner.history.iter_mut().map(|h| Box::new(httpx_response::borrowed(h))).collect();
+            let v: Vec<Box<httpx_response>> =
+                inner.history.iter_mut().map(|h| Box::new(httpx_response::borrowed(h))).collect();
             let _ = r.history.set(v);
         }
-        r.history.get().and_then(|v| v.get(i)).map(|b| &**b as *const httpx_response as *mut httpx_response).unwrap_or(std::ptr::null_mut())
+        r.history
+            .get()
+            .and_then(|v| v.get(i))
+            .map(|b| &**b as *const httpx_response as *mut httpx_response)
+            .unwrap_or(std::ptr::null_mut())
     })
 }
 
@@ -191,7 +211,12 @@ pub unsafe extern "C" fn httpx_response_elapsed(resp: *const httpx_response) -> 
 /// `*len_out`. After streaming reads: `HTTPX_E_STREAM_CONSUMED`. Call from the
 /// owning thread.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_response_body(resp: *mut httpx_response, data_out: *mut *const u8, len_out: *mut usize, err: *mut *mut httpx_error) -> httpx_code {
+pub unsafe extern "C" fn httpx_response_body(
+    resp: *mut httpx_response,
+    data_out: *mut *const u8,
+    len_out: *mut usize,
+    err: *mut *mut httpx_error,
+) -> httpx_code {
     run(err, || {
         need_out(data_out, "data_out")?;
         need_out(len_out, "len_out")?;
@@ -207,7 +232,12 @@ pub unsafe extern "C" fn httpx_response_body(resp: *mut httpx_response, data_out
 /// client's default encoding, else UTF-8; invalid bytes become U+FFFD). `*text_out`
 /// is NUL-terminated and owned by the response; `*len_out` excludes the NUL.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_response_text(resp: *mut httpx_response, text_out: *mut *const c_char, len_out: *mut usize, err: *mut *mut httpx_error) -> httpx_code {
+pub unsafe extern "C" fn httpx_response_text(
+    resp: *mut httpx_response,
+    text_out: *mut *const c_char,
+    len_out: *mut usize,
+    err: *mut *mut httpx_error,
+) -> httpx_code {
     run(err, || {
         need_out(text_out, "text_out")?;
         need_out(len_out, "len_out")?;
@@ -231,7 +261,13 @@ pub unsafe extern "C" fn httpx_response_text(resp: *mut httpx_response, text_out
 /// (`HTTPX_E_READ_TIMEOUT`, `HTTPX_E_REMOTE_PROTOCOL`, `HTTPX_E_DECODING`...) close
 /// the connection.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_response_read(resp: *mut httpx_response, buf: *mut u8, cap: usize, n_out: *mut usize, err: *mut *mut httpx_error) -> httpx_code {
+pub unsafe extern "C" fn httpx_response_read(
+    resp: *mut httpx_response,
+    buf: *mut u8,
+    cap: usize,
+    n_out: *mut usize,
+    err: *mut *mut httpx_error,
+) -> httpx_code {
     run(err, || {
         need_out(n_out, "n_out")?;
         if buf.is_null() && cap > 0 {
@@ -248,7 +284,10 @@ pub unsafe extern "C" fn httpx_response_read(resp: *mut httpx_response, buf: *mu
 /// HTTPX `raise_for_status`: `HTTPX_OK` for 2xx, else `HTTPX_E_HTTP_STATUS` with a
 /// message naming the status and URL.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_response_raise_for_status(resp: *const httpx_response, err: *mut *mut httpx_error) -> httpx_code {
+pub unsafe extern "C" fn httpx_response_raise_for_status(
+    resp: *const httpx_response,
+    err: *mut *mut httpx_error,
+) -> httpx_code {
     run(err, || handle(resp, "resp")?.get().raise_for_status())
 }
 

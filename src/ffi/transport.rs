@@ -46,7 +46,9 @@ impl httpx_transport {
 
     fn edit<R>(&self, f: impl FnOnce(&mut Kind) -> crate::Result<R>) -> crate::Result<R> {
         if self.built.get().is_some() {
-            return Err(crate::Error::InvalidArgument("the transport is already in use; set options before mounting it".into()));
+            return Err(crate::Error::InvalidArgument(
+                "the transport is already in use; set options before mounting it".into(),
+            ));
         }
         let mut k = self.kind.lock().map_err(|_| crate::Error::Internal("transport lock".into()))?;
         f(&mut k)
@@ -66,7 +68,13 @@ pub struct httpx_response_builder {
 /// (the send fails with `HTTPX_E_CALLBACK`, or a 500 response is produced when
 /// raise-errors is off). Runs on the sending thread, possibly on several threads at
 /// once. `req` is read-only and valid during the call.
-pub type httpx_transport_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, req: *const httpx_request, out: *mut httpx_response_builder) -> httpx_code>;
+pub type httpx_transport_fn = Option<
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        req: *const httpx_request,
+        out: *mut httpx_response_builder,
+    ) -> httpx_code,
+>;
 
 struct CHandler {
     cb: unsafe extern "C" fn(*mut c_void, *const httpx_request, *mut httpx_response_builder) -> httpx_code,
@@ -84,7 +92,8 @@ impl Handler for CHandler {
             b: out,
         };
         // SAFETY: a C function given by the caller; `r` and `b` outlive the call.
-        let rc = catch_unwind(AssertUnwindSafe(|| unsafe { (self.cb)(self.ud.ptr, &r, &mut b) })).unwrap_or(HTTPX_E_INTERNAL);
+        let rc = catch_unwind(AssertUnwindSafe(|| unsafe { (self.cb)(self.ud.ptr, &r, &mut b) }))
+            .unwrap_or(HTTPX_E_INTERNAL);
         if rc == HTTPX_OK {
             Ok(())
         } else if rc == HTTPX_E_RECURSIVE_CALL {
@@ -101,12 +110,20 @@ impl Handler for CHandler {
 /// client uses it any more. Writes `*transport_out`; free with
 /// `httpx_transport_free`.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_transport_callback(f: httpx_transport_fn, userdata: *mut c_void, free_fn: httpx_free_fn, transport_out: *mut *mut httpx_transport) -> httpx_code {
+pub unsafe extern "C" fn httpx_transport_callback(
+    f: httpx_transport_fn,
+    userdata: *mut c_void,
+    free_fn: httpx_free_fn,
+    transport_out: *mut *mut httpx_transport,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(transport_out, "transport_out")?;
         let cb = f.ok_or_else(|| crate::Error::InvalidArgument("fn is NULL".into()))?;
         let t = CallbackTransport::new(Box::new(CHandler { cb, ud: UserData::new(userdata, free_fn) }));
-        *transport_out = Box::into_raw(Box::new(httpx_transport { kind: std::sync::Mutex::new(Kind::Callback(Some(t))), built: std::sync::OnceLock::new() }));
+        *transport_out = Box::into_raw(Box::new(httpx_transport {
+            kind: std::sync::Mutex::new(Kind::Callback(Some(t))),
+            built: std::sync::OnceLock::new(),
+        }));
         Ok(())
     })
 }
@@ -129,7 +146,10 @@ pub unsafe extern "C" fn httpx_transport_callback_set_raise_errors(t: *const htt
 /// WSGITransport `script_name`: the mount prefix; the callback reads it and the
 /// remaining path with `httpx_response_builder_script_name` / `_path_info`.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_transport_callback_set_script_name(t: *const httpx_transport, script_name: *const c_char) -> httpx_code {
+pub unsafe extern "C" fn httpx_transport_callback_set_script_name(
+    t: *const httpx_transport,
+    script_name: *const c_char,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let s = cstr(script_name, "script_name")?.trim_end_matches('/').to_string();
         handle(t, "transport")?.edit(|k| match k {
@@ -145,7 +165,10 @@ pub unsafe extern "C" fn httpx_transport_callback_set_script_name(t: *const http
 /// WSGITransport `remote_addr`: the client address the callback sees (default
 /// "127.0.0.1").
 #[no_mangle]
-pub unsafe extern "C" fn httpx_transport_callback_set_remote_addr(t: *const httpx_transport, addr: *const c_char) -> httpx_code {
+pub unsafe extern "C" fn httpx_transport_callback_set_remote_addr(
+    t: *const httpx_transport,
+    addr: *const c_char,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let s = cstr(addr, "addr")?.to_string();
         handle(t, "transport")?.edit(|k| match k {
@@ -173,7 +196,10 @@ pub unsafe extern "C" fn httpx_transport_http(transport_out: *mut *mut httpx_tra
     })
 }
 
-unsafe fn http_edit(t: *const httpx_transport, f: impl FnOnce(&mut HttpOptions) -> crate::Result<()>) -> crate::Result<()> {
+unsafe fn http_edit(
+    t: *const httpx_transport,
+    f: impl FnOnce(&mut HttpOptions) -> crate::Result<()>,
+) -> crate::Result<()> {
     handle(t, "transport")?.edit(|k| match k {
         Kind::HttpPending(o) => f(o),
         _ => Err(crate::Error::InvalidArgument("not an http transport".into())),
@@ -182,11 +208,20 @@ unsafe fn http_edit(t: *const httpx_transport, f: impl FnOnce(&mut HttpOptions) 
 
 /// Pool limits of this transport (negative = no limit).
 #[no_mangle]
-pub unsafe extern "C" fn httpx_transport_http_set_limits(t: *const httpx_transport, max_connections: i64, max_keepalive_connections: i64, keepalive_expiry: f64) -> httpx_code {
+pub unsafe extern "C" fn httpx_transport_http_set_limits(
+    t: *const httpx_transport,
+    max_connections: i64,
+    max_keepalive_connections: i64,
+    keepalive_expiry: f64,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let lim = |v: i64| if v < 0 { None } else { Some(v as usize) };
         http_edit(t, |o| {
-            o.limits = Limits { max_connections: lim(max_connections), max_keepalive_connections: lim(max_keepalive_connections), keepalive_expiry: secs(keepalive_expiry) };
+            o.limits = Limits {
+                max_connections: lim(max_connections),
+                max_keepalive_connections: lim(max_keepalive_connections),
+                keepalive_expiry: secs(keepalive_expiry),
+            };
             Ok(())
         })
     })
@@ -195,16 +230,21 @@ pub unsafe extern "C" fn httpx_transport_http_set_limits(t: *const httpx_transpo
 /// Connect retries after a failed connect, with exponential backoff from 0.5 s.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_transport_http_set_retries(t: *const httpx_transport, retries: u32) -> httpx_code {
-    run(std::ptr::null_mut(), || http_edit(t, |o| {
-        o.retries = retries;
-        Ok(())
-    }))
+    run(std::ptr::null_mut(), || {
+        http_edit(t, |o| {
+            o.retries = retries;
+            Ok(())
+        })
+    })
 }
 
 /// Local address to bind before connecting, e.g. "127.0.0.1:0" or "::1" (port 0 if
 /// omitted).
 #[no_mangle]
-pub unsafe extern "C" fn httpx_transport_http_set_local_address(t: *const httpx_transport, addr: *const c_char) -> httpx_code {
+pub unsafe extern "C" fn httpx_transport_http_set_local_address(
+    t: *const httpx_transport,
+    addr: *const c_char,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let a = cstr(addr, "addr")?;
         let sa: SocketAddr = a
@@ -234,15 +274,20 @@ pub unsafe extern "C" fn httpx_transport_http_set_uds(t: *const httpx_transport,
 /// TLS verification for this transport (default on).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_transport_http_set_verify(t: *const httpx_transport, on: i32) -> httpx_code {
-    run(std::ptr::null_mut(), || http_edit(t, |o| {
-        o.tls.verify = on != 0;
-        Ok(())
-    }))
+    run(std::ptr::null_mut(), || {
+        http_edit(t, |o| {
+            o.tls.verify = on != 0;
+            Ok(())
+        })
+    })
 }
 
 /// CA bundle (PEM file) for this transport.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_transport_http_set_ca_file(t: *const httpx_transport, path: *const c_char) -> httpx_code {
+pub unsafe extern "C" fn httpx_transport_http_set_ca_file(
+    t: *const httpx_transport,
+    path: *const c_char,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let p = PathBuf::from(cstr(path, "path")?);
         http_edit(t, |o| {
@@ -254,7 +299,11 @@ pub unsafe extern "C" fn httpx_transport_http_set_ca_file(t: *const httpx_transp
 
 /// Client certificate and key (PEM files) for this transport.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_transport_http_set_client_cert(t: *const httpx_transport, cert_path: *const c_char, key_path: *const c_char) -> httpx_code {
+pub unsafe extern "C" fn httpx_transport_http_set_client_cert(
+    t: *const httpx_transport,
+    cert_path: *const c_char,
+    key_path: *const c_char,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = PemSource::File(PathBuf::from(cstr(cert_path, "cert_path")?));
         let k = PemSource::File(PathBuf::from(cstr(key_path, "key_path")?));
@@ -268,7 +317,11 @@ pub unsafe extern "C" fn httpx_transport_http_set_client_cert(t: *const httpx_tr
 /// Proxy for this transport: all its requests go through `url` (see
 /// `httpx_client_config_add_proxy` for schemes and modes).
 #[no_mangle]
-pub unsafe extern "C" fn httpx_transport_http_set_proxy(t: *const httpx_transport, url: *const c_char, mode: u32) -> httpx_code {
+pub unsafe extern "C" fn httpx_transport_http_set_proxy(
+    t: *const httpx_transport,
+    url: *const c_char,
+    mode: u32,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let u = cstr(url, "url")?.to_string();
         let m = match mode {
@@ -314,7 +367,11 @@ pub unsafe extern "C" fn httpx_response_builder_set_status(b: *mut httpx_respons
 
 /// Add a response header (validated like request headers).
 #[no_mangle]
-pub unsafe extern "C" fn httpx_response_builder_add_header(b: *mut httpx_response_builder, name: *const c_char, value: *const c_char) -> httpx_code {
+pub unsafe extern "C" fn httpx_response_builder_add_header(
+    b: *mut httpx_response_builder,
+    name: *const c_char,
+    value: *const c_char,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let (n, v) = (cstr(name, "name")?, cstr(value, "value")?);
         builder(b)?.headers.append(n, v)
@@ -323,7 +380,11 @@ pub unsafe extern "C" fn httpx_response_builder_add_header(b: *mut httpx_respons
 
 /// Body bytes of the answer (copied). Adds Content-Length unless set.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_response_builder_set_body(b: *mut httpx_response_builder, data: *const u8, len: usize) -> httpx_code {
+pub unsafe extern "C" fn httpx_response_builder_set_body(
+    b: *mut httpx_response_builder,
+    data: *const u8,
+    len: usize,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let d = bytes(data, len, "data")?.to_vec();
         let bb = builder(b)?;
@@ -339,7 +400,12 @@ pub unsafe extern "C" fn httpx_response_builder_set_body(b: *mut httpx_response_
 /// the body, on the reading thread). Takes `userdata` on success; `free_fn` runs
 /// once when the body is done with.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_response_builder_set_body_reader(b: *mut httpx_response_builder, read_fn: httpx_read_fn, userdata: *mut c_void, free_fn: httpx_free_fn) -> httpx_code {
+pub unsafe extern "C" fn httpx_response_builder_set_body_reader(
+    b: *mut httpx_response_builder,
+    read_fn: httpx_read_fn,
+    userdata: *mut c_void,
+    free_fn: httpx_free_fn,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let bb = builder(b)?;
         let cb = read_fn.ok_or_else(|| crate::Error::InvalidArgument("read_fn is NULL".into()))?;
@@ -353,7 +419,11 @@ pub unsafe extern "C" fn httpx_response_builder_set_body_reader(b: *mut httpx_re
 /// buffering use `httpx_response_builder_request_read` instead. Bytes owned by the
 /// builder, valid during the call. After streaming reads: `HTTPX_E_STREAM_CONSUMED`.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_response_builder_request_body(b: *mut httpx_response_builder, data_out: *mut *const u8, len_out: *mut usize) -> httpx_code {
+pub unsafe extern "C" fn httpx_response_builder_request_body(
+    b: *mut httpx_response_builder,
+    data_out: *mut *const u8,
+    len_out: *mut usize,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(data_out, "data_out")?;
         need_out(len_out, "len_out")?;
@@ -367,7 +437,12 @@ pub unsafe extern "C" fn httpx_response_builder_request_body(b: *mut httpx_respo
 /// Stream the request body into `buf` (up to `cap` bytes); `*n_out` = 0 at the end.
 /// Large uploads reach the callback chunk by chunk, never buffered whole.
 #[no_mangle]
-pub unsafe extern "C" fn httpx_response_builder_request_read(b: *mut httpx_response_builder, buf: *mut u8, cap: usize, n_out: *mut usize) -> httpx_code {
+pub unsafe extern "C" fn httpx_response_builder_request_read(
+    b: *mut httpx_response_builder,
+    buf: *mut u8,
+    cap: usize,
+    n_out: *mut usize,
+) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(n_out, "n_out")?;
         if buf.is_null() && cap > 0 {

@@ -34,8 +34,7 @@ use crate::routing::Pattern;
 /// - Items that still do not form a valid routing key are skipped.
 pub fn proxies_from_env(get: &dyn Fn(&str) -> Option<String>) -> Vec<(String, Option<String>)> {
     let mut out: Vec<(String, Option<String>)> = Vec::new();
-    let mut put = |key: String, value: Option<String>| match out.iter_mut().find(|(k, _)| *k == key)
-    {
+    let mut put = |key: String, value: Option<String>| match out.iter_mut().find(|(k, _)| *k == key) {
         Some(entry) => entry.1 = value,
         None => out.push((key, value)),
     };
@@ -43,11 +42,7 @@ pub fn proxies_from_env(get: &dyn Fn(&str) -> Option<String>) -> Vec<(String, Op
     let cgi = get("REQUEST_METHOD").is_some();
     for scheme in ["http", "https", "all"] {
         if let Some(url) = env_proxy_var(get, scheme, cgi && scheme == "http") {
-            let url = if url.contains("://") {
-                url
-            } else {
-                format!("http://{url}")
-            };
+            let url = if url.contains("://") { url } else { format!("http://{url}") };
             put(format!("{scheme}://"), Some(url));
         }
     }
@@ -66,11 +61,7 @@ pub fn proxies_from_env(get: &dyn Fn(&str) -> Option<String>) -> Vec<(String, Op
 }
 
 /// urllib's two-pass rule for `<NAME>_PROXY` / `<name>_proxy`.
-fn env_proxy_var(
-    get: &dyn Fn(&str) -> Option<String>,
-    name: &str,
-    ignore_upper: bool,
-) -> Option<String> {
+fn env_proxy_var(get: &dyn Fn(&str) -> Option<String>, name: &str, ignore_upper: bool) -> Option<String> {
     let upper = if ignore_upper {
         None
     } else {
@@ -93,10 +84,7 @@ fn no_proxy_key(item: &str) -> String {
     if let Ok(v4) = addr.parse::<Ipv4Addr>() {
         return format!("all://{v4}");
     }
-    let unbracketed = addr
-        .strip_prefix('[')
-        .and_then(|a| a.strip_suffix(']'))
-        .unwrap_or(addr);
+    let unbracketed = addr.strip_prefix('[').and_then(|a| a.strip_suffix(']')).unwrap_or(addr);
     if let Ok(v6) = unbracketed.parse::<Ipv6Addr>() {
         return format!("all://[{v6}]");
     }
@@ -115,10 +103,7 @@ fn no_proxy_key(item: &str) -> String {
         return format!("all://{item}");
     }
     // "*.example.com" reads as ".example.com"; then "*" + item as in HTTPX.
-    let item = item
-        .strip_prefix('*')
-        .filter(|rest| rest.starts_with('.'))
-        .unwrap_or(item);
+    let item = item.strip_prefix('*').filter(|rest| rest.starts_with('.')).unwrap_or(item);
     format!("all://*{item}")
 }
 
@@ -129,10 +114,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn run(vars: &[(&str, &str)]) -> Vec<(String, Option<String>)> {
-        let env: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let env: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         proxies_from_env(&move |name: &str| env.get(name).cloned())
     }
 
@@ -169,10 +151,7 @@ mod tests {
     #[test]
     fn lowercase_wins_and_empty_lowercase_cancels() {
         assert_eq!(
-            run(&[
-                ("HTTP_PROXY", "http://upper:1"),
-                ("http_proxy", "http://lower:2")
-            ]),
+            run(&[("HTTP_PROXY", "http://upper:1"), ("http_proxy", "http://lower:2")]),
             [some("http://", "http://lower:2")]
         );
         assert!(run(&[("HTTP_PROXY", "http://upper:1"), ("http_proxy", "")]).is_empty());
@@ -186,10 +165,7 @@ mod tests {
     #[test]
     fn cgi_ignores_uppercase_http_proxy() {
         assert!(run(&[("REQUEST_METHOD", "GET"), ("HTTP_PROXY", "http://evil:1")]).is_empty());
-        assert_eq!(
-            run(&[("REQUEST_METHOD", "GET"), ("http_proxy", "http://ok:1")]),
-            [some("http://", "http://ok:1")]
-        );
+        assert_eq!(run(&[("REQUEST_METHOD", "GET"), ("http_proxy", "http://ok:1")]), [some("http://", "http://ok:1")]);
         assert_eq!(
             run(&[("REQUEST_METHOD", "GET"), ("HTTPS_PROXY", "http://ok:1")]),
             [some("https://", "http://ok:1")]
@@ -234,44 +210,25 @@ mod tests {
 
     #[test]
     fn lowercase_no_proxy_wins() {
-        assert_eq!(
-            run(&[("NO_PROXY", "a.com"), ("no_proxy", "b.com")]),
-            [none("all://*b.com")]
-        );
+        assert_eq!(run(&[("NO_PROXY", "a.com"), ("no_proxy", "b.com")]), [none("all://*b.com")]);
     }
 
     #[test]
     fn repeated_key_keeps_position_and_last_value() {
         assert_eq!(
-            run(&[
-                ("HTTP_PROXY", "http://p:1"),
-                ("HTTPS_PROXY", "http://q:2"),
-                ("NO_PROXY", "http://,a.com,a.com")
-            ]),
-            [
-                none("http://"),
-                some("https://", "http://q:2"),
-                none("all://*a.com")
-            ]
+            run(&[("HTTP_PROXY", "http://p:1"), ("HTTPS_PROXY", "http://q:2"), ("NO_PROXY", "http://,a.com,a.com")]),
+            [none("http://"), some("https://", "http://q:2"), none("all://*a.com")]
         );
     }
 
     #[test]
     fn every_key_loads_into_a_router() {
-        let got = run(&[
-            ("HTTPS_PROXY", "http://p:1"),
-            ("NO_PROXY", "example.com,.internal,localhost,::1,10.1.2.3"),
-        ]);
+        let got = run(&[("HTTPS_PROXY", "http://p:1"), ("NO_PROXY", "example.com,.internal,localhost,::1,10.1.2.3")]);
         let mut router = Router::new();
         for (k, v) in got {
             router.insert(&k, v).unwrap();
         }
-        let direct = |u: &str| {
-            router
-                .lookup(&url::Url::parse(u).unwrap())
-                .cloned()
-                .flatten()
-        };
+        let direct = |u: &str| router.lookup(&url::Url::parse(u).unwrap()).cloned().flatten();
         assert_eq!(direct("https://far.away/"), Some("http://p:1".to_owned()));
         assert_eq!(direct("https://example.com/"), None);
         assert_eq!(direct("https://www.example.com/"), None);
@@ -279,9 +236,6 @@ mod tests {
         assert_eq!(direct("https://localhost:8443/"), None);
         assert_eq!(direct("https://[::1]/"), None);
         assert_eq!(direct("https://10.1.2.3/"), None);
-        assert_eq!(
-            direct("https://notexample.com/"),
-            Some("http://p:1".to_owned())
-        );
+        assert_eq!(direct("https://notexample.com/"), Some("http://p:1".to_owned()));
     }
 }

@@ -95,7 +95,15 @@ impl ProxyConfig {
 /// Connect to the proxy and, for tunnels, open the tunnel to `host:port`. The
 /// returned stream then carries the request (forwarding) or the TLS handshake and
 /// request to the target (tunnel).
-pub fn connect_via(p: &ProxyConfig, proxy_tls: &TlsConnector, host: &str, port: u16, https_target: bool, deadline: Option<Instant>, local: Option<SocketAddr>) -> Result<Stream> {
+pub fn connect_via(
+    p: &ProxyConfig,
+    proxy_tls: &TlsConnector,
+    host: &str,
+    port: u16,
+    https_target: bool,
+    deadline: Option<Instant>,
+    local: Option<SocketAddr>,
+) -> Result<Stream> {
     let to = || remaining(deadline, || Error::ConnectTimeout(format!("connecting to proxy {}:{}", p.host, p.port)));
     let tcp = connection::connect_tcp(&p.host, p.port, to()?, local).map_err(|e| match e {
         Error::Connect(m) => Error::Proxy(format!("cannot reach proxy: {m}")),

@@ -49,27 +49,17 @@ pub fn socks5_connect<S: Read + Write>(
     let target = display_target(target_host, target_port);
     if let Some((user, pass)) = creds {
         if user.len() > 255 || pass.len() > 255 {
-            return Err(Error::InvalidArgument(
-                "SOCKS5: username and password must be at most 255 bytes each".into(),
-            ));
+            return Err(Error::InvalidArgument("SOCKS5: username and password must be at most 255 bytes each".into()));
         }
     }
     let address = socks5_address(target_host, target_port, remote_dns)?;
-    let io = |what: &'static str| {
-        move |e: io::Error| io_error("SOCKS5", &target_of(what, target_host, target_port), e)
-    };
+    let io = |what: &'static str| move |e: io::Error| io_error("SOCKS5", &target_of(what, target_host, target_port), e);
 
     // Method selection.
-    let greeting: &[u8] = if creds.is_some() {
-        &[5, 2, NO_AUTH, USER_PASS]
-    } else {
-        &[5, 1, NO_AUTH]
-    };
+    let greeting: &[u8] = if creds.is_some() { &[5, 2, NO_AUTH, USER_PASS] } else { &[5, 1, NO_AUTH] };
     send(stream, greeting).map_err(io("sending greeting"))?;
     let mut choice = [0u8; 2];
-    stream
-        .read_exact(&mut choice)
-        .map_err(io("reading method choice"))?;
+    stream.read_exact(&mut choice).map_err(io("reading method choice"))?;
     check_version("SOCKS5", 5, choice[0])?;
     match (choice[1], creds) {
         (NO_AUTH, _) => {}
@@ -80,20 +70,13 @@ pub fn socks5_connect<S: Read + Write>(
             auth.extend_from_slice(pass.as_bytes());
             send(stream, &auth).map_err(io("sending credentials"))?;
             let mut status = [0u8; 2];
-            stream
-                .read_exact(&mut status)
-                .map_err(io("reading authentication status"))?;
+            stream.read_exact(&mut status).map_err(io("reading authentication status"))?;
             // RFC 1929 says version 1; some servers answer 5. Either is accepted.
             if status[0] != 1 && status[0] != 5 {
-                return Err(Error::Proxy(format!(
-                    "SOCKS5: bad authentication reply version 0x{:02x}",
-                    status[0]
-                )));
+                return Err(Error::Proxy(format!("SOCKS5: bad authentication reply version 0x{:02x}", status[0])));
             }
             if status[1] != 0 {
-                return Err(Error::Proxy(
-                    "SOCKS5: username/password authentication failed".into(),
-                ));
+                return Err(Error::Proxy("SOCKS5: username/password authentication failed".into()));
             }
         }
         (NO_ACCEPTABLE, _) => {
@@ -115,15 +98,10 @@ pub fn socks5_connect<S: Read + Write>(
     request.extend_from_slice(&address);
     send(stream, &request).map_err(io("sending CONNECT"))?;
     let mut head = [0u8; 4];
-    stream
-        .read_exact(&mut head)
-        .map_err(io("reading CONNECT reply"))?;
+    stream.read_exact(&mut head).map_err(io("reading CONNECT reply"))?;
     check_version("SOCKS5", 5, head[0])?;
     if head[1] != 0 {
-        return Err(Error::Proxy(format!(
-            "{} (target {target})",
-            socks5_reply_message(head[1])
-        )));
+        return Err(Error::Proxy(format!("{} (target {target})", socks5_reply_message(head[1]))));
     }
     // Skip the bound address and port, reading exactly their length.
     let addr_len = match head[3] {
@@ -131,21 +109,13 @@ pub fn socks5_connect<S: Read + Write>(
         4 => 16,
         3 => {
             let mut len = [0u8; 1];
-            stream
-                .read_exact(&mut len)
-                .map_err(io("reading CONNECT reply"))?;
+            stream.read_exact(&mut len).map_err(io("reading CONNECT reply"))?;
             usize::from(len[0])
         }
-        other => {
-            return Err(Error::Proxy(format!(
-                "SOCKS5: unknown address type 0x{other:02x} in reply"
-            )))
-        }
+        other => return Err(Error::Proxy(format!("SOCKS5: unknown address type 0x{other:02x} in reply"))),
     };
     let mut rest = vec![0u8; addr_len + 2];
-    stream
-        .read_exact(&mut rest)
-        .map_err(io("reading CONNECT reply"))?;
+    stream.read_exact(&mut rest).map_err(io("reading CONNECT reply"))?;
     Ok(())
 }
 
@@ -166,15 +136,11 @@ pub fn socks4a_connect<S: Read + Write>(
 ) -> Result<()> {
     let target = display_target(target_host, target_port);
     if user_id.len() > 255 || user_id.contains('\0') {
-        return Err(Error::InvalidArgument(
-            "SOCKS4: user id must be at most 255 bytes, without NUL".into(),
-        ));
+        return Err(Error::InvalidArgument("SOCKS4: user id must be at most 255 bytes, without NUL".into()));
     }
     let host = unbracket(target_host);
     if host.is_empty() || host.len() > 255 || host.contains('\0') {
-        return Err(Error::InvalidArgument(format!(
-            "SOCKS4: bad target host {target_host:?}"
-        )));
+        return Err(Error::InvalidArgument(format!("SOCKS4: bad target host {target_host:?}")));
     }
     let mut request = vec![4, 1];
     request.extend_from_slice(&target_port.to_be_bytes());
@@ -184,11 +150,7 @@ pub fn socks4a_connect<S: Read + Write>(
             request.extend_from_slice(user_id.as_bytes());
             request.push(0);
         }
-        Ok(IpAddr::V6(_)) => {
-            return Err(Error::InvalidArgument(format!(
-                "SOCKS4 cannot reach IPv6 target {target}"
-            )))
-        }
+        Ok(IpAddr::V6(_)) => return Err(Error::InvalidArgument(format!("SOCKS4 cannot reach IPv6 target {target}"))),
         Err(_) => {
             request.extend_from_slice(&[0, 0, 0, 1]); // 0.0.0.x: "hostname follows"
             request.extend_from_slice(user_id.as_bytes());
@@ -197,31 +159,20 @@ pub fn socks4a_connect<S: Read + Write>(
             request.push(0);
         }
     }
-    let io = |what: &'static str| {
-        move |e: io::Error| io_error("SOCKS4", &target_of(what, target_host, target_port), e)
-    };
+    let io = |what: &'static str| move |e: io::Error| io_error("SOCKS4", &target_of(what, target_host, target_port), e);
     send(stream, &request).map_err(io("sending CONNECT"))?;
     let mut reply = [0u8; 8];
-    stream
-        .read_exact(&mut reply)
-        .map_err(io("reading CONNECT reply"))?;
+    stream.read_exact(&mut reply).map_err(io("reading CONNECT reply"))?;
     // The reply version is 0; some servers answer 4. Either is accepted.
     if reply[0] != 0 && reply[0] != 4 {
-        return Err(Error::Proxy(format!(
-            "SOCKS4: bad version byte 0x{:02x} in reply",
-            reply[0]
-        )));
+        return Err(Error::Proxy(format!("SOCKS4: bad version byte 0x{:02x} in reply", reply[0])));
     }
     let why = match reply[1] {
         90 => return Ok(()),
         91 => "request rejected or failed",
         92 => "request rejected: the proxy could not reach identd on the client",
         93 => "request rejected: identd reported a different user id",
-        other => {
-            return Err(Error::Proxy(format!(
-                "SOCKS4: unknown reply code {other} (target {target})"
-            )))
-        }
+        other => return Err(Error::Proxy(format!("SOCKS4: unknown reply code {other} (target {target})"))),
     };
     Err(Error::Proxy(format!("SOCKS4: {why} (target {target})")))
 }
@@ -265,9 +216,7 @@ fn socks5_address(host: &str, port: u16, remote_dns: bool) -> Result<Vec<u8>> {
         }
         None => {
             let len = u8::try_from(bare.len()).map_err(|_| {
-                Error::InvalidArgument(format!(
-                    "SOCKS5: host name longer than 255 bytes: {bare:.40}..."
-                ))
+                Error::InvalidArgument(format!("SOCKS5: host name longer than 255 bytes: {bare:.40}..."))
             })?;
             out.push(3);
             out.push(len);
@@ -279,19 +228,13 @@ fn socks5_address(host: &str, port: u16, remote_dns: bool) -> Result<Vec<u8>> {
 }
 
 fn resolve(host: &str, port: u16) -> Result<IpAddr> {
-    let mut addrs = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| Error::Connect(format!("could not resolve {host}: {e}")))?;
-    addrs
-        .next()
-        .map(|a| a.ip())
-        .ok_or_else(|| Error::Connect(format!("could not resolve {host}: no addresses")))
+    let mut addrs =
+        (host, port).to_socket_addrs().map_err(|e| Error::Connect(format!("could not resolve {host}: {e}")))?;
+    addrs.next().map(|a| a.ip()).ok_or_else(|| Error::Connect(format!("could not resolve {host}: no addresses")))
 }
 
 fn unbracket(host: &str) -> &str {
-    host.strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host)
+    host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host)
 }
 
 fn display_target(host: &str, port: u16) -> String {
@@ -316,9 +259,7 @@ fn check_version(proto: &str, want: u8, got: u8) -> Result<()> {
     if got == want {
         Ok(())
     } else {
-        Err(Error::Proxy(format!(
-            "{proto}: bad version byte 0x{got:02x} in reply (not a {proto} proxy?)"
-        )))
+        Err(Error::Proxy(format!("{proto}: bad version byte 0x{got:02x} in reply (not a {proto} proxy?)")))
     }
 }
 
@@ -327,9 +268,7 @@ fn io_error(proto: &str, what: &str, e: io::Error) -> Error {
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
             Error::ConnectTimeout(format!("{proto}: timed out {what}"))
         }
-        io::ErrorKind::UnexpectedEof => {
-            Error::Proxy(format!("{proto}: truncated reply while {what}"))
-        }
+        io::ErrorKind::UnexpectedEof => Error::Proxy(format!("{proto}: truncated reply while {what}")),
         _ => Error::Proxy(format!("{proto}: {what}: {e}")),
     }
 }
@@ -350,10 +289,7 @@ mod tests {
 
     impl Mock {
         fn new(input: &[u8]) -> Self {
-            Mock {
-                input: Cursor::new(input.to_vec()),
-                output: Vec::new(),
-            }
+            Mock { input: Cursor::new(input.to_vec()), output: Vec::new() }
         }
     }
 
@@ -436,11 +372,7 @@ mod tests {
         socks5_connect(&mut s, "h", 1, Some(("bob", "pw")), true).unwrap();
         assert_eq!(&s.output[..4], &[5, 2, NO_AUTH, USER_PASS]);
         assert_eq!(&s.output[4..12], &[1, 3, b'b', b'o', b'b', 2, b'p', b'w']);
-        assert_eq!(
-            s.input.position() as usize,
-            input.len() - 1,
-            "reply read exactly"
-        );
+        assert_eq!(s.input.position() as usize, input.len() - 1, "reply read exactly");
     }
 
     #[test]
@@ -466,14 +398,7 @@ mod tests {
             (0x42, "SOCKS5: unknown reply code 0x42"),
         ];
         for (code, msg) in cases {
-            let err = socks5_connect(
-                &mut Mock::new(&reply_with(code)),
-                "t.example",
-                9,
-                None,
-                true,
-            )
-            .unwrap_err();
+            let err = socks5_connect(&mut Mock::new(&reply_with(code)), "t.example", 9, None, true).unwrap_err();
             assert_eq!(err, Error::Proxy(format!("{msg} (target t.example:9)")));
         }
     }
@@ -497,59 +422,16 @@ mod tests {
         ];
         for (input, want) in cases {
             let err = socks5_connect(&mut Mock::new(&input), "h", 1, None, true).unwrap_err();
-            assert!(
-                matches!(&err, Error::Proxy(m) if m.contains(want)),
-                "{input:?}: {err:?}"
-            );
+            assert!(matches!(&err, Error::Proxy(m) if m.contains(want)), "{input:?}: {err:?}");
         }
-        let err = socks5_connect(
-            &mut Mock::new(&[5, NO_ACCEPTABLE]),
-            "h",
-            1,
-            Some(("u", "p")),
-            true,
-        )
-        .unwrap_err();
-        assert!(
-            matches!(&err, Error::Proxy(m) if m.contains("none of the offered")),
-            "{err:?}"
-        );
-        let err = socks5_connect(
-            &mut Mock::new(&[5, USER_PASS, 1, 1]),
-            "h",
-            1,
-            Some(("u", "p")),
-            true,
-        )
-        .unwrap_err();
-        assert_eq!(
-            err,
-            Error::Proxy("SOCKS5: username/password authentication failed".into())
-        );
-        let err = socks5_connect(
-            &mut Mock::new(&[5, USER_PASS, 9, 0]),
-            "h",
-            1,
-            Some(("u", "p")),
-            true,
-        )
-        .unwrap_err();
-        assert!(
-            matches!(&err, Error::Proxy(m) if m.contains("bad authentication reply version")),
-            "{err:?}"
-        );
-        let err = socks5_connect(
-            &mut Mock::new(&[5, USER_PASS, 1]),
-            "h",
-            1,
-            Some(("u", "p")),
-            true,
-        )
-        .unwrap_err();
-        assert!(
-            matches!(&err, Error::Proxy(m) if m.contains("truncated")),
-            "{err:?}"
-        );
+        let err = socks5_connect(&mut Mock::new(&[5, NO_ACCEPTABLE]), "h", 1, Some(("u", "p")), true).unwrap_err();
+        assert!(matches!(&err, Error::Proxy(m) if m.contains("none of the offered")), "{err:?}");
+        let err = socks5_connect(&mut Mock::new(&[5, USER_PASS, 1, 1]), "h", 1, Some(("u", "p")), true).unwrap_err();
+        assert_eq!(err, Error::Proxy("SOCKS5: username/password authentication failed".into()));
+        let err = socks5_connect(&mut Mock::new(&[5, USER_PASS, 9, 0]), "h", 1, Some(("u", "p")), true).unwrap_err();
+        assert!(matches!(&err, Error::Proxy(m) if m.contains("bad authentication reply version")), "{err:?}");
+        let err = socks5_connect(&mut Mock::new(&[5, USER_PASS, 1]), "h", 1, Some(("u", "p")), true).unwrap_err();
+        assert!(matches!(&err, Error::Proxy(m) if m.contains("truncated")), "{err:?}");
     }
 
     #[test]
@@ -569,14 +451,7 @@ mod tests {
         // 255 bytes is fine
         let mut input = vec![5, USER_PASS, 1, 0];
         input.extend_from_slice(&OK_V4_REPLY);
-        socks5_connect(
-            &mut Mock::new(&input),
-            &ok255,
-            1,
-            Some((&ok255, &ok255)),
-            true,
-        )
-        .unwrap();
+        socks5_connect(&mut Mock::new(&input), &ok255, 1, Some((&ok255, &ok255)), true).unwrap();
     }
 
     struct Failing(io::ErrorKind);
@@ -604,14 +479,7 @@ mod tests {
             let err = socks4a_connect(&mut Failing(kind), "h", 1, "").unwrap_err();
             assert!(matches!(err, Error::ConnectTimeout(_)), "{err:?}");
         }
-        let err = socks5_connect(
-            &mut Failing(io::ErrorKind::ConnectionReset),
-            "h",
-            1,
-            None,
-            true,
-        )
-        .unwrap_err();
+        let err = socks5_connect(&mut Failing(io::ErrorKind::ConnectionReset), "h", 1, None, true).unwrap_err();
         assert!(matches!(err, Error::Proxy(_)), "{err:?}");
     }
 
@@ -640,24 +508,11 @@ mod tests {
             let err = socks4a_connect(&mut Mock::new(&[0, code, 0, 0, 0, 0, 0, 0]), "h", 1, "").unwrap_err();
             assert_eq!(err, Error::Proxy(want.into()));
         }
-        let err =
-            socks4a_connect(&mut Mock::new(&[5, 90, 0, 0, 0, 0, 0, 0]), "h", 1, "").unwrap_err();
-        assert!(
-            matches!(&err, Error::Proxy(m) if m.contains("bad version")),
-            "{err:?}"
-        );
+        let err = socks4a_connect(&mut Mock::new(&[5, 90, 0, 0, 0, 0, 0, 0]), "h", 1, "").unwrap_err();
+        assert!(matches!(&err, Error::Proxy(m) if m.contains("bad version")), "{err:?}");
         let err = socks4a_connect(&mut Mock::new(&[0, 90, 0]), "h", 1, "").unwrap_err();
-        assert!(
-            matches!(&err, Error::Proxy(m) if m.contains("truncated")),
-            "{err:?}"
-        );
-        for (host, user) in [
-            ("::1", ""),
-            ("[::1]", ""),
-            ("", ""),
-            ("h\0", ""),
-            ("h", "a\0b"),
-        ] {
+        assert!(matches!(&err, Error::Proxy(m) if m.contains("truncated")), "{err:?}");
+        for (host, user) in [("::1", ""), ("[::1]", ""), ("", ""), ("h\0", ""), ("h", "a\0b")] {
             let err = socks4a_connect(&mut Mock::new(&[]), host, 1, user).unwrap_err();
             assert!(matches!(err, Error::InvalidArgument(_)), "{host:?} {err:?}");
         }
@@ -689,11 +544,7 @@ mod tests {
     }
 
     fn free_port() -> u16 {
-        TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
+        TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
     }
 
     /// A microsocks child, killed on drop.
@@ -710,12 +561,7 @@ mod tests {
     }
 
     fn microsocks_available() -> bool {
-        Command::new("microsocks")
-            .arg("-h")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok()
+        Command::new("microsocks").arg("-h").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
     }
 
     fn start_microsocks(auth: Option<(&str, &str)>) -> Microsocks {
@@ -726,12 +572,8 @@ mod tests {
             if let Some((u, p)) = auth {
                 cmd.args(["-u", u, "-P", p]);
             }
-            let child = cmd
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn microsocks");
+            let child =
+                cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn microsocks");
             let mut proxy = Microsocks { child, port };
             let deadline = Instant::now() + Duration::from_secs(5);
             while Instant::now() < deadline {
@@ -794,9 +636,7 @@ mod tests {
         let err = socks5_connect(&mut s, "127.0.0.1", closed, None, true).unwrap_err();
         assert_eq!(
             err,
-            Error::Proxy(format!(
-                "SOCKS5: connection refused by destination host (target 127.0.0.1:{closed})"
-            ))
+            Error::Proxy(format!("SOCKS5: connection refused by destination host (target 127.0.0.1:{closed})"))
         );
     }
 
@@ -809,35 +649,15 @@ mod tests {
         let proxy = start_microsocks(Some(("alice", "s3cret")));
 
         let mut s = connect(proxy.port);
-        let err = socks5_connect(
-            &mut s,
-            "127.0.0.1",
-            echo_port,
-            Some(("alice", "nope")),
-            true,
-        )
-        .unwrap_err();
-        assert_eq!(
-            err,
-            Error::Proxy("SOCKS5: username/password authentication failed".into())
-        );
+        let err = socks5_connect(&mut s, "127.0.0.1", echo_port, Some(("alice", "nope")), true).unwrap_err();
+        assert_eq!(err, Error::Proxy("SOCKS5: username/password authentication failed".into()));
 
         let mut s = connect(proxy.port);
         let err = socks5_connect(&mut s, "127.0.0.1", echo_port, None, true).unwrap_err();
-        assert!(
-            matches!(&err, Error::Proxy(m) if m.contains("requires authentication")),
-            "{err:?}"
-        );
+        assert!(matches!(&err, Error::Proxy(m) if m.contains("requires authentication")), "{err:?}");
 
         let mut s = connect(proxy.port);
-        socks5_connect(
-            &mut s,
-            "127.0.0.1",
-            echo_port,
-            Some(("alice", "s3cret")),
-            true,
-        )
-        .unwrap();
+        socks5_connect(&mut s, "127.0.0.1", echo_port, Some(("alice", "s3cret")), true).unwrap();
         assert_echo(&mut s);
         echo.join().unwrap();
     }
@@ -866,10 +686,7 @@ mod tests {
         let mut rest = Vec::new();
         s.read_to_end(&mut rest).unwrap();
         assert_eq!(rest, b"from-target");
-        assert_eq!(
-            server.join().unwrap(),
-            [5, 1, 0, 3, 4, b'a', b'b', b'c', b'd', 0, 80]
-        );
+        assert_eq!(server.join().unwrap(), [5, 1, 0, 3, 4, b'a', b'b', b'c', b'd', 0, 80]);
     }
 
     #[test]
@@ -882,8 +699,7 @@ mod tests {
             drop(s);
         });
         let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        s.set_read_timeout(Some(Duration::from_millis(150)))
-            .unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(150))).unwrap();
         let err = socks5_connect(&mut s, "h", 1, None, true).unwrap_err();
         assert!(matches!(err, Error::ConnectTimeout(_)), "{err:?}");
         holder.join().unwrap();

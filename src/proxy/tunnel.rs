@@ -63,26 +63,16 @@ pub fn connect_tunnel<S: Read + Write>(
     match response.parse(&head) {
         Ok(httparse::Status::Complete(_)) => {}
         Ok(httparse::Status::Partial) => {
-            return Err(Error::Proxy(format!(
-                "incomplete CONNECT response from proxy for {authority}"
-            )))
+            return Err(Error::Proxy(format!("incomplete CONNECT response from proxy for {authority}")))
         }
-        Err(e) => {
-            return Err(Error::Proxy(format!(
-                "malformed CONNECT response from proxy for {authority}: {e}"
-            )))
-        }
+        Err(e) => return Err(Error::Proxy(format!("malformed CONNECT response from proxy for {authority}: {e}"))),
     }
     let status = response.code.unwrap_or(0);
     if (200..300).contains(&status) {
         Ok(())
     } else {
         let reason = response.reason.unwrap_or("");
-        Err(Error::Proxy(
-            format!("proxy CONNECT to {authority} answered {status} {reason}")
-                .trim_end()
-                .to_owned(),
-        ))
+        Err(Error::Proxy(format!("proxy CONNECT to {authority} answered {status} {reason}").trim_end().to_owned()))
     }
 }
 
@@ -100,19 +90,14 @@ pub fn basic_proxy_authorization(user: &str, pass: &str) -> String {
 /// `host:port`, with an IPv6 host in brackets.
 fn authority(host: &str, port: u16) -> Result<String> {
     let bad = || Error::InvalidArgument(format!("bad CONNECT target host {host:?}"));
-    let bare = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
+    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
     if bare.contains(':') {
         // Only an IPv6 literal may contain ':'.
         let ip: std::net::Ipv6Addr = bare.parse().map_err(|_| bad())?;
         return Ok(format!("[{ip}]:{port}"));
     }
     if host.is_empty()
-        || host
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '/' | '@' | '[' | ']'))
+        || host.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '/' | '@' | '[' | ']'))
     {
         return Err(bad());
     }
@@ -122,9 +107,7 @@ fn authority(host: &str, port: u16) -> Result<String> {
 fn check_header(name: &str, value: &str) -> Result<()> {
     let bad_name = name.is_empty() || name.bytes().any(|b| b <= b' ' || b == b':' || b >= 0x7f);
     if bad_name || value.contains(['\r', '\n', '\0']) {
-        return Err(Error::InvalidArgument(format!(
-            "bad CONNECT header {name:?}"
-        )));
+        return Err(Error::InvalidArgument(format!("bad CONNECT header {name:?}")));
     }
     Ok(())
 }
@@ -183,10 +166,7 @@ mod tests {
 
     impl Mock {
         fn new(input: &[u8]) -> Self {
-            Mock {
-                input: Cursor::new(input.to_vec()),
-                output: Vec::new(),
-            }
+            Mock { input: Cursor::new(input.to_vec()), output: Vec::new() }
         }
     }
 
@@ -240,9 +220,7 @@ mod tests {
     fn ipv6_host_is_bracketed() {
         let mut s = Mock::new(b"HTTP/1.0 200 OK\r\n\r\n");
         connect_tunnel(&mut s, "::1", 8443, None, &[]).unwrap();
-        assert!(s
-            .output
-            .starts_with(b"CONNECT [::1]:8443 HTTP/1.1\r\nHost: [::1]:8443\r\n\r\n"));
+        assert!(s.output.starts_with(b"CONNECT [::1]:8443 HTTP/1.1\r\nHost: [::1]:8443\r\n\r\n"));
         let mut s = Mock::new(b"HTTP/1.0 200 OK\r\n\r\n");
         connect_tunnel(&mut s, "[::1]", 1, None, &[]).unwrap();
         assert!(s.output.starts_with(b"CONNECT [::1]:1 "));
@@ -270,47 +248,25 @@ mod tests {
 
     #[test]
     fn non_2xx_is_a_proxy_error() {
-        let mut s = Mock::new(
-            b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n\r\n",
-        );
+        let mut s = Mock::new(b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n\r\n");
         let err = connect_tunnel(&mut s, "example.com", 443, None, &[]).unwrap_err();
         assert_eq!(
             err,
-            Error::Proxy(
-                "proxy CONNECT to example.com:443 answered 407 Proxy Authentication Required"
-                    .into()
-            )
+            Error::Proxy("proxy CONNECT to example.com:443 answered 407 Proxy Authentication Required".into())
         );
         let mut s = Mock::new(b"HTTP/1.1 502 \r\n\r\n");
         let err = connect_tunnel(&mut s, "h", 2, None, &[]).unwrap_err();
-        assert_eq!(
-            err,
-            Error::Proxy("proxy CONNECT to h:2 answered 502".into())
-        );
+        assert_eq!(err, Error::Proxy("proxy CONNECT to h:2 answered 502".into()));
     }
 
     #[test]
     fn garbage_truncated_and_oversized_heads() {
-        for input in [
-            &b"SSH-2.0-OpenSSH\r\n\r\n"[..],
-            b"HTTP/1.1 abc OK\r\n\r\n",
-            b"\r\n\r\n",
-        ] {
+        for input in [&b"SSH-2.0-OpenSSH\r\n\r\n"[..], b"HTTP/1.1 abc OK\r\n\r\n", b"\r\n\r\n"] {
             let err = connect_tunnel(&mut Mock::new(input), "h", 1, None, &[]).unwrap_err();
             assert!(matches!(err, Error::Proxy(_)), "{input:?}: {err:?}");
         }
-        let err = connect_tunnel(
-            &mut Mock::new(b"HTTP/1.1 200 OK\r\nX: 1\r\n"),
-            "h",
-            1,
-            None,
-            &[],
-        )
-        .unwrap_err();
-        assert!(
-            matches!(&err, Error::Proxy(m) if m.contains("closed")),
-            "{err:?}"
-        );
+        let err = connect_tunnel(&mut Mock::new(b"HTTP/1.1 200 OK\r\nX: 1\r\n"), "h", 1, None, &[]).unwrap_err();
+        assert!(matches!(&err, Error::Proxy(m) if m.contains("closed")), "{err:?}");
         let mut big = b"HTTP/1.1 200 OK\r\n".to_vec();
         while big.len() < MAX_HEAD + 100 {
             big.extend_from_slice(b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n");
@@ -318,10 +274,7 @@ mod tests {
         big.extend_from_slice(b"\r\n");
         let mut s = Mock::new(&big);
         let err = connect_tunnel(&mut s, "h", 1, None, &[]).unwrap_err();
-        assert!(
-            matches!(&err, Error::Proxy(m) if m.contains("exceeds")),
-            "{err:?}"
-        );
+        assert!(matches!(&err, Error::Proxy(m) if m.contains("exceeds")), "{err:?}");
         assert_eq!(s.input.position() as usize, MAX_HEAD);
     }
 
@@ -360,15 +313,9 @@ mod tests {
 
     #[test]
     fn basic_authorization_value() {
-        assert_eq!(
-            basic_proxy_authorization("user", "pass"),
-            "Basic dXNlcjpwYXNz"
-        );
+        assert_eq!(basic_proxy_authorization("user", "pass"), "Basic dXNlcjpwYXNz");
         assert_eq!(basic_proxy_authorization("", ""), "Basic Og==");
-        assert_eq!(
-            basic_proxy_authorization("ü@x", "p:w"),
-            "Basic w7xAeDpwOnc="
-        );
+        assert_eq!(basic_proxy_authorization("ü@x", "p:w"), "Basic w7xAeDpwOnc=");
     }
 
     // ---- over real sockets ----
@@ -395,11 +342,7 @@ mod tests {
     }
 
     fn free_port() -> u16 {
-        TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
+        TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
     }
 
     /// A tinyproxy child, killed on drop.
@@ -425,22 +368,14 @@ mod tests {
     }
 
     fn tinyproxy_available() -> bool {
-        Command::new("tinyproxy")
-            .arg("-v")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok()
+        Command::new("tinyproxy").arg("-v").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
     }
 
     /// Start tinyproxy on a free loopback port allowing CONNECT to `connect_port`.
     fn start_tinyproxy(connect_port: u16, auth: Option<(&str, &str)>) -> Tinyproxy {
         for attempt in 0..3 {
             let port = free_port();
-            let dir = std::env::temp_dir().join(format!(
-                "httpx-tinyproxy-{}-{port}-{attempt}",
-                std::process::id()
-            ));
+            let dir = std::env::temp_dir().join(format!("httpx-tinyproxy-{}-{port}-{attempt}", std::process::id()));
             std::fs::create_dir_all(&dir).unwrap();
             let dir = TempDir(dir);
             let mut conf = format!(
@@ -461,11 +396,7 @@ mod tests {
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("spawn tinyproxy");
-            let mut proxy = Tinyproxy {
-                child,
-                port,
-                _dir: dir,
-            };
+            let mut proxy = Tinyproxy { child, port, _dir: dir };
             let deadline = Instant::now() + Duration::from_secs(5);
             while Instant::now() < deadline {
                 if let Ok(Some(_)) = proxy.child.try_wait() {
@@ -537,19 +468,13 @@ mod tests {
 
         let mut s = connect(proxy.port);
         let err = connect_tunnel(&mut s, "127.0.0.1", echo_port, None, &[]).unwrap_err();
-        assert!(
-            matches!(&err, Error::Proxy(m) if m.contains("answered 407")),
-            "{err:?}"
-        );
+        assert!(matches!(&err, Error::Proxy(m) if m.contains("answered 407")), "{err:?}");
 
         let mut s = connect(proxy.port);
         let bad = basic_proxy_authorization("user", "wrong");
         let err = connect_tunnel(&mut s, "127.0.0.1", echo_port, Some(&bad), &[]).unwrap_err();
         // tinyproxy 1.11 answers wrong credentials with 401 rather than 407.
-        assert!(
-            matches!(&err, Error::Proxy(m) if m.contains("answered 407") || m.contains("answered 401")),
-            "{err:?}"
-        );
+        assert!(matches!(&err, Error::Proxy(m) if m.contains("answered 407") || m.contains("answered 401")), "{err:?}");
 
         let mut s = connect(proxy.port);
         let good = basic_proxy_authorization("user", "s3cret");
@@ -583,16 +508,12 @@ mod tests {
 
     #[test]
     fn fake_proxy_407() {
-        let (port, proxy) =
-            fake_proxy(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n");
+        let (port, proxy) = fake_proxy(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n");
         let mut s = connect(port);
         let err = connect_tunnel(&mut s, "example.org", 443, None, &[]).unwrap_err();
         assert_eq!(
             err,
-            Error::Proxy(
-                "proxy CONNECT to example.org:443 answered 407 Proxy Authentication Required"
-                    .into()
-            )
+            Error::Proxy("proxy CONNECT to example.org:443 answered 407 Proxy Authentication Required".into())
         );
         let req = proxy.join().unwrap();
         assert!(req.starts_with(b"CONNECT example.org:443 HTTP/1.1\r\n"));
@@ -601,8 +522,7 @@ mod tests {
     #[test]
     fn fake_proxy_bytes_after_head_stay_unread() {
         // The head and the first "TLS" bytes arrive in one TCP segment.
-        let (port, proxy) =
-            fake_proxy(b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x03server-hello");
+        let (port, proxy) = fake_proxy(b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x03server-hello");
         let mut s = connect(port);
         connect_tunnel(&mut s, "example.org", 443, None, &[]).unwrap();
         let mut rest = Vec::new();
@@ -621,8 +541,7 @@ mod tests {
             drop(s);
         });
         let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        s.set_read_timeout(Some(Duration::from_millis(150)))
-            .unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(150))).unwrap();
         let started = Instant::now();
         let err = connect_tunnel(&mut s, "h", 1, None, &[]).unwrap_err();
         assert!(matches!(err, Error::ConnectTimeout(_)), "{err:?}");

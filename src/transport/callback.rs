@@ -162,7 +162,8 @@ impl Transport for CallbackTransport {
             BuiltBody::Reader(r) => Box::new(ReaderBody(r)),
         };
         let _ = started;
-        let resp = Response::new(b.status, b.reason.unwrap_or_default(), Version::Http11, b.headers, body, sent, ctx.started);
+        let resp =
+            Response::new(b.status, b.reason.unwrap_or_default(), Version::Http11, b.headers, body, sent, ctx.started);
         Ok(resp)
     }
 }

@@ -81,7 +81,10 @@ impl HttpTransport {
             None
         };
         // Proxies reached over https are verified with default trust.
-        let proxy_tls = TlsConnector::new(&TlsSettings { client_cert: None, alpn_http2: false, ..opts.tls.clone() }, opts.trust_env)?;
+        let proxy_tls = TlsConnector::new(
+            &TlsSettings { client_cert: None, alpn_http2: false, ..opts.tls.clone() },
+            opts.trust_env,
+        )?;
         let mut proxies = Router::new();
         for (key, url, mode) in &opts.proxies {
             let cfg = match url {
@@ -144,7 +147,15 @@ impl HttpTransport {
         }
     }
 
-    fn open_once(&self, _url: &Url, host: &str, port: u16, https: bool, proxy: Option<&ProxyConfig>, deadline: Option<Instant>) -> Result<(Conn, bool)> {
+    fn open_once(
+        &self,
+        _url: &Url,
+        host: &str,
+        port: u16,
+        https: bool,
+        proxy: Option<&ProxyConfig>,
+        deadline: Option<Instant>,
+    ) -> Result<(Conn, bool)> {
         let to = || remaining(deadline, || Error::ConnectTimeout(format!("connecting to {host}:{port}")));
         let base = if let Some(p) = proxy {
             let s = proxy::connect_via(p, &self.proxy_tls, host, port, https, deadline, self.opts.local_address)?;
@@ -170,7 +181,11 @@ fn is_idempotent(method: &str) -> bool {
 impl Transport for HttpTransport {
     fn handle(&self, req: Request, ctx: &SendContext) -> Result<Response> {
         urls::check_http(&req.url)?;
-        let req = if self.tls_h2.is_some() && req.url.scheme() == "https" && self.opts.uds.is_none() && self.proxy_for(&req.url).is_none() {
+        let req = if self.tls_h2.is_some()
+            && req.url.scheme() == "https"
+            && self.opts.uds.is_none()
+            && self.proxy_for(&req.url).is_none()
+        {
             match self.send_h2(req, ctx, true) {
                 Ok(result) => return result,
                 Err(req) => req, // the server chose HTTP/1.1
@@ -208,12 +223,25 @@ impl Transport for HttpTransport {
             let result = exchange(&mut conn, &req, forward, proxy, ctx);
             match result {
                 Ok(head) => {
-                    let body = Http1Body { conn: Some(conn), checkout: Some(checkout), framing: head.framing, keep_alive: head.keep_alive };
+                    let body = Http1Body {
+                        conn: Some(conn),
+                        checkout: Some(checkout),
+                        framing: head.framing,
+                        keep_alive: head.keep_alive,
+                    };
                     let mut body = Box::new(body);
                     if matches!(head.framing, Framing::Empty) {
                         body.finish();
                     }
-                    return Ok(Response::new(head.status, head.reason, head.version, head.headers, body, req, ctx.started));
+                    return Ok(Response::new(
+                        head.status,
+                        head.reason,
+                        head.version,
+                        head.headers,
+                        body,
+                        req,
+                        ctx.started,
+                    ));
                 }
                 Err((e, nothing_received)) => {
                     checkout.discard(Some(conn));
@@ -242,14 +270,25 @@ impl Transport for HttpTransport {
 impl HttpTransport {
     /// Send over HTTP/2 when the origin speaks it. Err(req) hands the request back
     /// for HTTP/1.1 (the server chose it in ALPN).
-    fn send_h2(&self, req: Request, ctx: &SendContext, may_retry: bool) -> std::result::Result<Result<Response>, Request> {
+    fn send_h2(
+        &self,
+        req: Request,
+        ctx: &SendContext,
+        may_retry: bool,
+    ) -> std::result::Result<Result<Response>, Request> {
         let Some(tls) = &self.tls_h2 else { return Err(req) };
         let url = &req.url;
         let host = url.host_str().unwrap_or("").to_string();
         let port = url.port_or_known_default().unwrap_or(443);
         let key = PoolKey { scheme: "https", host: host.clone(), port, tls_id: tls.id, proxy: String::new() };
         let obs = &ctx.observers;
-        let lookup = || self.h2.lock().ok().and_then(|m| m.iter().find(|(k, _)| *k == key).map(|(_, c)| c.clone())).filter(|c| c.is_open());
+        let lookup = || {
+            self.h2
+                .lock()
+                .ok()
+                .and_then(|m| m.iter().find(|(k, _)| *k == key).map(|(_, c)| c.clone()))
+                .filter(|c| c.is_open())
+        };
         let mut existing = lookup();
         let _connecting = if existing.is_none() {
             let g = self.h2_connecting.lock().ok();
@@ -300,7 +339,15 @@ impl HttpTransport {
                     obs.trace(TraceEvent::RequestSent, ctx.started.elapsed(), &req.method);
                     obs.trace(TraceEvent::HeadersReceived, ctx.started.elapsed(), &status.to_string());
                 }
-                Ok(Ok(Response::new(status, String::new(), crate::http1::Version::Http2, headers, Box::new(body), req, ctx.started)))
+                Ok(Ok(Response::new(
+                    status,
+                    String::new(),
+                    crate::http1::Version::Http2,
+                    headers,
+                    Box::new(body),
+                    req,
+                    ctx.started,
+                )))
             }
             Err((e, before_send)) => {
                 // A pooled connection the server has since closed (GOAWAY): drop it
@@ -319,7 +366,13 @@ impl HttpTransport {
 
 /// Write the request and read the response head. On error, also says whether no
 /// response byte had arrived (then an idempotent request may be retried).
-fn exchange(conn: &mut Conn, req: &Request, forward: bool, proxy: Option<&ProxyConfig>, ctx: &SendContext) -> std::result::Result<crate::http1::Head, (Error, bool)> {
+fn exchange(
+    conn: &mut Conn,
+    req: &Request,
+    forward: bool,
+    proxy: Option<&ProxyConfig>,
+    ctx: &SendContext,
+) -> std::result::Result<crate::http1::Head, (Error, bool)> {
     let nothing = |conn: &Conn, e: Error| {
         let n = conn.received == 0;
         (e, n)

@@ -8,8 +8,8 @@ pub mod http;
 use std::time::Instant;
 
 use crate::config::{HeadLimits, Timeouts};
-use crate::observe::Observers;
 use crate::error::Result;
+use crate::observe::Observers;
 use crate::request::Request;
 use crate::response::Response;
 

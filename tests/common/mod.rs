@@ -46,9 +46,7 @@ use std::time::{Duration, Instant};
 
 /// Directory holding the harness support files (`gen_certs.sh`, nginx templates).
 pub fn support_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("support")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("support")
 }
 
 /// A free TCP port on 127.0.0.1 (bound then released). Never returns the same port twice
@@ -79,26 +77,19 @@ pub fn tool_available(name: &str) -> bool {
 
 /// Full path of `name` on PATH, if present and executable.
 pub fn find_tool(name: &str) -> Option<PathBuf> {
-    let is_exec = |p: &Path| {
-        fs::metadata(p)
-            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-            .unwrap_or(false)
-    };
+    let is_exec =
+        |p: &Path| fs::metadata(p).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false);
     if name.contains('/') {
         let p = PathBuf::from(name);
         return if is_exec(&p) { Some(p) } else { None };
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| is_exec(p))
+    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| is_exec(p))
 }
 
 /// Panics with an install hint if `tool` is missing.
 pub fn require_tool(tool: &str, install_hint: &str) -> PathBuf {
-    find_tool(tool).unwrap_or_else(|| {
-        panic!("required tool `{tool}` not found on PATH: install it ({install_hint})")
-    })
+    find_tool(tool).unwrap_or_else(|| panic!("required tool `{tool}` not found on PATH: install it ({install_hint})"))
 }
 
 /// Directory of the built cdylib/staticlib for the current profile:
@@ -133,9 +124,7 @@ pub const HELLO: &str = "Hello, world!";
 
 /// Contents of `files/hello.txt` (`files/hello.txt.gz` is its `gzip -9 -n`).
 pub fn hello_txt() -> String {
-    (1..=64)
-        .map(|i| format!("Hello, gzip world! line {i}\n"))
-        .collect()
+    (1..=64).map(|i| format!("Hello, gzip world! line {i}\n")).collect()
 }
 
 pub fn file_64k() -> Vec<u8> {
@@ -149,9 +138,7 @@ pub fn file_1m() -> Vec<u8> {
 /// Runs `cmd` (stdin closed, output captured) and kills it after `timeout`.
 /// Returns the output; `status` is None if it had to be killed.
 pub fn run_bounded(cmd: &mut Command, timeout: Duration) -> (Option<ExitStatus>, Output) {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = spawn_with_pdeathsig(cmd).unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
     let mut out_pipe = child.stdout.take().expect("stdout");
     let mut err_pipe = child.stderr.take().expect("stderr");
@@ -202,15 +189,10 @@ pub fn unique_temp_dir(tag: &str) -> PathBuf {
     static SWEPT: OnceLock<()> = OnceLock::new();
     static N: AtomicU64 = AtomicU64::new(0);
     SWEPT.get_or_init(sweep_stale_temp_dirs);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     let n = N.fetch_add(1, Ordering::SeqCst);
-    let dir = std::env::temp_dir().join(format!(
-        "{TMP_PREFIX}{}-{tag}-{nanos}-{n}",
-        std::process::id()
-    ));
+    let dir = std::env::temp_dir().join(format!("{TMP_PREFIX}{}-{tag}-{nanos}-{n}", std::process::id()));
     fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
     dir
 }
@@ -304,8 +286,7 @@ fn on_spawner_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) 
             let _ = rtx.send(f());
         }))
         .expect("spawner thread alive");
-    rrx.recv_timeout(Duration::from_secs(60))
-        .expect("spawner thread answered within 60 s")
+    rrx.recv_timeout(Duration::from_secs(60)).expect("spawner thread answered within 60 s")
 }
 
 /// Spawns `cmd` with PR_SET_PDEATHSIG=SIGKILL (no process group, no watchdog): enough for a
@@ -314,14 +295,7 @@ pub fn spawn_with_pdeathsig(cmd: &mut Command) -> io::Result<Child> {
     let parent = std::process::id() as libc::pid_t;
     unsafe {
         cmd.pre_exec(move || {
-            if libc::prctl(
-                libc::PR_SET_PDEATHSIG,
-                libc::SIGKILL as libc::c_ulong,
-                0,
-                0,
-                0,
-            ) != 0
-            {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) != 0 {
                 return Err(io::Error::last_os_error());
             }
             // The parent may have died before prctl: then die now.
@@ -372,11 +346,7 @@ pub fn spawn_guarded(name: &str, cmd: Command) -> io::Result<Guarded> {
     let parent = std::process::id() as libc::pid_t;
 
     let mut wd = Command::new("sh");
-    wd.arg("-c")
-        .arg("read x; kill -9 0")
-        .stdin(Stdio::from(pipe_r))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    wd.arg("-c").arg("read x; kill -9 0").stdin(Stdio::from(pipe_r)).stdout(Stdio::null()).stderr(Stdio::null());
     unsafe {
         wd.pre_exec(|| {
             if libc::setpgid(0, 0) != 0 {
@@ -394,14 +364,7 @@ pub fn spawn_guarded(name: &str, cmd: Command) -> io::Result<Guarded> {
                 if libc::setpgid(0, pgid) != 0 {
                     return Err(io::Error::last_os_error());
                 }
-                if libc::prctl(
-                    libc::PR_SET_PDEATHSIG,
-                    libc::SIGKILL as libc::c_ulong,
-                    0,
-                    0,
-                    0,
-                ) != 0
-                {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) != 0 {
                     return Err(io::Error::last_os_error());
                 }
                 if libc::getppid() != parent {
@@ -421,13 +384,7 @@ pub fn spawn_guarded(name: &str, cmd: Command) -> io::Result<Guarded> {
     });
     let (child, watchdog) = res?;
     let pgid = watchdog.id() as libc::pid_t;
-    Ok(Guarded {
-        name: name.to_string(),
-        child: Some(child),
-        watchdog: Some(watchdog),
-        pipe_w: Some(pipe_w),
-        pgid,
-    })
+    Ok(Guarded { name: name.to_string(), child: Some(child), watchdog: Some(watchdog), pipe_w: Some(pipe_w), pgid })
 }
 
 impl Guarded {
@@ -445,9 +402,7 @@ impl Guarded {
     }
     /// Some(status) if the guarded process has exited.
     pub fn try_wait(&mut self) -> Option<ExitStatus> {
-        self.child
-            .as_mut()
-            .and_then(|c| c.try_wait().ok().flatten())
+        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten())
     }
     /// Kills the whole process group (SIGKILL) and reaps the process and the watchdog.
     pub fn kill(&mut self) {
@@ -558,10 +513,7 @@ pub fn generate_certs(dir: &Path) -> Certs {
     require_tool("openssl", "apt-get install openssl");
     require_tool("bash", "apt-get install bash");
     let script = support_dir().join("gen_certs.sh");
-    let (status, out) = run_bounded(
-        Command::new("bash").arg(&script).arg(dir),
-        Duration::from_secs(60),
-    );
+    let (status, out) = run_bounded(Command::new("bash").arg(&script).arg(dir), Duration::from_secs(60));
     if !status.map(|s| s.success()).unwrap_or(false) {
         panic!(
             "{} failed ({status:?}):\n{}\n{}",
@@ -590,12 +542,7 @@ pub fn generate_certs(dir: &Path) -> Certs {
         other_client_cert: p("other_client.pem"),
         other_client_key: p("other_client.key"),
     };
-    for f in [
-        &c.ca_pem,
-        &c.server_cert,
-        &c.expired_cert,
-        &c.other_client_key,
-    ] {
+    for f in [&c.ca_pem, &c.server_cert, &c.expired_cert, &c.other_client_key] {
         assert!(f.exists(), "gen_certs.sh did not produce {}", f.display());
     }
     c
@@ -706,10 +653,7 @@ fn render(template: &str, vars: &[(&str, String)]) -> String {
         s = s.replace(&format!("{{{{{k}}}}}"), v);
     }
     if let Some(i) = s.find("{{") {
-        panic!(
-            "unrendered placeholder in nginx template: {}",
-            &s[i..(i + 40).min(s.len())]
-        );
+        panic!("unrendered placeholder in nginx template: {}", &s[i..(i + 40).min(s.len())]);
     }
     s
 }
@@ -726,8 +670,7 @@ impl Nginx {
         let load_modules = match echo_module {
             Some(p) => format!("load_module {p};"),
             None => {
-                let (_, out) =
-                    run_bounded(Command::new(&nginx_bin).arg("-V"), Duration::from_secs(10));
+                let (_, out) = run_bounded(Command::new(&nginx_bin).arg("-V"), Duration::from_secs(10));
                 let v = String::from_utf8_lossy(&out.stderr).to_string();
                 if !v.contains("echo") {
                     panic!(
@@ -754,11 +697,7 @@ impl Nginx {
         panic!("nginx failed to start:\n{last_err}");
     }
 
-    fn try_start(
-        nginx_bin: &Path,
-        load_modules: &str,
-        certs: &Certs,
-    ) -> Result<Nginx, (String, bool)> {
+    fn try_start(nginx_bin: &Path, load_modules: &str, certs: &Certs) -> Result<Nginx, (String, bool)> {
         let dir = unique_temp_dir("nginx");
         let root = dir.join("root");
         let files = root.join("files");
@@ -771,27 +710,16 @@ impl Nginx {
         fs::write(files.join("hello.txt"), hello_txt()).unwrap();
         require_tool("gzip", "apt-get install gzip");
         let (st, out) = run_bounded(
-            Command::new("gzip")
-                .args(["-9", "-n", "-c"])
-                .arg(files.join("hello.txt")),
+            Command::new("gzip").args(["-9", "-n", "-c"]).arg(files.join("hello.txt")),
             Duration::from_secs(10),
         );
         assert!(st.map(|s| s.success()).unwrap_or(false), "gzip failed");
         fs::write(files.join("hello.txt.gz"), &out.stdout).unwrap();
         // htpasswd for /basic-auth: user / passwd.
-        let (st, out) = run_bounded(
-            Command::new("openssl").args(["passwd", "-apr1", "passwd"]),
-            Duration::from_secs(10),
-        );
-        assert!(
-            st.map(|s| s.success()).unwrap_or(false),
-            "openssl passwd failed"
-        );
-        fs::write(
-            dir.join("htpasswd"),
-            format!("user:{}\n", String::from_utf8_lossy(&out.stdout).trim()),
-        )
-        .unwrap();
+        let (st, out) =
+            run_bounded(Command::new("openssl").args(["passwd", "-apr1", "passwd"]), Duration::from_secs(10));
+        assert!(st.map(|s| s.success()).unwrap_or(false), "openssl passwd failed");
+        fs::write(dir.join("htpasswd"), format!("user:{}\n", String::from_utf8_lossy(&out.stdout).trim())).unwrap();
 
         let ports: Vec<u16> = (0..7).map(|_| free_port()).collect();
         let uds_path = dir.join("http.sock");
@@ -800,14 +728,7 @@ impl Nginx {
             ("DIR", dir.display().to_string()),
             ("ROOT", root.display().to_string()),
             ("CERTS", certs.dir.display().to_string()),
-            (
-                "USER_LINE",
-                if is_root {
-                    "user root;".into()
-                } else {
-                    String::new()
-                },
-            ),
+            ("USER_LINE", if is_root { "user root;".into() } else { String::new() }),
             ("LOAD_MODULES", load_modules.to_string()),
             ("HTTP_PORT", ports[0].to_string()),
             ("HTTPS_PORT", ports[1].to_string()),
@@ -819,20 +740,10 @@ impl Nginx {
             ("UDS_PATH", uds_path.display().to_string()),
         ];
         let sup = support_dir();
-        let read = |n: &str| {
-            fs::read_to_string(sup.join(n))
-                .unwrap_or_else(|e| panic!("read {}: {e}", sup.join(n).display()))
-        };
-        fs::write(
-            dir.join("nginx.conf"),
-            render(&read("nginx.conf.template"), &vars),
-        )
-        .unwrap();
-        fs::write(
-            dir.join("locations.conf"),
-            render(&read("locations.conf.template"), &vars),
-        )
-        .unwrap();
+        let read =
+            |n: &str| fs::read_to_string(sup.join(n)).unwrap_or_else(|e| panic!("read {}: {e}", sup.join(n).display()));
+        fs::write(dir.join("nginx.conf"), render(&read("nginx.conf.template"), &vars)).unwrap();
+        fs::write(dir.join("locations.conf"), render(&read("locations.conf.template"), &vars)).unwrap();
         fs::write(dir.join("root_hello.conf"), read("root_hello.conf")).unwrap();
 
         let error_log = dir.join("error.log");
@@ -847,8 +758,7 @@ impl Nginx {
             .stdin(Stdio::null())
             .stdout(fs::File::create(dir.join("stdout.log")).unwrap())
             .stderr(fs::File::create(dir.join("stderr.log")).unwrap());
-        let guard =
-            spawn_guarded("nginx", cmd).map_err(|e| (format!("spawn nginx: {e}"), false))?;
+        let guard = spawn_guarded("nginx", cmd).map_err(|e| (format!("spawn nginx: {e}"), false))?;
         let n = Nginx {
             http_port: ports[0],
             https_port: ports[1],
@@ -877,10 +787,7 @@ impl Nginx {
                 return Err((format!("nginx exited early ({st}):\n{log}"), retry));
             }
             pending.retain(|&p| {
-                match TcpStream::connect_timeout(
-                    &SocketAddr::from(([127, 0, 0, 1], p)),
-                    Duration::from_millis(200),
-                ) {
+                match TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], p)), Duration::from_millis(200)) {
                     Ok(_) => {
                         n.harness_conns.fetch_add(1, Ordering::SeqCst);
                         false
@@ -946,16 +853,10 @@ impl Nginx {
     pub fn accepted_connections(&self) -> u64 {
         // Give the single worker a moment to accept connections already in the backlog:
         // read until two consecutive samples agree (bounded).
-        let mut prev = self
-            .stub_status_raw()
-            .0
-            .saturating_sub(self.harness_conns.load(Ordering::SeqCst));
+        let mut prev = self.stub_status_raw().0.saturating_sub(self.harness_conns.load(Ordering::SeqCst));
         for _ in 0..50 {
             thread::sleep(Duration::from_millis(10));
-            let cur = self
-                .stub_status_raw()
-                .0
-                .saturating_sub(self.harness_conns.load(Ordering::SeqCst));
+            let cur = self.stub_status_raw().0.saturating_sub(self.harness_conns.load(Ordering::SeqCst));
             if cur == prev {
                 return cur;
             }
@@ -972,13 +873,8 @@ impl Nginx {
         assert_eq!(r.status, 200, "stub_status: {r:?}");
         // "Active connections: 1 \nserver accepts handled requests\n 33 33 31 \n..."
         let text = String::from_utf8_lossy(&r.body);
-        let nums: Vec<u64> = text
-            .lines()
-            .nth(2)
-            .unwrap_or("")
-            .split_whitespace()
-            .filter_map(|x| x.parse().ok())
-            .collect();
+        let nums: Vec<u64> =
+            text.lines().nth(2).unwrap_or("").split_whitespace().filter_map(|x| x.parse().ok()).collect();
         assert!(nums.len() == 3, "unexpected stub_status output: {text}");
         (nums[0], nums[2])
     }
@@ -987,19 +883,11 @@ impl Nginx {
     /// nginx writes a line when a request finishes, which can be a moment after the client
     /// got the response: use [`Nginx::wait_for_log`] when asserting on recent requests.
     pub fn requests_on_log(&self) -> Vec<LogLine> {
-        fs::read_to_string(&self.access_log)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(LogLine::parse)
-            .collect()
+        fs::read_to_string(&self.access_log).unwrap_or_default().lines().filter_map(LogLine::parse).collect()
     }
 
     /// Polls the access log (<= `timeout`) until `pred` holds; returns the last parse.
-    pub fn wait_for_log(
-        &self,
-        timeout: Duration,
-        pred: impl Fn(&[LogLine]) -> bool,
-    ) -> Vec<LogLine> {
+    pub fn wait_for_log(&self, timeout: Duration, pred: impl Fn(&[LogLine]) -> bool) -> Vec<LogLine> {
         let deadline = Instant::now() + timeout;
         loop {
             let lines = self.requests_on_log();
@@ -1012,20 +900,13 @@ impl Nginx {
 
     /// Log lines whose URI contains `needle` (e.g. a unique query tag such as `?t=abc123`).
     pub fn log_lines_for(&self, needle: &str) -> Vec<LogLine> {
-        self.requests_on_log()
-            .into_iter()
-            .filter(|l| l.uri.contains(needle))
-            .collect()
+        self.requests_on_log().into_iter().filter(|l| l.uri.contains(needle)).collect()
     }
 
     /// Distinct connections that carried requests whose URI contains `needle`. Safe with
     /// parallel tests on the shared nginx when `needle` is unique to the test.
     pub fn connections_for(&self, needle: &str) -> usize {
-        self.log_lines_for(needle)
-            .iter()
-            .map(|l| l.connection)
-            .collect::<BTreeSet<_>>()
-            .len()
+        self.log_lines_for(needle).iter().map(|l| l.connection).collect::<BTreeSet<_>>().len()
     }
 
     /// error.log + stderr of nginx (for failure messages).
@@ -1062,10 +943,7 @@ impl Drop for Nginx {
 fn require_tool_sbin(tool: &str, hint: &str) -> PathBuf {
     find_tool(tool)
         .or_else(|| {
-            ["/usr/sbin", "/sbin", "/usr/local/sbin"]
-                .iter()
-                .map(|d| Path::new(d).join(tool))
-                .find(|p| p.exists())
+            ["/usr/sbin", "/sbin", "/usr/local/sbin"].iter().map(|d| Path::new(d).join(tool)).find(|p| p.exists())
         })
         .unwrap_or_else(|| panic!("required tool `{tool}` not found: install it ({hint})"))
 }
@@ -1099,10 +977,8 @@ impl Httpbin {
     pub fn start() -> Httpbin {
         let python = std::env::var("HTTPX_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
         require_tool(&python, "apt-get install python3");
-        let (st, out) = run_bounded(
-            Command::new(&python).args(["-c", "import httpbin, gunicorn"]),
-            Duration::from_secs(60),
-        );
+        let (st, out) =
+            run_bounded(Command::new(&python).args(["-c", "import httpbin, gunicorn"]), Duration::from_secs(60));
         if !st.map(|s| s.success()).unwrap_or(false) {
             panic!(
                 "`{python} -c 'import httpbin, gunicorn'` failed: pip install httpbin gunicorn\n{}",
@@ -1114,38 +990,17 @@ impl Httpbin {
             let dir = unique_temp_dir("httpbin");
             let port = free_port();
             let mut cmd = Command::new(&python);
-            cmd.args([
-                "-m",
-                "gunicorn",
-                "-w",
-                "2",
-                "-k",
-                "gthread",
-                "--threads",
-                "8",
-            ])
-            .args([
-                "--timeout",
-                "120",
-                "--graceful-timeout",
-                "1",
-                "--keep-alive",
-                "75",
-            ])
-            .args(["--log-level", "warning", "-b"])
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("httpbin:app")
-            .current_dir(&dir)
-            .stdin(Stdio::null())
-            .stdout(fs::File::create(dir.join("stdout.log")).unwrap())
-            .stderr(fs::File::create(dir.join("stderr.log")).unwrap());
+            cmd.args(["-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "8"])
+                .args(["--timeout", "120", "--graceful-timeout", "1", "--keep-alive", "75"])
+                .args(["--log-level", "warning", "-b"])
+                .arg(format!("127.0.0.1:{port}"))
+                .arg("httpbin:app")
+                .current_dir(&dir)
+                .stdin(Stdio::null())
+                .stdout(fs::File::create(dir.join("stdout.log")).unwrap())
+                .stderr(fs::File::create(dir.join("stderr.log")).unwrap());
             let guard = spawn_guarded("httpbin", cmd).expect("spawn gunicorn");
-            let h = Httpbin {
-                port,
-                dir,
-                process: Mutex::new(guard),
-                remove_dir_on_drop: true,
-            };
+            let h = Httpbin { port, dir, process: Mutex::new(guard), remove_dir_on_drop: true };
             let deadline = Instant::now() + Duration::from_secs(30);
             loop {
                 if let Some(st) = lock(&h.process).try_wait() {
@@ -1160,10 +1015,7 @@ impl Httpbin {
                     }
                 }
                 if Instant::now() > deadline {
-                    panic!(
-                        "httpbin not ready on port {port} within 30 s:\n{}",
-                        h.logs()
-                    );
+                    panic!("httpbin not ready on port {port} within 30 s:\n{}", h.logs());
                 }
                 thread::sleep(Duration::from_millis(50));
             }
@@ -1332,11 +1184,8 @@ impl Proxy {
                     last = format!("proxy exited ({st}):\n{}", p.logs());
                     break false;
                 }
-                if TcpStream::connect_timeout(
-                    &SocketAddr::from(([127, 0, 0, 1], port)),
-                    Duration::from_millis(200),
-                )
-                .is_ok()
+                if TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_millis(200))
+                    .is_ok()
                 {
                     p.harness_conns.fetch_add(1, Ordering::SeqCst);
                     break true;
@@ -1350,9 +1199,7 @@ impl Proxy {
                 if kind == ProxyKind::Http {
                     // Wait until tinyproxy has logged the probe so counts start at 0.
                     let deadline = Instant::now() + Duration::from_secs(2);
-                    while p.raw_connects() < p.harness_conns.load(Ordering::SeqCst)
-                        && Instant::now() < deadline
-                    {
+                    while p.raw_connects() < p.harness_conns.load(Ordering::SeqCst) && Instant::now() < deadline {
                         thread::sleep(Duration::from_millis(10));
                     }
                 }
@@ -1394,11 +1241,7 @@ impl Proxy {
     /// readiness probe (counts "Connect (file descriptor N)" log lines; waits briefly until
     /// the count is stable). Panics for microsocks (it has no log).
     pub fn accepted_connections(&self) -> u64 {
-        assert_eq!(
-            self.kind,
-            ProxyKind::Http,
-            "only tinyproxy logs connections"
-        );
+        assert_eq!(self.kind, ProxyKind::Http, "only tinyproxy logs connections");
         let probes = self.harness_conns.load(Ordering::SeqCst);
         let mut prev = self.raw_connects();
         for _ in 0..20 {
@@ -1499,9 +1342,7 @@ impl FaultServer {
                                 lock(&c).push(clone);
                             }
                             let h = handler.clone();
-                            let _ = thread::Builder::new()
-                                .name(format!("fault-conn-{port}"))
-                                .spawn(move || h(stream));
+                            let _ = thread::Builder::new().name(format!("fault-conn-{port}")).spawn(move || h(stream));
                         }
                         Err(_) => {
                             if s.load(Ordering::SeqCst) {
@@ -1514,13 +1355,7 @@ impl FaultServer {
                 }
             })
             .expect("spawn FaultServer thread");
-        FaultServer {
-            port,
-            accepts,
-            stop,
-            conns,
-            thread: Some(thread),
-        }
+        FaultServer { port, accepts, stop, conns, thread: Some(thread) }
     }
 
     /// `http://127.0.0.1:{port}{path}`
@@ -1536,10 +1371,7 @@ impl FaultServer {
 impl Drop for FaultServer {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect_timeout(
-            &SocketAddr::from(([127, 0, 0, 1], self.port)),
-            Duration::from_secs(2),
-        );
+        let _ = TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], self.port)), Duration::from_secs(2));
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -1583,15 +1415,10 @@ pub fn read_request_head(s: &mut TcpStream) -> Option<Vec<u8>> {
 
 /// Value of header `name` (case-insensitive) in a raw request/response head.
 pub fn header_value(head: &[u8], name: &str) -> Option<String> {
-    String::from_utf8_lossy(head)
-        .split("\r\n")
-        .skip(1)
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.trim()
-                .eq_ignore_ascii_case(name)
-                .then(|| v.trim().to_string())
-        })
+    String::from_utf8_lossy(head).split("\r\n").skip(1).find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+    })
 }
 
 /// Reads a whole request (head + Content-Length or chunked body, <= 64 MiB) for fault
@@ -1605,9 +1432,7 @@ pub fn read_request(s: &mut TcpStream) -> Option<(Vec<u8>, Vec<u8>)> {
     {
         conn.read_chunked().ok()?
     } else {
-        let n: usize = header_value(&head, "content-length")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let n: usize = header_value(&head, "content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
         conn.read_exact_n(n).ok()?
     };
     Some((head, body))
@@ -1639,10 +1464,7 @@ pub struct RawResponse {
 
 impl RawResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -1658,10 +1480,7 @@ pub struct RawConn<S: Read + Write> {
 impl RawConn<TcpStream> {
     /// Connects to 127.0.0.1:port with 10 s timeouts.
     pub fn connect(port: u16) -> io::Result<RawConn<TcpStream>> {
-        let s = TcpStream::connect_timeout(
-            &SocketAddr::from(([127, 0, 0, 1], port)),
-            Duration::from_secs(5),
-        )?;
+        let s = TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_secs(5))?;
         s.set_read_timeout(Some(Duration::from_secs(10)))?;
         s.set_write_timeout(Some(Duration::from_secs(10)))?;
         s.set_nodelay(true)?;
@@ -1682,10 +1501,7 @@ const RAW_MAX_BODY: usize = 64 << 20;
 
 impl<S: Read + Write> RawConn<S> {
     pub fn new(stream: S) -> Self {
-        RawConn {
-            stream,
-            buf: Vec::new(),
-        }
+        RawConn { stream, buf: Vec::new() }
     }
 
     fn fill(&mut self) -> io::Result<usize> {
@@ -1698,25 +1514,16 @@ impl<S: Read + Write> RawConn<S> {
     fn read_until(&mut self, delim: &[u8], max: usize) -> io::Result<Vec<u8>> {
         let mut scanned = 0;
         loop {
-            if let Some(i) = self.buf[scanned..]
-                .windows(delim.len())
-                .position(|w| w == delim)
-            {
+            if let Some(i) = self.buf[scanned..].windows(delim.len()).position(|w| w == delim) {
                 let end = scanned + i + delim.len();
                 return Ok(self.buf.drain(..end).collect());
             }
             scanned = self.buf.len().saturating_sub(delim.len());
             if self.buf.len() > max {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "line/head too long",
-                ));
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "line/head too long"));
             }
             if self.fill()? == 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "eof before delimiter",
-                ));
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "eof before delimiter"));
             }
         }
     }
@@ -1749,12 +1556,8 @@ impl<S: Read + Write> RawConn<S> {
             let line = self.read_until(b"\r\n", 4096)?;
             let line = String::from_utf8_lossy(&line[..line.len() - 2]).to_string();
             let size_str = line.split(';').next().unwrap_or("").trim();
-            let size = usize::from_str_radix(size_str, 16).map_err(|_| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("bad chunk size {line:?}"),
-                )
-            })?;
+            let size = usize::from_str_radix(size_str, 16)
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, format!("bad chunk size {line:?}")))?;
             if size == 0 {
                 // trailers until empty line
                 for _ in 0..1000 {
@@ -1762,26 +1565,17 @@ impl<S: Read + Write> RawConn<S> {
                         return Ok(body);
                     }
                 }
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "too many trailers",
-                ));
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "too many trailers"));
             }
             if body.len() + size > RAW_MAX_BODY {
                 return Err(io::Error::new(io::ErrorKind::InvalidData, "body too large"));
             }
             body.extend(self.read_exact_n(size)?);
             if self.read_exact_n(2)? != b"\r\n" {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "missing CRLF after chunk",
-                ));
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "missing CRLF after chunk"));
             }
         }
-        Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "too many chunks",
-        ))
+        Err(io::Error::new(io::ErrorKind::InvalidData, "too many chunks"))
     }
 
     /// Reads one final response (1xx interim responses skipped). `head_only`: the request
@@ -1792,16 +1586,9 @@ impl<S: Read + Write> RawConn<S> {
             let head = String::from_utf8_lossy(&head).to_string();
             let mut lines = head.split("\r\n");
             let status_line = lines.next().unwrap_or("");
-            let status: u16 = status_line
-                .split_whitespace()
-                .nth(1)
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(|| {
-                    io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!("bad status line {status_line:?}"),
-                    )
-                })?;
+            let status: u16 = status_line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidData, format!("bad status line {status_line:?}"))
+            })?;
             let headers: Vec<(String, String)> = lines
                 .filter_map(|l| l.split_once(':'))
                 .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
@@ -1809,27 +1596,16 @@ impl<S: Read + Write> RawConn<S> {
             if (100..200).contains(&status) && status != 101 {
                 continue;
             }
-            let mut resp = RawResponse {
-                status,
-                head,
-                headers,
-                body: Vec::new(),
-                chunked: false,
-            };
-            let no_body =
-                head_only || status == 204 || status == 304 || (100..200).contains(&status);
+            let mut resp = RawResponse { status, head, headers, body: Vec::new(), chunked: false };
+            let no_body = head_only || status == 204 || status == 304 || (100..200).contains(&status);
             if !no_body {
-                if resp
-                    .header("transfer-encoding")
-                    .map(|v| v.to_ascii_lowercase().contains("chunked"))
-                    .unwrap_or(false)
+                if resp.header("transfer-encoding").map(|v| v.to_ascii_lowercase().contains("chunked")).unwrap_or(false)
                 {
                     resp.chunked = true;
                     resp.body = self.read_chunked()?;
                 } else if let Some(cl) = resp.header("content-length") {
-                    let n: usize = cl.parse().map_err(|_| {
-                        io::Error::new(io::ErrorKind::InvalidData, "bad content-length")
-                    })?;
+                    let n: usize =
+                        cl.parse().map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad content-length"))?;
                     resp.body = self.read_exact_n(n)?;
                 } else {
                     resp.body = self.read_to_eof()?;
@@ -1837,21 +1613,12 @@ impl<S: Read + Write> RawConn<S> {
             }
             return Ok(resp);
         }
-        Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "too many 1xx responses",
-        ))
+        Err(io::Error::new(io::ErrorKind::InvalidData, "too many 1xx responses"))
     }
 
     /// Sends `method path HTTP/1.1` with `Host: localhost`, the extra headers, and the body
     /// (Content-Length added when a body is given or the method is POST/PUT/PATCH).
-    pub fn send(
-        &mut self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> io::Result<()> {
+    pub fn send(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> io::Result<()> {
         let mut req = format!("{method} {path} HTTP/1.1\r\n");
         if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
             req.push_str("Host: localhost\r\n");
