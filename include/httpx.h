@@ -599,8 +599,9 @@ httpx_code httpx_client_config_set_max_redirects(httpx_client_config *cfg, uint3
  * requests from every thread; one that picks HTTP/1.1 is remembered and served by
  * the regular pool. Plain http, proxies and Unix sockets stay on HTTP/1.1.
  * `httpx_response_http_version` tells which was used. HTTP/2 connections are not
- * counted against `max_connections`. Drives a small background thread (started
- * on first use); don't call into libhttpx from inside a tokio runtime thread.
+ * counted against `max_connections`. The calling threads drive HTTP/2 I/O (no
+ * background thread); don't call into libhttpx from inside a tokio runtime thread,
+ * nor from a body read callback of an HTTP/2 request.
  */
 httpx_code httpx_client_config_set_http2(httpx_client_config *cfg, int32_t on);
 

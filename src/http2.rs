@@ -1,8 +1,9 @@
 //! HTTP/2 over TLS (negotiated with ALPN "h2"), opt-in with `http2`.
 //!
-//! The h2 crate is asynchronous; a small process-wide tokio runtime (one worker
-//! thread) drives each connection's frame I/O, while every request is sent and its
-//! body read by the calling thread (`block_on`), so the library stays blocking.
+//! The h2 crate is asynchronous; a process-wide current-thread tokio runtime runs it.
+//! Every request is sent and its body read by the calling thread (`block_on`), and
+//! the thread inside `block_on` also drives the connections' frame I/O, so the
+//! library stays blocking and needs no thread of its own.
 //! One connection per origin carries many concurrent requests (streams).
 //! Servers that don't offer h2 get HTTP/1.1 from the regular pool.
 
@@ -18,14 +19,12 @@ use crate::request::{unwrap_io, BodySource, Request};
 use crate::response::RawBody;
 use crate::tls::TlsConnector;
 
+/// A current-thread runtime: whichever calling thread is inside `block_on` holds its
+/// core and drives every connection's I/O itself (no hand-off to a worker thread per
+/// request); other callers wait for their own stream and take the core over when it
+/// is released.
 static RT: Lazy<std::result::Result<Runtime, String>> = Lazy::new(|| {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("httpx-h2")
-        .enable_io()
-        .enable_time()
-        .build()
-        .map_err(|e| e.to_string())
+    tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build().map_err(|e| e.to_string())
 });
 
 fn rt() -> Result<&'static Runtime> {
@@ -151,7 +150,7 @@ impl H2Conn {
                 headers.push_unchecked(n.as_str(), &v);
             }
             let recv = resp.into_body();
-            Ok((status, headers, H2Body { recv: Some(recv), pending: Bytes::new(), read_timeout }))
+            Ok((status, headers, H2Body { recv: Some(recv), pending: std::collections::VecDeque::new(), read_timeout }))
         })
     }
 
@@ -229,8 +228,70 @@ use std::io::Read;
 /// A response body arriving on an HTTP/2 stream.
 pub struct H2Body {
     recv: Option<h2::RecvStream>,
-    pending: Bytes,
+    /// DATA frames received and not yet handed out (several per wake-up).
+    pending: std::collections::VecDeque<Bytes>,
     read_timeout: Option<Duration>,
+}
+
+impl H2Body {
+    /// Wait for the next DATA frame, then take every frame already received, in
+    /// one trip into the runtime. Ok(false) at the end of the stream.
+    fn fill(&mut self) -> Result<bool> {
+        let Some(recv) = self.recv.as_mut() else { return Ok(false) };
+        let rt = rt()?;
+        let t = self.read_timeout;
+        let pending = &mut self.pending;
+        let done = rt.block_on(async {
+            let first = within(t, recv.data(), || Error::ReadTimeout("HTTP/2 body".into())).await?;
+            if take(recv, pending, first)? {
+                return Ok::<bool, Error>(true);
+            }
+            // Drain what is already here without waiting.
+            loop {
+                let next = std::future::poll_fn(|cx| match recv.poll_data(cx) {
+                    std::task::Poll::Ready(v) => std::task::Poll::Ready(Some(v)),
+                    std::task::Poll::Pending => std::task::Poll::Ready(None),
+                })
+                .await;
+                match next {
+                    None => return Ok(false),
+                    Some(item) => {
+                        if take(recv, pending, item)? {
+                            return Ok(true);
+                        }
+                    }
+                }
+            }
+        });
+        match done {
+            Ok(true) => {
+                self.recv = None;
+                Ok(!self.pending.is_empty())
+            }
+            Ok(false) => Ok(true),
+            Err(e) => {
+                self.recv = None;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Keep one DATA frame (returning its flow-control credit); Ok(true) at the end.
+fn take(
+    recv: &mut h2::RecvStream,
+    pending: &mut std::collections::VecDeque<Bytes>,
+    item: Option<std::result::Result<Bytes, h2::Error>>,
+) -> Result<bool> {
+    match item {
+        None => Ok(true),
+        Some(Err(e)) => Err(h2_err(e, true)),
+        Some(Ok(data)) => {
+            let _ = recv.flow_control().release_capacity(data.len());
+            pending.push_back(data);
+            Ok(false)
+        }
+    }
 }
 
 impl RawBody for H2Body {
@@ -238,29 +299,19 @@ impl RawBody for H2Body {
         if buf.is_empty() {
             return Ok(0);
         }
-        if self.pending.is_empty() {
-            let Some(recv) = self.recv.as_mut() else { return Ok(0) };
-            let rt = rt()?;
-            let t = self.read_timeout;
-            let next = rt.block_on(within(t, recv.data(), || Error::ReadTimeout("HTTP/2 body".into())))?;
-            match next {
-                None => {
-                    self.recv = None;
-                    return Ok(0);
-                }
-                Some(Err(e)) => {
-                    self.recv = None;
-                    return Err(h2_err(e, true));
-                }
-                Some(Ok(data)) => {
-                    let _ = recv.flow_control().release_capacity(data.len());
-                    self.pending = data;
-                }
+        while self.pending.front().is_none_or(|b| b.is_empty()) {
+            self.pending.pop_front();
+            if !self.pending.is_empty() {
+                continue;
+            }
+            if !self.fill()? {
+                return Ok(0);
             }
         }
-        let n = self.pending.len().min(buf.len());
-        buf[..n].copy_from_slice(&self.pending[..n]);
-        let _ = self.pending.split_to(n);
+        let front = self.pending.front_mut().ok_or_else(|| Error::Internal("h2 body".into()))?;
+        let n = front.len().min(buf.len());
+        buf[..n].copy_from_slice(&front[..n]);
+        let _ = front.split_to(n);
         Ok(n)
     }
 }
