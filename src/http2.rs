@@ -142,7 +142,12 @@ impl H2Conn {
             let resp = within(read_timeout, resp_fut, || Error::ReadTimeout("waiting for the HTTP/2 response".into()))
                 .await
                 .map_err(|e| (e, false))?
-                .map_err(|e| (h2_err(e, true), false))?;
+                .map_err(|e| {
+                    // GOAWAY for our stream or REFUSED_STREAM: the server did not
+                    // process it, so it may be retried on a new connection.
+                    let unprocessed = e.is_go_away() || e.reason() == Some(h2::Reason::REFUSED_STREAM);
+                    (h2_err(e, true), unprocessed)
+                })?;
             let status = resp.status().as_u16();
             let mut headers = Headers::with_capacity(resp.headers().len());
             for (n, v) in resp.headers() {
@@ -154,8 +159,17 @@ impl H2Conn {
         })
     }
 
-    /// Can this connection take more requests?
+    /// Can this connection take more requests? Lets the runtime process what the
+    /// server sent while the connection sat idle (a GOAWAY, a close) first: with a
+    /// current-thread runtime nothing reads an idle connection between requests.
     pub fn is_open(&self) -> bool {
+        if let Ok(rt) = rt() {
+            rt.block_on(async {
+                for _ in 0..2 {
+                    tokio::task::yield_now().await;
+                }
+            });
+        }
         let mut s = self.send.clone();
         futures_ready(&mut s)
     }
