@@ -154,3 +154,46 @@ fn http2_timeouts_hit_one_stream_not_the_connection() {
     let mut r = c.send(&c.build_request("GET", &base("/")).unwrap()).unwrap();
     assert_eq!(r.body().unwrap(), HELLO.as_bytes());
 }
+
+/// A private nginx whose HTTP/2 connections idle out after 1 s (GOAWAY + close):
+/// requests after the idle close must still succeed, over a new connection.
+#[test]
+fn idle_connection_closed_by_the_server_is_replaced() {
+    let dir = unique_temp_dir("h2idle");
+    let port = free_port();
+    let conf = dir.join("nginx.conf");
+    std::fs::create_dir_all(dir.join("tmp")).unwrap();
+    std::fs::write(
+        &conf,
+        format!(
+            "worker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\n\
+             http {{\n  access_log off;\n  keepalive_timeout 1s;\n  client_body_temp_path {d}/tmp;\n  \
+             proxy_temp_path {d}/tmp;\n  fastcgi_temp_path {d}/tmp;\n  uwsgi_temp_path {d}/tmp;\n  scgi_temp_path {d}/tmp;\n  \
+             server {{\n    listen 127.0.0.1:{port} ssl http2;\n    ssl_certificate {cert};\n    ssl_certificate_key {key};\n    \
+             location / {{ default_type text/plain; return 200 \"Hello, world!\"; }}\n  }}\n}}\n",
+            d = dir.display(),
+            cert = certs().server_cert.display(),
+            key = certs().server_key.display(),
+        ),
+    )
+    .unwrap();
+    let nginx_bin = require_tool("nginx", "nginx-light");
+    let mut cmd = std::process::Command::new(nginx_bin);
+    cmd.args(["-p", &dir.display().to_string(), "-c", &conf.display().to_string(), "-e", &dir.join("error.log").display().to_string(), "-g", "daemon off;"]);
+    let mut server = spawn_guarded("nginx-h2-idle", cmd).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "private nginx did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let c = h2_client();
+    let url = format!("https://localhost:{port}/");
+    for round in 0..3 {
+        let mut r = c.send(&c.build_request("GET", &url).unwrap()).unwrap_or_else(|e| panic!("round {round}: {e}"));
+        assert_eq!(r.version, Version::Http2);
+        assert_eq!(r.body().unwrap(), HELLO.as_bytes());
+        std::thread::sleep(Duration::from_millis(1600));
+    }
+    server.kill();
+    let _ = std::fs::remove_dir_all(dir);
+}
