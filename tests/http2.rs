@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::*;
@@ -17,11 +16,6 @@ fn h2_client() -> Client {
     k.http2 = true;
     k.tls.trust = Trust::CaFile(certs().ca_pem.clone());
     Client::new(&k).unwrap()
-}
-
-fn tag() -> String {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    format!("h2t{}x{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
 }
 
 #[test]

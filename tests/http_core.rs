@@ -30,11 +30,6 @@ fn get(c: &Client, url: &str) -> httpx::Result<(u16, Vec<u8>)> {
     Ok((r.status, b))
 }
 
-fn tag() -> String {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    format!("t{}x{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
-}
-
 #[test]
 fn get_hello_from_nginx() {
     let n = nginx();

@@ -3,18 +3,12 @@
 mod common;
 
 use std::io::Write;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::*;
 use httpx::error::code;
 use httpx::tls::{PemSource, Trust};
 use httpx::{Client, ClientConfig, Timeouts};
-
-fn tag() -> String {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    format!("tls{}x{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
-}
 
 fn ca_client(f: impl FnOnce(&mut ClientConfig)) -> httpx::Result<Client> {
     let mut cfg = ClientConfig::default();

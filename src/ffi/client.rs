@@ -124,6 +124,20 @@ unsafe fn quick(
     Ok(())
 }
 
+unsafe fn quick_with_body(
+    client: *const httpx_client,
+    method: &str,
+    url: *const c_char,
+    data: *const u8,
+    len: usize,
+    content_type: *const c_char,
+    resp_out: *mut *mut httpx_response,
+) -> crate::Result<()> {
+    let b = bytes(data, len, "data")?;
+    let ct = opt_cstr(content_type, "content_type")?;
+    quick(client, method, url, Some((b, ct)), resp_out)
+}
+
 /// GET `url` (relative to base_url if set) with the client's settings; body read.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_get(
@@ -168,11 +182,7 @@ pub unsafe extern "C" fn httpx_client_post(
     resp_out: *mut *mut httpx_response,
     err: *mut *mut httpx_error,
 ) -> httpx_code {
-    run(err, || {
-        let b = bytes(data, len, "data")?;
-        let ct = opt_cstr(content_type, "content_type")?;
-        quick(client, "POST", url, Some((b, ct)), resp_out)
-    })
+    run(err, || quick_with_body(client, "POST", url, data, len, content_type, resp_out))
 }
 
 /// PUT bytes (copied) to `url`; body read.
@@ -186,11 +196,7 @@ pub unsafe extern "C" fn httpx_client_put(
     resp_out: *mut *mut httpx_response,
     err: *mut *mut httpx_error,
 ) -> httpx_code {
-    run(err, || {
-        let b = bytes(data, len, "data")?;
-        let ct = opt_cstr(content_type, "content_type")?;
-        quick(client, "PUT", url, Some((b, ct)), resp_out)
-    })
+    run(err, || quick_with_body(client, "PUT", url, data, len, content_type, resp_out))
 }
 
 /// Top-level GET (HTTPX `httpx.get`): a fresh client and connection for this one

@@ -52,6 +52,13 @@ pub fn support_dir() -> PathBuf {
 /// A free TCP port on 127.0.0.1 (bound then released). Never returns the same port twice
 /// within one test process. Servers started by this harness retry with fresh ports if a
 /// port was taken in the meantime.
+/// A tag unique to this test process and call, to find a test's own requests in the
+/// shared nginx's access log (`/?{tag}=...`, then `connections_for(&tag)`).
+pub fn tag() -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!("tag{}x{}x", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+}
+
 pub fn free_port() -> u16 {
     static GIVEN: OnceLock<Mutex<HashSet<u16>>> = OnceLock::new();
     let given = GIVEN.get_or_init(|| Mutex::new(HashSet::new()));
