@@ -91,6 +91,49 @@ typedef struct httpx_auth httpx_auth;
 typedef struct httpx_auth_flow httpx_auth_flow;
 
 /**
+ * A cancel token (opaque). Thread-safe: fire it from any thread while other
+ * threads send with it.
+ *
+ * DEADLINES AND CANCELLATION
+ *
+ * **Total timeout** (`httpx_client_config_set_total_timeout`,
+ * `httpx_request_set_total_timeout`, libcurl's CURLOPT_TIMEOUT): one deadline for
+ * everything one send does: pool wait, DNS, connect, proxy and SOCKS handshakes,
+ * TLS, writing the request, every redirect hop and auth round trip, and reading the
+ * body, buffered (`httpx_client_send`) or streamed (`httpx_response_read` after
+ * `httpx_client_send_stream`). Expiry is `HTTPX_E_TOTAL_TIMEOUT` (14, in the
+ * timeout group: `httpx_code_is_timeout` is 1). The clock starts when the send
+ * starts. Negative = none (the default, as in HTTPX).
+ *
+ * **Cancel tokens** (`httpx_cancel_*`, `httpx_request_set_cancel`, Go's
+ * context cancel): fire a token from any thread and every send and body read using
+ * it returns `HTTPX_E_CANCELLED` (44) within 100 ms wherever it is blocked: waiting
+ * for a pool slot, resolving or connecting, in a proxy or TLS handshake, writing to
+ * a server that does not read, reading from a silent server, between redirects, on
+ * an HTTP/2 stream. Its HTTP/1.1 connection is closed, never pooled (an HTTP/2
+ * stream is reset with RST_STREAM; the shared connection stays up for the other
+ * streams). A send started with an already fired token sends nothing at all.
+ * Blocked I/O waits in `poll()` on the socket together with the token's eventfd: no
+ * busy waiting and no thread per request.
+ *
+ * **With the four timeouts**: connect, read, write and pool timeouts keep their
+ * meaning and their codes; whichever limit comes first wins. The read timeout bounds
+ * each body read, and the response head (status line, headers and any interim 1xx
+ * responses) *as a whole*; the connect timeout bounds DNS (see below), the TCP
+ * connect, the TLS handshake and any proxy CONNECT or SOCKS4/5 handshake *as a
+ * whole*, so a peer dripping bytes cannot stretch them. The total timeout caps
+ * them all; a cancel interrupts them all.
+ *
+ * **DNS**: `getaddrinfo` cannot be interrupted. IP literals never reach it. When a
+ * send has a total timeout or a cancel token, a host name is resolved on a
+ * short-lived helper thread and the send waits for the answer, the token, the
+ * connect timeout or the total deadline, whichever comes first; a lookup given up
+ * that way finishes in the background and is discarded. Without either, names are
+ * resolved on the calling thread (bounded only by the system resolver).
+ */
+typedef struct httpx_cancel httpx_cancel;
+
+/**
  * A client (opaque). Safe to share between threads and to send from many at once.
  */
 typedef struct httpx_client httpx_client;
@@ -214,6 +257,11 @@ typedef httpx_code (*httpx_transport_fn)(void *userdata, const httpx_request *re
 #define HTTPX_E_POOL_TIMEOUT 13
 
 /**
+ * The send's total timeout expired (`httpx_client_config_set_total_timeout`).
+ */
+#define HTTPX_E_TOTAL_TIMEOUT 14
+
+/**
  * Network errors are 20..=29.
  */
 #define HTTPX_E_CONNECT 20
@@ -249,6 +297,11 @@ typedef httpx_code (*httpx_transport_fn)(void *userdata, const httpx_request *re
 #define HTTPX_E_CLIENT_CLOSED 43
 
 /**
+ * The request's cancel token was fired (`httpx_cancel_fire`).
+ */
+#define HTTPX_E_CANCELLED 44
+
+/**
  * Callback errors are 50..=59.
  */
 #define HTTPX_E_CALLBACK 50
@@ -275,7 +328,7 @@ const char *httpx_version(void);
 const char *httpx_code_str(httpx_code code);
 
 /**
- * 1 when `code` is one of the four timeouts (connect, read, write, pool), else 0.
+ * 1 when `code` is a timeout (connect, read, write, pool, total), else 0.
  */
 int32_t httpx_code_is_timeout(httpx_code code);
 
@@ -351,6 +404,34 @@ uint32_t httpx_auth_flow_step(const httpx_auth_flow *flow);
  * response is passed to the next call.
  */
 httpx_code httpx_auth_flow_send(httpx_auth_flow *flow, const httpx_request *next);
+
+/**
+ * New, unfired cancel token; writes `*out` on success. Free with
+ * `httpx_cancel_free`. Fails (`HTTPX_E_IO`) only when no file descriptor is left.
+ * Any thread.
+ */
+httpx_code httpx_cancel_new(httpx_cancel **out);
+
+/**
+ * Fire the token: every send and `httpx_response_read` using it stops with
+ * `HTTPX_E_CANCELLED` within 100 ms. Idempotent; any thread, any time (also from
+ * a callback, a signal-free watchdog thread, or while the token is being used).
+ * NULL is `HTTPX_E_INVALID_ARGUMENT`.
+ */
+httpx_code httpx_cancel_fire(const httpx_cancel *tok);
+
+/**
+ * 1 once the token has fired, else 0 (also 0 for NULL). Any thread.
+ */
+int32_t httpx_cancel_is_fired(const httpx_cancel *tok);
+
+/**
+ * Free the caller's handle. Requests that were given the token keep their own
+ * reference, so this is safe at any time, even while a send using it runs on
+ * another thread (that send can then no longer be cancelled through this handle).
+ * NULL is allowed.
+ */
+void httpx_cancel_free(httpx_cancel *tok);
 
 /**
  * Create a client from `cfg` (NULL = defaults). The config is copied, not
@@ -524,9 +605,24 @@ httpx_code httpx_client_config_set_timeout(httpx_client_config *cfg, double seco
 
 /**
  * The four timeouts in seconds (HTTPX `Timeout(connect=, read=, write=, pool=)`);
- * negative = no timeout. Read and write timeouts apply to each I/O operation.
+ * negative = no timeout. Read and write timeouts apply to each I/O operation, with
+ * two deadlines "as a whole": the response head (status line, headers and any
+ * interim 1xx responses) must arrive within the read timeout, and DNS, connect, TLS
+ * and any proxy CONNECT / SOCKS4/5 handshake must complete within the connect
+ * timeout, however slowly the peer drips its bytes. A total timeout
+ * (`httpx_client_config_set_total_timeout`) caps everything; see `httpx_cancel_new`.
  */
 httpx_code httpx_client_config_set_timeouts(httpx_client_config *cfg, double connect, double read, double write, double pool);
+
+/**
+ * Total timeout of every send of the client, in seconds (libcurl's
+ * CURLOPT_TIMEOUT): one deadline for pool wait, DNS, connect, proxy handshake, TLS,
+ * writing, every redirect and auth step, and reading the body, streamed or
+ * buffered. Expiry is `HTTPX_E_TOTAL_TIMEOUT` (a timeout code). Negative = none
+ * (the default). A request may override it (`httpx_request_set_total_timeout`).
+ * Whichever of the total and the four per-phase timeouts comes first wins.
+ */
+httpx_code httpx_client_config_set_total_timeout(httpx_client_config *cfg, double seconds);
 
 /**
  * Pool limits (HTTPX `Limits`): negative = no limit. Defaults 100, 20, 5.0 s.
@@ -781,6 +877,22 @@ httpx_code httpx_request_set_timeouts(httpx_request *req, double connect, double
  * One timeout for all four phases of this request (negative = none).
  */
 httpx_code httpx_request_set_timeout(httpx_request *req, double seconds);
+
+/**
+ * Total timeout of this request's sends, in seconds (overrides the client's
+ * `httpx_client_config_set_total_timeout`); negative = none for this request.
+ * Covers everything one send does, redirects, auth steps and the body included.
+ */
+httpx_code httpx_request_set_total_timeout(httpx_request *req, double seconds);
+
+/**
+ * Guard this request's sends with a cancel token; NULL removes it. The request
+ * keeps its own reference: the caller may free `tok` at any time. Many requests may
+ * share one token. Once fired, a send or `httpx_response_read` of a response of this
+ * request returns `HTTPX_E_CANCELLED` (see `httpx_cancel_new`); a send started with
+ * a fired token sends nothing. Copied by `httpx_request_clone`.
+ */
+httpx_code httpx_request_set_cancel(httpx_request *req, const httpx_cancel *tok);
 
 /**
  * Follow redirects for this request (overrides the client).

@@ -15,6 +15,7 @@ use url::Url;
 use crate::auth::{self, digest, Auth, FlowAction, FlowStep};
 use crate::config::{ClientConfig, HeadLimits, ProxyMode, Timeouts};
 use crate::cookies::CookieJar;
+use crate::deadline::Guard;
 use crate::decoding::{self, DecodeLimits};
 use crate::error::{Error, Result};
 use crate::headers::Headers;
@@ -72,6 +73,7 @@ struct Inner {
     jar: CookieJar,
     auth: Option<Arc<Auth>>,
     timeouts: Timeouts,
+    total_timeout: Option<std::time::Duration>,
     follow_redirects: bool,
     max_redirects: u32,
     trust_env: bool,
@@ -153,6 +155,7 @@ impl Client {
                 jar,
                 auth: cfg.auth.clone(),
                 timeouts: cfg.timeouts,
+                total_timeout: cfg.total_timeout,
                 follow_redirects: cfg.follow_redirects,
                 max_redirects: cfg.max_redirects,
                 trust_env: cfg.trust_env,
@@ -216,6 +219,10 @@ impl Client {
         }
         let _guard = SendingGuard::enter(self.inner.id)?;
         let started = Instant::now();
+        let total = req.options.total_timeout.unwrap_or(self.inner.total_timeout);
+        let guard = Guard::new(total.map(|t| started + t), req.options.cancel.clone());
+        // A token fired before the send: nothing is sent at all.
+        guard.check()?;
         let mut req = req.clone();
         urls::check_http(&req.url)?;
         req.ensure_framing();
@@ -226,6 +233,7 @@ impl Client {
             head_limits: self.inner.head_limits,
             started,
             observers: self.inner.observers.clone(),
+            guard,
         };
         let auth = self.auth_for(&mut req)?;
         let mut resp = match auth.as_deref() {
@@ -242,7 +250,8 @@ impl Client {
             }
             Some(Auth::Digest(d)) => self.send_digest(req, d, follow, &ctx),
             Some(Auth::Custom(flow)) => self.send_custom(req, flow.as_ref(), follow, &ctx),
-        }?;
+        }
+        .map_err(|e| ctx.guard.classify(e))?;
         resp.elapsed = started.elapsed();
         Ok(resp)
     }
@@ -416,6 +425,9 @@ impl Client {
     fn send_handling_redirects(&self, mut req: Request, follow: bool, ctx: &SendContext) -> Result<Response> {
         let mut history: Vec<Response> = Vec::new();
         loop {
+            // Between redirects and auth round trips: stop as soon as the token fires
+            // or the total deadline passes.
+            ctx.guard.check()?;
             for hook in &self.inner.hooks.request {
                 hook(&mut req)?;
             }

@@ -103,6 +103,9 @@ pub struct ClientConfig {
     pub cookies: Vec<(String, String, String, String)>,
     pub auth: Option<Arc<Auth>>,
     pub timeouts: Timeouts,
+    /// One deadline for a whole send (pool wait, DNS, connect, proxy, TLS, writing,
+    /// every redirect and auth step, reading the body). `None` = none (the default).
+    pub total_timeout: Option<Duration>,
     pub limits: Limits,
     pub trust_env: bool,
     pub tls: TlsSettings,
@@ -129,6 +132,7 @@ impl Default for ClientConfig {
             cookies: Vec::new(),
             auth: None,
             timeouts: Timeouts::default(),
+            total_timeout: None,
             limits: Limits::default(),
             trust_env: true,
             tls: TlsSettings::default(),

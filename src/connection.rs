@@ -7,38 +7,193 @@
 
 use std::io::{self, Read, Write};
 use std::mem::MaybeUninit;
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rustls::{ClientConnection, StreamOwned};
-use socket2::SockRef;
+use socket2::{SockRef, Socket};
 
+use crate::deadline::{self, Guard, Waited, Want};
 use crate::error::{Error, Result};
+
+/// A socket driven by the one deadline-aware I/O primitive of the library.
+///
+/// The descriptor is non-blocking; every read, write and connect first tries the
+/// syscall and, when it would block, waits in [`deadline::wait_fd`]: `poll()` on the
+/// socket and the cancel token's eventfd, bounded by the per-operation timeout (read
+/// or write), the current phase's deadline (a response head, a proxy handshake: "as a
+/// whole", not per read) and the total deadline. Writes use `send(MSG_NOSIGNAL)` /
+/// `sendmsg(MSG_NOSIGNAL)`, so a peer that closes never raises SIGPIPE in the host,
+/// whatever its signal disposition (TLS records, which rustls writes with vectored
+/// writes, go through here too).
+pub struct Sock {
+    s: Socket,
+    read_to: Option<Duration>,
+    write_to: Option<Duration>,
+    /// Deadline of the current phase and what it is (for the error message).
+    phase: Option<(Instant, &'static str)>,
+    guard: Guard,
+}
+
+impl Sock {
+    fn new(s: Socket) -> io::Result<Sock> {
+        s.set_nonblocking(true)?;
+        Ok(Sock { s, read_to: None, write_to: None, phase: None, guard: Guard::default() })
+    }
+
+    pub fn from_tcp(t: TcpStream) -> io::Result<Sock> {
+        Sock::new(Socket::from(t))
+    }
+
+    pub fn from_unix(u: UnixStream) -> io::Result<Sock> {
+        Sock::new(Socket::from(std::os::fd::OwnedFd::from(u)))
+    }
+
+    fn fd(&self) -> BorrowedFd<'_> {
+        self.s.as_fd()
+    }
+
+    /// Wait for `events` within the operation's own timeout `op` (started now).
+    fn wait(&self, want: Want, op: Option<Instant>) -> io::Result<()> {
+        let (limit, what) = match (op, self.phase) {
+            (Some(o), Some((p, what))) if p < o => (Some(p), Some(what)),
+            (None, Some((p, what))) => (Some(p), Some(what)),
+            (o, _) => (o, None),
+        };
+        match deadline::wait_fd(self.fd(), want, &self.guard, limit)? {
+            Waited::Ready => Ok(()),
+            Waited::TimedOut => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                match what {
+                    Some(w) => format!("{w} did not complete in time"),
+                    None if want == Want::Write => "the peer did not accept data within the write timeout".to_string(),
+                    None => "no data arrived within the read timeout".to_string(),
+                },
+            )),
+        }
+    }
+
+    fn op_deadline(t: Option<Duration>) -> Option<Instant> {
+        t.map(|t| Instant::now() + t)
+    }
+}
+
+impl Read for Sock {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.guard.check_io()?;
+        let mut op = None;
+        loop {
+            match (&self.s).read(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let o = *op.get_or_insert_with(|| Sock::op_deadline(self.read_to));
+                    self.wait(Want::Read, o)?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl Write for Sock {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.guard.check_io()?;
+        let mut op = None;
+        loop {
+            match self.s.send_with_flags(buf, libc::MSG_NOSIGNAL) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let o = *op.get_or_insert_with(|| Sock::op_deadline(self.write_to));
+                    self.wait(Want::Write, o)?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.guard.check_io()?;
+        let mut op = None;
+        loop {
+            match self.s.send_vectored_with_flags(bufs, libc::MSG_NOSIGNAL) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let o = *op.get_or_insert_with(|| Sock::op_deadline(self.write_to));
+                    self.wait(Want::Write, o)?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
 
 /// A connected byte stream.
 pub enum Stream {
-    Tcp(TcpStream),
-    Unix(UnixStream),
+    Tcp(Sock),
+    Unix(Sock),
     Tls(Box<StreamOwned<ClientConnection, Stream>>),
 }
 
 impl Stream {
-    fn sock(&self) -> SockRef<'_> {
+    /// Wrap a connected TCP socket (made non-blocking).
+    pub fn tcp(t: TcpStream) -> Result<Stream> {
+        Sock::from_tcp(t).map(Stream::Tcp).map_err(|e| Error::Connect(e.to_string()))
+    }
+
+    /// Wrap a connected Unix socket (made non-blocking).
+    pub fn unix(u: UnixStream) -> Result<Stream> {
+        Sock::from_unix(u).map(Stream::Unix).map_err(|e| Error::Connect(e.to_string()))
+    }
+
+    fn base(&self) -> &Sock {
         match self {
-            Stream::Tcp(s) => SockRef::from(s),
-            Stream::Unix(s) => SockRef::from(s),
-            Stream::Tls(t) => t.sock.sock(),
+            Stream::Tcp(s) | Stream::Unix(s) => s,
+            Stream::Tls(t) => t.sock.base(),
         }
     }
 
-    pub fn set_read_timeout(&self, d: Option<Duration>) -> io::Result<()> {
-        self.sock().set_read_timeout(d.map(nonzero))
+    fn base_mut(&mut self) -> &mut Sock {
+        match self {
+            Stream::Tcp(s) | Stream::Unix(s) => s,
+            Stream::Tls(t) => t.sock.base_mut(),
+        }
     }
 
-    pub fn set_write_timeout(&self, d: Option<Duration>) -> io::Result<()> {
-        self.sock().set_write_timeout(d.map(nonzero))
+    fn sock(&self) -> SockRef<'_> {
+        SockRef::from(&self.base().s)
+    }
+
+    /// Per-operation read timeout (each read waits at most this long).
+    pub fn set_read_timeout(&mut self, d: Option<Duration>) -> io::Result<()> {
+        self.base_mut().read_to = d;
+        Ok(())
+    }
+
+    /// Per-operation write timeout.
+    pub fn set_write_timeout(&mut self, d: Option<Duration>) -> io::Result<()> {
+        self.base_mut().write_to = d;
+        Ok(())
+    }
+
+    /// The total deadline and cancel token every later operation obeys.
+    pub fn set_guard(&mut self, g: &Guard) {
+        self.base_mut().guard = g.clone();
+    }
+
+    /// A deadline for a whole phase (`what` names it in the timeout message); None
+    /// ends the phase.
+    pub fn set_phase(&mut self, deadline: Option<Instant>, what: &'static str) {
+        self.base_mut().phase = deadline.map(|d| (d, what));
     }
 
     /// Is this idle connection still fit to carry a new request? False when the peer
@@ -57,10 +212,16 @@ impl Stream {
         }
     }
 
+    /// Close: a TLS stream sends close_notify first, without waiting long for it
+    /// (and never when the token fired: a cancelled connection just closes).
     pub fn shutdown(&mut self) {
         if let Stream::Tls(t) = self {
-            t.conn.send_close_notify();
-            let _ = t.conn.complete_io(&mut t.sock);
+            let base = t.sock.base_mut();
+            if !base.guard.is_fired() {
+                base.write_to = Some(base.write_to.unwrap_or(Duration::from_secs(1)).min(Duration::from_secs(1)));
+                t.conn.send_close_notify();
+                let _ = t.conn.complete_io(&mut t.sock);
+            }
         }
         let _ = self.sock().shutdown(std::net::Shutdown::Both);
     }
@@ -78,19 +239,10 @@ impl Stream {
     }
 }
 
-fn nonzero(d: Duration) -> Duration {
-    if d.is_zero() {
-        Duration::from_micros(1)
-    } else {
-        d
-    }
-}
-
 impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
-            Stream::Tcp(s) => s.read(buf),
-            Stream::Unix(s) => s.read(buf),
+            Stream::Tcp(s) | Stream::Unix(s) => s.read(buf),
             Stream::Tls(t) => match t.read(buf) {
                 // A peer that closes without close_notify after a complete message is
                 // common; report it as EOF and let HTTP framing decide if it was short.
@@ -104,24 +256,21 @@ impl Read for Stream {
 impl Write for Stream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
-            Stream::Tcp(s) => s.write(buf),
-            Stream::Unix(s) => s.write(buf),
+            Stream::Tcp(s) | Stream::Unix(s) => s.write(buf),
             Stream::Tls(t) => t.write(buf),
         }
     }
 
     fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
         match self {
-            Stream::Tcp(s) => s.write_vectored(bufs),
-            Stream::Unix(s) => s.write_vectored(bufs),
+            Stream::Tcp(s) | Stream::Unix(s) => s.write_vectored(bufs),
             Stream::Tls(t) => t.write_vectored(bufs),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
-            Stream::Tcp(s) => s.flush(),
-            Stream::Unix(s) => s.flush(),
+            Stream::Tcp(s) | Stream::Unix(s) => s.flush(),
             Stream::Tls(t) => t.flush(),
         }
     }
@@ -145,51 +294,146 @@ pub fn remaining(deadline: Option<Instant>, err: impl FnOnce() -> Error) -> Resu
 /// Resolve `host:port` and connect to each address in turn until one answers, all
 /// within `timeout`. Sets TCP_NODELAY. Optionally binds a local address first.
 pub fn connect_tcp(host: &str, port: u16, timeout: Option<Duration>, local: Option<SocketAddr>) -> Result<TcpStream> {
+    connect_tcp_guarded(host, port, timeout, local, &Guard::default())
+}
+
+/// [`connect_tcp`] that also stops when `guard`'s token fires or its total deadline
+/// passes, in DNS and in connect (see [`resolve`] for DNS).
+pub fn connect_tcp_guarded(
+    host: &str,
+    port: u16,
+    timeout: Option<Duration>,
+    local: Option<SocketAddr>,
+    guard: &Guard,
+) -> Result<TcpStream> {
+    guard.check()?;
     let deadline = timeout.map(|t| Instant::now() + t);
     let host_for_resolve = host.trim_start_matches('[').trim_end_matches(']');
-    let addrs: Vec<SocketAddr> = (host_for_resolve, port)
-        .to_socket_addrs()
-        .map_err(|e| Error::Connect(format!("cannot resolve {host}: {e}")))?
-        .collect();
+    let addrs = resolve(host_for_resolve, port, deadline, guard)?;
     if addrs.is_empty() {
         return Err(Error::Connect(format!("{host} resolved to no address")));
     }
     let mut last_err = None;
     for addr in &addrs {
-        let left = remaining(deadline, || Error::ConnectTimeout(format!("connecting to {host}:{port}")))?;
-        match connect_one(*addr, left, local) {
+        remaining(deadline, || Error::ConnectTimeout(format!("connecting to {host}:{port}")))?;
+        match connect_one(*addr, deadline, local, guard) {
             Ok(s) => {
                 s.set_nodelay(true).map_err(|e| Error::Connect(e.to_string()))?;
                 return Ok(s);
             }
+            Err(e @ (Error::Cancelled(_) | Error::TotalTimeout(_))) => return Err(e),
             Err(e) => last_err = Some(e),
         }
     }
     Err(last_err.unwrap_or_else(|| Error::Connect(format!("no address of {host} answered"))))
 }
 
-fn connect_one(addr: SocketAddr, timeout: Option<Duration>, local: Option<SocketAddr>) -> Result<TcpStream> {
-    let map = |e: io::Error| {
-        if e.kind() == io::ErrorKind::TimedOut || e.kind() == io::ErrorKind::WouldBlock {
-            Error::ConnectTimeout(format!("connecting to {addr}: {e}"))
-        } else {
-            Error::Connect(format!("connecting to {addr}: {e}"))
+/// Resolve a host name. IP literals never reach the resolver. `getaddrinfo` cannot
+/// be interrupted, so when a total deadline or a cancel token is in force the lookup
+/// runs on a short-lived helper thread and the caller waits for it, the token, the
+/// connect deadline or the total deadline, whichever comes first; a lookup given up
+/// that way finishes in the background and its answer is dropped. Without either,
+/// the lookup runs on the calling thread as before.
+pub fn resolve(host: &str, port: u16, connect_deadline: Option<Instant>, guard: &Guard) -> Result<Vec<SocketAddr>> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let lookup = move |h: &str| -> Result<Vec<SocketAddr>> {
+        (h, port)
+            .to_socket_addrs()
+            .map(|a| a.collect())
+            .map_err(|e| Error::Connect(format!("cannot resolve {h}: {e}")))
+    };
+    if !guard.is_set() {
+        return lookup(host);
+    }
+    enum Msg {
+        Done(Result<Vec<SocketAddr>>),
+        Fired,
+    }
+    let (tx, rx) = std::sync::mpsc::channel::<Msg>();
+    let owned = host.to_string();
+    let tx2 = tx.clone();
+    std::thread::Builder::new()
+        .name("httpx-resolve".into())
+        .spawn(move || {
+            let _ = tx.send(Msg::Done(lookup(&owned)));
+        })
+        .map_err(|e| Error::Connect(format!("cannot start a resolver thread: {e}")))?;
+    let _reg = guard.cancel.as_ref().map(|c| {
+        let tx2 = std::sync::Mutex::new(tx2);
+        c.on_fire(move || {
+            if let Ok(t) = tx2.lock() {
+                let _ = t.send(Msg::Fired);
+            }
+        })
+    });
+    let (until, total) = guard.bound(connect_deadline);
+    loop {
+        guard.check()?;
+        let msg = match until {
+            None => rx.recv().map_err(|_| ()),
+            Some(u) => {
+                let left = u.saturating_duration_since(Instant::now());
+                match rx.recv_timeout(left) {
+                    Ok(m) => Ok(m),
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                        return Err(if total {
+                            deadline::total_expired()
+                        } else {
+                            Error::ConnectTimeout(format!("resolving {host} took longer than the connect timeout"))
+                        })
+                    }
+                    Err(_) => Err(()),
+                }
+            }
+        };
+        match msg {
+            Ok(Msg::Done(r)) => return r,
+            Ok(Msg::Fired) => return Err(deadline::cancelled()),
+            Err(()) => return Err(Error::Connect(format!("resolver for {host} failed"))),
+        }
+    }
+}
+
+fn connect_one(addr: SocketAddr, deadline: Option<Instant>, local: Option<SocketAddr>, guard: &Guard) -> Result<TcpStream> {
+    let fail = |e: io::Error| {
+        let lib = Error::from_read(e);
+        match lib {
+            Error::Cancelled(_) | Error::TotalTimeout(_) => lib,
+            Error::ReadTimeout(m) => Error::ConnectTimeout(format!("connecting to {addr}: {m}")),
+            other => Error::Connect(format!("connecting to {addr}: {}", other_msg(&other))),
         }
     };
+    let domain = socket2::Domain::for_address(addr);
+    let sock = Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))
+        .map_err(|e| Error::Connect(e.to_string()))?;
     if let Some(local) = local {
-        let domain = socket2::Domain::for_address(addr);
-        let sock = socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))
-            .map_err(|e| Error::Connect(e.to_string()))?;
         sock.bind(&local.into()).map_err(|e| Error::Connect(format!("binding {local}: {e}")))?;
-        match timeout {
-            Some(t) => sock.connect_timeout(&addr.into(), nonzero(t)).map_err(map)?,
-            None => sock.connect(&addr.into()).map_err(map)?,
-        }
-        return Ok(sock.into());
     }
-    match timeout {
-        Some(t) => TcpStream::connect_timeout(&addr, nonzero(t)).map_err(map),
-        None => TcpStream::connect(addr).map_err(map),
+    sock.set_nonblocking(true).map_err(|e| Error::Connect(e.to_string()))?;
+    match sock.connect(&addr.into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) || e.kind() == io::ErrorKind::WouldBlock => {
+            match deadline::wait_fd(sock.as_fd(), Want::Write, guard, deadline).map_err(fail)? {
+                Waited::TimedOut => {
+                    return Err(Error::ConnectTimeout(format!("connecting to {addr}: no answer in time")))
+                }
+                Waited::Ready => {}
+            }
+            if let Some(e) = sock.take_error().map_err(|e| Error::Connect(e.to_string()))? {
+                return Err(Error::Connect(format!("connecting to {addr}: {e}")));
+            }
+        }
+        Err(e) => return Err(Error::Connect(format!("connecting to {addr}: {e}"))),
+    }
+    Ok(sock.into())
+}
+
+fn other_msg(e: &Error) -> String {
+    match e {
+        Error::Read(m) | Error::Tls(m) => m.clone(),
+        other => other.to_string(),
     }
 }
 

@@ -18,6 +18,7 @@ pub mod code {
     pub const READ_TIMEOUT: u32 = 11;
     pub const WRITE_TIMEOUT: u32 = 12;
     pub const POOL_TIMEOUT: u32 = 13;
+    pub const TOTAL_TIMEOUT: u32 = 14;
     // network (20..=29)
     pub const CONNECT: u32 = 20;
     pub const READ: u32 = 21;
@@ -34,6 +35,7 @@ pub mod code {
     pub const HTTP_STATUS: u32 = 41;
     pub const STREAM_CONSUMED: u32 = 42;
     pub const CLIENT_CLOSED: u32 = 43;
+    pub const CANCELLED: u32 = 44;
     // callbacks (50..=59)
     pub const CALLBACK: u32 = 50;
     pub const RECURSIVE_CALL: u32 = 51;
@@ -53,6 +55,7 @@ pub mod code {
             READ_TIMEOUT => "READ_TIMEOUT",
             WRITE_TIMEOUT => "WRITE_TIMEOUT",
             POOL_TIMEOUT => "POOL_TIMEOUT",
+            TOTAL_TIMEOUT => "TOTAL_TIMEOUT",
             CONNECT => "CONNECT",
             READ => "READ",
             WRITE => "WRITE",
@@ -66,6 +69,7 @@ pub mod code {
             HTTP_STATUS => "HTTP_STATUS",
             STREAM_CONSUMED => "STREAM_CONSUMED",
             CLIENT_CLOSED => "CLIENT_CLOSED",
+            CANCELLED => "CANCELLED",
             CALLBACK => "CALLBACK",
             RECURSIVE_CALL => "RECURSIVE_CALL",
             IO => "IO",
@@ -92,6 +96,8 @@ pub enum Error {
     WriteTimeout(String),
     #[error("timed out waiting for a pooled connection: {0}")]
     PoolTimeout(String),
+    #[error("total timeout expired: {0}")]
+    TotalTimeout(String),
     #[error("connect failed: {0}")]
     Connect(String),
     #[error("read failed: {0}")]
@@ -118,6 +124,8 @@ pub enum Error {
     StreamConsumed(String),
     #[error("client closed: {0}")]
     ClientClosed(String),
+    #[error("cancelled: {0}")]
+    Cancelled(String),
     #[error("callback aborted: {0}")]
     Callback(String),
     #[error("recursive call: {0}")]
@@ -140,6 +148,7 @@ impl Error {
             Error::ReadTimeout(_) => READ_TIMEOUT,
             Error::WriteTimeout(_) => WRITE_TIMEOUT,
             Error::PoolTimeout(_) => POOL_TIMEOUT,
+            Error::TotalTimeout(_) => TOTAL_TIMEOUT,
             Error::Connect(_) => CONNECT,
             Error::Read(_) => READ,
             Error::Write(_) => WRITE,
@@ -153,6 +162,7 @@ impl Error {
             Error::HttpStatus(_) => HTTP_STATUS,
             Error::StreamConsumed(_) => STREAM_CONSUMED,
             Error::ClientClosed(_) => CLIENT_CLOSED,
+            Error::Cancelled(_) => CANCELLED,
             Error::Callback(_) => CALLBACK,
             Error::RecursiveCall(_) => RECURSIVE_CALL,
             Error::Io(_) => IO,
@@ -160,13 +170,16 @@ impl Error {
         }
     }
 
-    /// True for the four timeout kinds.
+    /// True for the timeout kinds (connect, read, write, pool, total).
     pub fn is_timeout(&self) -> bool {
         (10..=19).contains(&self.code())
     }
 
     /// Map an I/O error that happened while reading from a peer.
     pub fn from_read(e: io::Error) -> Error {
+        if let Some(inner) = carried(&e) {
+            return inner;
+        }
         match e.kind() {
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Error::ReadTimeout(e.to_string()),
             _ => match tls_error_in(&e) {
@@ -178,6 +191,9 @@ impl Error {
 
     /// Map an I/O error that happened while writing to a peer.
     pub fn from_write(e: io::Error) -> Error {
+        if let Some(inner) = carried(&e) {
+            return inner;
+        }
         match e.kind() {
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Error::WriteTimeout(e.to_string()),
             _ => match tls_error_in(&e) {
@@ -191,6 +207,12 @@ impl Error {
     pub fn from_local_io(what: &str, e: io::Error) -> Error {
         Error::Io(format!("{what}: {e}"))
     }
+}
+
+/// A library error carried inside an `io::Error` (a cancel or the total deadline
+/// raised by the connection layer's I/O wait): it wins over the I/O error kind.
+pub(crate) fn carried(e: &io::Error) -> Option<Error> {
+    e.get_ref().and_then(|i| i.downcast_ref::<Error>()).cloned()
 }
 
 /// rustls reports TLS failures inside `io::Error` of kind `InvalidData` wrapping a

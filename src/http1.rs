@@ -255,8 +255,24 @@ impl Conn {
         }
     }
 
+    /// The total deadline and cancel token of the send now using this connection.
+    pub fn set_guard(&mut self, g: &crate::deadline::Guard) {
+        self.stream.set_guard(g);
+    }
+
     /// Read and parse a response head. Informational (1xx) responses are skipped.
+    /// The whole head, interim responses included, must arrive within the read
+    /// timeout (a deadline for the head, not a limit per read: a peer dripping bytes
+    /// cannot hold the request open).
     pub fn read_head(&mut self, method: &str, limits: &HeadLimits) -> Result<Head> {
+        let head_deadline = self.read_to.flatten().map(|t| Instant::now() + t);
+        self.stream.set_phase(head_deadline, "the response head (within the read timeout as a whole)");
+        let r = self.read_head_inner(method, limits);
+        self.stream.set_phase(None, "");
+        r
+    }
+
+    fn read_head_inner(&mut self, method: &str, limits: &HeadLimits) -> Result<Head> {
         loop {
             let (status, reason, version, headers) = self.read_one_head(limits)?;
             if (100..200).contains(&status) && status != 101 {

@@ -13,6 +13,7 @@ use bytes::Bytes;
 use once_cell::sync::Lazy;
 use tokio::runtime::Runtime;
 
+use crate::deadline::{self, Guard};
 use crate::error::{Error, Result};
 use crate::headers::Headers;
 use crate::request::{unwrap_io, BodySource, Request};
@@ -43,6 +44,96 @@ async fn within<T>(
     }
 }
 
+/// Run `fut` until it completes, the guard's token fires (`Cancelled`) or its total
+/// deadline passes (`TotalTimeout`). Giving up drops `fut`: h2 then resets the stream
+/// (RST_STREAM CANCEL); the shared connection stays up for the other streams.
+async fn guarded<F: std::future::Future>(guard: &Guard, fut: F) -> Result<F::Output> {
+    use std::future::Future;
+    use std::task::Poll;
+    let mut fut = std::pin::pin!(fut);
+    let mut fired = guard.cancel.as_ref().map(|c| c.fired());
+    let mut sleep = guard.deadline.map(|d| Box::pin(tokio::time::sleep_until(tokio::time::Instant::from_std(d))));
+    std::future::poll_fn(|cx| {
+        if let Some(f) = fired.as_mut() {
+            if std::pin::Pin::new(f).poll(cx).is_ready() {
+                return Poll::Ready(Err(deadline::cancelled()));
+            }
+        }
+        if let Some(s) = sleep.as_mut() {
+            if s.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Err(deadline::total_expired()));
+            }
+        }
+        fut.as_mut().poll(cx).map(Ok)
+    })
+    .await
+}
+
+/// A tokio TCP stream that never raises SIGPIPE: rustls writes TLS records with
+/// vectored writes, which tokio/std send with `writev` (no MSG_NOSIGNAL); here they
+/// go out with `sendmsg(MSG_NOSIGNAL)`. Plain writes already use `send(MSG_NOSIGNAL)`.
+struct NoSigPipe(tokio::net::TcpStream);
+
+impl tokio::io::AsyncRead for NoSigPipe {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for NoSigPipe {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        use std::task::Poll;
+        loop {
+            match self.0.poll_write_ready(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok(())) => {}
+            }
+            let tcp = &self.0;
+            match tcp.try_io(tokio::io::Interest::WRITABLE, || {
+                socket2::SockRef::from(tcp).send_vectored_with_flags(bufs, libc::MSG_NOSIGNAL)
+            }) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
 fn h2_err(e: h2::Error, reading: bool) -> Error {
     if let Some(io) = e.get_io() {
         let kind = io.kind();
@@ -70,6 +161,7 @@ impl H2Conn {
         port: u16,
         tls: &TlsConnector,
         connect_timeout: Option<Duration>,
+        guard: &Guard,
     ) -> Result<Option<H2Conn>> {
         let rt = rt()?;
         let name_str = host.trim_start_matches('[').trim_end_matches(']').to_string();
@@ -81,10 +173,11 @@ impl H2Conn {
         let timeout_err = || Error::ConnectTimeout(format!("connecting to {name_str}:{port}"));
         // Resolve and connect on this thread, like HTTP/1.1 (same timeout handling,
         // TCP_NODELAY), then hand the socket to the runtime.
-        let std_tcp = crate::connection::connect_tcp(&name_str, port, connect_timeout, None)?;
+        let std_tcp = crate::connection::connect_tcp_guarded(&name_str, port, connect_timeout, None, guard)?;
         std_tcp.set_nonblocking(true).map_err(|e| Error::Connect(e.to_string()))?;
-        rt.block_on(async {
+        rt.block_on(guarded(guard, async {
             let tcp = tokio::net::TcpStream::from_std(std_tcp).map_err(|e| Error::Connect(e.to_string()))?;
+            let tcp = NoSigPipe(tcp);
             let tls = within(left(), connector.connect(server_name, tcp), timeout_err).await?.map_err(|e| {
                 match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
                     Some(t) => Error::Tls(format!("handshake with {name_str}: {t}")),
@@ -100,7 +193,7 @@ impl H2Conn {
                 let _ = conn.await;
             });
             Ok(Some(H2Conn { send }))
-        })
+        }))?
     }
 
     /// Send one request and wait for the response head. Returns (status, headers,
@@ -113,7 +206,9 @@ impl H2Conn {
         read_timeout: Option<Duration>,
         write_timeout: Option<Duration>,
         pool_timeout: Option<Duration>,
+        guard: &Guard,
     ) -> std::result::Result<(u16, Headers, H2Body), (Error, bool)> {
+        guard.check().map_err(|e| (e, true))?;
         let rt = rt().map_err(|e| (e, true))?;
         let mut builder = http::Request::builder().method(req.method.as_str()).uri(req.url.as_str());
         for (n, v) in req.headers.iter() {
@@ -128,7 +223,8 @@ impl H2Conn {
         }
         let request = builder.body(()).map_err(|e| (Error::LocalProtocol(format!("HTTP/2 request: {e}")), true))?;
         let empty = matches!(&body, BodySource::Bytes(b) if b.is_empty());
-        rt.block_on(async {
+        let sent = std::cell::Cell::new(false);
+        let r = rt.block_on(guarded(guard, async {
             let mut send = within(pool_timeout, self.send.clone().ready(), || {
                 Error::PoolTimeout("waiting for an HTTP/2 stream".into())
             })
@@ -136,6 +232,7 @@ impl H2Conn {
             .map_err(|e| (e, true))?
             .map_err(|e| (h2_err(e, false), true))?;
             let (resp_fut, mut stream) = send.send_request(request, empty).map_err(|e| (h2_err(e, false), true))?;
+            sent.set(true);
             if !empty {
                 send_body(&mut stream, body, write_timeout).await.map_err(|e| (e, false))?;
             }
@@ -155,8 +252,21 @@ impl H2Conn {
                 headers.push_unchecked(n.as_str(), &v);
             }
             let recv = resp.into_body();
-            Ok((status, headers, H2Body { recv: Some(recv), pending: std::collections::VecDeque::new(), read_timeout }))
-        })
+            Ok((
+                status,
+                headers,
+                H2Body {
+                    recv: Some(recv),
+                    pending: std::collections::VecDeque::new(),
+                    read_timeout,
+                    guard: guard.clone(),
+                },
+            ))
+        }));
+        match r {
+            Ok(inner) => inner,
+            Err(e) => Err((e, !sent.get())),
+        }
     }
 
     /// Can this connection take more requests? Lets the runtime process what the
@@ -245,6 +355,7 @@ pub struct H2Body {
     /// DATA frames received and not yet handed out (several per wake-up).
     pending: std::collections::VecDeque<Bytes>,
     read_timeout: Option<Duration>,
+    guard: Guard,
 }
 
 impl H2Body {
@@ -255,7 +366,8 @@ impl H2Body {
         let rt = rt()?;
         let t = self.read_timeout;
         let pending = &mut self.pending;
-        let done = rt.block_on(async {
+        let guard = &self.guard;
+        let done = rt.block_on(guarded(guard, async {
             let first = within(t, recv.data(), || Error::ReadTimeout("HTTP/2 body".into())).await?;
             if take(recv, pending, first)? {
                 return Ok::<bool, Error>(true);
@@ -276,7 +388,8 @@ impl H2Body {
                     }
                 }
             }
-        });
+        }))
+        .and_then(|r| r);
         match done {
             Ok(true) => {
                 self.recv = None;
@@ -312,6 +425,12 @@ impl RawBody for H2Body {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
         if buf.is_empty() {
             return Ok(0);
+        }
+        if let Err(e) = self.guard.check() {
+            // Dropping the stream resets it (RST_STREAM): nothing more is read.
+            self.recv = None;
+            self.pending.clear();
+            return Err(e);
         }
         while self.pending.front().is_none_or(|b| b.is_empty()) {
             self.pending.pop_front();

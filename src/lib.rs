@@ -10,10 +10,12 @@
 #![deny(unsafe_code)]
 
 pub mod auth;
+pub mod cancel;
 pub mod client;
 pub mod config;
 pub mod connection;
 pub mod cookies;
+pub mod deadline;
 pub mod decoding;
 pub mod error;
 pub mod headers;

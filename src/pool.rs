@@ -11,6 +11,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::config::Limits;
+use crate::deadline::{self, Guard};
 use crate::error::{Error, Result};
 use crate::http1::Conn;
 
@@ -85,9 +86,28 @@ impl Pool {
 
     /// Get a connection slot for `key`, waiting up to `timeout` when the pool is full.
     pub fn checkout(&self, key: PoolKey, timeout: Option<Duration>) -> Result<Checkout> {
+        self.checkout_guarded(key, timeout, &Guard::default())
+    }
+
+    /// [`Pool::checkout`] that also gives up when `guard`'s token fires (the wait on
+    /// the condition variable is woken by the fire) or its total deadline passes.
+    pub fn checkout_guarded(&self, key: PoolKey, timeout: Option<Duration>, guard: &Guard) -> Result<Checkout> {
+        guard.check()?;
         let deadline = timeout.map(|t| Instant::now() + t);
+        // A fire wakes every waiter; it takes the lock first so a waiter between
+        // its check and its wait cannot miss the wake-up.
+        let _reg = guard.cancel.as_ref().map(|c| {
+            let inner = Arc::downgrade(&self.inner);
+            c.on_fire(move || {
+                if let Some(inner) = inner.upgrade() {
+                    let _g = inner.state.lock();
+                    inner.cond.notify_all();
+                }
+            })
+        });
         let mut st = self.lock()?;
         loop {
+            guard.check()?;
             if st.closed {
                 return Err(Error::ClientClosed("the client has been closed".into()));
             }
@@ -129,11 +149,15 @@ impl Pool {
                     return Ok(Checkout { pool: self.inner.clone(), key, conn: None, reused: false, released: false });
                 }
             }
-            let wait_for = match deadline {
+            let (until, total) = guard.bound(deadline);
+            let wait_for = match until {
                 None => None,
                 Some(d) => {
                     let now = Instant::now();
                     if now >= d {
+                        if total {
+                            return Err(deadline::total_expired());
+                        }
                         return Err(Error::PoolTimeout(format!(
                             "all {} connections are in use",
                             self.inner.limits.max_connections.unwrap_or(0)
@@ -225,6 +249,8 @@ impl Checkout {
     /// server allowed keep-alive).
     pub fn release(mut self, mut conn: Conn) {
         self.released = true;
+        // An idle connection belongs to no send: drop its deadline and token.
+        conn.stream.set_guard(&Guard::default());
         let inner = self.pool.clone();
         let Ok(mut st) = inner.state.lock() else { return };
         let keep = !st.closed

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use url::Url;
 
 use crate::auth::Auth;
+use crate::cancel::CancelToken;
 use crate::config::Timeouts;
 use crate::error::{Error, Result};
 use crate::headers::Headers;
@@ -141,6 +142,10 @@ pub struct RequestOptions {
     pub timeouts: Option<Timeouts>,
     pub follow_redirects: Option<bool>,
     pub auth: AuthChoice,
+    /// Total timeout of this request: `None` = the client's, `Some(None)` = none.
+    pub total_timeout: Option<Option<std::time::Duration>>,
+    /// Cancel token: firing it stops this request's send and body reads.
+    pub cancel: Option<CancelToken>,
 }
 
 /// An HTTP request, as built by `Request::new` or `Client::build_request`.

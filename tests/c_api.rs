@@ -496,6 +496,40 @@ fn c_timeouts() {
     run_c_with("timeouts.c", &env, Valgrind::IfAvailable, limit(60), usize::MAX).unwrap_or_else(|r| panic!("{r}"));
 }
 
+/// A FaultServer answering every request with the number of connections it accepted
+/// so far (keep-alive), so a C test can tell whether a send opened a connection.
+fn counting_server() -> FaultServer {
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    FaultServer::start(move |mut s: TcpStream| {
+        let n = count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        for _ in 0..100 {
+            if read_request(&mut s).is_none() {
+                return;
+            }
+            if s.write_all(&http_response(200, &[], n.to_string().as_bytes())).is_err() {
+                return;
+            }
+        }
+    })
+}
+
+/// Cancel tokens and total timeouts over HTTP/1.1: NULLs, fired before the send (nothing
+/// sent), fired during a read, 4 threads sharing a token, a token freed while a request
+/// holds it (valgrind), total timeout on head and streamed body, cancel of a body read
+/// and of a pool wait.
+#[test]
+fn c_cancel() {
+    let silent = silent_server();
+    let stall = stall_body_server();
+    let count = counting_server();
+    let env = vec![
+        ("HTTPX_TEST_FAULT_SILENT", silent.url("/")),
+        ("HTTPX_TEST_FAULT_STALL_BODY", stall.url("/")),
+        ("HTTPX_TEST_FAULT_COUNT", count.url("/count")),
+    ];
+    run_c_with("cancel.c", &env, Valgrind::IfAvailable, limit(90), usize::MAX).unwrap_or_else(|r| panic!("{r}"));
+}
+
 /// Streamed download of 1m.bin; request bodies from a read callback (known length and
 /// chunked) echoed by httpbin.
 #[test]

@@ -164,7 +164,12 @@ pub unsafe extern "C" fn httpx_client_config_set_timeout(cfg: *mut httpx_client_
 }
 
 /// The four timeouts in seconds (HTTPX `Timeout(connect=, read=, write=, pool=)`);
-/// negative = no timeout. Read and write timeouts apply to each I/O operation.
+/// negative = no timeout. Read and write timeouts apply to each I/O operation, with
+/// two deadlines "as a whole": the response head (status line, headers and any
+/// interim 1xx responses) must arrive within the read timeout, and DNS, connect, TLS
+/// and any proxy CONNECT / SOCKS4/5 handshake must complete within the connect
+/// timeout, however slowly the peer drips its bytes. A total timeout
+/// (`httpx_client_config_set_total_timeout`) caps everything; see `httpx_cancel_new`.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_config_set_timeouts(
     cfg: *mut httpx_client_config,
@@ -176,6 +181,23 @@ pub unsafe extern "C" fn httpx_client_config_set_timeouts(
     run(std::ptr::null_mut(), || {
         cfg_mut(cfg)?.timeouts =
             Timeouts { connect: secs(connect), read: secs(read), write: secs(write), pool: secs(pool) };
+        Ok(())
+    })
+}
+
+/// Total timeout of every send of the client, in seconds (libcurl's
+/// CURLOPT_TIMEOUT): one deadline for pool wait, DNS, connect, proxy handshake, TLS,
+/// writing, every redirect and auth step, and reading the body, streamed or
+/// buffered. Expiry is `HTTPX_E_TOTAL_TIMEOUT` (a timeout code). Negative = none
+/// (the default). A request may override it (`httpx_request_set_total_timeout`).
+/// Whichever of the total and the four per-phase timeouts comes first wins.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_set_total_timeout(
+    cfg: *mut httpx_client_config,
+    seconds: f64,
+) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        cfg_mut(cfg)?.total_timeout = secs(seconds);
         Ok(())
     })
 }

@@ -9,6 +9,7 @@
 #![allow(clippy::missing_safety_doc)]
 
 pub mod auth;
+pub mod cancel;
 pub mod client;
 pub mod config;
 pub mod request;
@@ -32,6 +33,8 @@ pub const HTTPX_E_CONNECT_TIMEOUT: httpx_code = 10;
 pub const HTTPX_E_READ_TIMEOUT: httpx_code = 11;
 pub const HTTPX_E_WRITE_TIMEOUT: httpx_code = 12;
 pub const HTTPX_E_POOL_TIMEOUT: httpx_code = 13;
+/// The send's total timeout expired (`httpx_client_config_set_total_timeout`).
+pub const HTTPX_E_TOTAL_TIMEOUT: httpx_code = 14;
 /// Network errors are 20..=29.
 pub const HTTPX_E_CONNECT: httpx_code = 20;
 pub const HTTPX_E_READ: httpx_code = 21;
@@ -48,6 +51,8 @@ pub const HTTPX_E_TOO_MANY_REDIRECTS: httpx_code = 40;
 pub const HTTPX_E_HTTP_STATUS: httpx_code = 41;
 pub const HTTPX_E_STREAM_CONSUMED: httpx_code = 42;
 pub const HTTPX_E_CLIENT_CLOSED: httpx_code = 43;
+/// The request's cancel token was fired (`httpx_cancel_fire`).
+pub const HTTPX_E_CANCELLED: httpx_code = 44;
 /// Callback errors are 50..=59.
 pub const HTTPX_E_CALLBACK: httpx_code = 50;
 pub const HTTPX_E_RECURSIVE_CALL: httpx_code = 51;
@@ -222,7 +227,7 @@ pub extern "C" fn httpx_code_str(code: httpx_code) -> *const c_char {
     })
 }
 
-/// 1 when `code` is one of the four timeouts (connect, read, write, pool), else 0.
+/// 1 when `code` is a timeout (connect, read, write, pool, total), else 0.
 #[no_mangle]
 pub extern "C" fn httpx_code_is_timeout(code: httpx_code) -> i32 {
     (10..=19).contains(&code) as i32
@@ -269,6 +274,7 @@ mod tests {
             (HTTPX_E_READ_TIMEOUT, code::READ_TIMEOUT),
             (HTTPX_E_WRITE_TIMEOUT, code::WRITE_TIMEOUT),
             (HTTPX_E_POOL_TIMEOUT, code::POOL_TIMEOUT),
+            (HTTPX_E_TOTAL_TIMEOUT, code::TOTAL_TIMEOUT),
             (HTTPX_E_CONNECT, code::CONNECT),
             (HTTPX_E_READ, code::READ),
             (HTTPX_E_WRITE, code::WRITE),
@@ -282,6 +288,7 @@ mod tests {
             (HTTPX_E_HTTP_STATUS, code::HTTP_STATUS),
             (HTTPX_E_STREAM_CONSUMED, code::STREAM_CONSUMED),
             (HTTPX_E_CLIENT_CLOSED, code::CLIENT_CLOSED),
+            (HTTPX_E_CANCELLED, code::CANCELLED),
             (HTTPX_E_CALLBACK, code::CALLBACK),
             (HTTPX_E_RECURSIVE_CALL, code::RECURSIVE_CALL),
             (HTTPX_E_IO, code::IO),

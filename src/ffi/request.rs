@@ -432,6 +432,34 @@ pub unsafe extern "C" fn httpx_request_set_timeout(req: *mut httpx_request, seco
     })
 }
 
+/// Total timeout of this request's sends, in seconds (overrides the client's
+/// `httpx_client_config_set_total_timeout`); negative = none for this request.
+/// Covers everything one send does, redirects, auth steps and the body included.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_set_total_timeout(req: *mut httpx_request, seconds: f64) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        req_mut(req)?.options.total_timeout = Some(secs(seconds));
+        Ok(())
+    })
+}
+
+/// Guard this request's sends with a cancel token; NULL removes it. The request
+/// keeps its own reference: the caller may free `tok` at any time. Many requests may
+/// share one token. Once fired, a send or `httpx_response_read` of a response of this
+/// request returns `HTTPX_E_CANCELLED` (see `httpx_cancel_new`); a send started with
+/// a fired token sends nothing. Copied by `httpx_request_clone`.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_set_cancel(
+    req: *mut httpx_request,
+    tok: *const super::cancel::httpx_cancel,
+) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        let r = req_mut(req)?;
+        r.options.cancel = tok.as_ref().map(|t| t.token.clone());
+        Ok(())
+    })
+}
+
 /// Follow redirects for this request (overrides the client).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_request_set_follow_redirects(req: *mut httpx_request, on: i32) -> httpx_code {

@@ -12,6 +12,7 @@ use url::Url;
 
 use crate::config::ProxyMode;
 use crate::connection::{self, remaining, Stream};
+use crate::deadline::Guard;
 use crate::error::{Error, Result};
 use crate::tls::TlsConnector;
 
@@ -103,33 +104,48 @@ pub fn connect_via(
     https_target: bool,
     deadline: Option<Instant>,
     local: Option<SocketAddr>,
+    guard: &Guard,
 ) -> Result<Stream> {
     let to = || remaining(deadline, || Error::ConnectTimeout(format!("connecting to proxy {}:{}", p.host, p.port)));
-    let tcp = connection::connect_tcp(&p.host, p.port, to()?, local).map_err(|e| match e {
+    let tcp = connection::connect_tcp_guarded(&p.host, p.port, to()?, local, guard).map_err(|e| match e {
         Error::Connect(m) => Error::Proxy(format!("cannot reach proxy: {m}")),
         other => other,
     })?;
-    let mut stream = Stream::Tcp(tcp);
+    let mut stream = Stream::tcp(tcp)?;
+    stream.set_guard(guard);
     if p.kind == ProxyKind::Https {
-        stream = proxy_tls.handshake(&p.host, stream, deadline)?;
+        stream = proxy_tls.handshake(&p.host, stream, deadline).map_err(|e| guard.classify(e))?;
     }
     let left = to()?;
     stream.set_read_timeout(left).map_err(|e| Error::Proxy(e.to_string()))?;
     stream.set_write_timeout(left).map_err(|e| Error::Proxy(e.to_string()))?;
+    // The SOCKS / CONNECT handshake must complete within the connect timeout as a
+    // whole: a proxy answering one byte at a time cannot stretch it.
+    stream.set_phase(deadline, "the proxy handshake (within the connect timeout as a whole)");
+    let r = handshake(p, &mut stream, host, port, https_target, guard);
+    stream.set_phase(None, "");
+    r.map(|()| stream)
+}
+
+fn handshake(p: &ProxyConfig, stream: &mut Stream, host: &str, port: u16, https_target: bool, guard: &Guard) -> Result<()> {
     match p.kind {
         ProxyKind::Socks5 { remote_dns } => {
             let creds = p.credentials.as_ref().map(|(u, pw)| (u.as_str(), pw.as_str()));
-            socks::socks5_connect(&mut stream, host, port, creds, remote_dns)?;
+            let resolve = |h: &str, port: u16| -> Result<std::net::IpAddr> {
+                let addrs = connection::resolve(h, port, None, guard)?;
+                addrs.first().map(|a| a.ip()).ok_or_else(|| Error::Connect(format!("could not resolve {h}: no addresses")))
+            };
+            socks::socks5_connect_with(stream, host, port, creds, remote_dns, &resolve)?;
         }
         ProxyKind::Socks4a => {
             let user = p.credentials.as_ref().map(|c| c.0.as_str()).unwrap_or("");
-            socks::socks4a_connect(&mut stream, host, port, user)?;
+            socks::socks4a_connect(stream, host, port, user)?;
         }
         ProxyKind::Http | ProxyKind::Https => {
             if p.tunnels(https_target) {
-                tunnel::connect_tunnel(&mut stream, host, port, p.authorization.as_deref(), &[])?;
+                tunnel::connect_tunnel(stream, host, port, p.authorization.as_deref(), &[])?;
             }
         }
     }
-    Ok(stream)
+    Ok(())
 }

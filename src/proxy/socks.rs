@@ -46,13 +46,26 @@ pub fn socks5_connect<S: Read + Write>(
     creds: Option<(&str, &str)>,
     remote_dns: bool,
 ) -> Result<()> {
+    socks5_connect_with(stream, target_host, target_port, creds, remote_dns, &resolve)
+}
+
+/// [`socks5_connect`] with the local resolver given (`socks5://` resolves the target
+/// here; the transport passes one that honours the send's deadline and cancel token).
+pub fn socks5_connect_with<S: Read + Write>(
+    stream: &mut S,
+    target_host: &str,
+    target_port: u16,
+    creds: Option<(&str, &str)>,
+    remote_dns: bool,
+    resolve: &dyn Fn(&str, u16) -> Result<IpAddr>,
+) -> Result<()> {
     let target = display_target(target_host, target_port);
     if let Some((user, pass)) = creds {
         if user.len() > 255 || pass.len() > 255 {
             return Err(Error::InvalidArgument("SOCKS5: username and password must be at most 255 bytes each".into()));
         }
     }
-    let address = socks5_address(target_host, target_port, remote_dns)?;
+    let address = socks5_address(target_host, target_port, remote_dns, resolve)?;
     let io = |what: &'static str| move |e: io::Error| io_error("SOCKS5", &target_of(what, target_host, target_port), e);
 
     // Method selection.
@@ -194,7 +207,12 @@ fn socks5_reply_message(code: u8) -> String {
 }
 
 /// ATYP, address and port for a SOCKS5 request.
-fn socks5_address(host: &str, port: u16, remote_dns: bool) -> Result<Vec<u8>> {
+fn socks5_address(
+    host: &str,
+    port: u16,
+    remote_dns: bool,
+    resolve: &dyn Fn(&str, u16) -> Result<IpAddr>,
+) -> Result<Vec<u8>> {
     let bare = unbracket(host);
     if bare.is_empty() {
         return Err(Error::InvalidArgument("SOCKS5: empty target host".into()));
@@ -264,6 +282,10 @@ fn check_version(proto: &str, want: u8, got: u8) -> Result<()> {
 }
 
 fn io_error(proto: &str, what: &str, e: io::Error) -> Error {
+    // A cancel or the total deadline, raised by the connection layer, stays itself.
+    if let Some(inner) = crate::error::carried(&e) {
+        return inner;
+    }
     match e.kind() {
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
             Error::ConnectTimeout(format!("{proto}: timed out {what}"))

@@ -141,6 +141,10 @@ fn read_head<S: Read>(stream: &mut S, authority: &str) -> Result<Vec<u8>> {
 }
 
 fn io_error(authority: &str, what: &str, e: io::Error) -> Error {
+    // A cancel or the total deadline, raised by the connection layer, stays itself.
+    if let Some(inner) = crate::error::carried(&e) {
+        return inner;
+    }
     match e.kind() {
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
             Error::ConnectTimeout(format!("proxy tunnel to {authority}: timed out {what}"))

@@ -9,6 +9,7 @@ use url::Url;
 
 use crate::config::{Limits, ProxyMode};
 use crate::connection::{self, remaining, Stream};
+use crate::deadline::Guard;
 use crate::error::{Error, Result};
 use crate::headers::Headers;
 use crate::http1::{Conn, Framing};
@@ -127,19 +128,25 @@ impl HttpTransport {
     }
 
     /// Open a new connection for `url`, within the connect timeout.
-    fn open(&self, url: &Url, proxy: Option<&ProxyConfig>, connect_timeout: Option<Duration>) -> Result<(Conn, bool)> {
+    fn open(
+        &self,
+        url: &Url,
+        proxy: Option<&ProxyConfig>,
+        connect_timeout: Option<Duration>,
+        guard: &Guard,
+    ) -> Result<(Conn, bool)> {
         let deadline = connect_timeout.map(|t| Instant::now() + t);
         let host = url.host_str().unwrap_or("");
         let port = url.port_or_known_default().unwrap_or(80);
         let https = url.scheme() == "https";
         let mut attempt = 0;
         loop {
-            let r = self.open_once(url, host, port, https, proxy, deadline);
+            let r = self.open_once(url, host, port, https, proxy, deadline, guard);
             match r {
                 Err(Error::Connect(_)) if attempt < self.opts.retries => {
                     let backoff = Duration::from_millis(500u64 << attempt.min(6));
                     let left = remaining(deadline, || Error::ConnectTimeout(format!("connecting to {host}:{port}")))?;
-                    std::thread::sleep(left.map_or(backoff, |l| l.min(backoff)));
+                    guard.sleep(left.map_or(backoff, |l| l.min(backoff)))?;
                     attempt += 1;
                 }
                 other => return other,
@@ -155,21 +162,27 @@ impl HttpTransport {
         https: bool,
         proxy: Option<&ProxyConfig>,
         deadline: Option<Instant>,
+        guard: &Guard,
     ) -> Result<(Conn, bool)> {
         let to = || remaining(deadline, || Error::ConnectTimeout(format!("connecting to {host}:{port}")));
-        let base = if let Some(p) = proxy {
-            let s = proxy::connect_via(p, &self.proxy_tls, host, port, https, deadline, self.opts.local_address)?;
+        let mut base = if let Some(p) = proxy {
+            let s =
+                proxy::connect_via(p, &self.proxy_tls, host, port, https, deadline, self.opts.local_address, guard)?;
             if !p.tunnels(https) {
                 // Forwarding: requests go to the proxy in absolute form.
                 return Ok((Conn::new(s), true));
             }
             s
         } else if let Some(path) = &self.opts.uds {
-            Stream::Unix(connection::connect_unix(path)?)
+            guard.check()?;
+            Stream::unix(connection::connect_unix(path)?)?
         } else {
-            Stream::Tcp(connection::connect_tcp(host, port, to()?, self.opts.local_address)?)
+            Stream::tcp(connection::connect_tcp_guarded(host, port, to()?, self.opts.local_address, guard)?)?
         };
-        let stream = if https { self.tls.handshake(host, base, deadline)? } else { base };
+        // The TLS handshake reads and writes through the guarded socket: a fire or
+        // the total deadline interrupts it too.
+        base.set_guard(guard);
+        let stream = if https { self.tls.handshake(host, base, deadline).map_err(|e| guard.classify(e))? } else { base };
         Ok((Conn::new(stream), false))
     }
 }
@@ -180,7 +193,21 @@ fn is_idempotent(method: &str) -> bool {
 
 impl Transport for HttpTransport {
     fn handle(&self, req: Request, ctx: &SendContext) -> Result<Response> {
+        self.handle_inner(req, ctx).map_err(|e| ctx.guard.classify(e))
+    }
+
+    fn close(&self) {
+        self.pool.close();
+        if let Ok(mut h) = self.h2.lock() {
+            h.clear();
+        }
+    }
+}
+
+impl HttpTransport {
+    fn handle_inner(&self, req: Request, ctx: &SendContext) -> Result<Response> {
         urls::check_http(&req.url)?;
+        ctx.guard.check()?;
         let req = if self.tls_h2.is_some()
             && req.url.scheme() == "https"
             && self.opts.uds.is_none()
@@ -199,7 +226,8 @@ impl Transport for HttpTransport {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let mut checkout: Checkout = self.pool.checkout(self.key_for(url, proxy), ctx.timeouts.pool)?;
+            let mut checkout: Checkout =
+                self.pool.checkout_guarded(self.key_for(url, proxy), ctx.timeouts.pool, &ctx.guard)?;
             let key = &checkout.key;
             let obs = &ctx.observers;
             let (mut conn, forward) = match checkout.conn.take() {
@@ -211,7 +239,7 @@ impl Transport for HttpTransport {
                 None => {
                     let target = if obs.trace.is_some() { format!("{}:{}", key.host, key.port) } else { String::new() };
                     obs.trace(TraceEvent::ConnectStart, ctx.started.elapsed(), &target);
-                    let opened = self.open(url, proxy, ctx.timeouts.connect)?;
+                    let opened = self.open(url, proxy, ctx.timeouts.connect, &ctx.guard)?;
                     if opened.0.stream.is_tls() {
                         obs.trace(TraceEvent::TlsDone, ctx.started.elapsed(), &key.host);
                     }
@@ -220,6 +248,7 @@ impl Transport for HttpTransport {
                 }
             };
             let reused = checkout.reused;
+            conn.set_guard(&ctx.guard);
             let result = exchange(&mut conn, &req, forward, proxy, ctx);
             match result {
                 Ok(head) => {
@@ -228,6 +257,7 @@ impl Transport for HttpTransport {
                         checkout: Some(checkout),
                         framing: head.framing,
                         keep_alive: head.keep_alive,
+                        guard: ctx.guard.clone(),
                     };
                     let mut body = Box::new(body);
                     if matches!(head.framing, Framing::Empty) {
@@ -259,15 +289,6 @@ impl Transport for HttpTransport {
         }
     }
 
-    fn close(&self) {
-        self.pool.close();
-        if let Ok(mut h) = self.h2.lock() {
-            h.clear();
-        }
-    }
-}
-
-impl HttpTransport {
     /// Send over HTTP/2 when the origin speaks it. Err(req) hands the request back
     /// for HTTP/1.1 (the server chose it in ALPN).
     fn send_h2(
@@ -307,7 +328,7 @@ impl HttpTransport {
                     return Err(req);
                 }
                 obs.trace(TraceEvent::ConnectStart, ctx.started.elapsed(), &host);
-                match H2Conn::connect(&host, port, tls, ctx.timeouts.connect) {
+                match H2Conn::connect(&host, port, tls, ctx.timeouts.connect, &ctx.guard) {
                     Ok(Some(c)) => {
                         obs.trace(TraceEvent::TlsDone, ctx.started.elapsed(), &host);
                         obs.trace(TraceEvent::Connected, ctx.started.elapsed(), &host);
@@ -333,7 +354,7 @@ impl HttpTransport {
             Err(e) => return Ok(Err(e)),
         };
         let t = &ctx.timeouts;
-        match conn.send(&req, body, t.read, t.write, t.pool) {
+        match conn.send(&req, body, t.read, t.write, t.pool, &ctx.guard) {
             Ok((status, headers, body)) => {
                 if obs.trace.is_some() {
                     obs.trace(TraceEvent::RequestSent, ctx.started.elapsed(), &req.method);
@@ -428,6 +449,7 @@ struct Http1Body {
     checkout: Option<Checkout>,
     framing: Framing,
     keep_alive: bool,
+    guard: Guard,
 }
 
 impl Http1Body {
@@ -451,6 +473,10 @@ impl Http1Body {
 impl RawBody for Http1Body {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
         let Some(conn) = self.conn.as_mut() else { return Ok(0) };
+        if let Err(e) = self.guard.check() {
+            self.fail();
+            return Err(e);
+        }
         match conn.read_body(&mut self.framing, buf) {
             Ok(0) if !buf.is_empty() => {
                 self.finish();

@@ -8,6 +8,7 @@ pub mod http;
 use std::time::Instant;
 
 use crate::config::{HeadLimits, Timeouts};
+use crate::deadline::Guard;
 use crate::error::Result;
 use crate::observe::Observers;
 use crate::request::Request;
@@ -20,6 +21,8 @@ pub struct SendContext {
     pub head_limits: HeadLimits,
     pub started: Instant,
     pub observers: Observers,
+    /// Total deadline and cancel token of this send (every hop, every body read).
+    pub guard: Guard,
 }
 
 /// Something that turns a request into a response (HTTPX `BaseTransport`).
