@@ -8,6 +8,8 @@
                                      removed ones are dropped with a warning (an ABI break:
                                      see docs/ABI.md)
   abi.py map [SYMFILE] OUT           write the linker version script for SYMFILE to OUT
+  abi.py undefs [SYMFILE] OUT        write a compiler response file with `-Wl,-u,<sym>` for
+                                     every symbol (pulls exactly them out of libhttpx.a)
   abi.py node                        print the version node of the current crate version
 
 Python 3 standard library only.
@@ -146,6 +148,14 @@ def cmd_map(symfile, out):
         f.write("\n".join(lines) + "\n")
 
 
+def cmd_undefs(symfile, out):
+    syms = read_sym(symfile)
+    if not syms:
+        sys.exit("abi.py: %s is empty" % symfile)
+    with open(out, "w", encoding="utf-8") as f:
+        f.write("".join("-Wl,-u,%s\n" % n for n in sorted(syms)))
+
+
 def main(argv):
     if len(argv) >= 2 and argv[1] == "exports" and len(argv) == 3:
         print("\n".join(header_exports(argv[2])))
@@ -153,6 +163,8 @@ def main(argv):
         cmd_update(argv[2], argv[3] if len(argv) > 3 else DEFAULT_SYM)
     elif len(argv) in (3, 4) and argv[1] == "map":
         cmd_map(argv[2] if len(argv) == 4 else DEFAULT_SYM, argv[-1])
+    elif len(argv) in (3, 4) and argv[1] == "undefs":
+        cmd_undefs(argv[2] if len(argv) == 4 else DEFAULT_SYM, argv[-1])
     elif len(argv) == 2 and argv[1] == "node":
         print(current_node())
     else:
