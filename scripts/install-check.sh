@@ -47,6 +47,10 @@ cmake --build "$B" >"$W/build.log" 2>&1 || { tail -50 "$W/build.log"; fail "cmak
 step "DESTDIR install (+ debug component)"
 DESTDIR=$DEST cmake --install "$B" >"$W/install.log" || { cat "$W/install.log"; fail "cmake --install"; }
 DESTDIR=$DEST cmake --install "$B" --component debug >>"$W/install.log" || fail "install debug component"
+# --prefix at install time relocates everything, httpx.pc included.
+cmake --install "$B" --prefix "$W/relocated" >>"$W/install.log" || fail "cmake --install --prefix"
+grep -qx "prefix=$W/relocated" "$W"/relocated/lib*/pkgconfig/httpx.pc || fail "httpx.pc ignores --prefix"
+rm -rf "$W/relocated"
 
 # ----------------------------------------------------------------------- 2. files, ELF
 step "installed files, SONAME, version nodes, exports"
@@ -81,7 +85,7 @@ echo "exports: $(wc -l <"$W/exported") httpx_* symbols, all at their node in abi
 UNSTRIPPED=$B/out/unstripped/libhttpx.so.$VERSION
 size_of() { stat -L -c %s "$1"; }
 mib() { awk -v b="$1" 'BEGIN {printf "%.1f", b / 1048576}'; }
-echo "--- sizes: cargo cdylib target/release/libhttpx.so $(mib "$(size_of target/release/libhttpx.so 2>/dev/null || echo 0)") MiB;" \
+echo "--- sizes: cargo cdylib target/release/libhttpx.so $(mib "$(size_of "${CARGO_TARGET_DIR:-target}/release/libhttpx.so" 2>/dev/null || echo 0)") MiB;" \
      "relinked unstripped $(mib "$(size_of "$UNSTRIPPED")") MiB; installed stripped $(mib "$(size_of "$SO")") MiB;" \
      "debug file $(mib "$(size_of "$L/.debug/libhttpx.so.$VERSION.debug")") MiB;" \
      "libhttpx.a $(mib "$(size_of "${CARGO_TARGET_DIR:-target}/release/libhttpx.a")") MiB -> installed $(mib "$(size_of "$L/libhttpx.a")") MiB"

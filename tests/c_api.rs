@@ -614,8 +614,8 @@ fn committed_header_matches_generated() {
             });
         panic!(
             "include/httpx.h is stale: it differs from the header cbindgen generates from src/ffi/.\n\
-             Run `cargo build` (outside CI, build.rs rewrites include/httpx.h) and commit \
-             include/httpx.h.\n{first_diff}"
+             Run `bash scripts/regen-header.sh` (it rewrites include/httpx.h and abi/libhttpx.sym) \
+             and commit both.\n{first_diff}"
         );
     }
 }
