@@ -195,11 +195,11 @@ fn header_compiles_in_every_language_mode() {
         &src,
         "#include \"httpx.h\"\n#include \"httpx.h\" /* include guard */\n\
          static httpx_code use_header(void) {\n\
-         \x20   httpx_client_config *cfg = 0;\n\
+         \x20   httpx_client_config *cfg = NULL; /* stddef.h comes with httpx.h */\n\
          \x20   httpx_code rc = httpx_client_config_new(&cfg);\n\
          \x20   httpx_client_config_free(cfg);\n\
          \x20   return rc == HTTPX_OK ? HTTPX_E_INTERNAL : rc;\n}\n\
-         int main(void) { return use_header() == HTTPX_OK && httpx_version() != 0; }\n",
+         int main(void) { return use_header() == HTTPX_OK && httpx_version() != NULL; }\n",
     )
     .unwrap();
     let strict = ["-pedantic", "-pedantic-errors", "-Wall", "-Wextra", "-Werror", "-Wundef", "-Wshadow"];
