@@ -8,7 +8,8 @@
 #      nothing but httpx_* is exported, stripped vs unstripped sizes, the debug link;
 #   3. build examples_c/ out of tree with find_package(httpx), shared and static, and a
 #      C++ consumer of httpx::httpx_cpp, and run the examples that need no server;
-#   4. build them with pkg-config, shared and static, and run them;
+#   4. build them with pkg-config, shared and static, and run them, and run the C ABI tests
+#      that need no server (tests/c/basics.c, null_safety.c, callbacks.c) against it;
 #   5. open a man page with `man -l`, check every export has its man and HTML page.
 # Prints the time of each step. Needs cmake, cc, c++, pkg-config, python3, binutils, man (man-db).
 #   HTTPX_INSTALL_CHECK_DIR=DIR   work dir to keep (default: a temp dir, removed at exit)
@@ -164,7 +165,7 @@ export PKG_CONFIG_PATH=$L/pkgconfig PKG_CONFIG_SYSROOT_DIR=$DEST PKG_CONFIG_LIBD
 check test "$(pkg-config --modversion httpx)" = "$VERSION"
 echo "pkg-config --cflags --libs httpx: $(pkg-config --cflags --libs httpx)"
 echo "pkg-config --static --libs httpx: $(pkg-config --static --libs httpx)"
-step "pkg-config consumer, shared"
+step "pkg-config consumer, shared (+ tests/c without a server)"
 mkdir -p "$W/pc_shared" "$W/pc_static"
 for e in "${NO_SERVER[@]}"; do
   # shellcheck disable=SC2046
@@ -173,6 +174,17 @@ for e in "${NO_SERVER[@]}"; do
 done
 needs_so "$W/pc_shared/mock_transport_test" || fail "pkg-config shared example lacks NEEDED libhttpx.so.0"
 LD_LIBRARY_PATH=$L run_examples "$W/pc_shared" "pkg-config shared"
+# The C ABI tests that need no server, against the installed (relinked) library:
+# null_safety.c calls every export with NULLs, basics.c every code, callbacks.c the hooks.
+for t in basics null_safety callbacks; do
+  [ -f "$ROOT/tests/c/$t.c" ] || continue
+  # shellcheck disable=SC2046
+  cc -std=c11 -Wall -Wextra -Werror -pedantic -O1 -I"$ROOT/tests/c" -o "$W/pc_shared/c_$t" "$ROOT/tests/c/$t.c" \
+    $(pkg-config --cflags --libs httpx) -lpthread || fail "build tests/c/$t.c against the installed library"
+  LD_LIBRARY_PATH=$L timeout 120 "$W/pc_shared/c_$t" >"$W/run.log" 2>&1 \
+    || { tail -30 "$W/run.log"; fail "tests/c/$t.c against the installed library"; }
+  echo "pkg-config shared: tests/c/$t.c passed against the installed library"
+done
 step "pkg-config consumer, static (Libs.private)"
 for e in "${NO_SERVER[@]}"; do
   # -Bstatic picks libhttpx.a; Libs.private brings what it needs (libm's pow, pthread, ...).
