@@ -51,6 +51,7 @@ DESTDIR=$DEST cmake --install "$B" --component debug >>"$W/install.log" || fail 
 # --prefix at install time relocates everything, httpx.pc included.
 cmake --install "$B" --prefix "$W/relocated" >>"$W/install.log" || fail "cmake --install --prefix"
 grep -qx "prefix=$W/relocated" "$W"/relocated/lib*/pkgconfig/httpx.pc || fail "httpx.pc ignores --prefix"
+ls -d "$W"/relocated/lib*/.debug >/dev/null 2>&1 && fail "debug info installed without --component debug"
 rm -rf "$W/relocated"
 
 # ----------------------------------------------------------------------- 2. files, ELF
