@@ -159,6 +159,9 @@ pub struct Request {
     /// The Content-Type the library set for the current body, if any: a new body
     /// replaces it, while a Content-Type the caller set stays.
     auto_content_type: Option<String>,
+    /// Param keys added on this request (`add_params`): a second value for one of
+    /// them is appended instead of replacing the first.
+    param_keys: Vec<String>,
 }
 
 /// Methods are tokens; upper-cased as HTTPX does.
@@ -180,7 +183,7 @@ impl Request {
     pub(crate) fn from_parts(method: String, url: Url) -> Request {
         let mut headers = Headers::with_capacity(8);
         headers.insert_first("Host", urls::host_header(&url));
-        Request { method, url, headers, body: Body::Empty, options: RequestOptions::default(), auto_content_type: None }
+        Request { method, url, headers, body: Body::Empty, options: RequestOptions::default(), auto_content_type: None, param_keys: Vec::new() }
     }
 
     /// Before a new body: drop the Content-Type set automatically for the old one
@@ -234,12 +237,13 @@ impl Request {
 
     /// Add an urlencoded form field; the body becomes the encoded form.
     pub fn add_form_field(&mut self, fields: &[(String, String)]) {
-        let encoded = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields.iter()).finish();
+        // Python's urlencode (HTTPX): `~` stays, `*` is `%2A`.
+        let encoded = urls::urlencode(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         self.set_body_bytes(encoded.into_bytes(), Some("application/x-www-form-urlencoded"));
     }
 
     /// Merge cookies into the Cookie header: each given name replaces the same name
-    /// already there, new ones go to the end.
+    /// already there, in its place (HTTPX's `Cookies.update`); new ones go to the end.
     pub fn merge_cookies<'a>(&mut self, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) {
         let mut all: Vec<(String, String)> = self
             .headers
@@ -249,16 +253,31 @@ impl Request {
             .filter_map(|p| p.trim().split_once('=').map(|(a, b)| (a.to_string(), b.to_string())))
             .collect();
         for (n, v) in pairs {
-            all.retain(|(a, _)| a != n);
-            all.push((n.to_string(), v.to_string()));
+            match all.iter().position(|(a, _)| a == n) {
+                Some(i) => {
+                    all[i].1 = v.to_string();
+                    let mut seen = 0;
+                    all.retain(|(a, _)| a != n || { seen += 1; seen == 1 });
+                }
+                None => all.push((n.to_string(), v.to_string())),
+            }
         }
         let joined = all.iter().map(|(a, b)| format!("{a}={b}")).collect::<Vec<_>>().join("; ");
         self.headers.set_unchecked("Cookie", &joined);
     }
 
-    /// Add query params (request wins over the URL's own values, by key).
+    /// Add query params as HTTPX's request-level `params=`: the first value of a key
+    /// replaces the URL's (and client's) values of that key in their place; further
+    /// values of a key already added on this request are appended after it.
     pub fn add_params(&mut self, params: &[(String, String)]) {
-        urls::apply_params(&mut self.url, params);
+        for (k, v) in params {
+            if self.param_keys.iter().any(|x| x == k) {
+                urls::append_param(&mut self.url, k, v);
+            } else {
+                urls::apply_params(&mut self.url, &[(k.clone(), v.clone())]);
+                self.param_keys.push(k.clone());
+            }
+        }
     }
 
     /// Set a new URL, keeping the Host header in step.

@@ -7,6 +7,7 @@ use url::Url;
 /// Parse an absolute http(s) URL. Other schemes are `UnsupportedProtocol`; a URL that
 /// cannot be parsed, or has no host, is `InvalidUrl`.
 pub fn parse_absolute(s: &str) -> Result<Url> {
+    let s = &*escape_path_backslashes(s, true);
     let url = Url::parse(s).map_err(|e| match e {
         url::ParseError::RelativeUrlWithoutBase => {
             Error::UnsupportedProtocol(format!("request URL {s:?} is missing an 'http://' or 'https://' protocol"))
@@ -15,6 +16,30 @@ pub fn parse_absolute(s: &str) -> Result<Url> {
     })?;
     check_http(&url)?;
     Ok(url)
+}
+
+/// A `\` in the path is data (RFC 3986), not a separator: the WHATWG parser of the
+/// `url` crate would turn `/a\b` into `/a/b`, another resource. Send it as `%5C`
+/// (HTTPX 0.28.1 sends the raw byte, which RFC 3986 does not allow in a path; running
+/// it: `GET /a\b`). Only the path is touched (after the authority when `absolute`,
+/// before any `?` or `#`); a `\` in the query stays as it is, as HTTPX sends it.
+fn escape_path_backslashes(s: &str, absolute: bool) -> std::borrow::Cow<'_, str> {
+    let start = if absolute {
+        match s.find("://") {
+            Some(i) => match s[i + 3..].find(['/', '?', '#']) {
+                Some(j) => i + 3 + j,
+                None => return s.into(),
+            },
+            None => return s.into(),
+        }
+    } else {
+        0
+    };
+    let end = s[start..].find(['?', '#']).map_or(s.len(), |j| start + j);
+    if !s[start..end].contains('\\') {
+        return s.into();
+    }
+    format!("{}{}{}", &s[..start], s[start..end].replace('\\', "%5C"), &s[end..]).into()
 }
 
 /// Only http and https with a host are sendable.
@@ -54,7 +79,8 @@ pub fn resolve(base: Option<&Url>, s: &str) -> Result<Url> {
             if s.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
                 return Err(Error::InvalidUrl(format!("{s:?} contains control characters")));
             }
-            let rel = s.trim_start_matches('/');
+            let rel = &*escape_path_backslashes(s, false);
+            let rel = rel.trim_start_matches('/');
             let joined = format!("{}{}", base.as_str().split(['?', '#']).next().unwrap_or(""), rel);
             let url = Url::parse(&joined).map_err(|e| Error::InvalidUrl(format!("{joined:?}: {e}")))?;
             check_http(&url)?;
@@ -63,24 +89,105 @@ pub fn resolve(base: Option<&Url>, s: &str) -> Result<Url> {
     }
 }
 
-/// An ordered query-param list with HTTPX's merge rule: each key of `other` replaces
-/// every value of that key here, new values going to the end.
-pub fn merge_params(into: &mut Vec<(String, String)>, other: &[(String, String)]) {
-    for (k, _) in other {
-        into.retain(|(kk, _)| kk != k);
+/// Python's `urllib.parse.quote_plus(s, safe="")`, which HTTPX uses for query params
+/// and form bodies: ASCII letters, digits and `-._~` stay, a space becomes `+`, every
+/// other byte of the UTF-8 encoding becomes `%XX` (so `*` is `%2A`, unlike the WHATWG
+/// form encoder, which keeps `*` and encodes `~`).
+pub fn quote_plus(s: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in s.as_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => {
+                out.push('%');
+                out.push(HEX[(b >> 4) as usize] as char);
+                out.push(HEX[(b & 15) as usize] as char);
+            }
+        }
     }
-    into.extend(other.iter().cloned());
 }
 
-/// Apply params to a URL: the URL's own query is merged with `params` (params win,
-/// by key). The URL is left byte-for-byte untouched when `params` is empty.
+/// `k=v&k2=v2` with [`quote_plus`] on every key and value (Python's `urlencode`), as
+/// HTTPX writes a query string and an `application/x-www-form-urlencoded` body.
+pub fn urlencode<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.into_iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        quote_plus(k, &mut out);
+        out.push('=');
+        quote_plus(v, &mut out);
+    }
+    out
+}
+
+/// Group a param list by key, keys in order of first appearance (HTTPX's
+/// `QueryParams` is a dict of lists: `m=1&a=2&m=3` becomes `m=1&m=3&a=2` once it is
+/// re-serialised).
+fn grouped(pairs: &[(String, String)]) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for (k, v) in pairs {
+        match out.iter_mut().find(|(kk, _)| kk == k) {
+            Some((_, vs)) => vs.push(v.clone()),
+            None => out.push((k.clone(), vec![v.clone()])),
+        }
+    }
+    out
+}
+
+fn flatten(groups: Vec<(String, Vec<String>)>) -> Vec<(String, String)> {
+    groups.into_iter().flat_map(|(k, vs)| vs.into_iter().map(move |v| (k.clone(), v))).collect()
+}
+
+/// HTTPX's `QueryParams.merge` (`{**self._dict, **other._dict}`): each key of `other`
+/// replaces every value of that key here **at the key's first position**; new keys go
+/// to the end. Values are grouped by key, as HTTPX's dict of lists does.
+/// (Established by running HTTPX 0.28.1: client `client_id=c1&shared=client` +
+/// request `request_id=r1&shared=request` gives `client_id=c1&shared=request&request_id=r1`.)
+pub fn merge_params(into: &mut Vec<(String, String)>, other: &[(String, String)]) {
+    let mut groups = grouped(into);
+    for (k, vs) in grouped(other) {
+        match groups.iter_mut().find(|(kk, _)| *kk == k) {
+            Some((_, old)) => *old = vs,
+            None => groups.push((k, vs)),
+        }
+    }
+    *into = flatten(groups);
+}
+
+/// Replace the URL's query with `pairs`, encoded as HTTPX does ([`urlencode`]).
+fn set_query_pairs(url: &mut Url, pairs: &[(String, String)]) {
+    if pairs.is_empty() {
+        url.set_query(None);
+    } else {
+        url.set_query(Some(&urlencode(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))));
+    }
+}
+
+/// Apply params to a URL: the URL's own query is merged with `params` ([`merge_params`]:
+/// params win, by key, in the URL key's place). The URL is left byte-for-byte
+/// untouched when `params` is empty.
 pub fn apply_params(url: &mut Url, params: &[(String, String)]) {
     if params.is_empty() {
         return;
     }
     let mut merged: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
     merge_params(&mut merged, params);
-    url.query_pairs_mut().clear().extend_pairs(merged.iter());
+    set_query_pairs(url, &merged);
+}
+
+/// Add one more value to `key` right after its last value (or at the end), keeping
+/// the other params where they are (a request param given several values, as
+/// HTTPX's `params=[("m", "1"), ("m", "2")]`).
+pub fn append_param(url: &mut Url, key: &str, value: &str) {
+    let mut pairs: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let at = pairs.iter().rposition(|(k, _)| k == key).map_or(pairs.len(), |i| i + 1);
+    pairs.insert(at, (key.to_string(), value.to_string()));
+    let mut groups = grouped(&pairs);
+    groups.retain(|(_, vs)| !vs.is_empty());
+    set_query_pairs(url, &flatten(groups));
 }
 
 /// The request-target for an origin-form request line: path plus query.
@@ -142,6 +249,10 @@ mod tests {
         assert_eq!(host_header(&u), "[::1]:8080");
         let u = parse_absolute("https://h:443/").unwrap();
         assert_eq!(host_header(&u), "h");
+        let u = parse_absolute("http://h/a\\b/c?x=\\").unwrap();
+        assert_eq!(request_target(&u), "/a%5Cb/c?x=\\");
+        let b = parse_base("http://h/api").unwrap();
+        assert_eq!(request_target(&resolve(Some(&b), "x\\y?q=\\").unwrap()), "/api/x%5Cy?q=\\");
     }
 
     #[test]
@@ -153,6 +264,12 @@ mod tests {
         assert_eq!(u.as_str(), "https://example.com/?client_id=client1&request_id=request1");
         let mut u = parse_absolute("http://h/?a=1&a=2&b=3").unwrap();
         apply_params(&mut u, &[("a".into(), "9".into())]);
-        assert_eq!(u.query(), Some("b=3&a=9"));
+        assert_eq!(u.query(), Some("a=9&b=3"));
+        let mut u = parse_absolute("http://h/").unwrap();
+        apply_params(&mut u, &[("k".into(), "a~b*c d+é".into())]);
+        assert_eq!(u.query(), Some("k=a~b%2Ac+d%2B%C3%A9"));
+        append_param(&mut u, "k", "2");
+        append_param(&mut u, "j", "3");
+        assert_eq!(u.query(), Some("k=a~b%2Ac+d%2B%C3%A9&k=2&j=3"));
     }
 }
