@@ -302,27 +302,28 @@ impl Client {
     }
 
     fn send_digest(&self, mut req: Request, d: &auth::DigestAuth, follow: bool, ctx: &SendContext) -> Result<Response> {
-        let origin = urls::origin(&req.url);
-        let mut sent_with_cached = false;
+        let lock = || d.cache.lock().map_err(|_| Error::Internal("digest cache".into()));
         {
-            let mut cache = d.cache.lock().map_err(|_| Error::Internal("digest cache".into()))?;
-            if let Some(state) = cache.get_mut(&origin) {
+            let mut cache = lock()?;
+            if let Some(state) = cache.get_mut(&urls::origin(&req.url)) {
                 let header = digest_header(&mut req, d, state)?;
                 req.headers.set_unchecked("Authorization", &header);
-                sent_with_cached = true;
             }
         }
         let replay = req.clone();
-        let mut resp = self.send_handling_redirects(req, follow, ctx)?;
+        let mut resp = self.redirect_loop(req, follow, ctx, Some(d))?;
         if resp.status != 401 {
             return Ok(resp);
         }
         let values: Vec<String> = resp.headers.get_all("WWW-Authenticate").map(|s| s.to_string()).collect();
         let refs: Vec<&str> = values.iter().map(|s| s.as_str()).collect();
         let Some(ch) = digest::parse_challenges(&refs)? else { return Ok(resp) };
-        if sent_with_cached && !ch.stale {
-            // Our cached credentials were refused outright: wrong user or password.
-            d.cache.lock().map_err(|_| Error::Internal("digest cache".into()))?.remove(&origin);
+        // The origin that answered 401 (after redirects, maybe not the first one).
+        let origin = urls::origin(&resp.request.url);
+        let sent_digest = resp.request.headers.get("Authorization").is_some_and(|v| v.starts_with("Digest "));
+        if sent_digest && !ch.stale {
+            // Our credentials were refused outright: wrong user or password.
+            lock()?.remove(&origin);
             return Ok(resp);
         }
         if !replay.body.is_replayable() {
@@ -333,19 +334,22 @@ impl Client {
         resp.drain()?;
         let mut req = replay;
         self.refresh_cookies(&mut req);
-        let header = {
-            let mut cache = d.cache.lock().map_err(|_| Error::Internal("digest cache".into()))?;
-            let state = match cache.get_mut(&origin) {
-                Some(s) => {
-                    s.replace(ch);
-                    s
+        {
+            let mut cache = lock()?;
+            match cache.get_mut(&origin) {
+                Some(s) => s.replace(ch),
+                None => {
+                    cache.insert(origin.clone(), digest::DigestState::new(ch));
                 }
-                None => cache.entry(origin.clone()).or_insert_with(|| digest::DigestState::new(ch)),
-            };
-            digest_header(&mut req, d, state)?
-        };
-        req.headers.set_unchecked("Authorization", &header);
-        let mut second = self.send_handling_redirects(req, follow, ctx)?;
+            }
+            // The first request gets a header when its own origin has a challenge
+            // now; redirect hops get theirs in the redirect loop.
+            if let Some(state) = cache.get_mut(&urls::origin(&req.url)) {
+                let header = digest_header(&mut req, d, state)?;
+                req.headers.set_unchecked("Authorization", &header);
+            }
+        }
+        let mut second = self.redirect_loop(req, follow, ctx, Some(d))?;
         let mut history = std::mem::take(&mut resp.history);
         history.push(resp);
         history.append(&mut second.history);
@@ -422,7 +426,21 @@ impl Client {
     }
 
     /// HTTPX `_send_handling_redirects`: hooks, one exchange, cookies, redirects.
-    fn send_handling_redirects(&self, mut req: Request, follow: bool, ctx: &SendContext) -> Result<Response> {
+    fn send_handling_redirects(&self, req: Request, follow: bool, ctx: &SendContext) -> Result<Response> {
+        self.redirect_loop(req, follow, ctx, None)
+    }
+
+    /// The redirect loop. With `digest`, every redirected request that keeps its
+    /// credentials gets a fresh Digest response from the cached challenge of its
+    /// origin (its own `uri=`, method and nonce count, RFC 7616 section 3.4) instead
+    /// of the previous request's header, which HTTPX 0.28.1 resends unchanged.
+    fn redirect_loop(
+        &self,
+        mut req: Request,
+        follow: bool,
+        ctx: &SendContext,
+        digest: Option<&auth::DigestAuth>,
+    ) -> Result<Response> {
         let mut history: Vec<Response> = Vec::new();
         loop {
             // Between redirects and auth round trips: stop as soon as the token fires
@@ -440,6 +458,12 @@ impl Client {
                 hook(&mut resp)?;
             }
             if !follow || !resp.is_redirect() {
+                if resp.is_redirect() {
+                    // HTTPX sets `next_request` here and raises when it cannot be
+                    // built (e.g. a Location with another scheme); a redirect that is
+                    // not followed should not fail the send, so it is just left unset.
+                    resp.next_request = self.redirect_request(&resp.request, &resp).ok().map(Box::new);
+                }
                 resp.history = history;
                 return Ok(resp);
             }
@@ -449,7 +473,18 @@ impl Client {
                     self.inner.max_redirects
                 )));
             }
-            let next = self.redirect_request(&resp.request, &resp)?;
+            let mut next = self.redirect_request(&resp.request, &resp)?;
+            if let Some(d) = digest {
+                let kept = urls::origin(&next.url) == urls::origin(&resp.request.url)
+                    || is_https_upgrade(&resp.request.url, &next.url);
+                if kept {
+                    let mut cache = d.cache.lock().map_err(|_| Error::Internal("digest cache".into()))?;
+                    if let Some(state) = cache.get_mut(&urls::origin(&next.url)) {
+                        let header = digest_header(&mut next, d, state)?;
+                        next.headers.set_unchecked("Authorization", &header);
+                    }
+                }
+            }
             resp.drain()?;
             history.push(resp);
             req = next;

@@ -81,6 +81,9 @@ pub struct Response {
     pub request: Request,
     /// Earlier responses of redirects and multi-step auth, oldest first.
     pub history: Vec<Response>,
+    /// HTTPX `response.next_request`: the request a redirect would send, when this
+    /// response is a redirect that was not followed.
+    pub next_request: Option<Box<Request>>,
     pub elapsed: Duration,
     started: Instant,
     body: BodyState,
@@ -109,6 +112,7 @@ impl Response {
             url: request.url.clone(),
             request,
             history: Vec::new(),
+            next_request: None,
             elapsed: started.elapsed(),
             started,
             body: BodyState::Raw(body),

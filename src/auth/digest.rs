@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use md5::Md5;
+use sha1::Sha1;
 use sha2::{Digest as _, Sha256, Sha512, Sha512_256};
 
 use crate::error::{Error, Result};
@@ -20,6 +21,10 @@ pub enum Algorithm {
     Md5,
     /// `MD5-sess`.
     Md5Sess,
+    /// `SHA` (SHA-1): not in RFC 7616, but HTTPX offers it (`_ALGORITHM_TO_HASH_FUNCTION`).
+    Sha,
+    /// `SHA-sess`.
+    ShaSess,
     /// `SHA-256`.
     Sha256,
     /// `SHA-256-sess`.
@@ -35,9 +40,11 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
-    const ALL: [Algorithm; 8] = [
+    const ALL: [Algorithm; 10] = [
         Algorithm::Md5,
         Algorithm::Md5Sess,
+        Algorithm::Sha,
+        Algorithm::ShaSess,
         Algorithm::Sha256,
         Algorithm::Sha256Sess,
         Algorithm::Sha512_256,
@@ -51,6 +58,8 @@ impl Algorithm {
         match self {
             Algorithm::Md5 => "MD5",
             Algorithm::Md5Sess => "MD5-sess",
+            Algorithm::Sha => "SHA",
+            Algorithm::ShaSess => "SHA-sess",
             Algorithm::Sha256 => "SHA-256",
             Algorithm::Sha256Sess => "SHA-256-sess",
             Algorithm::Sha512_256 => "SHA-512-256",
@@ -67,13 +76,14 @@ impl Algorithm {
 
     /// True for the `-sess` variants, whose HA1 also covers nonce and cnonce.
     pub fn is_sess(self) -> bool {
-        matches!(self, Algorithm::Md5Sess | Algorithm::Sha256Sess | Algorithm::Sha512_256Sess | Algorithm::Sha512Sess)
+        matches!(self, Algorithm::Md5Sess | Algorithm::ShaSess | Algorithm::Sha256Sess | Algorithm::Sha512_256Sess | Algorithm::Sha512Sess)
     }
 
     /// Lowercase hex digest of `data` under this algorithm's hash function.
     pub fn hex_digest(self, data: &[u8]) -> String {
         match self {
             Algorithm::Md5 | Algorithm::Md5Sess => hex(&Md5::digest(data)),
+            Algorithm::Sha | Algorithm::ShaSess => hex(&Sha1::digest(data)),
             Algorithm::Sha256 | Algorithm::Sha256Sess => hex(&Sha256::digest(data)),
             Algorithm::Sha512_256 | Algorithm::Sha512_256Sess => hex(&Sha512_256::digest(data)),
             Algorithm::Sha512 | Algorithm::Sha512Sess => hex(&Sha512::digest(data)),
@@ -601,6 +611,19 @@ mod tests {
         let h = authorization(&ch, &params("/dir/index.html", RFC7616_CNONCE)).unwrap();
         assert_eq!(field(&h, "response").unwrap(), "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1");
         assert_eq!(field(&h, "algorithm").unwrap(), "SHA-256");
+    }
+
+    #[test]
+    fn sha1_as_httpx() {
+        // HTTPX 0.28.1 maps algorithm=SHA to hashlib.sha1 (`_ALGORITHM_TO_HASH_FUNCTION`
+        // in httpx/_auth.py); expected value computed with Python's hashlib.
+        let ch = challenge(&RFC7616_CHALLENGES[1].replace("algorithm=MD5", "algorithm=SHA"));
+        assert_eq!(ch.algorithm, Algorithm::Sha);
+        let h = authorization(&ch, &params("/dir/index.html", RFC7616_CNONCE)).unwrap();
+        assert_eq!(field(&h, "response").unwrap(), "e99f244f9069203415f7e8b7bd25b4b2ad3e2a7f");
+        assert_eq!(field(&h, "algorithm").unwrap(), "SHA");
+        let ch = challenge(&RFC7616_CHALLENGES[1].replace("algorithm=MD5", "algorithm=sha-SESS"));
+        assert_eq!(ch.algorithm, Algorithm::ShaSess);
     }
 
     #[test]
