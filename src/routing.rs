@@ -13,6 +13,8 @@
 //! | `all://*.example.com`    | subdomains of `example.com` only                   |
 //! | `http://*:1234`          | any host on port 1234 over http                    |
 //! | `http://[::1]`           | the IPv6 loopback                                  |
+//! | `all://10.0.0.0/8`       | every IPv4 address in 10.0.0.0/8 (beyond HTTPX)    |
+//! | `all://[fd00::]/8`       | every IPv6 address in fd00::/8 (beyond HTTPX)      |
 //!
 //! The short forms `all`, `http` and `https` mean `all://`, `http://` and `https://`.
 //! Hosts are compared case-insensitively (IDNA-normalised). A key without a port matches
@@ -43,6 +45,9 @@ enum HostRule {
     SubdomainsOf(String),
     /// `*domain`: `domain` itself and its subdomains.
     DomainAndSubdomains(String),
+    /// `ip/prefix`: every IP address literal in the network (host names never match:
+    /// nothing is resolved), as curl reads CIDR items of `NO_PROXY` since 7.86.
+    Cidr(std::net::IpAddr, u8),
 }
 
 /// A parsed routing key. See the [module docs](self) for the syntax.
@@ -71,6 +76,9 @@ impl Pattern {
         let (scheme, rest) = full.split_once("://").ok_or_else(|| invalid(key, "expected SCHEME://[HOST][:PORT]"))?;
         let scheme = parse_scheme(key, scheme)?;
         let authority = rest.strip_suffix('/').unwrap_or(rest);
+        if let Some(net) = parse_cidr(authority) {
+            return Ok(Pattern { key: key.to_owned(), scheme, host: net, port: None });
+        }
         if authority.contains(['/', '?', '#', '@']) {
             return Err(invalid(key, "only SCHEME://HOST[:PORT] is allowed"));
         }
@@ -98,6 +106,11 @@ impl Pattern {
             HostRule::Exact(h) => host == h,
             HostRule::SubdomainsOf(d) => is_strict_subdomain(host, d),
             HostRule::DomainAndSubdomains(d) => host == d || is_strict_subdomain(host, d),
+            HostRule::Cidr(net, bits) => match url.host() {
+                Some(Host::Ipv4(a)) => in_network(std::net::IpAddr::V4(a), *net, *bits),
+                Some(Host::Ipv6(a)) => in_network(std::net::IpAddr::V6(a), *net, *bits),
+                _ => false,
+            },
         }
     }
 
@@ -119,6 +132,7 @@ impl Pattern {
             HostRule::Exact(h) => h.len(),
             HostRule::SubdomainsOf(d) => d.len() + 2,
             HostRule::DomainAndSubdomains(d) => d.len() + 1,
+            HostRule::Cidr(..) => self.key.split_once("://").map_or(0, |(_, h)| h.trim_end_matches('/').len()),
         }
     }
 
@@ -193,6 +207,37 @@ fn parse_domain(key: &str, domain: &str) -> Result<String> {
         Ok(Host::Domain(d)) if !d.is_empty() => Ok(d),
         Ok(_) => Err(invalid(key, "a wildcard needs a domain name")),
         Err(e) => Err(invalid(key, &format!("bad host: {e}"))),
+    }
+}
+
+/// `10.0.0.0/8` or `[fd00::]/8` (also `fd00::/8`): a network, or `None` when the
+/// authority is not of that form.
+fn parse_cidr(authority: &str) -> Option<HostRule> {
+    let (addr, bits) = authority.split_once('/')?;
+    if bits.is_empty() || !bits.bytes().all(|b| b.is_ascii_digit()) || bits.len() > 3 {
+        return None;
+    }
+    let bits: u8 = bits.parse().ok()?;
+    let addr = addr.strip_prefix('[').and_then(|a| a.strip_suffix(']')).unwrap_or(addr);
+    let ip: std::net::IpAddr = addr.parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    (bits <= max).then_some(HostRule::Cidr(ip, bits))
+}
+
+fn in_network(ip: std::net::IpAddr, net: std::net::IpAddr, bits: u8) -> bool {
+    use std::net::IpAddr::{V4, V6};
+    match (ip, net) {
+        (V4(a), V4(n)) => {
+            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits as u32) };
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (V6(a), V6(n)) => {
+            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits as u32) };
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        // An IPv4-mapped IPv6 literal is compared as its IPv4 address.
+        (V6(a), V4(_)) => a.to_ipv4_mapped().is_some_and(|v4| in_network(V4(v4), net, bits)),
+        _ => false,
     }
 }
 
@@ -319,6 +364,23 @@ mod tests {
         assert!(!m("http://[::1]", "http://127.0.0.1/"));
         assert!(m("all://127.0.0.1", "https://127.0.0.1:1/"));
         assert!(!m("all://127.0.0.1", "https://127.0.0.10/"));
+    }
+
+    #[test]
+    fn cidr_keys() {
+        assert!(m("all://10.0.0.0/8", "http://10.200.3.4:8080/"));
+        assert!(!m("all://10.0.0.0/8", "http://11.0.0.1/"));
+        assert!(!m("all://10.0.0.0/8", "http://10.example/"));
+        assert!(m("all://192.168.1.0/24", "https://192.168.1.255/"));
+        assert!(!m("all://192.168.1.0/24", "https://192.168.2.1/"));
+        assert!(m("all://[fd00::]/8", "http://[fd12:3456::1]/"));
+        assert!(m("all://fd00::/8", "http://[fdff::1]/"));
+        assert!(!m("all://[fd00::]/8", "http://[fe80::1]/"));
+        assert!(m("all://0.0.0.0/0", "http://1.2.3.4/"));
+        assert!(m("http://127.0.0.1/32", "http://127.0.0.1/"));
+        assert!(!m("https://127.0.0.0/8", "http://127.0.0.1/"));
+        assert!(Pattern::parse("all://10.0.0.0/33").is_err());
+        assert!(Pattern::parse("all://example.com/8").is_err());
     }
 
     #[test]

@@ -28,9 +28,12 @@ use crate::routing::Pattern;
 ///   the same way), `localhost` → `all://localhost`, `1.2.3.4` → `all://1.2.3.4`,
 ///   `::1` or `[::1]` → `all://[::1]`, and an item containing `://` is used as the key
 ///   itself. `host:port` keeps the port (`all://*example.com:8080`, `all://1.2.3.4:80`).
-/// - CIDR items (`10.0.0.0/8`, `fd00::/8`) are **not** expanded into ranges: routing
-///   keys have no CIDR form, so the item becomes a key for the network address alone
-///   (`all://10.0.0.0`), which is what HTTPX's key effectively matches too.
+/// - CIDR items (`10.0.0.0/8`, `fd00::/8`, `[fd00::]/8`) become network keys
+///   (`all://10.0.0.0/8`, `all://[fd00::]/8`) that match every IP address literal in
+///   the range, as curl does since 7.86 (beyond HTTPX 0.28.1, whose key is
+///   `all://10.0.0.0/8` parsed as host `10.0.0.0` with path `/8`: it matches the network
+///   address alone; established from HTTPX's `get_environment_proxies` source).
+///   Host names are never resolved to test them.
 /// - Items that still do not form a valid routing key are skipped.
 pub fn proxies_from_env(get: &dyn Fn(&str) -> Option<String>) -> Vec<(String, Option<String>)> {
     let mut out: Vec<(String, Option<String>)> = Vec::new();
@@ -79,7 +82,16 @@ fn no_proxy_key(item: &str) -> String {
     if item.contains("://") {
         return item.to_owned();
     }
-    // IP addresses, optionally with a CIDR suffix or a port.
+    // IP networks (CIDR), then IP addresses, optionally with a port.
+    if let Some((addr, bits)) = item.split_once('/') {
+        let unbracketed = addr.strip_prefix('[').and_then(|a| a.strip_suffix(']')).unwrap_or(addr);
+        if let Ok(v4) = unbracketed.parse::<Ipv4Addr>() {
+            return format!("all://{v4}/{bits}");
+        }
+        if let Ok(v6) = unbracketed.parse::<Ipv6Addr>() {
+            return format!("all://[{v6}]/{bits}");
+        }
+    }
     let addr = item.split('/').next().unwrap_or(item);
     if let Ok(v4) = addr.parse::<Ipv4Addr>() {
         return format!("all://{v4}");
@@ -199,8 +211,8 @@ mod tests {
                 none("all://127.0.0.1"),
                 none("all://[::1]"),
                 none("all://[fe80::1]"),
-                none("all://192.168.0.0"),
-                none("all://[fd00::]"),
+                none("all://192.168.0.0/16"),
+                none("all://[fd00::]/8"),
                 none("http://exact.io"),
                 none("all://*internal:8080"),
                 none("all://10.0.0.1:81"),
@@ -223,7 +235,10 @@ mod tests {
 
     #[test]
     fn every_key_loads_into_a_router() {
-        let got = run(&[("HTTPS_PROXY", "http://p:1"), ("NO_PROXY", "example.com,.internal,localhost,::1,10.1.2.3")]);
+        let got = run(&[
+            ("HTTPS_PROXY", "http://p:1"),
+            ("NO_PROXY", "example.com,.internal,localhost,::1,10.1.2.3,192.168.0.0/16,fd00::/8"),
+        ]);
         let mut router = Router::new();
         for (k, v) in got {
             router.insert(&k, v).unwrap();
@@ -237,5 +252,9 @@ mod tests {
         assert_eq!(direct("https://[::1]/"), None);
         assert_eq!(direct("https://10.1.2.3/"), None);
         assert_eq!(direct("https://notexample.com/"), Some("http://p:1".to_owned()));
+        assert_eq!(direct("https://192.168.77.1/"), None);
+        assert_eq!(direct("https://192.169.0.1/"), Some("http://p:1".to_owned()));
+        assert_eq!(direct("https://[fd01::2]:8443/"), None);
+        assert_eq!(direct("https://[fe80::2]/"), Some("http://p:1".to_owned()));
     }
 }
