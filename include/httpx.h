@@ -742,8 +742,12 @@ httpx_code httpx_client_config_set_max_header(httpx_client_config *cfg, uintptr_
 httpx_code httpx_client_config_set_max_decoded_size(httpx_client_config *cfg, int64_t max_bytes);
 
 /**
- * Charset used by `httpx_response_text` when Content-Type names none (default
- * UTF-8), e.g. "latin-1". NULL restores the default.
+ * Charset used by `httpx_response_text` when Content-Type names none or one Python
+ * does not know (default UTF-8). Python's codec names and aliases, looked up as
+ * `codecs.lookup` does: "latin-1", "iso-8859-1", "cp1252", "utf-8-sig", "shift_jis",
+ * "mac-roman"... (see the README). An unknown or unsupported name (or a non-text codec
+ * such as "base64"): `HTTPX_E_INVALID_ARGUMENT`, config unchanged. NULL restores
+ * the default.
  */
 httpx_code httpx_client_config_set_default_encoding(httpx_client_config *cfg, const char *label);
 

@@ -6,12 +6,13 @@
 //! [`DecodeLimits::max_decoded_bytes`] stops decompression bombs early.
 //!
 //! [`decode_text`] turns a body into a `String` the way HTTPX's `Response.text` does:
-//! the `charset` of the `Content-Type`, else UTF-8, with undecodable bytes replaced.
+//! the `charset` of the `Content-Type` read with Python's codec rules
+//! ([`crate::charset`]), else UTF-8, with undecodable bytes replaced.
 
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
 
-use encoding_rs::Encoding;
+use crate::charset::{self, Codec};
 use flate2::bufread::MultiGzDecoder;
 use flate2::{Decompress, FlushDecompress, Status};
 
@@ -391,14 +392,16 @@ impl Read for Output {
     }
 }
 
-/// The encoding named by the `charset` parameter of a `Content-Type` value, if any
-/// and if known (WHATWG labels, case-insensitive, quoted or not).
-pub fn charset_of(content_type: Option<&str>) -> Option<&'static Encoding> {
+/// The codec named by the `charset` parameter of a `Content-Type` value, if any and
+/// if Python knows it (`codecs.lookup`, see [`crate::charset`]; case-insensitive,
+/// quoted or not). A non-ASCII label is unknown (`email.message.get_content_charset`).
+pub fn charset_of(content_type: Option<&str>) -> Option<Codec> {
     let label =
         content_type_params(content_type?).into_iter().find(|(name, _)| name.eq_ignore_ascii_case("charset"))?.1;
-    // The "replacement" encoding turns a whole body into one U+FFFD: treat the
-    // labels mapping to it as unknown, like any other unusable charset.
-    Encoding::for_label(label.trim().as_bytes()).filter(|e| *e != encoding_rs::REPLACEMENT)
+    if !label.is_ascii() {
+        return None;
+    }
+    charset::lookup(label.trim())
 }
 
 /// The `name=value` parameters after the media type of a `Content-Type` value.
@@ -450,13 +453,17 @@ fn content_type_params(value: &str) -> Vec<(&str, String)> {
 }
 
 /// Decode a body to text as HTTPX's `Response.text` does: the charset of
-/// `content_type` if given and known, else UTF-8. A byte order mark for UTF-8 or
-/// UTF-16 takes precedence over either and is stripped (WHATWG "decode").
-/// Undecodable bytes become U+FFFD; this never fails.
+/// `content_type` if given and known, else `default` (a Python codec name), else
+/// UTF-8. No BOM sniffing: a UTF-8 BOM stays as U+FEFF unless the charset is
+/// `utf-8-sig` (Python's codecs). Undecodable bytes become U+FFFD; this never fails.
+pub fn decode_text_with_default(body: &[u8], content_type: Option<&str>, default: Option<&str>) -> String {
+    let codec = charset_of(content_type).or_else(|| default.and_then(charset::lookup)).unwrap_or(charset::UTF_8);
+    codec.decode(body)
+}
+
+/// [`decode_text_with_default`] with no default (UTF-8).
 pub fn decode_text(body: &[u8], content_type: Option<&str>) -> String {
-    let encoding = charset_of(content_type).unwrap_or(encoding_rs::UTF_8);
-    let (text, _, _) = encoding.decode(body);
-    text.into_owned()
+    decode_text_with_default(body, content_type, None)
 }
 
 #[cfg(test)]
@@ -822,12 +829,14 @@ mod tests {
     #[test]
     fn charset_parsing() {
         let name = |ct: &str| charset_of(Some(ct)).map(|e| e.name());
-        assert_eq!(name("text/html; charset=utf-8"), Some("UTF-8"));
-        assert_eq!(name("text/html;CHARSET=\"ISO-8859-1\""), Some("windows-1252"));
-        assert_eq!(name("text/html; foo=\"a;b\"; charset = shift_jis ; x=y"), Some("Shift_JIS"));
-        assert_eq!(name("text/plain; format=flowed; charset=\"utf\\-16\""), Some("UTF-16LE"));
+        // Python codec module names (HTTPX 0.28.1 `Response.encoding` + `codecs.lookup`).
+        assert_eq!(name("text/html; charset=utf-8"), Some("utf_8"));
+        assert_eq!(name("text/html;CHARSET=\"ISO-8859-1\""), Some("latin_1"));
+        assert_eq!(name("text/html; foo=\"a;b\"; charset = shift_jis ; x=y"), Some("shift_jis"));
+        assert_eq!(name("text/plain; format=flowed; charset=\"utf\\-16\""), Some("utf_16"));
         assert_eq!(name("text/plain; charset=no-such-charset"), None);
-        assert_eq!(name("text/plain; charset=iso-2022-kr"), None); // "replacement"
+        assert_eq!(name("text/plain; charset=iso-2022-kr"), None); // not supported here
+        assert_eq!(name("text/plain; charset=base64"), None); // not a text codec
         assert_eq!(name("text/plain"), None);
         assert_eq!(name("text/plain; charset"), None);
         assert_eq!(name("text/plain; charset="), None);
@@ -838,16 +847,24 @@ mod tests {
     fn text_decoding() {
         assert_eq!(decode_text("héllo".as_bytes(), Some("text/plain; charset=utf-8")), "héllo");
         assert_eq!(decode_text("héllo".as_bytes(), None), "héllo");
-        assert_eq!(decode_text(b"caf\xe9", Some("text/plain; charset=iso-8859-1")), "café");
+        // Expected values from HTTPX 0.28.1 `httpx.Response(200, headers=..., content=...).text`.
+        assert_eq!(decode_text(b"caf\xe9 \x93\x80", Some("text/plain; charset=iso-8859-1")), "café \u{93}\u{80}");
         assert_eq!(decode_text(b"caf\xe9", Some("text/plain; charset=latin1")), "café");
-        assert_eq!(decode_text(b"\x93hi\x94 \x80", Some("text/plain; charset=windows-1252")), "\u{201c}hi\u{201d} €");
+        assert_eq!(decode_text(b"caf\xe9", Some("text/plain; charset=latin-1")), "café");
+        assert_eq!(
+            decode_text(b"\x93hi\x94 \x80\x81\x8d", Some("text/plain; charset=cp1252")),
+            "\u{201c}hi\u{201d} €\u{fffd}\u{fffd}"
+        );
         assert_eq!(
             decode_text(b"\x82\xb1\x82\xf1\x82\xc9\x82\xbf\x82\xcd", Some("text/plain; charset=Shift_JIS")),
             "こんにちは"
         );
-        assert_eq!(decode_text(b"\xff\xfeh\x00i\x00", None), "hi");
-        assert_eq!(decode_text(b"\xfe\xff\x00h\x00i", Some("text/plain; charset=utf-8")), "hi");
-        assert_eq!(decode_text(b"\xef\xbb\xbfhi", None), "hi");
+        assert_eq!(decode_text(b"\xff\xfeh\x00i\x00", None), "\u{fffd}\u{fffd}h\0i\0");
+        assert_eq!(decode_text(b"\xfe\xff\x00h\x00i", Some("text/plain; charset=utf-8")), "\u{fffd}\u{fffd}\0h\0i");
+        assert_eq!(decode_text(b"\xef\xbb\xbfhi", None), "\u{feff}hi");
+        assert_eq!(decode_text(b"\xef\xbb\xbfhi", Some("text/plain; charset=utf-8-sig")), "hi");
+        assert_eq!(decode_text_with_default(b"caf\xe9", None, Some("latin-1")), "café");
+        assert_eq!(decode_text_with_default(b"caf\xe9", Some("text/plain; charset=bogus"), Some("l1")), "café");
         assert_eq!(decode_text(b"h\x00i\x00", Some("text/plain; charset=\"UTF-16\"")), "hi");
         assert_eq!(decode_text(b"ok \xff\xfe end", None), "ok \u{fffd}\u{fffd} end");
         assert_eq!(decode_text(b"caf\xe9", Some("text/plain; charset=bogus")), "caf\u{fffd}");

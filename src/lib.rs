@@ -11,6 +11,7 @@
 
 pub mod auth;
 pub mod cancel;
+pub mod charset;
 pub mod client;
 pub mod config;
 pub mod connection;

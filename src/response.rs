@@ -295,18 +295,15 @@ impl Response {
         matches!(self.body, BodyState::Buffered { .. })
     }
 
-    /// The body as text: charset from Content-Type (else the client's default
-    /// encoding, else UTF-8), invalid sequences replaced.
+    /// The body as text (HTTPX `Response.text`): charset from Content-Type when Python
+    /// knows it (else the client's default encoding, else UTF-8), decoded with Python's
+    /// codec rules ([`crate::charset`]), invalid sequences replaced.
     pub fn text(&mut self) -> Result<&str> {
         if self.text.is_none() {
             let ct = self.headers.get("Content-Type").map(|s| s.to_string());
-            let ct = match (&ct, &self.default_encoding) {
-                (Some(c), _) if decoding::charset_of(Some(c)).is_some() => Some(c.clone()),
-                (_, Some(enc)) => Some(format!("text/plain; charset={enc}")),
-                _ => ct,
-            };
+            let default = self.default_encoding.clone();
             let body = self.body()?;
-            let t = decoding::decode_text(body, ct.as_deref());
+            let t = decoding::decode_text_with_default(body, ct.as_deref(), default.as_deref());
             self.text = Some(t);
         }
         Ok(self.text.as_deref().unwrap_or(""))

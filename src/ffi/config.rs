@@ -523,8 +523,12 @@ pub unsafe extern "C" fn httpx_client_config_set_max_decoded_size(
     })
 }
 
-/// Charset used by `httpx_response_text` when Content-Type names none (default
-/// UTF-8), e.g. "latin-1". NULL restores the default.
+/// Charset used by `httpx_response_text` when Content-Type names none or one Python
+/// does not know (default UTF-8). Python's codec names and aliases, looked up as
+/// `codecs.lookup` does: "latin-1", "iso-8859-1", "cp1252", "utf-8-sig", "shift_jis",
+/// "mac-roman"... (see the README). An unknown or unsupported name (or a non-text codec
+/// such as "base64"): `HTTPX_E_INVALID_ARGUMENT`, config unchanged. NULL restores
+/// the default.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_config_set_default_encoding(
     cfg: *mut httpx_client_config,
@@ -534,7 +538,7 @@ pub unsafe extern "C" fn httpx_client_config_set_default_encoding(
         let c = cfg_mut(cfg)?;
         let l = opt_cstr(label, "label")?;
         if let Some(l) = l {
-            if encoding_rs::Encoding::for_label(l.as_bytes()).is_none() {
+            if crate::charset::lookup(l).is_none() {
                 return Err(crate::Error::InvalidArgument(format!("unknown encoding {l:?}")));
             }
         }
