@@ -499,6 +499,20 @@ httpx_code httpx_client_put(const httpx_client *client, const char *url, const u
 httpx_code httpx_get(const char *url, httpx_response **resp_out, httpx_error **err);
 
 /**
+ * HTTPX's top-level `httpx.request(method, url, params=..., headers=..., timeout=...)`
+ * for a request built beforehand (`httpx_request_new`, then edited): one call that
+ * creates a client from `cfg` (NULL = defaults), sends `req` on a fresh connection,
+ * reads the whole body and closes the client. The config's timeouts, TLS settings,
+ * proxies, auth, redirect options and cookies apply; its headers and params (and the
+ * client defaults such as User-Agent) are merged under the request's own, as
+ * `httpx_request_build` would have merged them (the request's values win).
+ * `req` and `cfg` are not consumed and may be reused. Writes `*resp_out` on success;
+ * free it with `httpx_response_free`. Any thread; `cfg` must not be edited by
+ * another thread during the call.
+ */
+httpx_code httpx_send(const httpx_request *req, const httpx_client_config *cfg, httpx_response **resp_out, httpx_error **err);
+
+/**
  * Number of connections the client's own pool holds (in use + idle) and how many
  * are idle. Either out pointer may be NULL. For tests and monitoring.
  */
@@ -983,6 +997,24 @@ const char *httpx_response_header_get_nth(const httpx_response *resp, const char
  * First value of header `name` (case-insensitive), or NULL when absent.
  */
 const char *httpx_response_header_get(const httpx_response *resp, const char *name);
+
+/**
+ * Every value of header `name` (case-insensitive) joined with ", ", as HTTPX's
+ * `response.headers[name]` gives them, or NULL when absent. For one value this is
+ * the value itself. Owned by the response (valid until `httpx_response_free`); the
+ * first-value and nth getters are unchanged. Call from the owning thread.
+ */
+const char *httpx_response_header_get_joined(const httpx_response *resp, const char *name);
+
+/**
+ * HTTPX `response.next_request`: for a redirect that was not followed (redirects
+ * off), the request following it would send (method, URL, headers, body and
+ * cookies after HTTPX's redirect rules), or NULL (not a redirect, redirects were
+ * followed, or a Location that cannot be followed, e.g. another scheme). Owned by
+ * the response and read-only: pass it to `httpx_client_send`, or copy it with
+ * `httpx_request_clone` to edit it. Do not free it.
+ */
+const httpx_request *httpx_response_next_request(const httpx_response *resp);
 
 /**
  * The request that produced this response, as sent (merged URL and headers). Owned

@@ -211,6 +211,52 @@ impl Client {
         Ok(req)
     }
 
+    /// A request made without a client (`Request::new`), merged with this client's
+    /// headers, params and cookies as if `build_request` had made it: the client's
+    /// values first, the request's own win (by name/key, HTTPX's merge rules).
+    pub fn merge_into(&self, req: &Request) -> Request {
+        let mut out = req.clone();
+        let mut headers = Headers::with_capacity(self.inner.headers.len() + req.headers.len());
+        if let Some(h) = req.headers.get("Host") {
+            headers.set_unchecked("Host", h);
+        }
+        headers.update(&self.inner.headers);
+        let mut own = req.headers.clone();
+        own.remove("Host");
+        own.remove("Cookie");
+        headers.update(&own);
+        out.headers = headers;
+        if !self.inner.params.is_empty() {
+            let mut merged = self.inner.params.clone();
+            let own: Vec<(String, String)> =
+                req.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+            urls::merge_params(&mut merged, &own);
+            out.url.set_query(None);
+            urls::apply_params(&mut out.url, &merged);
+        }
+        let jar = self.inner.jar.header_for(&out.url);
+        let own_cookie = req.headers.get("Cookie").map(str::to_string);
+        if let Some(c) = jar {
+            out.headers.set_unchecked("Cookie", &c);
+        }
+        if let Some(c) = own_cookie {
+            out.merge_cookies(c.split(';').filter_map(|p| p.trim().split_once('=')));
+        }
+        out
+    }
+
+    /// HTTPX's top-level `httpx.request(...)` for a request built beforehand: a fresh
+    /// client from `cfg` (timeouts, TLS, proxies, auth, redirects, cookies, headers
+    /// and params of the config apply, merged under the request's own by
+    /// [`Client::merge_into`]), one send with the body read, then the client closed.
+    pub fn send_once(cfg: &ClientConfig, req: &Request) -> Result<Response> {
+        let client = Client::new(cfg)?;
+        let merged = client.merge_into(req);
+        let result = client.send(&merged).and_then(|mut r| r.body().map(|_| ()).map(|_| r));
+        client.close();
+        result
+    }
+
     /// Send a request; returns once the response head is in (body still to read).
     /// The request is not consumed.
     pub fn send(&self, req: &Request) -> Result<Response> {

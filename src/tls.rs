@@ -208,6 +208,81 @@ impl ServerCertVerifier for NoVerify {
     }
 }
 
+/// The certificates of a CA file or PEM given by the caller (DER), if any.
+fn pinned_certs(trust: &Trust) -> Vec<CertificateDer<'static>> {
+    let pem = match trust {
+        Trust::CaFile(p) => std::fs::read(p).unwrap_or_default(),
+        Trust::CaPem(pem) => pem.clone(),
+        Trust::Default => return Vec::new(),
+    };
+    CertificateDer::pem_slice_iter(&pem).flatten().collect()
+}
+
+/// webpki verification, plus what `curl --cacert` and Python's ssl accept: a
+/// self-signed server certificate with `CA:TRUE` (what `openssl req -x509` makes)
+/// that is itself in the CA file is trusted for that server. webpki refuses it as
+/// `CaUsedAsEndEntity`, a check it makes after the validity period, so a certificate
+/// that gets that far is within its dates; its name is then checked here. Only the
+/// exact certificate bytes of the CA file count; every other error stands.
+#[derive(Debug)]
+struct SelfSignedAware {
+    inner: Arc<rustls::client::WebPkiServerVerifier>,
+    pinned: Vec<CertificateDer<'static>>,
+}
+
+fn is_ca_used_as_end_entity(e: &rustls::Error) -> bool {
+    match e {
+        rustls::Error::InvalidCertificate(rustls::CertificateError::Other(o)) => {
+            o.0.downcast_ref::<webpki::Error>() == Some(&webpki::Error::CaUsedAsEndEntity)
+        }
+        _ => false,
+    }
+}
+
+impl ServerCertVerifier for SelfSignedAware {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        match self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
+            Err(e) if is_ca_used_as_end_entity(&e) && self.pinned.iter().any(|c| c.as_ref() == end_entity.as_ref()) => {
+                let cert = webpki::EndEntityCert::try_from(end_entity)
+                    .map_err(|_| rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding))?;
+                cert.verify_is_valid_for_subject_name(server_name)
+                    .map_err(|_| rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName))?;
+                Ok(ServerCertVerified::assertion())
+            }
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
 /// A built TLS configuration, ready to open connections.
 #[derive(Clone)]
 pub struct TlsConnector {
@@ -236,7 +311,16 @@ impl TlsConnector {
             .with_protocol_versions(versions)
             .map_err(|e| Error::Tls(e.to_string()))?;
         let builder = if s.verify {
-            builder.with_root_certificates(root_store(&s.trust, trust_env)?)
+            let roots = root_store(&s.trust, trust_env)?;
+            let pinned = pinned_certs(&s.trust);
+            if pinned.is_empty() {
+                builder.with_root_certificates(roots)
+            } else {
+                let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider())
+                    .build()
+                    .map_err(|e| Error::Tls(format!("trust store: {e}")))?;
+                builder.dangerous().with_custom_certificate_verifier(Arc::new(SelfSignedAware { inner, pinned }))
+            }
         } else {
             builder.dangerous().with_custom_certificate_verifier(Arc::new(NoVerify(provider())))
         };

@@ -219,6 +219,34 @@ pub unsafe extern "C" fn httpx_get(
     })
 }
 
+/// HTTPX's top-level `httpx.request(method, url, params=..., headers=..., timeout=...)`
+/// for a request built beforehand (`httpx_request_new`, then edited): one call that
+/// creates a client from `cfg` (NULL = defaults), sends `req` on a fresh connection,
+/// reads the whole body and closes the client. The config's timeouts, TLS settings,
+/// proxies, auth, redirect options and cookies apply; its headers and params (and the
+/// client defaults such as User-Agent) are merged under the request's own, as
+/// `httpx_request_build` would have merged them (the request's values win).
+/// `req` and `cfg` are not consumed and may be reused. Writes `*resp_out` on success;
+/// free it with `httpx_response_free`. Any thread; `cfg` must not be edited by
+/// another thread during the call.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_send(
+    req: *const httpx_request,
+    cfg: *const httpx_client_config,
+    resp_out: *mut *mut httpx_response,
+    err: *mut *mut httpx_error,
+) -> httpx_code {
+    run(err, || {
+        need_out(resp_out, "resp_out")?;
+        let r = handle(req, "req")?;
+        let default = ClientConfig::default();
+        let c = cfg.as_ref().map(|c| &c.cfg).unwrap_or(&default);
+        let resp = Client::send_once(c, r.get())?;
+        *resp_out = Box::into_raw(Box::new(httpx_response::owned(resp)));
+        Ok(())
+    })
+}
+
 /// Number of connections the client's own pool holds (in use + idle) and how many
 /// are idle. Either out pointer may be NULL. For tests and monitoring.
 #[no_mangle]

@@ -26,6 +26,10 @@ pub struct httpx_response {
     #[allow(clippy::vec_box)]
     history: OnceCell<Vec<Box<httpx_response>>>,
     text: OnceCell<Vec<u8>>,
+    /// Joined header values by lowercase name; each CString's buffer stays put when
+    /// the Vec grows, so returned pointers live as long as the response.
+    joined: std::cell::RefCell<Vec<(String, CString)>>,
+    next_request: OnceCell<Option<Box<httpx_request>>>,
 }
 
 fn cs(s: &str) -> CString {
@@ -42,6 +46,8 @@ impl httpx_response {
             request: OnceCell::new(),
             history: OnceCell::new(),
             text: OnceCell::new(),
+            joined: std::cell::RefCell::new(Vec::new()),
+            next_request: OnceCell::new(),
         }
     }
 
@@ -159,6 +165,46 @@ pub unsafe extern "C" fn httpx_response_header_get_nth(
 #[no_mangle]
 pub unsafe extern "C" fn httpx_response_header_get(resp: *const httpx_response, name: *const c_char) -> *const c_char {
     httpx_response_header_get_nth(resp, name, 0)
+}
+
+/// Every value of header `name` (case-insensitive) joined with ", ", as HTTPX's
+/// `response.headers[name]` gives them, or NULL when absent. For one value this is
+/// the value itself. Owned by the response (valid until `httpx_response_free`); the
+/// first-value and nth getters are unchanged. Call from the owning thread.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_header_get_joined(
+    resp: *const httpx_response,
+    name: *const c_char,
+) -> *const c_char {
+    run_val(std::ptr::null(), || {
+        let (Some(r), Ok(n)) = (resp.as_ref(), cstr(name, "name")) else { return std::ptr::null() };
+        let key = n.to_ascii_lowercase();
+        let mut cache = r.joined.borrow_mut();
+        if let Some((_, v)) = cache.iter().find(|(k, _)| *k == key) {
+            return v.as_ptr();
+        }
+        let Some(joined) = r.get().headers.get_joined(n) else { return std::ptr::null() };
+        cache.push((key, cs(&joined)));
+        cache.last().map(|(_, v)| v.as_ptr()).unwrap_or(std::ptr::null())
+    })
+}
+
+/// HTTPX `response.next_request`: for a redirect that was not followed (redirects
+/// off), the request following it would send (method, URL, headers, body and
+/// cookies after HTTPX's redirect rules), or NULL (not a redirect, redirects were
+/// followed, or a Location that cannot be followed, e.g. another scheme). Owned by
+/// the response and read-only: pass it to `httpx_client_send`, or copy it with
+/// `httpx_request_clone` to edit it. Do not free it.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_response_next_request(resp: *const httpx_response) -> *const httpx_request {
+    run_val(std::ptr::null(), || match resp.as_ref() {
+        Some(r) => r
+            .next_request
+            .get_or_init(|| r.get().next_request.as_deref().map(|q| Box::new(httpx_request::read_only(q))))
+            .as_deref()
+            .map_or(std::ptr::null(), |q| q as *const httpx_request),
+        None => std::ptr::null(),
+    })
 }
 
 /// The request that produced this response, as sent (merged URL and headers). Owned
