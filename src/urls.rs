@@ -256,6 +256,21 @@ mod tests {
     }
 
     #[test]
+    fn hosts_ending_in_a_number() {
+        // As HTTPX 0.28.1 parses them (running httpx.URL(...).host): registered names,
+        // except four IPv4 numbers that are out of range ("Invalid IPv4 address").
+        for h in ["test.remote.example.com.1150", "1.2.3.4.5", "a.123", "a.b.0x10"] {
+            let u = parse_absolute(&format!("http://{h}:150/")).unwrap();
+            assert_eq!(u.host(), Some(url::Host::Domain(h)), "{h}");
+            assert_eq!(host_header(&u), format!("{h}:150"));
+        }
+        assert_eq!(parse_absolute("http://999.1.1.1/").unwrap_err().code(), crate::error::code::INVALID_URL);
+        // Still IPv4 (HTTPX keeps "127.1" as a name, which resolves to the same address).
+        assert_eq!(parse_absolute("http://127.1/").unwrap().host_str(), Some("127.0.0.1"));
+        assert_eq!(parse_absolute("http://10.0.0.1/").unwrap().host_str(), Some("10.0.0.1"));
+    }
+
+    #[test]
     fn params_merge_like_httpx() {
         let mut u = parse_absolute("https://example.com").unwrap();
         let mut p = vec![("client_id".to_string(), "client1".to_string())];
