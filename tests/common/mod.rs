@@ -1658,3 +1658,127 @@ impl<S: Read + Write> RawConn<S> {
         self.request("GET", path, &[], b"")
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Second real proxies: Dante (SOCKS4/SOCKS5 server) and squid (HTTP forward + CONNECT)
+// ---------------------------------------------------------------------------------------
+
+/// A private proxy daemon (danted or squid) on 127.0.0.1, killed and removed on Drop.
+/// Both only allow clients from 127.0.0.0/8; squid only forwards to 127.0.0.0/8.
+pub struct ExtProxy {
+    pub name: &'static str,
+    pub port: u16,
+    pub dir: PathBuf,
+    /// danted's log or squid's access.log.
+    pub log: PathBuf,
+    process: Mutex<Guarded>,
+}
+
+impl ExtProxy {
+    fn spawn(name: &'static str, dir: PathBuf, port: u16, log: PathBuf, mut cmd: Command) -> ExtProxy {
+        cmd.current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(fs::File::create(dir.join("stdout.log")).unwrap())
+            .stderr(fs::File::create(dir.join("stderr.log")).unwrap());
+        let guard = spawn_guarded(name, cmd).expect("spawn proxy daemon");
+        let p = ExtProxy { name, port, dir, log, process: Mutex::new(guard) };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(st) = lock(&p.process).try_wait() {
+                panic!("{name} exited ({st}):\n{}", p.logs());
+            }
+            if TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_millis(200)).is_ok()
+            {
+                return p;
+            }
+            if Instant::now() > deadline {
+                panic!("{name} not ready on port {port} within 15 s:\n{}", p.logs());
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Dante's `danted` as a SOCKS4 + SOCKS5 server without authentication (Dante does
+    /// not implement the SOCKS4a host-name extension: such requests fail).
+    pub fn danted() -> ExtProxy {
+        let bin = require_tool_sbin("danted", "apt-get install dante-server");
+        let dir = unique_temp_dir("danted");
+        let port = free_port();
+        let log = dir.join("danted.log");
+        let (privileged, unprivileged) = if unsafe { libc::geteuid() } == 0 {
+            ("user.privileged: root\nuser.unprivileged: nobody\n", "")
+        } else {
+            ("", "")
+        };
+        let conf = format!(
+            "logoutput: {}\ninternal: 127.0.0.1 port = {port}\nexternal: 127.0.0.1\n\
+             socksmethod: none\nclientmethod: none\n{privileged}{unprivileged}\
+             client pass {{\n  from: 127.0.0.0/8 to: 0.0.0.0/0\n}}\n\
+             socks pass {{\n  from: 127.0.0.0/8 to: 127.0.0.0/8\n  protocol: tcp\n  command: connect\n  log: connect error\n}}\n",
+            log.display()
+        );
+        fs::write(dir.join("danted.conf"), conf).unwrap();
+        let mut c = Command::new(bin);
+        c.arg("-f").arg(dir.join("danted.conf")).arg("-p").arg(dir.join("danted.pid")).args(["-N", "1"]);
+        ExtProxy::spawn("danted", dir, port, log, c)
+    }
+
+    /// squid as an HTTP forward proxy (absolute-form requests) and CONNECT tunnel to
+    /// any port, no cache, no Via / X-Forwarded-For, destinations limited to loopback.
+    /// Its access.log keeps query strings; a CONNECT is logged when the tunnel closes.
+    pub fn squid() -> ExtProxy {
+        let bin = require_tool_sbin("squid", "apt-get install squid");
+        let dir = unique_temp_dir("squid");
+        // squid drops root privileges to its own user, which must write the logs.
+        let _ = fs::set_permissions(&dir, fs::Permissions::from_mode(0o777));
+        let port = free_port();
+        let log = dir.join("access.log");
+        let conf = format!(
+            "http_port 127.0.0.1:{port}\npid_filename {d}/squid.pid\n\
+             access_log stdio:{d}/access.log squid\ncache_log {d}/cache.log\ncache_store_log none\n\
+             cache deny all\ncache_mem 8 MB\ncoredump_dir {d}\npinger_enable off\nnetdb_filename none\n\
+             acl localnet src 127.0.0.0/8\nacl to_loopback dst 127.0.0.0/8\n\
+             http_access deny !to_loopback\nhttp_access allow localnet\nhttp_access deny all\n\
+             shutdown_lifetime 0 seconds\nforwarded_for delete\nvia off\nstrip_query_terms off\n",
+            d = dir.display()
+        );
+        fs::write(dir.join("squid.conf"), conf).unwrap();
+        let mut c = Command::new(bin);
+        c.arg("-N").arg("-f").arg(dir.join("squid.conf"));
+        ExtProxy::spawn("squid", dir, port, log, c)
+    }
+
+    /// `SCHEME://127.0.0.1:PORT`.
+    pub fn url(&self, scheme: &str) -> String {
+        format!("{scheme}://127.0.0.1:{}", self.port)
+    }
+
+    /// The proxy's log so far (waits up to `wait` for `needle` to appear when given).
+    pub fn log_text(&self, needle: Option<&str>, wait: Duration) -> String {
+        let deadline = Instant::now() + wait;
+        loop {
+            let t = fs::read_to_string(&self.log).unwrap_or_default();
+            if needle.is_none_or(|n| t.contains(n)) || Instant::now() > deadline {
+                return t;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn logs(&self) -> String {
+        let mut s = String::new();
+        for f in ["danted.log", "access.log", "cache.log", "stderr.log", "stdout.log"] {
+            if let Ok(t) = fs::read_to_string(self.dir.join(f)) {
+                s.push_str(&format!("--- {f}\n{t}"));
+            }
+        }
+        s
+    }
+}
+
+impl Drop for ExtProxy {
+    fn drop(&mut self) {
+        lock(&self.process).kill();
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
