@@ -773,3 +773,34 @@ fn c_http2() {
     env.push(("HTTPX_TEST_HTTPS_H2", n.https_url_on(n.https_h2_port, "/")));
     run_c("http2.c", &env, Valgrind::IfAvailable, limit(90));
 }
+
+/// A keep-alive recording server for fidelity.c: /hdr repeats X-A, /redir answers 303
+/// to /target?x=1, /latin1 and /nocs send "caf\xe9" (charset=latin-1 / none), anything
+/// else answers with the request head it received as the body.
+fn fidelity_server() -> FaultServer {
+    FaultServer::start(|mut s: TcpStream| {
+        for _ in 0..100 {
+            let Some((head, _)) = read_request(&mut s) else { return };
+            let text = String::from_utf8_lossy(&head).into_owned();
+            let path = text.split(' ').nth(1).unwrap_or("").to_string();
+            let resp = match path.as_str() {
+                "/hdr" => b"HTTP/1.1 200 OK\r\nX-A: 1\r\nx-a: 2, 3\r\nX-A: 4\r\nContent-Length: 0\r\n\r\n".to_vec(),
+                "/redir" => http_response(303, &[("Location", "/target?x=1")], b""),
+                "/latin1" => http_response(200, &[("Content-Type", "text/plain; charset=latin-1")], b"caf\xe9"),
+                "/nocs" => http_response(200, &[("Content-Type", "text/plain")], b"caf\xe9"),
+                _ => http_response(200, &[("Content-Type", "text/plain")], &head),
+            };
+            if s.write_all(&resp).is_err() {
+                return;
+            }
+        }
+    })
+}
+
+/// Issue 19 from C: joined header getter, next_request, one-shot httpx_send (with and
+/// without a config), Python codec names for the default encoding and text.
+#[test]
+fn c_fidelity() {
+    let srv = fidelity_server();
+    run_c("fidelity.c", &[("HTTPX_TEST_FIDELITY", srv.url(""))], Valgrind::IfAvailable, limit(60));
+}
