@@ -55,6 +55,9 @@ fn socks4_through_dante() {
     assert_eq!(seen.iter().filter(|x| x.uri.contains(&t)).count(), 2);
     let log = d.log_text(Some("pass"), Duration::from_secs(2));
     assert!(log.contains("pass(1): tcp/connect"), "{log}");
+    // socks4:// resolves a host name here and sends the address (as curl's socks4://):
+    // https://localhost works through Dante.
+    assert_eq!(get(&c, &n.https_url("/")).unwrap().0, 200);
     // socks4a:// with an IPv4 target sends plain SOCKS4 (no host name), which Dante takes.
     let c = all(d.url("socks4a"), ProxyMode::Default);
     assert_eq!(get(&c, &n.url("/")).unwrap().0, 200);

@@ -1,5 +1,5 @@
 //! Proxies: HTTP forwarding, CONNECT tunnels (over http:// or https:// proxies),
-//! SOCKS5 / SOCKS5h / SOCKS4a, chosen per request by HTTPX routing keys.
+//! SOCKS5 / SOCKS5h / SOCKS4 / SOCKS4a, chosen per request by HTTPX routing keys.
 
 pub mod env;
 pub mod socks;
@@ -23,6 +23,9 @@ pub enum ProxyKind {
     Https,
     Socks5 { remote_dns: bool },
     Socks4a,
+    /// `socks4://`: the target name is resolved here and sent as an IPv4 address (as
+    /// curl's `socks4://`); `socks4a://` lets the proxy resolve it.
+    Socks4,
 }
 
 /// A parsed proxy.
@@ -53,7 +56,8 @@ impl ProxyConfig {
             "https" => (ProxyKind::Https, 443),
             "socks5" => (ProxyKind::Socks5 { remote_dns: false }, 1080),
             "socks5h" => (ProxyKind::Socks5 { remote_dns: true }, 1080),
-            "socks4a" | "socks4" => (ProxyKind::Socks4a, 1080),
+            "socks4a" => (ProxyKind::Socks4a, 1080),
+            "socks4" => (ProxyKind::Socks4, 1080),
             other => return Err(Error::UnsupportedProtocol(format!("unknown proxy scheme '{other}://'"))),
         };
         let host = u
@@ -78,7 +82,7 @@ impl ProxyConfig {
     /// Does a request to a target of this scheme go through a tunnel (vs forwarding)?
     pub fn tunnels(&self, https_target: bool) -> bool {
         match self.kind {
-            ProxyKind::Socks5 { .. } | ProxyKind::Socks4a => true,
+            ProxyKind::Socks5 { .. } | ProxyKind::Socks4a | ProxyKind::Socks4 => true,
             _ => match self.mode {
                 ProxyMode::Default => https_target,
                 ProxyMode::TunnelOnly => true,
@@ -91,6 +95,21 @@ impl ProxyConfig {
     pub fn identity(&self) -> String {
         format!("{}|{:?}|{}", self.url, self.mode, self.credentials.as_ref().map(|c| c.0.as_str()).unwrap_or(""))
     }
+}
+
+/// The first IPv4 address of `host` (SOCKS4 carries nothing else).
+fn resolve_v4(host: &str, port: u16) -> Result<String> {
+    use std::net::ToSocketAddrs;
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<std::net::IpAddr>() {
+        return Ok(ip.to_string());
+    }
+    let addrs = (bare, port).to_socket_addrs().map_err(|e| Error::Connect(format!("cannot resolve {host}: {e}")))?;
+    addrs
+        .into_iter()
+        .find(|a| a.is_ipv4())
+        .map(|a| a.ip().to_string())
+        .ok_or_else(|| Error::Connect(format!("{host} has no IPv4 address (SOCKS4 needs one; use socks4a://)")))
 }
 
 /// Connect to the proxy and, for tunnels, open the tunnel to `host:port`. The
@@ -136,6 +155,11 @@ fn handshake(p: &ProxyConfig, stream: &mut Stream, host: &str, port: u16, https_
                 addrs.first().map(|a| a.ip()).ok_or_else(|| Error::Connect(format!("could not resolve {h}: no addresses")))
             };
             socks::socks5_connect_with(stream, host, port, creds, remote_dns, &resolve)?;
+        }
+        ProxyKind::Socks4 => {
+            let user = p.credentials.as_ref().map(|c| c.0.as_str()).unwrap_or("");
+            let ip = resolve_v4(host, port)?;
+            socks::socks4a_connect(&mut stream, &ip, port, user)?;
         }
         ProxyKind::Socks4a => {
             let user = p.credentials.as_ref().map(|c| c.0.as_str()).unwrap_or("");
