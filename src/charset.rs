@@ -30,6 +30,7 @@
 //! `undefined`), and `johab` and `iso2022_kr`, are not supported: [`lookup`] returns
 //! `None` and the caller falls back as for an unknown charset.
 
+#[rustfmt::skip]
 mod tables;
 
 use encoding_rs::Encoding;
@@ -389,4 +390,5 @@ fn hz(b: &[u8]) -> String {
 }
 
 #[cfg(test)]
+#[rustfmt::skip]
 mod tests;

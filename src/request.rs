@@ -183,7 +183,15 @@ impl Request {
     pub(crate) fn from_parts(method: String, url: Url) -> Request {
         let mut headers = Headers::with_capacity(8);
         headers.insert_first("Host", urls::host_header(&url));
-        Request { method, url, headers, body: Body::Empty, options: RequestOptions::default(), auto_content_type: None, param_keys: Vec::new() }
+        Request {
+            method,
+            url,
+            headers,
+            body: Body::Empty,
+            options: RequestOptions::default(),
+            auto_content_type: None,
+            param_keys: Vec::new(),
+        }
     }
 
     /// Before a new body: drop the Content-Type set automatically for the old one
@@ -257,7 +265,12 @@ impl Request {
                 Some(i) => {
                     all[i].1 = v.to_string();
                     let mut seen = 0;
-                    all.retain(|(a, _)| a != n || { seen += 1; seen == 1 });
+                    all.retain(|(a, _)| {
+                        a != n || {
+                            seen += 1;
+                            seen == 1
+                        }
+                    });
                 }
                 None => all.push((n.to_string(), v.to_string())),
             }

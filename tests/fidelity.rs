@@ -138,10 +138,7 @@ fn form_and_query_use_pythons_percent_encoding() {
     req.add_form_field(&[("k".into(), v.into())]);
     send(&c, &req);
     let (head, body) = rec.last();
-    assert_eq!(
-        request_line(&head),
-        "POST /f?k=a~b%2Ac+d%2Be%2Ff%26g%3Dh%21%27%28%29%C3%A9%3A%40%2C%3B%24 HTTP/1.1"
-    );
+    assert_eq!(request_line(&head), "POST /f?k=a~b%2Ac+d%2Be%2Ff%26g%3Dh%21%27%28%29%C3%A9%3A%40%2C%3B%24 HTTP/1.1");
     assert_eq!(String::from_utf8(body).unwrap(), "k=a~b%2Ac+d%2Be%2Ff%26g%3Dh%21%27%28%29%C3%A9");
     assert_eq!(header_value(head.as_bytes(), "content-type").as_deref(), Some("application/x-www-form-urlencoded"));
 }
@@ -273,8 +270,7 @@ fn one_shot_send_with_a_config() {
     assert_eq!(r.body().unwrap(), b"ok");
     let (head, _) = rec.last();
     assert_eq!(request_line(&head), "GET /one?q=1+2 HTTP/1.1");
-    let names: Vec<&str> =
-        head.split("\r\n").skip(1).filter_map(|l| l.split_once(':').map(|(n, _)| n)).collect();
+    let names: Vec<&str> = head.split("\r\n").skip(1).filter_map(|l| l.split_once(':').map(|(n, _)| n)).collect();
     assert_eq!(names, ["Host", "Accept-Encoding", "Connection", "User-Agent", "X-Custom", "accept"]);
     // The config's params and headers sit under the request's own.
     let mut k = cfg();
@@ -395,30 +391,63 @@ fn host_names_ending_in_a_number() {
     assert_eq!(c.build_request("GET", "http://999.1.1.1/").unwrap_err().code(), code::INVALID_URL);
 }
 
-/// Runs `openssl s_server` with a self-signed CA:TRUE certificate (what
-/// `openssl req -x509` makes) for DNS:localhost only. Returns (port, cert path, guard).
-fn self_signed_ca_server(dir: &std::path::Path) -> (u16, std::path::PathBuf, Guarded) {
-    let cert = dir.join("ss_ca.pem");
-    let key = dir.join("ss_ca.key");
-    let (st, out) = run_bounded(
-        Command::new("openssl").args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"])
-            .arg("-keyout")
-            .arg(&key)
-            .arg("-out")
-            .arg(&cert)
-            .args(["-days", "30", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"])
-            .args(["-addext", "basicConstraints=critical,CA:TRUE"]),
-        Duration::from_secs(30),
-    );
-    assert!(st.map(|s| s.success()).unwrap_or(false), "openssl req: {}", String::from_utf8_lossy(&out.stderr));
+fn openssl(args: &[&str], dir: &std::path::Path) {
+    let (st, out) = run_bounded(Command::new("openssl").args(args).current_dir(dir), Duration::from_secs(30));
+    assert!(st.map(|s| s.success()).unwrap_or(false), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A self-signed CA:TRUE certificate for DNS:localhost only, as `openssl req -x509`
+/// makes it; with `expired`, valid 2020-01-01..2020-02-01 (made with `openssl ca
+/// -selfsign`, which takes explicit dates). Returns (cert, key) in `dir`.
+fn self_signed_ca_cert(dir: &std::path::Path, expired: bool) -> (std::path::PathBuf, std::path::PathBuf) {
+    let name = if expired { "ss_expired" } else { "ss_ca" };
+    let (cert, key) = (format!("{name}.pem"), format!("{name}.key"));
+    if !expired {
+        openssl(
+            &["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", &key]
+                .into_iter()
+                .chain(["-out", &cert, "-days", "30", "-subj", "/CN=localhost"])
+                .chain(["-addext", "subjectAltName=DNS:localhost", "-addext", "basicConstraints=critical,CA:TRUE"])
+                .collect::<Vec<_>>(),
+            dir,
+        );
+    } else {
+        std::fs::create_dir_all(dir.join("db")).unwrap();
+        std::fs::write(dir.join("db/index.txt"), "").unwrap();
+        std::fs::write(dir.join("db/serial"), "0A1B2C3D4E5F6071\n").unwrap();
+        std::fs::write(
+            dir.join("ca.cnf"),
+            "[ req ]\ndistinguished_name = dn\nprompt = no\n[ dn ]\nCN = localhost\n[ ca ]\ndefault_ca = c\n\
+             [ c ]\ndir = ./db\ndatabase = $dir/index.txt\nnew_certs_dir = $dir\nserial = $dir/serial\n\
+             default_md = sha256\npolicy = p\nunique_subject = no\ncopy_extensions = none\n\
+             [ p ]\ncommonName = supplied\n[ v3 ]\nbasicConstraints = critical, CA:TRUE\nsubjectAltName = DNS:localhost\n",
+        )
+        .unwrap();
+        openssl(&["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", &key], dir);
+        openssl(&["req", "-new", "-config", "ca.cnf", "-key", &key, "-out", "r.csr"], dir);
+        openssl(
+            &["ca", "-batch", "-selfsign", "-notext", "-config", "ca.cnf", "-keyfile", &key, "-in", "r.csr"]
+                .into_iter()
+                .chain(["-startdate", "20200101000000Z", "-enddate", "20200201000000Z", "-extensions", "v3"])
+                .chain(["-out", &cert])
+                .collect::<Vec<_>>(),
+            dir,
+        );
+    }
+    (dir.join(cert), dir.join(key))
+}
+
+/// `openssl s_server -www` (a real TLS server answering GET with a status page) on
+/// 127.0.0.1 with `cert`. Returns (port, guard).
+fn s_server(cert: &std::path::Path, key: &std::path::Path) -> (u16, Guarded) {
     let port = free_port();
     let mut cmd = Command::new("openssl");
     cmd.args(["s_server", "-quiet", "-www", "-accept"])
         .arg(format!("127.0.0.1:{port}"))
         .arg("-cert")
-        .arg(&cert)
+        .arg(cert)
         .arg("-key")
-        .arg(&key)
+        .arg(key)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -428,7 +457,7 @@ fn self_signed_ca_server(dir: &std::path::Path) -> (u16, std::path::PathBuf, Gua
         assert!(Instant::now() < deadline, "s_server did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
-    (port, cert, g)
+    (port, g)
 }
 
 /// Beyond HTTPX (its ssl module accepts this too, as does `curl --cacert`): the
@@ -437,7 +466,8 @@ fn self_signed_ca_server(dir: &std::path::Path) -> (u16, std::path::PathBuf, Gua
 #[test]
 fn self_signed_ca_certificate_as_the_ca_file() {
     let dir = TempDir(unique_temp_dir("ssca"));
-    let (port, cert, _server) = self_signed_ca_server(&dir.0);
+    let (cert, key) = self_signed_ca_cert(&dir.0, false);
+    let (port, _server) = s_server(&cert, &key);
     let mut k = cfg();
     k.tls.trust = Trust::CaFile(cert.clone());
     let c = Client::new(&k).unwrap();
@@ -454,4 +484,13 @@ fn self_signed_ca_certificate_as_the_ca_file() {
     let c = Client::new(&cfg()).unwrap();
     let e = c.send(&c.build_request("GET", &format!("https://localhost:{port}/")).unwrap()).unwrap_err();
     assert_eq!(e.code(), code::TLS, "{e}");
+    // An expired one given as the CA file is still refused for its dates.
+    let (cert, key) = self_signed_ca_cert(&dir.0, true);
+    let (port, _expired_server) = s_server(&cert, &key);
+    let mut k = cfg();
+    k.tls.trust = Trust::CaFile(cert);
+    let c = Client::new(&k).unwrap();
+    let e = c.send(&c.build_request("GET", &format!("https://localhost:{port}/")).unwrap()).unwrap_err();
+    assert_eq!(e.code(), code::TLS, "{e}");
+    assert!(e.to_string().to_lowercase().contains("expired"), "{e}");
 }

@@ -76,7 +76,14 @@ impl Algorithm {
 
     /// True for the `-sess` variants, whose HA1 also covers nonce and cnonce.
     pub fn is_sess(self) -> bool {
-        matches!(self, Algorithm::Md5Sess | Algorithm::ShaSess | Algorithm::Sha256Sess | Algorithm::Sha512_256Sess | Algorithm::Sha512Sess)
+        matches!(
+            self,
+            Algorithm::Md5Sess
+                | Algorithm::ShaSess
+                | Algorithm::Sha256Sess
+                | Algorithm::Sha512_256Sess
+                | Algorithm::Sha512Sess
+        )
     }
 
     /// Lowercase hex digest of `data` under this algorithm's hash function.

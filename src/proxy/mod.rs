@@ -21,7 +21,9 @@ use crate::tls::TlsConnector;
 pub enum ProxyKind {
     Http,
     Https,
-    Socks5 { remote_dns: bool },
+    Socks5 {
+        remote_dns: bool,
+    },
     Socks4a,
     /// `socks4://`: the target name is resolved here and sent as an IPv4 address (as
     /// curl's `socks4://`); `socks4a://` lets the proxy resolve it.
