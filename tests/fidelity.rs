@@ -494,3 +494,32 @@ fn self_signed_ca_certificate_as_the_ca_file() {
     assert_eq!(e.code(), code::TLS, "{e}");
     assert!(e.to_string().to_lowercase().contains("expired"), "{e}");
 }
+
+/// Measurement, not a gate (ignored): how often the WHATWG decoders used for Python's
+/// CJK codecs give Python's exact text. Vectors from src/charset/generate_cjk_vectors.py (writes /tmp/cjk_vectors.txt), lines
+/// `codec<TAB>hex bytes<TAB>hex UTF-8 of bytes.decode(codec, "replace")`, path in
+/// HTTPX_CJK_VECTORS. Run with `cargo test --test fidelity cjk_agreement -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn cjk_agreement() {
+    let path = std::env::var("HTTPX_CJK_VECTORS").expect("HTTPX_CJK_VECTORS");
+    let text = std::fs::read_to_string(path).unwrap();
+    let unhex = |s: &str| (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect();
+    let mut stats: Vec<(String, [usize; 6])> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let mut f = line.split('\t');
+        let (codec, bytes, want) = (f.next().unwrap(), f.next().unwrap(), f.next().unwrap());
+        let want = String::from_utf8(unhex(want)).unwrap_or_default();
+        let got = httpx::charset::lookup(codec).unwrap().decode(&unhex(bytes));
+        if !stats.iter().any(|(c, _)| c == codec) {
+            stats.push((codec.to_string(), [0; 6]));
+        }
+        let s = &mut stats.iter_mut().find(|(c, _)| c == codec).unwrap().1;
+        let kind = (n % 300) / 100; // 0 valid text, 1 high-byte noise, 2 random bytes
+        s[kind * 2] += 1;
+        s[kind * 2 + 1] += (got == want) as usize;
+    }
+    for (c, s) in &stats {
+        println!("{c:10} valid {}/{}  high-byte noise {}/{}  random {}/{}", s[1], s[0], s[3], s[2], s[5], s[4]);
+    }
+}
