@@ -100,15 +100,14 @@ impl ProxyConfig {
 }
 
 /// The first IPv4 address of `host` (SOCKS4 carries nothing else).
-fn resolve_v4(host: &str, port: u16) -> Result<String> {
-    use std::net::ToSocketAddrs;
+fn resolve_v4(host: &str, port: u16, guard: &Guard) -> Result<String> {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = bare.parse::<std::net::IpAddr>() {
         return Ok(ip.to_string());
     }
-    let addrs = (bare, port).to_socket_addrs().map_err(|e| Error::Connect(format!("cannot resolve {host}: {e}")))?;
+    let addrs = connection::resolve(bare, port, None, guard)?;
     addrs
-        .into_iter()
+        .iter()
         .find(|a| a.is_ipv4())
         .map(|a| a.ip().to_string())
         .ok_or_else(|| Error::Connect(format!("{host} has no IPv4 address (SOCKS4 needs one; use socks4a://)")))
@@ -160,8 +159,8 @@ fn handshake(p: &ProxyConfig, stream: &mut Stream, host: &str, port: u16, https_
         }
         ProxyKind::Socks4 => {
             let user = p.credentials.as_ref().map(|c| c.0.as_str()).unwrap_or("");
-            let ip = resolve_v4(host, port)?;
-            socks::socks4a_connect(&mut stream, &ip, port, user)?;
+            let ip = resolve_v4(host, port, guard)?;
+            socks::socks4a_connect(stream, &ip, port, user)?;
         }
         ProxyKind::Socks4a => {
             let user = p.credentials.as_ref().map(|c| c.0.as_str()).unwrap_or("");
