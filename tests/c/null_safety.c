@@ -227,6 +227,7 @@ static void client_checks(httpx_client *client, httpx_request *req) {
     IA(httpx_client_put(client, url, (const uint8_t *)"x", 1, NULL, NULL, NULL));
     IA(httpx_get(NULL, &resp, NULL));
     IA(httpx_get("http://127.0.0.1:9/", NULL, NULL));
+    IA(httpx_send(NULL, NULL, &resp, NULL));
     CHECK(resp == SENTINEL, "resp_out untouched by all failed sends");
 
     /* Optional pointers: NULL data with length 0, NULL content type. */
@@ -413,6 +414,10 @@ static void response_checks(httpx_client *client, httpx_request *req) {
     CHECK(httpx_response_header_get_nth(NULL, "X-Test", 0) == NULL, "response_header_get_nth(NULL, ...) == NULL");
     CHECK(httpx_response_header_get_nth(resp, NULL, 0) == NULL, "response_header_get_nth(resp, NULL, 0) == NULL");
     CHECK(httpx_response_request(NULL) == NULL, "response_request(NULL) == NULL");
+    CHECK(httpx_response_header_get_joined(NULL, "X-Test") == NULL, "response_header_get_joined(NULL, name) == NULL");
+    CHECK(httpx_response_header_get_joined(resp, NULL) == NULL, "response_header_get_joined(resp, NULL) == NULL");
+    CHECK(httpx_response_next_request(NULL) == NULL, "response_next_request(NULL) == NULL");
+    CHECK(httpx_response_next_request(resp) == NULL, "response_next_request(non-redirect) == NULL");
     CHECK(httpx_response_history_count(NULL) == 0, "response_history_count(NULL) == 0");
     CHECK(httpx_response_history_at(NULL, 0) == NULL, "response_history_at(NULL, 0) == NULL");
     CHECK(httpx_response_history_at(resp, 3) == NULL, "response_history_at(resp, out of range) == NULL");
