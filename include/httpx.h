@@ -818,7 +818,11 @@ httpx_code httpx_request_add_header(httpx_request *req, const char *name, const 
 httpx_code httpx_request_remove_header(httpx_request *req, const char *name);
 
 /**
- * Add a query param; it replaces every existing value of the same key.
+ * Add a query param, as HTTPX's request-level `params=`: the first value added for a
+ * key replaces every value of that key the URL (or the client's params) had, in the
+ * place the key had there; adding the same key again on this request appends another
+ * value after it (`?m=1&m=2`). Keys and values are encoded as Python's `quote_plus`
+ * (`~` kept, `*` as `%2A`, space as `+`).
  */
 httpx_code httpx_request_add_param(httpx_request *req, const char *key, const char *value);
 
