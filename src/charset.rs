@@ -57,6 +57,17 @@ enum Kind {
     Latin1,
     Table(&'static Table),
     Whatwg(&'static Encoding),
+    /// A 94x94 double-byte set (GB2312 in EUC-CN, KS X 1001 in EUC-KR) decoded pair by
+    /// pair through the WHATWG superset decoder, refusing what the superset adds.
+    Euc94(&'static Encoding),
+    /// Python's `shift_jis` / `euc_jp`: JIS X 0208 only (no cp932 extensions), with
+    /// JIS mappings for the six cells where cp932 (and WHATWG) differ.
+    ShiftJis,
+    EucJp,
+    /// Python's `cp932`: WHATWG Shift_JIS plus cp932's single bytes 0xA0, 0xFD..0xFF.
+    Cp932,
+    /// Python's `iso2022_jp`: WHATWG ISO-2022-JP with the JIS mappings.
+    Iso2022Jp,
 }
 
 /// A Python text codec, found by [`lookup`].
@@ -136,15 +147,21 @@ fn by_module(name: &'static str) -> Option<Codec> {
         "utf_7" => Kind::Utf7,
         "hz" => Kind::Hz,
         "latin_1" | "iso8859_1" | "charmap" => Kind::Latin1,
-        "shift_jis" | "shift_jis_2004" | "shift_jisx0213" | "cp932" => Kind::Whatwg(e::SHIFT_JIS),
-        "euc_jp" | "euc_jis_2004" | "euc_jisx0213" => Kind::Whatwg(e::EUC_JP),
-        "iso2022_jp" | "iso2022_jp_1" | "iso2022_jp_2" | "iso2022_jp_2004" | "iso2022_jp_3" | "iso2022_jp_ext" => {
+        "shift_jis" => Kind::ShiftJis,
+        "cp932" => Kind::Cp932,
+        "shift_jis_2004" | "shift_jisx0213" => Kind::Whatwg(e::SHIFT_JIS),
+        "euc_jp" => Kind::EucJp,
+        "euc_jis_2004" | "euc_jisx0213" => Kind::Whatwg(e::EUC_JP),
+        "iso2022_jp" => Kind::Iso2022Jp,
+        "iso2022_jp_1" | "iso2022_jp_2" | "iso2022_jp_2004" | "iso2022_jp_3" | "iso2022_jp_ext" => {
             Kind::Whatwg(e::ISO_2022_JP)
         }
-        "gb2312" | "gbk" => Kind::Whatwg(e::GBK),
+        "gb2312" => Kind::Euc94(e::GBK),
+        "gbk" => Kind::Whatwg(e::GBK),
         "gb18030" => Kind::Whatwg(e::GB18030),
         "big5" | "big5hkscs" | "cp950" => Kind::Whatwg(e::BIG5),
-        "euc_kr" | "cp949" => Kind::Whatwg(e::EUC_KR),
+        "euc_kr" => Kind::Euc94(e::EUC_KR),
+        "cp949" => Kind::Whatwg(e::EUC_KR),
         _ => Kind::Table(tables::TABLES.iter().find(|(m, _)| *m == name).map(|(_, t)| t)?),
     };
     Some(Codec { name, kind })
@@ -194,6 +211,11 @@ impl Codec {
                 bytes.iter().map(|&b| map(b)).collect()
             }
             Kind::Whatwg(e) => e.decode_without_bom_handling(bytes).0.into_owned(),
+            Kind::Euc94(e) => euc94(bytes, e),
+            Kind::ShiftJis => shift_jis(bytes),
+            Kind::EucJp => euc_jp(bytes),
+            Kind::Cp932 => cp932(bytes),
+            Kind::Iso2022Jp => jis_remap(&encoding_rs::ISO_2022_JP.decode_without_bom_handling(bytes).0),
         }
     }
 }
@@ -340,6 +362,154 @@ fn utf7(b: &[u8]) -> String {
         if !at_end && b[i] == b'-' {
             i += 1;
         }
+    }
+    out
+}
+
+/// `gb2312` / `euc_kr` as Python decodes them: ASCII, or a pair of bytes 0xA1..=0xFE
+/// naming a character of the 94x94 set. Anything else (GBK/UHC extensions, the
+/// private-use cells the WHATWG decoders fill, a lone lead byte) is one U+FFFD per
+/// byte, decoding going on at the next byte, as CPython's `_codecs_cn`/`_codecs_kr` do.
+fn euc94(b: &[u8], enc: &'static Encoding) -> String {
+    let mut out = String::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c < 0x80 {
+            out.push(c as char);
+            i += 1;
+            continue;
+        }
+        let pair = b.get(i + 1).filter(|t| (0xA1..=0xFE).contains(&c) && (0xA1..=0xFE).contains(*t));
+        if let Some(&t) = pair {
+            let bytes = [c, t];
+            let (s, bad) = enc.decode_without_bom_handling(&bytes);
+            let mut chars = s.chars();
+            if let (Some(ch), None, false) = (chars.next(), chars.next(), bad) {
+                if !('\u{E000}'..='\u{F8FF}').contains(&ch) && ch != '\u{FFFD}' {
+                    out.push(ch);
+                    i += 2;
+                    continue;
+                }
+            }
+        }
+        out.push('\u{FFFD}');
+        i += 1;
+    }
+    out
+}
+
+/// cp932's characters where JIS X 0208 as Python maps it differs (`〜` U+301C vs
+/// U+FF5E and five more), turned back into the JIS mapping.
+fn jis_char(c: char) -> char {
+    match c {
+        '\u{FF5E}' => '\u{301C}',
+        '\u{2225}' => '\u{2016}',
+        '\u{FF0D}' => '\u{2212}',
+        '\u{FFE0}' => '\u{A2}',
+        '\u{FFE1}' => '\u{A3}',
+        '\u{FFE2}' => '\u{AC}',
+        c => c,
+    }
+}
+
+fn jis_remap(s: &str) -> String {
+    s.chars().map(jis_char).collect()
+}
+
+/// Python's `cp932`: like WHATWG Shift_JIS (Microsoft's mapping and extensions), plus
+/// 0xA0 and 0xFD..=0xFF as U+F8F0..U+F8F3; errors as in [`shift_jis`].
+fn cp932(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            0x00..=0x80 => out.push(c as char),
+            0xA0 => out.push('\u{F8F0}'),
+            0xFD..=0xFF => out.push(char::from_u32(0xF8F1 + (c - 0xFD) as u32).unwrap_or('\u{FFFD}')),
+            0xA1..=0xDF => out.push(char::from_u32(0xFF61 + (c - 0xA1) as u32).unwrap_or('\u{FFFD}')),
+            _ if i + 1 < b.len() => {
+                let (s, bad) = encoding_rs::SHIFT_JIS.decode_without_bom_handling(&b[i..i + 2]);
+                let mut chars = s.chars();
+                if let (Some(ch), None, false) = (chars.next(), chars.next(), bad) {
+                    out.push(ch);
+                    i += 2;
+                    continue;
+                }
+                out.push('\u{FFFD}');
+            }
+            _ => out.push('\u{FFFD}'),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// One JIS X 0208 character from a WHATWG decoder for `unit`, if Python's codec has it
+/// (no private-use cells, no replacement).
+fn jis_unit(enc: &'static Encoding, unit: &[u8]) -> Option<char> {
+    let (s, bad) = enc.decode_without_bom_handling(unit);
+    let mut chars = s.chars();
+    match (chars.next(), chars.next(), bad) {
+        (Some(c), None, false) if !('\u{E000}'..='\u{F8FF}').contains(&c) && c != '\u{FFFD}' => Some(jis_char(c)),
+        _ => None,
+    }
+}
+
+/// Python's `shift_jis`: ASCII, half-width katakana 0xA1..=0xDF, and JIS X 0208 pairs
+/// (leads 0x81..=0x84, 0x88..=0x9F, 0xE0..=0xEA). An invalid unit is one U+FFFD for
+/// its first byte; decoding goes on at the next byte (CPython `_codecs_jp`).
+fn shift_jis(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            0x00..=0x7F => out.push(c as char),
+            0xA1..=0xDF => out.push(char::from_u32(0xFF61 + (c - 0xA1) as u32).unwrap_or('\u{FFFD}')),
+            0x81..=0x84 | 0x88..=0x9F | 0xE0..=0xEA if i + 1 < b.len() => {
+                if let Some(ch) = jis_unit(encoding_rs::SHIFT_JIS, &b[i..i + 2]) {
+                    out.push(ch);
+                    i += 2;
+                    continue;
+                }
+                out.push('\u{FFFD}');
+            }
+            _ => out.push('\u{FFFD}'),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Python's `euc_jp`: ASCII, 0x8E + half-width katakana, 0x8F + JIS X 0212 pair, and
+/// JIS X 0208 pairs (no NEC row 13, no IBM rows 89..92); errors as in [`shift_jis`].
+fn euc_jp(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let unit: Option<usize> = match c {
+            0x00..=0x7F => {
+                out.push(c as char);
+                i += 1;
+                continue;
+            }
+            0x8E if b.get(i + 1).is_some_and(|t| (0xA1..=0xDF).contains(t)) => Some(2),
+            0x8F if i + 2 < b.len() => Some(3),
+            0xA1..=0xA8 | 0xB0..=0xF4 if i + 1 < b.len() => Some(2),
+            _ => None,
+        };
+        if let Some(n) = unit {
+            if let Some(ch) = jis_unit(encoding_rs::EUC_JP, &b[i..i + n]) {
+                out.push(ch);
+                i += n;
+                continue;
+            }
+        }
+        out.push('\u{FFFD}');
+        i += 1;
     }
     out
 }

@@ -518,6 +518,9 @@ fn cjk_agreement() {
         let kind = (n % 300) / 100; // 0 valid text, 1 high-byte noise, 2 random bytes
         s[kind * 2] += 1;
         s[kind * 2 + 1] += (got == want) as usize;
+        if got != want && std::env::var_os("HTTPX_CJK_SHOW").is_some() {
+            println!("{codec} {bytes}\n  python {want:?}\n  ours   {got:?}");
+        }
     }
     for (c, s) in &stats {
         println!("{c:10} valid {}/{}  high-byte noise {}/{}  random {}/{}", s[1], s[0], s[3], s[2], s[5], s[4]);
