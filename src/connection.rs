@@ -68,7 +68,7 @@ impl Sock {
             Waited::TimedOut => Err(io::Error::new(
                 io::ErrorKind::TimedOut,
                 match what {
-                    Some(w) => format!("{w} did not complete in time"),
+                    Some(w) => w.to_string(),
                     None if want == Want::Write => "the peer did not accept data within the write timeout".to_string(),
                     None => "no data arrived within the read timeout".to_string(),
                 },
@@ -190,8 +190,7 @@ impl Stream {
         self.base_mut().guard = g.clone();
     }
 
-    /// A deadline for a whole phase (`what` names it in the timeout message); None
-    /// ends the phase.
+    /// A deadline for a whole phase (`what` is the timeout message); None ends it.
     pub fn set_phase(&mut self, deadline: Option<Instant>, what: &'static str) {
         self.base_mut().phase = deadline.map(|d| (d, what));
     }

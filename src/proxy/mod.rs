@@ -141,7 +141,7 @@ pub fn connect_via(
     stream.set_write_timeout(left).map_err(|e| Error::Proxy(e.to_string()))?;
     // The SOCKS / CONNECT handshake must complete within the connect timeout as a
     // whole: a proxy answering one byte at a time cannot stretch it.
-    stream.set_phase(deadline, "the proxy handshake (within the connect timeout as a whole)");
+    stream.set_phase(deadline, "the proxy handshake did not complete within the connect timeout (a limit for the whole handshake)");
     let r = handshake(p, &mut stream, host, port, https_target, guard);
     stream.set_phase(None, "");
     r.map(|()| stream)
