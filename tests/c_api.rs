@@ -17,6 +17,8 @@
 //! `HTTPX_C_TEST_JOBS` (default 2) bounds how many C programs run at once.
 
 mod common;
+#[path = "common/tls_fault.rs"]
+mod tls_fault;
 
 use std::fs;
 use std::io::{Read, Write};
@@ -528,6 +530,38 @@ fn c_cancel() {
         ("HTTPX_TEST_FAULT_COUNT", count.url("/count")),
     ];
     run_c_with("cancel.c", &env, Valgrind::IfAvailable, limit(90), usize::MAX).unwrap_or_else(|r| panic!("{r}"));
+}
+
+/// SIGPIPE stays at SIG_DFL in a C host while 8 MiB uploads hit servers that reset the
+/// connection mid-body (plain HTTP, HTTPS, HTTP/2): the program must survive.
+#[test]
+fn c_sigpipe() {
+    let closing = |mut s: TcpStream| {
+        let _ = tls_fault::read_at_least(&mut s, 64 << 10);
+        tls_fault::reset(&s);
+    };
+    let plain = tls_fault::plain_server(closing);
+    let c = certs();
+    let tls = tls_fault::TlsFault::start(&c.server_cert, &c.server_key, &[], |t| {
+        let _ = tls_fault::read_at_least(t, 64 << 10);
+        tls_fault::reset(&t.sock);
+    });
+    let h2 = tls_fault::TlsFault::start(&c.server_cert, &c.server_key, &[b"h2"], |t| {
+        let _ = tls_fault::read_at_least(t, 24);
+        let mut frames = vec![0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 4, 0x7f, 0xff, 0xff, 0xff];
+        frames.extend_from_slice(&[0, 0, 4, 8, 0, 0, 0, 0, 0, 0x7f, 0xff, 0x00, 0x00]);
+        let _ = t.write_all(&frames);
+        let _ = t.flush();
+        let _ = tls_fault::read_at_least(t, 256 << 10);
+        tls_fault::reset(&t.sock);
+    });
+    let env = vec![
+        ("HTTPX_TEST_FAULT_CLOSING", format!("http://127.0.0.1:{}/upload", plain.port)),
+        ("HTTPX_TEST_TLS_CLOSING", format!("https://localhost:{}/upload", tls.port)),
+        ("HTTPX_TEST_H2_CLOSING", format!("https://localhost:{}/upload", h2.port)),
+        ("HTTPX_TEST_CA", c.ca_pem.display().to_string()),
+    ];
+    run_c("sigpipe.c", &env, Valgrind::IfAvailable, limit(120));
 }
 
 /// Streamed download of 1m.bin; request bodies from a read callback (known length and

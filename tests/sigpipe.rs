@@ -70,7 +70,7 @@ fn closing_handler(mut s: TcpStream) {
 fn stream_writes_after_the_peer_closed_raise_no_sigpipe() {
     sigpipe_default();
     // TCP: the peer resets; keep writing well past the first error.
-    let server = FaultServer::start(|s: TcpStream| reset(&s));
+    let server = tls_fault::plain_server(|s: TcpStream| reset(&s));
     let tcp = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
     let mut s = Stream::tcp(tcp).unwrap();
     thread::sleep(Duration::from_millis(100));
@@ -96,8 +96,8 @@ fn stream_writes_after_the_peer_closed_raise_no_sigpipe() {
 #[test]
 fn plain_http_upload_to_a_server_that_closes() {
     sigpipe_default();
-    let server = FaultServer::start(closing_handler);
-    upload_fails(&client_with(|_| {}), &server.url("/upload"), 4);
+    let server = tls_fault::plain_server(closing_handler);
+    upload_fails(&client_with(|_| {}), &format!("http://127.0.0.1:{}/upload", server.port), 4);
 }
 
 #[test]
@@ -136,7 +136,7 @@ fn http2_upload_to_a_server_that_closes() {
 #[test]
 fn connect_tunnel_upload_to_a_proxy_that_closes() {
     sigpipe_default();
-    let proxy = FaultServer::start(|mut s: TcpStream| {
+    let proxy = tls_fault::plain_server(|mut s: TcpStream| {
         if read_request_head(&mut s).is_none() {
             return;
         }
@@ -156,7 +156,7 @@ fn connect_tunnel_upload_to_a_proxy_that_closes() {
 #[test]
 fn socks5_upload_to_a_proxy_that_closes() {
     sigpipe_default();
-    let proxy = FaultServer::start(|mut s: TcpStream| {
+    let proxy = tls_fault::plain_server(|mut s: TcpStream| {
         use std::io::Read;
         let mut greeting = [0u8; 3];
         if s.read_exact(&mut greeting).is_err() || s.write_all(&[5, 0]).is_err() {

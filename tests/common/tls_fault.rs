@@ -76,6 +76,39 @@ impl TlsFault {
     }
 }
 
+/// A plain TCP server whose handler owns the socket outright (unlike `FaultServer`,
+/// which keeps a duplicate of every socket), so `reset` + drop really sends an RST.
+/// Same bounds as [`TlsFault`].
+pub fn plain_server<F>(handler: F) -> TlsFault
+where
+    F: Fn(TcpStream) + Send + Sync + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepts = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let handler = Arc::new(handler);
+    let (a, s) = (accepts.clone(), stop.clone());
+    thread::spawn(move || {
+        let end = Instant::now() + Duration::from_secs(120);
+        while !s.load(Ordering::SeqCst) && Instant::now() < end && a.load(Ordering::SeqCst) < 64 {
+            match listener.accept() {
+                Ok((tcp, _)) => {
+                    a.fetch_add(1, Ordering::SeqCst);
+                    let _ = tcp.set_nonblocking(false);
+                    let _ = tcp.set_read_timeout(Some(Duration::from_secs(10)));
+                    let _ = tcp.set_write_timeout(Some(Duration::from_secs(10)));
+                    let h = handler.clone();
+                    thread::spawn(move || h(tcp));
+                }
+                Err(_) => thread::sleep(Duration::from_millis(20)),
+            }
+        }
+    });
+    TlsFault { port, accepts, stop }
+}
+
 impl Drop for TlsFault {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
@@ -95,8 +128,9 @@ pub fn read_at_least<R: std::io::Read>(s: &mut R, n: usize) -> Vec<u8> {
     got
 }
 
-/// Close the TCP connection abruptly (RST), as a server that gives up would.
+/// Make the coming close abrupt (RST, linger 0) and stop reading, as a server that
+/// gives up would; the RST goes out when the socket is dropped (closed).
 pub fn reset(tcp: &TcpStream) {
     let _ = socket2::SockRef::from(tcp).set_linger(Some(Duration::ZERO));
-    let _ = tcp.shutdown(std::net::Shutdown::Both);
+    let _ = tcp.shutdown(std::net::Shutdown::Read);
 }
