@@ -17,6 +17,7 @@
 #ifndef HTTPX_HPP
 #define HTTPX_HPP
 
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <exception>
@@ -46,7 +47,7 @@ public:
         : std::runtime_error(std::string(httpx_code_str(code)) + (message.empty() ? "" : ": " + message)), code_(code) {}
     httpx_code code() const noexcept { return code_; }
     std::string code_name() const { return httpx_code_str(code_); }
-    /// One of the four timeouts (connect, read, write, pool).
+    /// A timeout (connect, read, write, pool or total).
     bool is_timeout() const noexcept { return httpx_code_is_timeout(code_) != 0; }
 
 private:
@@ -55,9 +56,22 @@ private:
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+/// Seconds as a double from any std::chrono duration (for the C API).
+template <typename Rep, typename Period>
+constexpr double seconds(std::chrono::duration<Rep, Period> d) {
+    return std::chrono::duration<double>(d).count();
+}
+
 /// HTTPX's four timeouts in seconds; negative = no timeout.
 struct Timeouts {
     double connect = 5.0, read = 5.0, write = 5.0, pool = 5.0;
+    Timeouts() = default;
+    Timeouts(double c, double r, double w, double p) : connect(c), read(r), write(w), pool(p) {}
+    /// From std::chrono durations, e.g. Timeouts(2s, 500ms, 500ms, 1s).
+    template <typename R1, typename P1, typename R2, typename P2, typename R3, typename P3, typename R4, typename P4>
+    Timeouts(std::chrono::duration<R1, P1> c, std::chrono::duration<R2, P2> r, std::chrono::duration<R3, P3> w,
+             std::chrono::duration<R4, P4> p)
+        : connect(seconds(c)), read(seconds(r)), write(seconds(w)), pool(seconds(p)) {}
 };
 
 /// HTTPX's pool limits; negative = no limit.
@@ -65,6 +79,12 @@ struct Limits {
     int64_t max_connections = 100;
     int64_t max_keepalive_connections = 20;
     double keepalive_expiry = 5.0;
+    Limits() = default;
+    Limits(int64_t max, int64_t keepalive, double expiry)
+        : max_connections(max), max_keepalive_connections(keepalive), keepalive_expiry(expiry) {}
+    template <typename Rep, typename Period>
+    Limits(int64_t max, int64_t keepalive, std::chrono::duration<Rep, Period> expiry)
+        : max_connections(max), max_keepalive_connections(keepalive), keepalive_expiry(seconds(expiry)) {}
 };
 
 /// Produces body bytes: write up to `cap` bytes to `buf` and return the count;
@@ -131,6 +151,27 @@ extern "C" inline httpx_code httpx_cpp_read_trampoline(void *ud, uint8_t *buf, u
 extern "C" inline void httpx_cpp_reader_free(void *ud) noexcept { delete static_cast<BodyReader *>(ud); }
 
 }  // namespace detail
+
+/// A cancel token (Go's context cancel): give it to requests with
+/// Request::set_cancel, then fire() from any thread; every send and body read using
+/// it throws httpx::Error with HTTPX_E_CANCELLED within 100 ms, wherever it is
+/// blocked. Copies share one token (a shared handle), so it can be handed to worker
+/// threads; requests keep their own reference, so the token may go away first.
+class CancelToken {
+public:
+    CancelToken() {
+        httpx_cancel *t = nullptr;
+        detail::throw_if(httpx_cancel_new(&t), nullptr, "httpx_cancel_new");
+        h_.reset(t, httpx_cancel_free);
+    }
+    /// Idempotent, thread-safe, never throws.
+    void fire() const noexcept { httpx_cancel_fire(h_.get()); }
+    bool is_fired() const noexcept { return httpx_cancel_is_fired(h_.get()) != 0; }
+    const httpx_cancel *get() const noexcept { return h_.get(); }
+
+private:
+    std::shared_ptr<httpx_cancel> h_;
+};
 
 /// A read-only view of a request: in a mock transport handler (valid during the
 /// call) or from Response::request() (valid while the response lives).
@@ -314,6 +355,19 @@ public:
     ClientOptions &timeouts(const Timeouts &t) & {
         return check(httpx_client_config_set_timeouts(cfg_.get(), t.connect, t.read, t.write, t.pool), "timeouts");
     }
+    template <typename Rep, typename Period>
+    ClientOptions &timeout(std::chrono::duration<Rep, Period> d) & {
+        return timeout(seconds(d));
+    }
+    /// One deadline for a whole send (pool wait, DNS, connect, TLS, writing, redirects,
+    /// auth steps, the body); negative = none. Expiry: HTTPX_E_TOTAL_TIMEOUT.
+    ClientOptions &total_timeout(double seconds) & {
+        return check(httpx_client_config_set_total_timeout(cfg_.get(), seconds), "total_timeout");
+    }
+    template <typename Rep, typename Period>
+    ClientOptions &total_timeout(std::chrono::duration<Rep, Period> d) & {
+        return total_timeout(seconds(d));
+    }
     ClientOptions &limits(const Limits &l) & {
         return check(httpx_client_config_set_limits(cfg_.get(), l.max_connections, l.max_keepalive_connections, l.keepalive_expiry), "limits");
     }
@@ -366,6 +420,20 @@ public:
     }
     ClientOptions timeouts(const Timeouts &t) && {
         timeouts(std::move(t));
+        return std::move(*this);
+    }
+    template <typename Rep, typename Period>
+    ClientOptions timeout(std::chrono::duration<Rep, Period> d) && {
+        timeout(seconds(d));
+        return std::move(*this);
+    }
+    ClientOptions total_timeout(double s) && {
+        total_timeout(std::move(s));
+        return std::move(*this);
+    }
+    template <typename Rep, typename Period>
+    ClientOptions total_timeout(std::chrono::duration<Rep, Period> d) && {
+        total_timeout(seconds(d));
         return std::move(*this);
     }
     ClientOptions limits(const Limits &l) && {
@@ -500,6 +568,21 @@ public:
         return check(httpx_request_set_timeouts(h_.get(), t.connect, t.read, t.write, t.pool), "timeouts");
     }
     Request &set_follow_redirects(bool on) & { return check(httpx_request_set_follow_redirects(h_.get(), on), "follow_redirects"); }
+    template <typename Rep, typename Period>
+    Request &set_timeout(std::chrono::duration<Rep, Period> d) & {
+        return set_timeout(seconds(d));
+    }
+    /// Total timeout of this request (overrides the client's; negative = none).
+    Request &set_total_timeout(double seconds) & {
+        return check(httpx_request_set_total_timeout(h_.get(), seconds), "total_timeout");
+    }
+    template <typename Rep, typename Period>
+    Request &set_total_timeout(std::chrono::duration<Rep, Period> d) & {
+        return set_total_timeout(seconds(d));
+    }
+    /// Guard this request with `tok` (the request keeps its own reference).
+    Request &set_cancel(const CancelToken &tok) & { return check(httpx_request_set_cancel(h_.get(), tok.get()), "cancel"); }
+    Request &clear_cancel() & { return check(httpx_request_set_cancel(h_.get(), nullptr), "cancel"); }
 
     httpx_request *get() const noexcept { return h_.get(); }
 
@@ -557,6 +640,24 @@ public:
     }
     Request set_follow_redirects(bool on) && {
         set_follow_redirects(std::move(on));
+        return std::move(*this);
+    }
+    template <typename Rep, typename Period>
+    Request set_timeout(std::chrono::duration<Rep, Period> d) && {
+        set_timeout(seconds(d));
+        return std::move(*this);
+    }
+    Request set_total_timeout(double s) && {
+        set_total_timeout(std::move(s));
+        return std::move(*this);
+    }
+    template <typename Rep, typename Period>
+    Request set_total_timeout(std::chrono::duration<Rep, Period> d) && {
+        set_total_timeout(seconds(d));
+        return std::move(*this);
+    }
+    Request set_cancel(const CancelToken &tok) && {
+        set_cancel(tok);
         return std::move(*this);
     }
 

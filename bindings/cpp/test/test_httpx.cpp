@@ -134,6 +134,9 @@ private:
             pollfd p{c, POLLIN, 0};
             poll(&p, 1, 3000);  // until the client gives up, or 3 s
             reply(c, 200, "late");
+        } else if (path == "/silent") {
+            pollfd p{c, POLLIN, 0};
+            poll(&p, 1, 3000);  // never answers: until the client goes away, or 3 s
         } else if (path == "/stream") {
             send_all(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
             for (int i = 0; i < 5; i++) {
@@ -270,6 +273,39 @@ int main() {
             CHECK(e.code() == HTTPX_E_HTTP_STATUS);
             CHECK(std::string(e.what()).find("404") != std::string::npos);
         }
+    });
+
+    run("cancel token and chrono timeouts", [&] {
+        using namespace std::chrono_literals;
+        httpx::CancelToken tok;
+        CHECK(!tok.is_fired());
+        httpx::Client c(opts().timeouts(httpx::Timeouts(2s, 2000ms, 2s, 2s)).limits(httpx::Limits(10, 5, 30s)));
+        // Fired from another thread while the send waits for a silent server.
+        httpx::Request req = c.build_request("GET", srv.url("/silent")).set_cancel(tok);
+        httpx::CancelToken copy = tok;  // copies share the token
+        std::thread firer([copy] {
+            std::this_thread::sleep_for(200ms);
+            copy.fire();
+        });
+        auto t0 = std::chrono::steady_clock::now();
+        CHECK_THROWS_CODE(c.send(req), HTTPX_E_CANCELLED);
+        firer.join();
+        CHECK(std::chrono::steady_clock::now() - t0 < 1500ms);
+        CHECK(tok.is_fired());
+        // Total timeout, client level (chrono) and request level (chrono).
+        httpx::Client t(opts().timeout(5s).total_timeout(300ms));
+        t0 = std::chrono::steady_clock::now();
+        try {
+            (void)t.get(srv.url("/silent"));
+            CHECK(false);
+        } catch (const httpx::Error &e) {
+            CHECK(e.code() == HTTPX_E_TOTAL_TIMEOUT);
+            CHECK(e.is_timeout());
+        }
+        CHECK(std::chrono::steady_clock::now() - t0 < 2000ms);
+        httpx::Request r2 = c.build_request("GET", srv.url("/silent")).set_total_timeout(200ms).set_timeout(5s);
+        CHECK_THROWS_CODE(c.send(r2), HTTPX_E_TOTAL_TIMEOUT);
+        r2.clear_cancel();
     });
 
     run("read timeout", [&] {
