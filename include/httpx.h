@@ -176,6 +176,11 @@ typedef struct httpx_transport httpx_transport;
 
 /**
  * Result code of every fallible function. `HTTPX_OK` (0) is success.
+ *
+ * Signals: libhttpx never raises SIGPIPE in the host and never changes its signal
+ * dispositions. Every socket write (plain TCP, TLS, proxy CONNECT tunnels, SOCKS,
+ * Unix sockets, HTTP/2) uses send/sendmsg with MSG_NOSIGNAL, so a peer that closes
+ * mid-transfer is an error code (`HTTPX_E_WRITE`, ...), never a signal.
  */
 typedef uint32_t httpx_code;
 

@@ -22,6 +22,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use crate::error::{code, Error, Result};
 
 /// Result code of every fallible function. `HTTPX_OK` (0) is success.
+///
+/// Signals: libhttpx never raises SIGPIPE in the host and never changes its signal
+/// dispositions. Every socket write (plain TCP, TLS, proxy CONNECT tunnels, SOCKS,
+/// Unix sockets, HTTP/2) uses send/sendmsg with MSG_NOSIGNAL, so a peer that closes
+/// mid-transfer is an error code (`HTTPX_E_WRITE`, ...), never a signal.
 pub type httpx_code = u32;
 
 pub const HTTPX_OK: httpx_code = 0;
