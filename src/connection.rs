@@ -36,12 +36,16 @@ pub struct Sock {
     /// Deadline of the current phase and what it is (for the error message).
     phase: Option<(Instant, &'static str)>,
     guard: Guard,
+    /// The last operation was a write: the next read (a response to what was just
+    /// sent) almost surely has to wait, so it polls first and skips a read that
+    /// would only return EAGAIN.
+    after_write: bool,
 }
 
 impl Sock {
     fn new(s: Socket) -> io::Result<Sock> {
         s.set_nonblocking(true)?;
-        Ok(Sock { s, read_to: None, write_to: None, phase: None, guard: Guard::default() })
+        Ok(Sock { s, read_to: None, write_to: None, phase: None, guard: Guard::default(), after_write: false })
     }
 
     pub fn from_tcp(t: TcpStream) -> io::Result<Sock> {
@@ -85,6 +89,10 @@ impl Read for Sock {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.guard.check_io()?;
         let mut op = None;
+        if std::mem::take(&mut self.after_write) {
+            let o = *op.get_or_insert_with(|| Sock::op_deadline(self.read_to));
+            self.wait(Want::Read, o)?;
+        }
         loop {
             match (&self.s).read(buf) {
                 Ok(n) => return Ok(n),
@@ -105,7 +113,10 @@ impl Write for Sock {
         let mut op = None;
         loop {
             match self.s.send_with_flags(buf, libc::MSG_NOSIGNAL) {
-                Ok(n) => return Ok(n),
+                Ok(n) => {
+                    self.after_write = true;
+                    return Ok(n);
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     let o = *op.get_or_insert_with(|| Sock::op_deadline(self.write_to));
                     self.wait(Want::Write, o)?;
@@ -121,7 +132,10 @@ impl Write for Sock {
         let mut op = None;
         loop {
             match self.s.send_vectored_with_flags(bufs, libc::MSG_NOSIGNAL) {
-                Ok(n) => return Ok(n),
+                Ok(n) => {
+                    self.after_write = true;
+                    return Ok(n);
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     let o = *op.get_or_insert_with(|| Sock::op_deadline(self.write_to));
                     self.wait(Want::Write, o)?;
