@@ -130,6 +130,11 @@ typedef struct httpx_auth_flow httpx_auth_flow;
  * connect timeout or the total deadline, whichever comes first; a lookup given up
  * that way finishes in the background and is discarded. Without either, names are
  * resolved on the calling thread (bounded only by the system resolver).
+ *
+ * **Callback transports and callbacks**: the token and the deadline are checked
+ * before every exchange (each redirect hop and auth step) and between body reads; C
+ * code running inside a callback (a callback transport's handler, a body reader, a
+ * hook) is not interrupted: it should check `httpx_cancel_is_fired` itself.
  */
 typedef struct httpx_cancel httpx_cancel;
 

@@ -445,3 +445,20 @@ fn measure_total_timeout_overshoot() {
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
+
+/// HTTP/2: a send waiting for another thread's connect to the same origin (threads
+/// share one connection) still stops on a fire.
+#[test]
+fn cancel_while_waiting_for_another_threads_http2_connect() {
+    let server = silent_server(); // TCP accepted, TLS never answered
+    let c = h2_client(|k| k.timeouts.connect = Some(Duration::from_secs(3)));
+    let url = format!("https://127.0.0.1:{}/", server.port);
+    let (c1, u1) = (c.clone(), url.clone());
+    let first = thread::spawn(move || error_code(c1.send(&c1.build_request("GET", &u1).unwrap())));
+    thread::sleep(Duration::from_millis(300));
+    let tok = CancelToken::new().unwrap();
+    let (code, lat) = cancel_send(&c, c.build_request("GET", &url).unwrap(), &tok, 300);
+    assert_eq!(code, code::CANCELLED);
+    assert!(lat < SLACK, "latency {lat:?}");
+    assert_eq!(first.join().unwrap(), code::CONNECT_TIMEOUT);
+}

@@ -142,17 +142,25 @@ pub fn connect_via(
     // The SOCKS / CONNECT handshake must complete within the connect timeout as a
     // whole: a proxy answering one byte at a time cannot stretch it.
     stream.set_phase(deadline, "the proxy handshake did not complete within the connect timeout (a limit for the whole handshake)");
-    let r = handshake(p, &mut stream, host, port, https_target, guard);
+    let r = handshake(p, &mut stream, host, port, https_target, deadline, guard);
     stream.set_phase(None, "");
     r.map(|()| stream)
 }
 
-fn handshake(p: &ProxyConfig, stream: &mut Stream, host: &str, port: u16, https_target: bool, guard: &Guard) -> Result<()> {
+fn handshake(
+    p: &ProxyConfig,
+    stream: &mut Stream,
+    host: &str,
+    port: u16,
+    https_target: bool,
+    deadline: Option<Instant>,
+    guard: &Guard,
+) -> Result<()> {
     match p.kind {
         ProxyKind::Socks5 { remote_dns } => {
             let creds = p.credentials.as_ref().map(|(u, pw)| (u.as_str(), pw.as_str()));
             let resolve = |h: &str, port: u16| -> Result<std::net::IpAddr> {
-                let addrs = connection::resolve(h, port, None, guard)?;
+                let addrs = connection::resolve(h, port, deadline, guard)?;
                 addrs.first().map(|a| a.ip()).ok_or_else(|| Error::Connect(format!("could not resolve {h}: no addresses")))
             };
             socks::socks5_connect_with(stream, host, port, creds, remote_dns, &resolve)?;

@@ -66,7 +66,7 @@ pub struct HttpTransport {
     h1_only: std::sync::Mutex<Vec<PoolKey>>,
     /// Held while opening an HTTP/2 connection, so threads that arrive together
     /// share one connection instead of racing to open one each.
-    h2_connecting: std::sync::Mutex<()>,
+    h2_connecting: std::sync::Arc<ConnectGate>,
     proxy_tls: TlsConnector,
     proxies: Router<Option<ProxyConfig>>,
     opts: HttpOptions,
@@ -100,7 +100,7 @@ impl HttpTransport {
             tls_h2,
             h2: std::sync::Mutex::new(Vec::new()),
             h1_only: std::sync::Mutex::new(Vec::new()),
-            h2_connecting: std::sync::Mutex::new(()),
+            h2_connecting: std::sync::Arc::new(ConnectGate::default()),
             proxy_tls,
             proxies,
             opts,
@@ -312,9 +312,12 @@ impl HttpTransport {
         };
         let mut existing = lookup();
         let _connecting = if existing.is_none() {
-            let g = self.h2_connecting.lock().ok();
+            let g = match ConnectGate::enter(&self.h2_connecting, &ctx.guard) {
+                Ok(g) => g,
+                Err(e) => return Ok(Err(e)),
+            };
             existing = lookup(); // someone may have connected while we waited
-            g
+            Some(g)
         } else {
             None
         };
@@ -382,6 +385,57 @@ impl HttpTransport {
                 Ok(Err(e))
             }
         }
+    }
+}
+
+/// One HTTP/2 connect at a time per transport, so threads that arrive together share
+/// one connection. Waiting for the gate obeys the send's cancel token and total
+/// deadline (a fire wakes the waiters).
+#[derive(Default)]
+struct ConnectGate {
+    busy: std::sync::Mutex<bool>,
+    cv: std::sync::Condvar,
+}
+
+struct GateGuard(std::sync::Arc<ConnectGate>);
+
+impl ConnectGate {
+    fn enter(gate: &std::sync::Arc<ConnectGate>, guard: &Guard) -> Result<GateGuard> {
+        fn poisoned<T>(_: T) -> Error {
+            Error::Internal("HTTP/2 connect gate poisoned".into())
+        }
+        let _reg = guard.cancel.as_ref().map(|c| {
+            let g = std::sync::Arc::downgrade(gate);
+            c.on_fire(move || {
+                if let Some(g) = g.upgrade() {
+                    let _l = g.busy.lock();
+                    g.cv.notify_all();
+                }
+            })
+        });
+        let mut busy = gate.busy.lock().map_err(poisoned)?;
+        while *busy {
+            guard.check()?;
+            busy = match guard.deadline {
+                None => gate.cv.wait(busy).map_err(poisoned)?,
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now()).max(Duration::from_micros(1));
+                    gate.cv.wait_timeout(busy, left).map_err(poisoned)?.0
+                }
+            };
+        }
+        guard.check()?;
+        *busy = true;
+        Ok(GateGuard(gate.clone()))
+    }
+}
+
+impl Drop for GateGuard {
+    fn drop(&mut self) {
+        if let Ok(mut b) = self.0.busy.lock() {
+            *b = false;
+        }
+        self.0.cv.notify_all();
     }
 }
 
