@@ -21,31 +21,62 @@ use crate::error::{Error, Result};
 
 /// A socket driven by the one deadline-aware I/O primitive of the library.
 ///
-/// The descriptor is non-blocking; every read, write and connect first tries the
-/// syscall and, when it would block, waits in [`deadline::wait_fd`]: `poll()` on the
-/// socket and the cancel token's eventfd, bounded by the per-operation timeout (read
-/// or write), the current phase's deadline (a response head, a proxy handshake: "as a
-/// whole", not per read) and the total deadline. Writes use `send(MSG_NOSIGNAL)` /
-/// `sendmsg(MSG_NOSIGNAL)`, so a peer that closes never raises SIGPIPE in the host,
-/// whatever its signal disposition (TLS records, which rustls writes with vectored
-/// writes, go through here too).
+/// Two ways to wait, chosen per send:
+/// - with a cancel token or a total deadline (a [`Guard`]), every read and write is a
+///   non-blocking syscall (`MSG_DONTWAIT`) and waits in [`deadline::wait_fd`]:
+///   `poll()` on the socket and the token's eventfd, bounded by the operation's own
+///   timeout, the current phase's deadline and the total deadline;
+/// - without either (the common case), a blocking syscall bounded by
+///   `SO_RCVTIMEO` / `SO_SNDTIMEO`, set to the operation's timeout or to what is left
+///   of the phase (set only when it changes: one syscall per keep-alive request, as
+///   before).
+///
+/// A phase is a span that must finish as a whole (the response head within the read
+/// timeout, a proxy handshake within the connect timeout), however slowly the peer
+/// drips its bytes. Writes always use `send(MSG_NOSIGNAL)` / `sendmsg(MSG_NOSIGNAL)`,
+/// so a peer that closes never raises SIGPIPE in the host, whatever its signal
+/// disposition (TLS records, which rustls writes with vectored writes, go through here
+/// too).
 pub struct Sock {
     s: Socket,
     read_to: Option<Duration>,
     write_to: Option<Duration>,
-    /// Deadline of the current phase and what it is (for the error message).
+    /// Deadline of the current phase and its timeout message.
     phase: Option<(Instant, &'static str)>,
     guard: Guard,
-    /// The last operation was a write: the next read (a response to what was just
-    /// sent) almost surely has to wait, so it polls first and skips a read that
+    /// The kernel timeouts last set (None = not set yet).
+    rcv_set: Option<Option<Duration>>,
+    snd_set: Option<Option<Duration>>,
+    /// The last operation was a write: the next guarded read (a response to what was
+    /// just sent) almost surely has to wait, so it polls first and skips a read that
     /// would only return EAGAIN.
     after_write: bool,
 }
 
+/// A phase deadline this close to the operation's own timeout uses the latter (no
+/// `setsockopt` per request); the phase may then overrun by at most this much.
+const PHASE_SLOP: Duration = Duration::from_millis(5);
+
+fn timed_out(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, what.to_string())
+}
+
+const READ_TIMED_OUT: &str = "no data arrived within the read timeout";
+const WRITE_TIMED_OUT: &str = "the peer did not accept data within the write timeout";
+
 impl Sock {
     fn new(s: Socket) -> io::Result<Sock> {
-        s.set_nonblocking(true)?;
-        Ok(Sock { s, read_to: None, write_to: None, phase: None, guard: Guard::default(), after_write: false })
+        s.set_nonblocking(false)?;
+        Ok(Sock {
+            s,
+            read_to: None,
+            write_to: None,
+            phase: None,
+            guard: Guard::default(),
+            rcv_set: None,
+            snd_set: None,
+            after_write: false,
+        })
     }
 
     pub fn from_tcp(t: TcpStream) -> io::Result<Sock> {
@@ -60,7 +91,7 @@ impl Sock {
         self.s.as_fd()
     }
 
-    /// Wait for `events` within the operation's own timeout `op` (started now).
+    /// Guarded wait for `want` within the operation's own deadline `op`.
     fn wait(&self, want: Want, op: Option<Instant>) -> io::Result<()> {
         let (limit, what) = match (op, self.phase) {
             (Some(o), Some((p, what))) if p < o => (Some(p), Some(what)),
@@ -69,39 +100,113 @@ impl Sock {
         };
         match deadline::wait_fd(self.fd(), want, &self.guard, limit)? {
             Waited::Ready => Ok(()),
-            Waited::TimedOut => Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                match what {
-                    Some(w) => w.to_string(),
-                    None if want == Want::Write => "the peer did not accept data within the write timeout".to_string(),
-                    None => "no data arrived within the read timeout".to_string(),
-                },
-            )),
+            Waited::TimedOut => Err(timed_out(what.unwrap_or(match want {
+                Want::Write => WRITE_TIMED_OUT,
+                Want::Read => READ_TIMED_OUT,
+            }))),
         }
     }
 
     fn op_deadline(t: Option<Duration>) -> Option<Instant> {
         t.map(|t| Instant::now() + t)
     }
+
+    /// The kernel timeout for a blocking operation: its own, or what is left of the
+    /// phase when that is shorter (then with the phase's message).
+    fn blocking_timeout(&self, op: Option<Duration>, default_msg: &'static str) -> io::Result<(Option<Duration>, &'static str)> {
+        let Some((p, what)) = self.phase else { return Ok((op, default_msg)) };
+        let left = p.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(timed_out(what));
+        }
+        match op {
+            Some(o) if o <= left + PHASE_SLOP => Ok((Some(o), default_msg)),
+            _ => Ok((Some(left), what)),
+        }
+    }
+
+    fn read_blocking(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let (to, msg) = self.blocking_timeout(self.read_to, READ_TIMED_OUT)?;
+        if self.rcv_set != Some(to) {
+            self.s.set_read_timeout(to.map(nonzero))?;
+            self.rcv_set = Some(to);
+        }
+        loop {
+            match (&self.s).read(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                    return Err(timed_out(msg))
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn send_timeout(&mut self) -> io::Result<&'static str> {
+        let (to, msg) = self.blocking_timeout(self.write_to, WRITE_TIMED_OUT)?;
+        if self.snd_set != Some(to) {
+            self.s.set_write_timeout(to.map(nonzero))?;
+            self.snd_set = Some(to);
+        }
+        Ok(msg)
+    }
+
+    /// One send: `f(flags)` is the syscall. Blocking (kernel timeout) without a
+    /// guard, non-blocking + poll with one.
+    fn send_with(&mut self, f: impl Fn(&Socket, i32) -> io::Result<usize>) -> io::Result<usize> {
+        self.guard.check_io()?;
+        if !self.guard.is_set() {
+            let msg = self.send_timeout()?;
+            loop {
+                match f(&self.s, libc::MSG_NOSIGNAL) {
+                    Ok(n) => return Ok(n),
+                    Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                        return Err(timed_out(msg))
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        let mut op = None;
+        loop {
+            match f(&self.s, libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT) {
+                Ok(n) => {
+                    self.after_write = true;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let o = *op.get_or_insert_with(|| Sock::op_deadline(self.write_to));
+                    self.wait(Want::Write, o)?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
 }
 
 impl Read for Sock {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.guard.check_io()?;
+        if !self.guard.is_set() {
+            return self.read_blocking(buf);
+        }
         let mut op = None;
         if std::mem::take(&mut self.after_write) {
             let o = *op.get_or_insert_with(|| Sock::op_deadline(self.read_to));
             self.wait(Want::Read, o)?;
         }
         loop {
-            match (&self.s).read(buf) {
-                Ok(n) => return Ok(n),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+            match rustix::net::recv(&self.s, &mut *buf, rustix::net::RecvFlags::DONTWAIT) {
+                Ok((n, _)) => return Ok(n),
+                Err(rustix::io::Errno::AGAIN) => {
                     let o = *op.get_or_insert_with(|| Sock::op_deadline(self.read_to));
                     self.wait(Want::Read, o)?;
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(e.into()),
             }
         }
     }
@@ -109,45 +214,23 @@ impl Read for Sock {
 
 impl Write for Sock {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.guard.check_io()?;
-        let mut op = None;
-        loop {
-            match self.s.send_with_flags(buf, libc::MSG_NOSIGNAL) {
-                Ok(n) => {
-                    self.after_write = true;
-                    return Ok(n);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    let o = *op.get_or_insert_with(|| Sock::op_deadline(self.write_to));
-                    self.wait(Want::Write, o)?;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
+        self.send_with(|s, flags| s.send_with_flags(buf, flags))
     }
 
     fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        self.guard.check_io()?;
-        let mut op = None;
-        loop {
-            match self.s.send_vectored_with_flags(bufs, libc::MSG_NOSIGNAL) {
-                Ok(n) => {
-                    self.after_write = true;
-                    return Ok(n);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    let o = *op.get_or_insert_with(|| Sock::op_deadline(self.write_to));
-                    self.wait(Want::Write, o)?;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
+        self.send_with(|s, flags| s.send_vectored_with_flags(bufs, flags))
     }
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+fn nonzero(d: Duration) -> Duration {
+    if d.is_zero() {
+        Duration::from_micros(1)
+    } else {
+        d
     }
 }
 
