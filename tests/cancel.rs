@@ -361,7 +361,8 @@ fn h2_client(f: impl FnOnce(&mut ClientConfig)) -> Client {
 fn cancel_an_http2_stream_and_keep_the_connection() {
     let n = nginx();
     let c = h2_client(|_| {});
-    let base = |p: &str| n.https_url_on(n.https_h2_port, p);
+    let t = tag();
+    let base = |p: &str| n.https_url_on(n.https_h2_port, &format!("{p}?{t}=1"));
     let mut r = c.send(&c.build_request("GET", &base("/")).unwrap()).unwrap();
     assert_eq!(r.version, httpx::http1::Version::Http2);
     r.body().unwrap();
@@ -395,6 +396,8 @@ fn cancel_an_http2_stream_and_keep_the_connection() {
     let mut r = c.send(&c.build_request("GET", &base("/")).unwrap()).unwrap();
     assert_eq!(r.body().unwrap(), HELLO.as_bytes());
     assert!(t0.elapsed() < Duration::from_secs(1));
+    n.wait_for_log(Duration::from_secs(5), |l| l.iter().filter(|x| x.uri.contains(&t)).count() >= 2);
+    assert_eq!(n.connections_for(&t), 1, "cancelled streams leave the shared HTTP/2 connection up");
 }
 
 fn median(v: &mut [Duration]) -> Duration {

@@ -373,6 +373,10 @@ impl HttpTransport {
                     ctx.started,
                 )))
             }
+            Err((e @ (Error::Cancelled(_) | Error::TotalTimeout(_)), _)) => {
+                // Only this stream stops (h2 resets it); the shared connection stays.
+                Ok(Err(e))
+            }
             Err((e, before_send)) => {
                 // A pooled connection the server has since closed (GOAWAY): drop it
                 // and, if nothing was sent and the body can be replayed, try a new one.
