@@ -901,7 +901,10 @@ httpx_code httpx_request_set_auth(httpx_request *req, const httpx_auth *auth);
 httpx_code httpx_request_inherit_auth(httpx_request *req);
 
 /**
- * Timeouts for this request only (seconds; negative = none).
+ * Timeouts for this request only (seconds; negative = none). Same rules as
+ * `httpx_client_config_set_timeouts`: the response head must arrive within the read
+ * timeout as a whole, proxy handshakes complete within the connect timeout as a
+ * whole; `httpx_request_set_total_timeout` caps the whole send.
  */
 httpx_code httpx_request_set_timeouts(httpx_request *req, double connect, double read, double write, double pool);
 

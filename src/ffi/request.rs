@@ -411,7 +411,10 @@ pub unsafe extern "C" fn httpx_request_inherit_auth(req: *mut httpx_request) -> 
     })
 }
 
-/// Timeouts for this request only (seconds; negative = none).
+/// Timeouts for this request only (seconds; negative = none). Same rules as
+/// `httpx_client_config_set_timeouts`: the response head must arrive within the read
+/// timeout as a whole, proxy handshakes complete within the connect timeout as a
+/// whole; `httpx_request_set_total_timeout` caps the whole send.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_request_set_timeouts(
     req: *mut httpx_request,
