@@ -465,3 +465,83 @@ fn cancel_while_waiting_for_another_threads_http2_connect() {
     assert!(lat < SLACK, "latency {lat:?}");
     assert_eq!(first.join().unwrap(), code::CONNECT_TIMEOUT);
 }
+
+/// Guarded sends (token + total timeout, never fired) behave like any other: keep-alive
+/// reuse of one connection, host names resolved (on the helper thread).
+#[test]
+fn guarded_sends_reuse_connections_and_resolve_names() {
+    let n = nginx();
+    let c = client_with(|k| k.total_timeout = Some(Duration::from_secs(10)));
+    let tok = CancelToken::new().unwrap();
+    let t = tag();
+    for i in 0..50 {
+        let mut req = c.build_request("GET", &n.url(&format!("/?{t}={i}"))).unwrap();
+        req.options.cancel = Some(tok.clone());
+        let mut r = c.send(&req).unwrap();
+        assert_eq!(r.body().unwrap(), HELLO.as_bytes());
+    }
+    n.wait_for_log(Duration::from_secs(5), |l| l.iter().filter(|x| x.uri.contains(&t)).count() >= 50);
+    assert_eq!(n.connections_for(&t), 1);
+    // A host name (not an IP literal) goes through the resolver helper thread.
+    let url = format!("http://localhost:{}/", n.http_port);
+    let mut req = c.build_request("GET", &url).unwrap();
+    req.options.cancel = Some(tok.clone());
+    let mut r = c.send(&req).unwrap();
+    assert_eq!(r.body().unwrap(), HELLO.as_bytes());
+}
+
+#[test]
+fn total_timeout_of_a_pool_wait_and_of_a_blocked_upload() {
+    let n = nginx();
+    let c = client_with(|k| {
+        k.limits = Limits { max_connections: Some(1), max_keepalive_connections: Some(1), keepalive_expiry: None };
+    });
+    let held = c.send(&c.build_request("GET", &n.url("/files/1m.bin")).unwrap()).unwrap();
+    let mut req = c.build_request("GET", &n.url("/")).unwrap();
+    req.options.total_timeout = Some(Some(Duration::from_millis(300)));
+    let t0 = Instant::now();
+    let e = c.send(&req).unwrap_err();
+    assert_eq!(e.code(), code::TOTAL_TIMEOUT, "pool wait: {e}");
+    assert!(t0.elapsed() < Duration::from_millis(300) + SLACK);
+    drop(held);
+    let server = non_reading_server();
+    let c = client_with(|k| k.total_timeout = Some(Duration::from_millis(500)));
+    let mut req = c.build_request("POST", &server.url("/upload")).unwrap();
+    req.set_body_bytes(vec![b'x'; 64 << 20], None);
+    let t0 = Instant::now();
+    let e = c.send(&req).unwrap_err();
+    assert_eq!(e.code(), code::TOTAL_TIMEOUT, "upload: {e}");
+    assert!(t0.elapsed() < Duration::from_millis(500) + SLACK);
+}
+
+#[test]
+fn cancel_over_a_unix_socket() {
+    let dir = unique_temp_dir("cancel-uds");
+    let path = dir.join("s.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    let th = thread::spawn(move || {
+        // Accept one connection and never answer; return when the client goes away.
+        if let Ok((mut s, _)) = listener.accept() {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = s.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+            }
+        }
+    });
+    let transport =
+        httpx::transport::http::HttpTransport::new(httpx::transport::http::HttpOptions {
+            uds: Some(path),
+            ..Default::default()
+        })
+        .unwrap();
+    let c = client_with(|k| k.transport = Some(Arc::new(transport)));
+    let tok = CancelToken::new().unwrap();
+    let (code, lat) = cancel_send(&c, c.build_request("GET", "http://localhost/").unwrap(), &tok, 200);
+    assert_eq!(code, code::CANCELLED);
+    assert!(lat < SLACK, "latency {lat:?}");
+    th.join().unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+}
