@@ -113,7 +113,11 @@ impl Sock {
 
     /// The kernel timeout for a blocking operation: its own, or what is left of the
     /// phase when that is shorter (then with the phase's message).
-    fn blocking_timeout(&self, op: Option<Duration>, default_msg: &'static str) -> io::Result<(Option<Duration>, &'static str)> {
+    fn blocking_timeout(
+        &self,
+        op: Option<Duration>,
+        default_msg: &'static str,
+    ) -> io::Result<(Option<Duration>, &'static str)> {
         let Some((p, what)) = self.phase else { return Ok((op, default_msg)) };
         let left = p.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -435,10 +439,7 @@ pub fn resolve(host: &str, port: u16, connect_deadline: Option<Instant>, guard: 
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
     let lookup = move |h: &str| -> Result<Vec<SocketAddr>> {
-        (h, port)
-            .to_socket_addrs()
-            .map(|a| a.collect())
-            .map_err(|e| Error::Connect(format!("cannot resolve {h}: {e}")))
+        (h, port).to_socket_addrs().map(|a| a.collect()).map_err(|e| Error::Connect(format!("cannot resolve {h}: {e}")))
     };
     if !guard.is_set() {
         return lookup(host);
@@ -492,7 +493,12 @@ pub fn resolve(host: &str, port: u16, connect_deadline: Option<Instant>, guard: 
     }
 }
 
-fn connect_one(addr: SocketAddr, deadline: Option<Instant>, local: Option<SocketAddr>, guard: &Guard) -> Result<TcpStream> {
+fn connect_one(
+    addr: SocketAddr,
+    deadline: Option<Instant>,
+    local: Option<SocketAddr>,
+    guard: &Guard,
+) -> Result<TcpStream> {
     let fail = |e: io::Error| {
         let lib = Error::from_read(e);
         match lib {

@@ -195,8 +195,8 @@ pub fn wait_fd(fd: BorrowedFd<'_>, want: Want, guard: &Guard, limit: Option<Inst
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
     use std::os::fd::AsFd;
+    use std::time::Duration;
 
     #[test]
     fn bound_picks_the_earlier() {
@@ -211,7 +211,7 @@ mod tests {
     #[test]
     fn wait_fd_wakes_on_fire() {
         let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
-                let t = CancelToken::new().unwrap();
+        let t = CancelToken::new().unwrap();
         let g = Guard::new(None, Some(t.clone()));
         let t2 = t.clone();
         let th = std::thread::spawn(move || {
@@ -228,7 +228,7 @@ mod tests {
     #[test]
     fn wait_fd_total_deadline() {
         let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
-                let g = Guard::new(Some(Instant::now() + Duration::from_millis(30)), None);
+        let g = Guard::new(Some(Instant::now() + Duration::from_millis(30)), None);
         let e = wait_fd(a.as_fd(), Want::Read, &g, Some(Instant::now() + Duration::from_secs(5))).unwrap_err();
         assert_eq!(Error::from_read(e).code(), crate::error::code::TOTAL_TIMEOUT);
         let g = Guard::default();

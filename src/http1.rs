@@ -266,7 +266,10 @@ impl Conn {
     /// cannot hold the request open).
     pub fn read_head(&mut self, method: &str, limits: &HeadLimits) -> Result<Head> {
         let head_deadline = self.read_to.flatten().map(|t| Instant::now() + t);
-        self.stream.set_phase(head_deadline, "the response head did not arrive within the read timeout (a limit for the whole head)");
+        self.stream.set_phase(
+            head_deadline,
+            "the response head did not arrive within the read timeout (a limit for the whole head)",
+        );
         let r = self.read_head_inner(method, limits);
         self.stream.set_phase(None, "");
         r

@@ -388,8 +388,8 @@ impl H2Body {
                     }
                 }
             }
-        }))
-        .and_then(|r| r);
+        }));
+        let done = done.and_then(|r| r);
         match done {
             Ok(true) => {
                 self.recv = None;

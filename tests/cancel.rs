@@ -235,7 +235,8 @@ fn redirect_server(delay: Duration, hits: Arc<AtomicUsize>) -> FaultServer {
             let Some((head, _)) = read_request(&mut s) else { return };
             hits.fetch_add(1, Ordering::SeqCst);
             let line = String::from_utf8_lossy(&head).lines().next().unwrap_or("").to_string();
-            let n: u32 = line.split("/r/").nth(1).and_then(|r| r.split(' ').next()).and_then(|v| v.parse().ok()).unwrap_or(0);
+            let n: u32 =
+                line.split("/r/").nth(1).and_then(|r| r.split(' ').next()).and_then(|v| v.parse().ok()).unwrap_or(0);
             thread::sleep(delay);
             let resp = if n == 0 {
                 http_response(200, &[], b"done")
@@ -531,12 +532,11 @@ fn cancel_over_a_unix_socket() {
             }
         }
     });
-    let transport =
-        httpx::transport::http::HttpTransport::new(httpx::transport::http::HttpOptions {
-            uds: Some(path),
-            ..Default::default()
-        })
-        .unwrap();
+    let transport = httpx::transport::http::HttpTransport::new(httpx::transport::http::HttpOptions {
+        uds: Some(path),
+        ..Default::default()
+    })
+    .unwrap();
     let c = client_with(|k| k.transport = Some(Arc::new(transport)));
     let tok = CancelToken::new().unwrap();
     let (code, lat) = cancel_send(&c, c.build_request("GET", "http://localhost/").unwrap(), &tok, 200);

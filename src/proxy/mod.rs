@@ -141,7 +141,10 @@ pub fn connect_via(
     stream.set_write_timeout(left).map_err(|e| Error::Proxy(e.to_string()))?;
     // The SOCKS / CONNECT handshake must complete within the connect timeout as a
     // whole: a proxy answering one byte at a time cannot stretch it.
-    stream.set_phase(deadline, "the proxy handshake did not complete within the connect timeout (a limit for the whole handshake)");
+    stream.set_phase(
+        deadline,
+        "the proxy handshake did not complete within the connect timeout (a limit for the whole handshake)",
+    );
     let r = handshake(p, &mut stream, host, port, https_target, deadline, guard);
     stream.set_phase(None, "");
     r.map(|()| stream)
@@ -161,7 +164,10 @@ fn handshake(
             let creds = p.credentials.as_ref().map(|(u, pw)| (u.as_str(), pw.as_str()));
             let resolve = |h: &str, port: u16| -> Result<std::net::IpAddr> {
                 let addrs = connection::resolve(h, port, deadline, guard)?;
-                addrs.first().map(|a| a.ip()).ok_or_else(|| Error::Connect(format!("could not resolve {h}: no addresses")))
+                addrs
+                    .first()
+                    .map(|a| a.ip())
+                    .ok_or_else(|| Error::Connect(format!("could not resolve {h}: no addresses")))
             };
             socks::socks5_connect_with(stream, host, port, creds, remote_dns, &resolve)?;
         }

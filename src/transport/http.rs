@@ -182,7 +182,8 @@ impl HttpTransport {
         // The TLS handshake reads and writes through the guarded socket: a fire or
         // the total deadline interrupts it too.
         base.set_guard(guard);
-        let stream = if https { self.tls.handshake(host, base, deadline).map_err(|e| guard.classify(e))? } else { base };
+        let stream =
+            if https { self.tls.handshake(host, base, deadline).map_err(|e| guard.classify(e))? } else { base };
         Ok((Conn::new(stream), false))
     }
 }
