@@ -466,30 +466,25 @@ pub fn resolve(host: &str, port: u16, connect_deadline: Option<Instant>, guard: 
         })
     });
     let (until, total) = guard.bound(connect_deadline);
-    loop {
-        guard.check()?;
-        let msg = match until {
-            None => rx.recv().map_err(|_| ()),
-            Some(u) => {
-                let left = u.saturating_duration_since(Instant::now());
-                match rx.recv_timeout(left) {
-                    Ok(m) => Ok(m),
-                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                        return Err(if total {
-                            deadline::total_expired()
-                        } else {
-                            Error::ConnectTimeout(format!("resolving {host} took longer than the connect timeout"))
-                        })
-                    }
-                    Err(_) => Err(()),
-                }
+    guard.check()?;
+    let msg = match until {
+        None => rx.recv().map_err(|_| ()),
+        Some(u) => match rx.recv_timeout(u.saturating_duration_since(Instant::now())) {
+            Ok(m) => Ok(m),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                return Err(if total {
+                    deadline::total_expired()
+                } else {
+                    Error::ConnectTimeout(format!("resolving {host} took longer than the connect timeout"))
+                })
             }
-        };
-        match msg {
-            Ok(Msg::Done(r)) => return r,
-            Ok(Msg::Fired) => return Err(deadline::cancelled()),
-            Err(()) => return Err(Error::Connect(format!("resolver for {host} failed"))),
-        }
+            Err(_) => Err(()),
+        },
+    };
+    match msg {
+        Ok(Msg::Done(r)) => r,
+        Ok(Msg::Fired) => Err(deadline::cancelled()),
+        Err(()) => Err(Error::Connect(format!("resolver for {host} failed"))),
     }
 }
 

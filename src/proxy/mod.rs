@@ -116,6 +116,7 @@ fn resolve_v4(host: &str, port: u16, guard: &Guard) -> Result<String> {
 /// Connect to the proxy and, for tunnels, open the tunnel to `host:port`. The
 /// returned stream then carries the request (forwarding) or the TLS handshake and
 /// request to the target (tunnel).
+#[allow(clippy::too_many_arguments)]
 pub fn connect_via(
     p: &ProxyConfig,
     proxy_tls: &TlsConnector,

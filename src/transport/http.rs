@@ -154,6 +154,7 @@ impl HttpTransport {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn open_once(
         &self,
         _url: &Url,
