@@ -100,12 +100,12 @@ impl ProxyConfig {
 }
 
 /// The first IPv4 address of `host` (SOCKS4 carries nothing else).
-fn resolve_v4(host: &str, port: u16, guard: &Guard) -> Result<String> {
+fn resolve_v4(host: &str, port: u16, deadline: Option<Instant>, guard: &Guard) -> Result<String> {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = bare.parse::<std::net::IpAddr>() {
         return Ok(ip.to_string());
     }
-    let addrs = connection::resolve(bare, port, None, guard)?;
+    let addrs = connection::resolve(bare, port, deadline, guard)?;
     addrs
         .iter()
         .find(|a| a.is_ipv4())
@@ -174,7 +174,7 @@ fn handshake(
         }
         ProxyKind::Socks4 => {
             let user = p.credentials.as_ref().map(|c| c.0.as_str()).unwrap_or("");
-            let ip = resolve_v4(host, port, guard)?;
+            let ip = resolve_v4(host, port, deadline, guard)?;
             socks::socks4a_connect(stream, &ip, port, user)?;
         }
         ProxyKind::Socks4a => {
