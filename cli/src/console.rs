@@ -1,0 +1,265 @@
+//! Output the way HTTPX's CLI prints it through `rich`: every block is printed as
+//! text plus a newline, word-wrapped to the console width (rich's `Syntax(...,
+//! word_wrap=True)`), with tabs expanded to 4 columns and `\r\n` turned into `\n`.
+//! Colours only when stdout is a terminal (and `NO_COLOR` is unset).
+//!
+//! Width as rich computes it: `COLUMNS` when set, else the size of the terminal on
+//! stdin, stdout or stderr, else 80.
+
+use std::io::{self, IsTerminal, Write};
+use std::sync::Mutex;
+
+use unicode_width::UnicodeWidthChar;
+
+pub struct Console {
+    pub width: usize,
+    pub color: bool,
+    out: Mutex<io::Stdout>,
+}
+
+/// What a block is, for colouring on a terminal.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    /// An HTTP head (request or response): first line and `Name: value` lines.
+    Head,
+    /// `* Connecting to ...` lines of `-v`.
+    Info,
+}
+
+impl Console {
+    pub fn new() -> Console {
+        let color = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        Console { width: console_width(), color, out: Mutex::new(io::stdout()) }
+    }
+
+    /// Print one block (rich `console.print`): wrapped text and a newline.
+    pub fn print(&self, text: &str, style: Style) {
+        let mut s = String::new();
+        for line in normalize(text).split('\n') {
+            for piece in wrap_line(line, self.width) {
+                if self.color {
+                    s.push_str(&colorize(&piece, style));
+                } else {
+                    s.push_str(&piece);
+                }
+                s.push('\n');
+            }
+        }
+        self.write_raw(s.as_bytes());
+    }
+
+    /// `[red]Name[/red]: message` of a transport error.
+    pub fn print_error(&self, name: &str, msg: &str) {
+        if self.color {
+            let text = format!("{name}: {msg}");
+            let mut s = String::new();
+            for (i, piece) in wrap_line(&normalize(&text), self.width).into_iter().enumerate() {
+                if i == 0 && piece.starts_with(name) {
+                    s.push_str(&format!("\x1b[31m{name}\x1b[0m{}", &piece[name.len()..]));
+                } else {
+                    s.push_str(&piece);
+                }
+                s.push('\n');
+            }
+            self.write_raw(s.as_bytes());
+        } else {
+            self.print(&format!("{name}: {msg}"), Style::Plain);
+        }
+    }
+
+    /// For the watchdog thread: print the error unless the main thread is in the
+    /// middle of a write (then false, and the caller uses stderr).
+    pub fn try_print_error(&self, name: &str, msg: &str) -> bool {
+        match self.out.try_lock() {
+            Ok(mut o) => {
+                let _ = writeln!(o, "{name}: {msg}");
+                let _ = o.flush();
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    pub fn write_raw(&self, b: &[u8]) {
+        if let Ok(mut o) = self.out.lock() {
+            // A closed pipe (`httpx URL | head`) is not worth a panic; SIGPIPE is
+            // ignored by the Rust runtime, so the write just fails.
+            let _ = o.write_all(b);
+            let _ = o.flush();
+        }
+    }
+}
+
+fn console_width() -> usize {
+    if let Some(n) = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<usize>().ok()) {
+        if n > 0 {
+            return n;
+        }
+    }
+    for size in [
+        terminal_size::terminal_size_of(io::stdin()),
+        terminal_size::terminal_size_of(io::stdout()),
+        terminal_size::terminal_size_of(io::stderr()),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if size.0 .0 > 0 {
+            return size.0 .0 as usize;
+        }
+    }
+    80
+}
+
+/// `\r\n` and lone `\r` become `\n`, tabs go to the next multiple of 4 columns.
+fn normalize(text: &str) -> String {
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    if !text.contains('\t') {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut col = 0usize;
+    for c in text.chars() {
+        match c {
+            '\t' => {
+                let n = 4 - col % 4;
+                out.extend(std::iter::repeat_n(' ', n));
+                col += n;
+            }
+            '\n' => {
+                out.push('\n');
+                col = 0;
+            }
+            c => {
+                out.push(c);
+                col += c.width().unwrap_or(0);
+            }
+        }
+    }
+    out
+}
+
+fn cells(s: &str) -> usize {
+    s.chars().map(|c| c.width().unwrap_or(0)).sum()
+}
+
+/// rich's `divide_line`: words are `\s*\S+\s*`; a word stays on the line when its
+/// text without trailing spaces fits, else it starts a new line; a word wider than
+/// the line is chopped into width-sized pieces. Trailing spaces stay.
+pub fn wrap_line(line: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    if cells(line) <= width {
+        return vec![line.to_string()];
+    }
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut offset = 0usize;
+    for word in words(line) {
+        let wlen = cells(word.trim_end());
+        if width.saturating_sub(offset) >= wlen {
+            cur.push_str(word);
+            offset += cells(word);
+        } else if wlen > width {
+            // Chop the word into pieces of `width` cells; the first goes on a new line.
+            let mut piece = String::new();
+            let mut pw = 0usize;
+            let mut pieces = Vec::new();
+            for c in word.chars() {
+                let cw = c.width().unwrap_or(0);
+                if pw + cw > width && !piece.is_empty() {
+                    pieces.push(std::mem::take(&mut piece));
+                    pw = 0;
+                }
+                piece.push(c);
+                pw += cw;
+            }
+            pieces.push(piece);
+            if !cur.is_empty() {
+                lines.push(std::mem::take(&mut cur));
+            }
+            let last = pieces.pop().unwrap_or_default();
+            lines.extend(pieces);
+            offset = cells(&last);
+            cur = last;
+        } else {
+            if !cur.is_empty() {
+                lines.push(std::mem::take(&mut cur));
+            }
+            offset = cells(word);
+            cur.push_str(word);
+        }
+    }
+    lines.push(cur);
+    lines
+}
+
+fn words(line: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let is_space = |c: char| c.is_whitespace();
+    let chars: Vec<(usize, char)> = line.char_indices().collect();
+    let mut k = 0;
+    while k < chars.len() {
+        let start = chars[k].0;
+        while k < chars.len() && is_space(chars[k].1) {
+            k += 1;
+        }
+        while k < chars.len() && !is_space(chars[k].1) {
+            k += 1;
+        }
+        while k < chars.len() && is_space(chars[k].1) {
+            k += 1;
+        }
+        let end = if k < chars.len() { chars[k].0 } else { line.len() };
+        out.push(&line[start..end]);
+    }
+    out
+}
+
+/// A small ANSI colouring close to the `ansi_dark` theme on an HTTP head.
+fn colorize(line: &str, style: Style) -> String {
+    match style {
+        Style::Plain => line.to_string(),
+        Style::Info => format!("\x1b[2m{line}\x1b[0m"),
+        Style::Head => {
+            if let Some((name, value)) = line.split_once(": ") {
+                if !name.contains(' ') {
+                    return format!("\x1b[36m{name}\x1b[0m: \x1b[33m{value}\x1b[0m");
+                }
+            }
+            if line.starts_with("HTTP/") {
+                if let Some((v, rest)) = line.split_once(' ') {
+                    return format!("\x1b[34m{v}\x1b[0m \x1b[1;36m{rest}\x1b[0m");
+                }
+            }
+            if let Some((m, rest)) = line.split_once(' ') {
+                return format!("\x1b[1;32m{m}\x1b[0m \x1b[36m{rest}\x1b[0m");
+            }
+            line.to_string()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Expected results printed by rich (the version in /work/venv-httpx) with
+    // `Console(width=20).print(Syntax(code, "text", word_wrap=True))`.
+    #[test]
+    fn wraps_like_rich() {
+        assert_eq!(wrap_line("aaaa bbbb cccc dddd eeee ffff", 20), ["aaaa bbbb cccc dddd ", "eeee ffff"]);
+        assert_eq!(wrap_line("aaaa    bbbb cccc dddd eeee ffff", 20), ["aaaa    bbbb cccc ", "dddd eeee ffff"]);
+        assert_eq!(wrap_line(&"x".repeat(45), 20), ["x".repeat(20), "x".repeat(20), "x".repeat(5)]);
+        assert_eq!(wrap_line("ab cdefghijklmnopqrstuvwxyz0123", 20), ["ab ", "cdefghijklmnopqrstuv", "wxyz0123"]);
+        assert_eq!(wrap_line(&"é".repeat(25), 20), ["é".repeat(20), "é".repeat(5)]);
+        assert_eq!(wrap_line(&"日本".repeat(8), 20), ["日本".repeat(5), "日本".repeat(3)]);
+        assert_eq!(wrap_line("  lead spaces and more words here", 20), ["  lead spaces and ", "more words here"]);
+        assert_eq!(wrap_line("hello   ", 20), ["hello   "]);
+    }
+
+    #[test]
+    fn tabs_and_newlines() {
+        assert_eq!(normalize("a\tb\r\nc"), "a   b\nc");
+    }
+}
