@@ -48,12 +48,8 @@ pub enum Parsed {
 pub struct UsageError(pub String);
 
 fn pair(id: &'static str, long: &'static str, short: Option<char>, a: &'static str, b: &'static str) -> Arg {
-    let mut arg = Arg::new(id)
-        .long(long)
-        .num_args(2)
-        .value_names([a, b])
-        .action(ArgAction::Append)
-        .allow_hyphen_values(true);
+    let mut arg =
+        Arg::new(id).long(long).num_args(2).value_names([a, b]).action(ArgAction::Append).allow_hyphen_values(true);
     if let Some(s) = short {
         arg = arg.short(s);
     }
@@ -131,7 +127,9 @@ fn float(m: &clap::ArgMatches, id: &str, shown: &str) -> Result<Option<f64>, Usa
 
 /// Parse argv (without the program name).
 pub fn parse(argv: Vec<String>) -> Result<Parsed, UsageError> {
-    let m = command().try_get_matches_from(std::iter::once("httpx".to_string()).chain(argv)).map_err(clap_error)?;
+    let m = command()
+        .try_get_matches_from(std::iter::once("httpx".to_string()).chain(argv.iter().cloned()))
+        .map_err(|e| clap_error(e, &argv))?;
     if m.get_flag("help") {
         return Ok(Parsed::Help);
     }
@@ -218,10 +216,38 @@ fn ctx_str(e: &clap::Error, k: ContextKind) -> Option<String> {
     }
 }
 
+/// The option as the user spelled it (`-p` or `--params`), as click reports it.
+fn as_typed(long: &str, argv: &[String]) -> String {
+    let cmd = command();
+    let short = cmd
+        .get_arguments()
+        .find(|a| a.get_long().is_some_and(|l| format!("--{l}") == long))
+        .and_then(|a| a.get_short())
+        .map(|c| format!("-{c}"));
+    for tok in argv.iter().rev() {
+        if tok == long || tok.starts_with(&format!("{long}=")) {
+            return long.to_string();
+        }
+        if let Some(s) = &short {
+            if tok == s {
+                return s.clone();
+            }
+        }
+    }
+    long.to_string()
+}
+
 /// clap's error in click's words where the cases match.
-fn clap_error(e: clap::Error) -> UsageError {
+fn clap_error(e: clap::Error, argv: &[String]) -> UsageError {
     let arg = ctx_str(&e, ContextKind::InvalidArg).map(|a| a.split(' ').next().unwrap_or(&a).to_string());
+    let arg = match (e.kind(), arg) {
+        (ErrorKind::WrongNumberOfValues | ErrorKind::InvalidValue, Some(a)) if a.starts_with("--") => {
+            Some(as_typed(&a, argv))
+        }
+        (_, a) => a,
+    };
     let msg = match (e.kind(), arg) {
+        (ErrorKind::UnknownArgument, Some(a)) if !a.starts_with('-') => format!("Got unexpected extra argument ({a})"),
         (ErrorKind::UnknownArgument, Some(a)) => {
             let mut m = format!("No such option '{a}'.");
             if let Some(s) = ctx_str(&e, ContextKind::SuggestedArg) {
@@ -230,10 +256,13 @@ fn clap_error(e: clap::Error) -> UsageError {
             m
         }
         (ErrorKind::WrongNumberOfValues | ErrorKind::InvalidValue, Some(a)) => {
-            let n = match a.as_str() {
-                "--params" | "--data" | "--files" | "--headers" | "--cookies" | "--auth" | "--cert" => "2 arguments",
-                _ => "an argument",
-            };
+            let two = ["params", "data", "files", "headers", "cookies", "auth", "cert"];
+            let is_pair = command().get_arguments().any(|x| {
+                two.contains(&x.get_id().as_str())
+                    && (x.get_long().is_some_and(|l| format!("--{l}") == a)
+                        || x.get_short().is_some_and(|c| format!("-{c}") == a))
+            });
+            let n = if is_pair { "2 arguments" } else { "an argument" };
             format!("Option '{a}' requires {n}.")
         }
         (ErrorKind::ArgumentConflict, Some(a)) => format!("Option '{a}' does not take multiple values."),

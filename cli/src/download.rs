@@ -211,10 +211,7 @@ mod tests {
     #[test]
     fn renders_like_rich() {
         let b = Bar { desc: "Downloading out.bin".into(), total: 256, started: true, color: false };
-        assert_eq!(
-            b.render(80, 256, None),
-            format!("Downloading out.bin 100% {} 256/256 bytes ?", "━".repeat(39))
-        );
+        assert_eq!(b.render(80, 256, None), format!("Downloading out.bin 100% {} 256/256 bytes ?", "━".repeat(39)));
         let b = Bar { desc: "Downloading out.bin".into(), total: 0, started: false, color: false };
         assert_eq!(b.render(80, 3, None), format!("Downloading out.bin   0% {} 3/0 bytes ?", "━".repeat(43)));
         let b = Bar { desc: "Downloading out.bin".into(), total: 3_000_000, started: true, color: false };

@@ -97,10 +97,30 @@ pub fn exception_name(e: &Error) -> &'static str {
 fn error_message(e: &Error) -> String {
     use Error::*;
     match e {
-        InvalidArgument(m) | InvalidUrl(m) | UnsupportedProtocol(m) | ConnectTimeout(m) | ReadTimeout(m)
-        | WriteTimeout(m) | PoolTimeout(m) | Connect(m) | Read(m) | Write(m) | Close(m) | Proxy(m) | Tls(m)
-        | RemoteProtocol(m) | LocalProtocol(m) | Decoding(m) | TooManyRedirects(m) | HttpStatus(m)
-        | StreamConsumed(m) | ClientClosed(m) | Callback(m) | RecursiveCall(m) | Io(m) | Internal(m) => m.clone(),
+        InvalidArgument(m)
+        | InvalidUrl(m)
+        | UnsupportedProtocol(m)
+        | ConnectTimeout(m)
+        | ReadTimeout(m)
+        | WriteTimeout(m)
+        | PoolTimeout(m)
+        | Connect(m)
+        | Read(m)
+        | Write(m)
+        | Close(m)
+        | Proxy(m)
+        | Tls(m)
+        | RemoteProtocol(m)
+        | LocalProtocol(m)
+        | Decoding(m)
+        | TooManyRedirects(m)
+        | HttpStatus(m)
+        | StreamConsumed(m)
+        | ClientClosed(m)
+        | Callback(m)
+        | RecursiveCall(m)
+        | Io(m)
+        | Internal(m) => m.clone(),
         other => other.to_string(),
     }
 }
@@ -124,11 +144,8 @@ fn default_method(o: &Opts) -> &'static str {
 }
 
 fn client_config(o: &Opts) -> ClientConfig {
-    let mut cfg = ClientConfig {
-        timeouts: Timeouts::all(Timeouts::secs(o.timeout)),
-        http2: o.http2,
-        ..ClientConfig::default()
-    };
+    let mut cfg =
+        ClientConfig { timeouts: Timeouts::all(Timeouts::secs(o.timeout)), http2: o.http2, ..ClientConfig::default() };
     cfg.tls.verify = o.verify;
     if let Some(ca) = &o.cacert {
         cfg.tls.trust = Trust::CaFile(ca.clone());
@@ -161,8 +178,7 @@ fn build_request(client: &Client, o: &Opts, method: &str) -> Result<Request, Err
     // `Cookies(dict(cookies)).set_cookie_header(request)`: only when the request has
     // no Cookie header of its own.
     if !o.cookies.is_empty() && !req.headers.contains("Cookie") {
-        let joined =
-            pyfmt::dict(&o.cookies).iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ");
+        let joined = pyfmt::dict(&o.cookies).iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ");
         req.headers.append("Cookie", &joined)?;
     }
     // encode_request: content, else files (+ data), else data, else json.
@@ -275,11 +291,7 @@ fn run(o: &Opts) -> i32 {
     let verbose = verbose::install(
         &mut cfg,
         console.clone(),
-        verbose::VerboseOptions {
-            verbose: o.verbose,
-            forward_proxy,
-            unix_socket: o.unix_socket.is_some(),
-        },
+        verbose::VerboseOptions { verbose: o.verbose, forward_proxy, unix_socket: o.unix_socket.is_some() },
     );
     let received = Arc::new(AtomicU64::new(0));
     if o.download.is_some() {

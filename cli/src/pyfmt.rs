@@ -262,7 +262,10 @@ mod tests {
         let v = json_loads("\"\u{1F600}\u{7f}\"".as_bytes()).unwrap();
         assert_eq!(dumps_pretty(&v), "\"\\ud83d\\ude00\\u007f\"");
         assert_eq!(dumps_compact(&v).unwrap(), "\"\u{1F600}\u{7f}\"");
-        assert_eq!(dumps_compact(&json_loads(b"123456789012345678901234567890").unwrap()).unwrap(), "123456789012345678901234567890");
+        assert_eq!(
+            dumps_compact(&json_loads(b"123456789012345678901234567890").unwrap()).unwrap(),
+            "123456789012345678901234567890"
+        );
         assert!(dumps_compact(&json_loads(b"1e400").unwrap()).is_err());
         assert_eq!(dumps_pretty(&json_loads(b"-1e400").unwrap()), "-Infinity");
     }
