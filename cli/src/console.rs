@@ -112,9 +112,11 @@ fn console_width() -> usize {
     80
 }
 
-/// `\r\n` and lone `\r` become `\n`, tabs go to the next multiple of 4 columns.
+/// `\r\n` and lone `\r` become `\n`, BEL, BS, VT and FF are dropped (rich's
+/// `strip_control_codes`), tabs go to the next multiple of 4 columns.
 fn normalize(text: &str) -> String {
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let text: String = text.chars().filter(|c| !matches!(c, '\u{7}' | '\u{8}' | '\u{b}' | '\u{c}')).collect();
     if !text.contains('\t') {
         return text;
     }
@@ -216,24 +218,62 @@ fn words(line: &str) -> Vec<&str> {
     out
 }
 
-/// A small ANSI colouring close to the `ansi_dark` theme on an HTTP head.
+/// `HTTP/1.1` as rich's `http` lexer colours it (ansi_dark): `HTTP` and the version
+/// bright blue.
+fn color_version(v: &str) -> String {
+    match v.split_once('/') {
+        Some((a, b)) => format!("\x1b[94m{a}\x1b[0m/\x1b[94m{b}\x1b[0m"),
+        None => v.to_string(),
+    }
+}
+
+/// The colours HTTPX's CLI shows on a terminal (recorded with `script` around
+/// `/work/venv-httpx/bin/httpx -v`): rich's `http` lexer with the ansi_dark theme for
+/// heads, and rich's highlighter (strings green, numbers bold cyan) for `* ...` lines.
+/// Bodies are printed without colour.
 fn colorize(line: &str, style: Style) -> String {
     match style {
         Style::Plain => line.to_string(),
-        Style::Info => format!("\x1b[2m{line}\x1b[0m"),
+        Style::Info => {
+            let mut out = line.to_string();
+            if let (Some(a), Some(b)) = (out.find('\''), out.rfind('\'')) {
+                if b > a {
+                    out = format!("{}\x1b[32m{}\x1b[0m{}", &out[..a], &out[a..=b], &out[b + 1..]);
+                }
+            }
+            if let Some(i) = out.rfind(" on port ") {
+                let port = &out[i + 9..];
+                if !port.is_empty() && port.bytes().all(|c| c.is_ascii_digit()) {
+                    out = format!("{} on port \x1b[1;36m{port}\x1b[0m", &out[..i]);
+                }
+            }
+            out
+        }
         Style::Head => {
-            if let Some((name, value)) = line.split_once(": ") {
-                if !name.contains(' ') {
-                    return format!("\x1b[36m{name}\x1b[0m: \x1b[33m{value}\x1b[0m");
-                }
-            }
             if line.starts_with("HTTP/") {
-                if let Some((v, rest)) = line.split_once(' ') {
-                    return format!("\x1b[34m{v}\x1b[0m \x1b[1;36m{rest}\x1b[0m");
+                let mut parts = line.splitn(3, ' ');
+                let v = parts.next().unwrap_or("");
+                let status = parts.next().unwrap_or("");
+                let reason = parts.next();
+                let mut out = format!("{} \x1b[94m{status}\x1b[0m", color_version(v));
+                if let Some(r) = reason {
+                    out.push_str(&format!(" \x1b[96m{r}\x1b[0m"));
+                }
+                return out;
+            }
+            if let Some((name, value)) = line.split_once(": ") {
+                if !name.is_empty() && !name.contains(' ') {
+                    return format!("\x1b[96m{name}\x1b[0m: {value}");
                 }
             }
-            if let Some((m, rest)) = line.split_once(' ') {
-                return format!("\x1b[1;32m{m}\x1b[0m \x1b[36m{rest}\x1b[0m");
+            let parts: Vec<&str> = line.splitn(3, ' ').collect();
+            if parts.len() == 3 && parts[2].starts_with("HTTP/") {
+                return format!(
+                    "\x1b[92m{}\x1b[0m \x1b[4;96m{}\x1b[0m {}",
+                    parts[0],
+                    parts[1],
+                    color_version(parts[2])
+                );
             }
             line.to_string()
         }
@@ -243,6 +283,23 @@ fn colorize(line: &str, style: Style) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terminal_colours_like_httpx() {
+        assert_eq!(
+            colorize("GET /json HTTP/1.1", Style::Head),
+            "\x1b[92mGET\x1b[0m \x1b[4;96m/json\x1b[0m \x1b[94mHTTP\x1b[0m/\x1b[94m1.1\x1b[0m"
+        );
+        assert_eq!(
+            colorize("HTTP/1.1 200 OK", Style::Head),
+            "\x1b[94mHTTP\x1b[0m/\x1b[94m1.1\x1b[0m \x1b[94m200\x1b[0m \x1b[96mOK\x1b[0m"
+        );
+        assert_eq!(colorize("Host: 127.0.0.1:18777", Style::Head), "\x1b[96mHost\x1b[0m: 127.0.0.1:18777");
+        assert_eq!(
+            colorize("* Connected to '127.0.0.1' on port 18777", Style::Info),
+            "* Connected to \x1b[32m'127.0.0.1'\x1b[0m on port \x1b[1;36m18777\x1b[0m"
+        );
+    }
 
     // Expected results printed by rich (the version in /work/venv-httpx) with
     // `Console(width=20).print(Syntax(code, "text", word_wrap=True))`.
@@ -261,5 +318,10 @@ mod tests {
     #[test]
     fn tabs_and_newlines() {
         assert_eq!(normalize("a\tb\r\nc"), "a   b\nc");
+        // rich: "a\x0bb\x0cc\x08d\x0ee\x0ff\x07g\x1bh\x00i\x7fj" prints as below.
+        assert_eq!(
+            normalize("a\u{b}b\u{c}c\u{8}d\u{e}e\u{f}f\u{7}g\u{1b}h\u{0}i\u{7f}j\rk"),
+            "abcd\u{e}e\u{f}fg\u{1b}h\u{0}i\u{7f}j\nk"
+        );
     }
 }

@@ -123,7 +123,11 @@ impl Bar {
         } else {
             self.desc.clone()
         };
-        format!("{desc} {pct} {bar} {dl} {sp}")
+        if self.color {
+            format!("{desc} \x1b[35m{pct}\x1b[0m {bar} \x1b[32m{dl}\x1b[0m \x1b[31m{sp}\x1b[0m")
+        } else {
+            format!("{desc} {pct} {bar} {dl} {sp}")
+        }
     }
 }
 
@@ -148,12 +152,16 @@ pub fn run(
     let started = Instant::now();
     let mut chunks = 0u64;
     let mut last_draw = Instant::now() - Duration::from_secs(1);
+    if live {
+        // Hide the cursor while the bar is live, as rich does.
+        let _ = write!(io::stderr(), "\x1b[?25l");
+    }
     let finish = |done: u64, chunks: u64| {
         let secs = started.elapsed().as_secs_f64();
         let speed = if chunks > 1 && secs > 0.0 { Some(done as f64 / secs) } else { None };
         if live {
             let line = bar.render(console.width, done, speed);
-            let _ = write!(io::stderr(), "\r\x1b[2K{line}\n");
+            let _ = write!(io::stderr(), "\r\x1b[2K{line}\n\x1b[?25h");
         } else {
             console.print(&bar.render(console.width, done, speed), Style::Plain);
         }

@@ -853,3 +853,69 @@ fn unix_socket_option() {
     assert_eq!(r.code, 0, "{}", r.stdout);
     assert!(r.stdout.ends_with("\n\nHello, world!\n"), "{}", r.stdout);
 }
+
+// `--auth USER -` asks for the password (click.prompt, hidden on a terminal; here
+// stdin is a pipe, so the line is read from it; the prompt goes to stderr).
+#[test]
+fn auth_password_prompt() {
+    let rec = Recorder::start();
+    let mut child = Command::new(BIN)
+        .args([&rec.url("/t"), "--auth", "user", "-"])
+        .env("NETRC", "/nonexistent-netrc")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"p:w\n").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "httpx did not exit");
+        thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert_eq!(err, "Password: ");
+    assert_eq!(rec.only_request(), get_head(&rec, "GET", "/t", &["Authorization: Basic dXNlcjpwOnc="]));
+}
+
+// On a terminal (a pty from `script`): the colours HTTPX shows (recorded with `script`
+// around HTTPX's CLI: rich's http lexer, ansi_dark theme) and a live progress bar for
+// --download (on stderr; HTTPX draws it on stdout, the same terminal).
+#[test]
+fn terminal_output_has_colours_and_live_progress() {
+    let script = common::require_tool("script", "apt-get install bsdutils");
+    let rec = Recorder::start();
+    let dir = temp_dir("cli-tty");
+    let cmd = format!("{BIN} {} -v", rec.url("/text"));
+    let mut c = Command::new(&script);
+    c.args(["-qec", &cmd, "/dev/null"]).env("COLUMNS", "80").env_remove("NO_COLOR");
+    let (status, out) = common::run_bounded(&mut c, Duration::from_secs(30));
+    assert_eq!(status.and_then(|s| s.code()), Some(0));
+    let out = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
+    assert!(
+        out.contains("\x1b[92mGET\x1b[0m \x1b[4;96m/text\x1b[0m \x1b[94mHTTP\x1b[0m/\x1b[94m1.1\x1b[0m\n"),
+        "{out:?}"
+    );
+    assert!(out.contains("\x1b[94mHTTP\x1b[0m/\x1b[94m1.1\x1b[0m \x1b[94m200\x1b[0m \x1b[96mOK\x1b[0m\n"), "{out:?}");
+    assert!(out.contains("\x1b[96mContent-Length\x1b[0m: 11\n"), "{out:?}");
+    let cmd = format!("{BIN} {} --download {}", rec.url("/bin"), dir.0.join("t.bin").display());
+    let mut c = Command::new(&script);
+    c.args(["-qec", &cmd, "/dev/null"]).env("COLUMNS", "80");
+    let (status, out) = common::run_bounded(&mut c, Duration::from_secs(30));
+    assert_eq!(status.and_then(|s| s.code()), Some(0));
+    let out = String::from_utf8_lossy(&out.stdout);
+    assert!(out.contains("\r\x1b[2KDownloading \x1b[1m"), "{out:?}");
+    assert!(out.contains("256/256 bytes"), "{out:?}");
+    assert_eq!(std::fs::read(dir.0.join("t.bin")).unwrap(), (0..=255u8).collect::<Vec<_>>());
+    // NO_COLOR turns colours off even on a terminal.
+    let cmd = format!("{BIN} {}", rec.url("/text"));
+    let mut c = Command::new(&script);
+    c.args(["-qec", &cmd, "/dev/null"]).env("NO_COLOR", "1");
+    let (_, out) = common::run_bounded(&mut c, Duration::from_secs(30));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains('\x1b'));
+}
