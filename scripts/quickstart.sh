@@ -4,7 +4,9 @@
 #   2. builds the C examples in examples_c/ with CMake (into examples_c/build),
 #   3. starts a throwaway HTTP server on a free 127.0.0.1 port (python3 -m http.server,
 #      serving a temp dir; stopped on exit),
-#   4. runs examples_c/build/quickstart against it and prints its output.
+#   4. runs examples_c/build/quickstart against it and prints its output,
+#   5. runs the `httpx` command-line tool (target/release/httpx) against it and prints
+#      what to try next with it.
 # Exits 0 on success. Only 127.0.0.1 is contacted. The build itself is offline when the
 # crates are already in cargo's cache; otherwise cargo fetches them once from crates.io
 # (set CARGO_NET_OFFLINE=true to forbid that).
@@ -33,6 +35,8 @@ if ! cargo build --release --locked --offline; then
   cargo build --release --locked
 fi
 [ -f "$LIB_DIR/libhttpx.so" ] || die "$LIB_DIR/libhttpx.so was not built"
+HTTPX_BIN="$LIB_DIR/httpx"
+[ -x "$HTTPX_BIN" ] || die "$HTTPX_BIN (the command-line tool, cli/) was not built"
 
 # ------------------------------------------------------------------ 2. the examples
 say "cmake examples_c -> $BUILD_DIR"
@@ -81,5 +85,29 @@ if [ "$status" -ne 0 ]; then
   cat "$WORK/server.log" >&2
   die "quickstart exited with status $status"
 fi
-say "OK: libhttpx built, examples built, quickstart fetched $URL"
+
+# ------------------------------------------------------------------ 5. the command line
+say "target/release/httpx $URL"
+set +e
+timeout 60 "$HTTPX_BIN" "$URL"
+status=$?
+set -e
+[ "$status" -eq 0 ] || die "httpx exited with status $status"
+
+say "OK: libhttpx built, examples built, quickstart and httpx fetched $URL"
 say "next: more examples in $BUILD_DIR (pooled, download, https_custom_ca, auth_*, mock_transport_test)"
+cat <<NEXT
+
+==> next, with the command-line tool (HTTPX's CLI options; 'httpx --help' lists them all):
+    H=$HTTPX_BIN
+    \$H https://www.example.org/ -v             # request and response heads as sent/received
+    \$H https://httpbin.org/post -j '{"name": "value"}'  # JSON body (POST when a body is given)
+    \$H https://httpbin.org/post -d a 1 -f up README.md  # form field and a file: multipart
+    \$H https://httpbin.org/get -p q 'two words' -h X-Api-Key secret --cookies session abc
+    \$H https://httpbin.org/redirect/2 --follow-redirects
+    \$H https://httpbin.org/digest-auth/auth/u/p --auth u p --digest
+    \$H https://httpbin.org/bytes/100000 --download out.bin   # progress bar on a terminal
+    \$H http://localhost/ --unix-socket /run/app.sock --total-timeout 10
+    \$H https://internal.example/ --cacert ca.pem --cert client.pem client.key --proxy socks5h://127.0.0.1:1080
+  exit status: 0 for a 2xx response, 1 for another status or a transport error, 2 for bad arguments.
+NEXT
