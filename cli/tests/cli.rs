@@ -648,6 +648,19 @@ fn timeout_option() {
     assert!(r.stdout.starts_with("ReadTimeout: "), "{}", r.stdout);
     // measured ~0.5 s; generous bound for a loaded machine
     assert!(r.elapsed < Duration::from_secs(5), "{:?}", r.elapsed);
+    // With -v the request head that went out is shown before the error (HTTPX prints
+    // it when it is sent).
+    let r = httpx(&[&rec.url("/stall"), "--timeout", "0.5", "-v"]);
+    assert_eq!(r.code, 1);
+    let port = rec.port;
+    assert!(
+        r.stdout.starts_with(&format!(
+            "* Connecting to '127.0.0.1'\n* Connected to '127.0.0.1' on port {port}\nGET /stall HTTP/1.1\nHost: 127.0.0.1:{port}\n"
+        )),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains(&format!("{UA}\n\nReadTimeout: ")), "{}", r.stdout);
 }
 
 // --total-timeout: the whole exchange is bounded even when each read is within
