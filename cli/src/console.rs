@@ -68,19 +68,6 @@ impl Console {
         }
     }
 
-    /// For the watchdog thread: print the error unless the main thread is in the
-    /// middle of a write (then false, and the caller uses stderr).
-    pub fn try_print_error(&self, name: &str, msg: &str) -> bool {
-        match self.out.try_lock() {
-            Ok(mut o) => {
-                let _ = writeln!(o, "{name}: {msg}");
-                let _ = o.flush();
-                true
-            }
-            Err(_) => false,
-        }
-    }
-
     pub fn write_raw(&self, b: &[u8]) {
         if let Ok(mut o) = self.out.lock() {
             // A closed pipe (`httpx URL | head`) is not worth a panic; SIGPIPE is

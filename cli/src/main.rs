@@ -144,8 +144,13 @@ fn default_method(o: &Opts) -> &'static str {
 }
 
 fn client_config(o: &Opts) -> ClientConfig {
-    let mut cfg =
-        ClientConfig { timeouts: Timeouts::all(Timeouts::secs(o.timeout)), http2: o.http2, ..ClientConfig::default() };
+    let mut cfg = ClientConfig {
+        timeouts: Timeouts::all(Timeouts::secs(o.timeout)),
+        // One deadline for the whole send: connect, redirects, auth steps, the body.
+        total_timeout: o.total_timeout.map(|t| Duration::from_secs_f64(t.min(1e9))),
+        http2: o.http2,
+        ..ClientConfig::default()
+    };
     cfg.tls.verify = o.verify;
     if let Some(ca) = &o.cacert {
         cfg.tls.trust = Trust::CaFile(ca.clone());
@@ -255,21 +260,6 @@ fn print_response(console: &Console, resp: &mut Response) -> Result<(), Error> {
     Ok(())
 }
 
-/// `--total-timeout`: the whole exchange (connect, redirects, auth steps, body) must
-/// finish in time. The core has no total deadline yet (the cancel helper's work), so a
-/// watchdog thread reports the timeout the way other errors are reported and exits 1.
-fn start_total_timeout(console: Arc<Console>, secs: f64) {
-    let d = Duration::from_secs_f64(secs.min(1e9));
-    std::thread::spawn(move || {
-        std::thread::sleep(d);
-        let msg = format!("the request did not complete within the total timeout of {secs} s");
-        if !console.try_print_error("TimeoutException", &msg) {
-            eprintln!("TimeoutException: {msg}");
-        }
-        std::process::exit(1);
-    });
-}
-
 fn run(o: &Opts) -> i32 {
     let console = Arc::new(Console::new());
     let method = o.method.clone().unwrap_or_else(|| default_method(o).to_string());
@@ -300,9 +290,6 @@ fn run(o: &Opts) -> i32 {
             r.store(recv, Ordering::Relaxed);
             true
         }));
-    }
-    if let Some(t) = o.total_timeout {
-        start_total_timeout(console.clone(), t);
     }
     let client = match Client::new(&cfg) {
         Ok(c) => c,

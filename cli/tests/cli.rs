@@ -75,6 +75,8 @@ fn routes(path: &str) -> Option<Vec<u8>> {
         "/long" => resp("200 OK", &[("Content-Type", "text/plain")], &[b'x'; 200]),
         "/words" => resp("200 OK", &[("Content-Type", "text/plain")], b"aaaa bbbb cccc dddd eeee ffff\tg"),
         "/stall" => return None,
+        // Head and 3 of 10 body bytes, then nothing (the connection stays open).
+        "/slowbody" => b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nabc".to_vec(),
         _ => resp("200 OK", &[("Content-Type", "text/plain")], b"default"),
     })
 }
@@ -663,14 +665,23 @@ fn timeout_option() {
     assert!(r.stdout.contains(&format!("{UA}\n\nReadTimeout: ")), "{}", r.stdout);
 }
 
-// --total-timeout: the whole exchange is bounded even when each read is within
-// --timeout. Measured: exits ~0.6 s after start with --total-timeout 0.5.
+// --total-timeout (the core's total deadline, ClientConfig::total_timeout): the whole
+// exchange is bounded even when each read is within --timeout, the body included.
 #[test]
 fn total_timeout_option() {
     let rec = Recorder::start();
     let r = httpx(&[&rec.url("/stall"), "--timeout", "20", "--total-timeout", "0.5"]);
     assert_eq!(r.code, 1);
     assert!(r.stdout.starts_with("TimeoutException: "), "{}", r.stdout);
+    assert!(r.elapsed < Duration::from_secs(5), "{:?}", r.elapsed);
+    // The head arrives, the body stalls: the head is printed, then the timeout.
+    let r = httpx(&[&rec.url("/slowbody"), "--timeout", "20", "--total-timeout", "0.5"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.starts_with("HTTP/1.1 200 OK\nContent-Type: text/plain\nContent-Length: 10\n\nTimeoutException: "),
+        "{}",
+        r.stdout
+    );
     assert!(r.elapsed < Duration::from_secs(5), "{:?}", r.elapsed);
     let r = httpx(&[&rec.url("/text"), "--total-timeout", "5"]);
     assert_eq!(r.code, 0);
