@@ -59,7 +59,11 @@ fn resp(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
 
 fn routes(path: &str) -> Option<Vec<u8>> {
     let p = path.split('?').next().unwrap_or("");
-    let p = if p.starts_with("http://") { &p[p[7..].find('/').map(|i| i + 7).unwrap_or(p.len())..] } else { p };
+    // Absolute form (through a forwarding proxy): keep the path.
+    let p = match p.strip_prefix("http://") {
+        Some(rest) => rest.find('/').map(|i| &rest[i..]).unwrap_or("/"),
+        None => p,
+    };
     Some(match p {
         "/json" => resp("200 OK", &[("Content-Type", "application/json")], br#"{"a": 1, "b": [1,2], "c": "x\u00e9"}"#),
         "/text" => resp("200 OK", &[("Content-Type", "text/plain; charset=utf-8")], b"hello\nworld"),
