@@ -4,7 +4,7 @@
 # 127.0.0.1 and use mock transports; nothing outside this machine is contacted.
 #
 # Needs: a Rust toolchain, Go >= 1.21 with cgo (gcc), g++ (C++17), and the Debian
-# packages ruby + ruby-ffi (Ruby's bundled minitest is used). valgrind, when
+# packages ruby + ruby-ffi + ruby-faraday (Ruby's bundled minitest is used). valgrind, when
 # present, also checks the C++ tests for memory errors.
 #
 # Environment:
@@ -70,19 +70,60 @@ test_go() {
 }
 
 # ------------------------------------------------------------------ Ruby (ffi)
+# Builds the gem, installs it into a temporary GEM_HOME (offline: ffi and faraday
+# are Debian's ruby-ffi / ruby-faraday) and runs the tests and the Faraday example
+# against the INSTALLED gem, with libhttpx found outside the repository: a copy in
+# a temporary directory, through LIBHTTPX_PATH and through the system loader.
 test_ruby() {
-  if ! command -v ruby >/dev/null 2>&1; then
-    echo "ruby not found (apt-get install ruby ruby-ffi)"
+  local rb=$ROOT/bindings/ruby
+  if ! command -v ruby >/dev/null 2>&1 || ! command -v gem >/dev/null 2>&1; then
+    echo "ruby/gem not found (apt-get install ruby ruby-ffi ruby-faraday)"
     return 1
   fi
-  if ! ruby -e 'require "ffi"; require "minitest"' >/dev/null 2>&1; then
-    echo "the ffi gem or minitest is missing (apt-get install ruby-ffi)"
+  if ! ruby -e 'require "ffi"; require "minitest"; require "faraday"' >/dev/null 2>&1; then
+    echo "the ffi, minitest or faraday gem is missing (apt-get install ruby-ffi ruby-faraday)"
     return 1
   fi
+  local gemhome=$TMP/ruby-gems libdir=$TMP/ruby-lib gemfile=$TMP/libhttpx.gem
+  mkdir -p "$libdir" "$gemhome"
+  cp "$LIB" "$libdir/libhttpx.so"
   (
-    cd "$ROOT/bindings/ruby" || exit 1
-    export HTTPX_LIB=$LIB
-    ruby --version && with_timeout 600 ruby -Ilib -Itest test/test_httpx.rb
+    set -e
+    # Nothing of the repository on the search paths: no target/release, no lib/.
+    ldp=${LD_LIBRARY_PATH#"$LIBDIR"}
+    ldp=${ldp#:}
+    if [ -n "$ldp" ]; then export LD_LIBRARY_PATH=$ldp; else unset LD_LIBRARY_PATH; fi
+    unset LIBHTTPX_PATH HTTPX_LIB RUBYLIB RUBYOPT GEM_PATH
+    ruby --version
+    echo "--- gem build + install into $gemhome"
+    (cd "$rb" && gem build libhttpx.gemspec --output "$gemfile" 2>&1 | grep -v 'homepage\|specification-reference')
+    GEM_HOME=$gemhome gem install --local --no-document "$gemfile"
+    export GEM_HOME=$gemhome
+    cd "$TMP"
+    echo "--- installed gem, library via LIBHTTPX_PATH"
+    LIBHTTPX_PATH=$libdir/libhttpx.so ruby -e '
+      require "libhttpx"
+      gem_dir = Gem.loaded_specs.fetch("libhttpx").full_gem_path
+      puts "gem #{LibHTTPX::VERSION} from #{gem_dir}; libhttpx #{LibHTTPX.lib_version} from #{LibHTTPX.library_path}"
+      [gem_dir, LibHTTPX.library_path].each { |p| abort "#{p} is inside the repository" if File.expand_path(p).start_with?(ARGV[0] + "/") }' "$ROOT"
+    echo "--- tests against the installed gem"
+    LIBHTTPX_PATH=$libdir/libhttpx.so with_timeout 600 ruby -I "$rb/test" "$rb/test/run.rb"
+    echo "--- installed gem, library via the system loader (LD_LIBRARY_PATH)"
+    LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} ruby -e '
+      require "libhttpx"
+      t = LibHTTPX::MockTransport.new { LibHTTPX::MockResponse.new(200, text: "ok") }
+      body = LibHTTPX::Client.open(transport: t) { |c| c.get("http://mock/").text }
+      abort "got #{body.inspect}" unless body == "ok"
+      puts "loaded #{LibHTTPX::Native::LOADED_FROM} (#{LibHTTPX.library_path}): ok"'
+    echo "--- Faraday example against the installed gem"
+    portfile=$TMP/ruby-server.port
+    ruby "$rb/test/serve.rb" "$portfile" &
+    server=$!
+    trap 'kill "$server" 2>/dev/null' EXIT
+    for _ in $(seq 1 100); do [ -s "$portfile" ] && break; sleep 0.1; done
+    [ -s "$portfile" ] || { echo "test server did not start"; exit 1; }
+    LIBHTTPX_PATH=$libdir/libhttpx.so with_timeout 60 ruby "$gemhome/gems/libhttpx-"*/examples/faraday_example.rb \
+      "http://127.0.0.1:$(cat "$portfile")"
   )
 }
 

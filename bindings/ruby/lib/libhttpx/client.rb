@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-module HTTPX
+module LibHTTPX
   # An HTTP client (HTTPX Client): a connection pool plus defaults merged into
   # every request. Safe to share between threads. #close it when done (or use
   # Client.open with a block); the GC frees it otherwise.
@@ -13,10 +13,25 @@ module HTTPX
     #   verify: true | false | "ca.pem", cert: ["cert.pem", "key.pem"], trust_env: true,
     #   follow_redirects: false, max_redirects: 20, proxy: "http://proxy:3128",
     #   transport: Transport, mounts: {"http://host" => Transport}, http2: false,
-    #   default_encoding: "utf-8"
+    #   ca_pem: "-----BEGIN CERTIFICATE-----...", cert_pem: [cert_pem, key_pem], min_tls_version: 1.2 | 1.3,
+    #   default_encoding: "utf-8", total_timeout: seconds (one deadline for the whole send),
+    #   event_hooks: { request: [callables], response: [callables] } (HTTPX event_hooks=),
+    #   progress: callable(sent, send_total, received, receive_total),
+    #   trace: callable(event, elapsed, detail), debug: a Logger (or callable(kind, data))
+    #
+    # With a block, the block gets a Client::Hooks to register blocks instead:
+    #   Client.new(base_url: url) do |on|
+    #     on.request { |req| req["X-Trace"] = "1" }
+    #     on.response { |resp| resp.raise_for_status }
+    #     on.progress { |sent, send_total, received, receive_total| ... }
+    #     on.trace { |event, elapsed, detail| ... }
+    #   end
     def initialize(base_url: nil, headers: nil, params: nil, cookies: nil, auth: nil, timeout: UNSET, limits: nil,
-                   verify: true, cert: nil, trust_env: true, follow_redirects: false, max_redirects: nil, proxy: nil,
-                   transport: nil, mounts: nil, http2: false, default_encoding: nil)
+                   verify: true, cert: nil, ca_pem: nil, cert_pem: nil, min_tls_version: nil, trust_env: true, follow_redirects: false, max_redirects: nil, proxy: nil,
+                   transport: nil, mounts: nil, http2: false, default_encoding: nil, total_timeout: nil,
+                   event_hooks: nil, progress: nil, trace: nil, debug: nil)
+      hooks = Hooks.new(event_hooks: event_hooks, progress: progress, trace: trace, debug: debug)
+      yield hooks if block_given?
       out = Native.out_ptr
       Native.check(Native.httpx_client_config_new(out))
       cfg = Native::ConfigPtr.new(out.read_pointer)
@@ -26,10 +41,10 @@ module HTTPX
         headers&.each { |k, v| c.(Native.httpx_client_config_add_header(cfg, Native.str(k, "header"), Native.str(v, "header value")), "invalid header #{k}") }
         params&.each { |k, v| c.(Native.httpx_client_config_add_param(cfg, Native.str(k, "param"), Native.str(v, "param value")), "invalid param #{k}") }
         cookies&.each { |k, v| c.(Native.httpx_client_config_add_cookie(cfg, Native.str(k, "cookie"), Native.str(v, "cookie value"), nil, nil), "invalid cookie #{k}") }
-        HTTPX.with_native_auth(auth) { |a| c.(Native.httpx_client_config_set_auth(cfg, a), "auth") } if auth
+        LibHTTPX.with_native_auth(auth) { |a| c.(Native.httpx_client_config_set_auth(cfg, a), "auth") } if auth
         unless timeout.equal?(UNSET)
           if timeout.is_a?(Hash)
-            c.(Native.httpx_client_config_set_timeouts(cfg, *HTTPX.timeouts_from_hash(timeout)), "timeouts")
+            c.(Native.httpx_client_config_set_timeouts(cfg, *LibHTTPX.timeouts_from_hash(timeout)), "timeouts")
           else
             c.(Native.httpx_client_config_set_timeout(cfg, Native.timeout_seconds(timeout)), "timeout")
           end
@@ -44,6 +59,19 @@ module HTTPX
         else c.(Native.httpx_client_config_set_ca_file(cfg, Native.str(verify, "CA file")), "CA file")
         end
         c.(Native.httpx_client_config_set_client_cert(cfg, Native.str(cert[0], "cert"), Native.str(cert[1], "key")), "cert") if cert
+        if ca_pem
+          buf, len = Native.bytes(ca_pem)
+          c.(Native.httpx_client_config_set_ca_pem(cfg, buf, len), "invalid ca_pem")
+        end
+        if cert_pem
+          cbuf, clen = Native.bytes(cert_pem[0])
+          kbuf, klen = Native.bytes(cert_pem[1])
+          c.(Native.httpx_client_config_set_client_cert_pem(cfg, cbuf, clen, kbuf, klen), "invalid cert_pem")
+        end
+        if min_tls_version
+          v = { "1.2" => 12, "1.3" => 13 }.fetch(min_tls_version.to_s) { raise ArgumentError, "min_tls_version: 1.2 or 1.3, not #{min_tls_version.inspect}" }
+          c.(Native.httpx_client_config_set_min_tls_version(cfg, v), "min_tls_version")
+        end
         c.(Native.httpx_client_config_set_trust_env(cfg, trust_env ? 1 : 0), "trust_env")
         c.(Native.httpx_client_config_set_follow_redirects(cfg, follow_redirects ? 1 : 0), "follow_redirects")
         c.(Native.httpx_client_config_set_max_redirects(cfg, Integer(max_redirects)), "max_redirects") if max_redirects
@@ -52,6 +80,11 @@ module HTTPX
         c.(Native.httpx_client_config_set_default_encoding(cfg, Native.str(default_encoding, "encoding")), "encoding") if default_encoding
         c.(Native.httpx_client_config_set_transport(cfg, transport.to_ptr), "transport") if transport
         mounts&.each { |key, t| c.(Native.httpx_client_config_mount(cfg, Native.str(key, "mount key"), t&.to_ptr), "invalid mount #{key}") }
+        unless total_timeout.nil?
+          Native.require!(:httpx_client_config_set_total_timeout, "total_timeout")
+          c.(Native.httpx_client_config_set_total_timeout(cfg, Float(total_timeout)), "total_timeout")
+        end
+        hooks.install(cfg)
         out = Native.out_ptr
         Native.call { |err| Native.httpx_client_new(cfg, out, err) }
         @ptr = Native::ClientPtr.new(out.read_pointer)
@@ -99,14 +132,21 @@ module HTTPX
       send_request(*args, **kwargs)
     end
 
+    # Timeout.timeout, Thread#raise and Thread#kill stop it promptly (see
+    # LibHTTPX::Interrupts); so does firing the request's cancel: token.
     def send_request(request, stream: false)
       with_client do |p|
         out = Native.out_ptr
         rp = request.to_ptr
-        Native.call do |err|
-          stream ? Native.httpx_client_send_stream(p, rp, out, err) : Native.httpx_client_send(p, rp, out, err)
+        token = Interrupts.new_token
+        Native.check(Native.httpx_request_set_cancel(rp, token.to_ptr), nil, "set cancel failed") if token
+        link = request.cancel_token
+        Interrupts.guard(token, link: link) do
+          Native.call do |err|
+            stream ? Native.httpx_client_send_stream(p, rp, out, err) : Native.httpx_client_send(p, rp, out, err)
+          end
+          Response.new(out.read_pointer, token: token, link: link)
         end
-        Response.new(out.read_pointer)
       end
     end
 
@@ -180,6 +220,93 @@ module HTTPX
         @lock.synchronize do
           @users -= 1
           @ptr.free if @closed && @users.zero?
+        end
+      end
+    end
+  end
+
+  class Client
+    # Collects the blocks of a client (hooks, progress, trace, debug) and hands
+    # them to the config. Blocks run on the thread that sends (or reads the body),
+    # under the GVL; see the README for what each receives.
+    class Hooks
+      def initialize(event_hooks: nil, progress: nil, trace: nil, debug: nil)
+        @request = Array((event_hooks || {})[:request] || (event_hooks || {})["request"])
+        @response = Array((event_hooks || {})[:response] || (event_hooks || {})["response"])
+        @progress = progress
+        @trace = trace
+        @debug = debug && Hooks.debug_callable(debug)
+      end
+
+      # Runs before each request is sent (redirects and auth steps too); may edit it.
+      def request(&block) = @request << block
+
+      # Runs when each response head arrives; may read the body or raise.
+      def response(&block) = @response << block
+
+      # |sent, send_total, received, receive_total|; return :abort to stop.
+      def progress(&block) = (@progress = block)
+
+      # |event, elapsed, detail|: :connect_start, :connected, :connection_reused,
+      # :tls_done, :request_sent, :headers_received, :body_done.
+      def trace(&block) = (@trace = block)
+
+      # |kind, data|: :text, :header_out, :header_in, :data_out, :data_in.
+      def debug(&block) = (@debug = block)
+
+      # @api private
+      def install(cfg)
+        @request.each { |h| add(cfg, :httpx_client_config_add_request_hook, Callbacks::REQUEST_HOOK_FN, h) }
+        @response.each { |h| add(cfg, :httpx_client_config_add_response_hook, Callbacks::RESPONSE_HOOK_FN, h) }
+        add(cfg, :httpx_client_config_set_progress, Callbacks::PROGRESS_FN, @progress) if @progress
+        add(cfg, :httpx_client_config_set_trace, Callbacks::TRACE_FN, @trace) if @trace
+        return unless @debug
+
+        Native.require!(:httpx_client_config_set_debug, "debug:")
+        add(cfg, :httpx_client_config_set_debug, Callbacks::DEBUG_FN, @debug)
+      end
+
+      # A Logger-like object (#debug) becomes curl -v style lines; a callable is kept.
+      def self.debug_callable(target)
+        return target if target.respond_to?(:call)
+        raise ArgumentError, "debug: needs a Logger (#debug) or a callable" unless target.respond_to?(:debug)
+
+        DebugLog.new(target)
+      end
+
+      private
+
+      def add(cfg, fn, cb, callable)
+        raise ArgumentError, "#{fn}: #{callable.inspect} does not respond to #call" unless callable.respond_to?(:call)
+
+        ud = Callbacks.register(callable)
+        code = Native.public_send(fn, cfg, cb, ud, Callbacks::FREE_FN)
+        return if code == Native::OK
+
+        Callbacks.release(ud) # not taken on error
+        Native.check(code, nil, "#{fn} failed")
+      end
+    end
+
+    # Writes debug data to a Logger as curl -v does: "* text", "> header out",
+    # "< header in", "=> Send data, N bytes", "<= Recv data, N bytes".
+    class DebugLog
+      PREFIX = { text: "* ", header_out: "> ", header_in: "< " }.freeze
+
+      def initialize(logger)
+        @logger = logger
+      end
+
+      def call(kind, data)
+        case kind
+        when :data_out then @logger.debug("=> Send data, #{data.bytesize} bytes")
+        when :data_in then @logger.debug("<= Recv data, #{data.bytesize} bytes")
+        else
+          prefix = PREFIX.fetch(kind, "* ")
+          data.dup.force_encoding(Encoding::UTF_8).scrub.each_line do |line|
+            line = line.chomp
+            @logger.debug("#{prefix}#{line}") unless line.empty?
+          end
         end
       end
     end

@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-module HTTPX
+module LibHTTPX
   # Ruby objects handed to libhttpx as callback userdata. The userdata pointer is
   # an integer id into OBJECTS; FREE_FN (called exactly once by the library)
   # drops the entry, so each object stays alive exactly as long as the library
@@ -61,12 +61,75 @@ module HTTPX
 
     TRANSPORT_FN = FFI::Function.new(:uint32, %i[pointer pointer pointer]) do |ud, req, builder|
       Callbacks.fetch(ud).call(req, builder)
-    rescue HTTPX::RecursiveCall => e
+    rescue LibHTTPX::RecursiveCall => e
       Callbacks.stash(e)
       Codes::RECURSIVE_CALL
     rescue Exception => e # rubocop:disable Lint/RescueException
       Callbacks.stash(e)
       Codes::CALLBACK
+    end
+  end
+
+  module Callbacks
+    # Hooks see a view of the request/response that is valid during the call only.
+    REQUEST_HOOK_FN = FFI::Function.new(:uint32, %i[pointer pointer]) do |ud, req|
+      view = Request._view(req)
+      Callbacks.fetch(ud).call(view)
+      Codes::OK
+    rescue Exception => e # rubocop:disable Lint/RescueException
+      Callbacks.stash(e)
+      Codes::CALLBACK
+    ensure
+      view&._detach
+    end
+
+    RESPONSE_HOOK_FN = FFI::Function.new(:uint32, %i[pointer pointer]) do |ud, resp|
+      view = Response._view(resp)
+      Callbacks.fetch(ud).call(view)
+      Codes::OK
+    rescue Exception => e # rubocop:disable Lint/RescueException
+      Callbacks.stash(e)
+      Codes::CALLBACK
+    ensure
+      view&._detach
+    end
+
+    # block.call(sent, send_total, received, receive_total) (totals nil when
+    # unknown); returning :abort, or raising, stops the transfer.
+    PROGRESS_FN = FFI::Function.new(:int32, %i[pointer uint64 int64 uint64 int64]) do |ud, sent, st, recv, rt|
+      Callbacks.fetch(ud).call(sent, st.negative? ? nil : st, recv, rt.negative? ? nil : rt) == :abort ? 1 : 0
+    rescue Exception => e # rubocop:disable Lint/RescueException
+      Callbacks.stash(e)
+      1
+    end
+
+    TRACE_EVENTS = {
+      1 => :connect_start, 2 => :connected, 3 => :connection_reused, 4 => :tls_done,
+      5 => :request_sent, 6 => :headers_received, 7 => :body_done
+    }.freeze
+
+    # block.call(event Symbol, seconds since the send began, detail String). It
+    # cannot stop the transfer: an exception it raises is printed and dropped.
+    TRACE_FN = FFI::Function.new(:void, %i[pointer uint32 double string]) do |ud, event, elapsed, detail|
+      Callbacks.fetch(ud).call(TRACE_EVENTS.fetch(event, event), elapsed, detail&.dup&.force_encoding(Encoding::UTF_8))
+    rescue Exception => e # rubocop:disable Lint/RescueException
+      Callbacks.warn_dropped("trace", e)
+    end
+
+    # Kinds of debug data (HTTPX_DEBUG_*).
+    DEBUG_KINDS = { 0 => :text, 1 => :header_in, 2 => :header_out, 3 => :data_in, 4 => :data_out }.freeze
+
+    DEBUG_FN = FFI::Function.new(:void, %i[pointer uint32 pointer size_t]) do |ud, kind, data, len|
+      bytes = len.zero? || data.null? ? "".b : data.read_bytes(len)
+      Callbacks.fetch(ud).call(DEBUG_KINDS.fetch(kind, kind), bytes)
+    rescue Exception => e # rubocop:disable Lint/RescueException
+      Callbacks.warn_dropped("debug", e)
+    end
+
+    def self.warn_dropped(what, exc)
+      warn "libhttpx: exception in #{what} block ignored: #{exc.class}: #{exc.message}"
+    rescue Exception # rubocop:disable Lint/RescueException
+      nil
     end
   end
 

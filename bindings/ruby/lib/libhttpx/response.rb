@@ -2,15 +2,30 @@
 
 require "json"
 
-module HTTPX
+module LibHTTPX
   # An HTTP response (HTTPX Response). From Client#request/#get... the body is
   # already read; from Client#stream read it with #each_chunk or #read.
   # #close frees it (the GC does too).
   class Response
-    # @api private
-    def initialize(ptr)
+    # @api private: owns ptr; token/link: the CancelTokens of the send (see Interrupts).
+    def initialize(ptr, token: nil, link: nil)
       @ptr = Native::ResponsePtr.new(ptr)
+      @token = token
+      @link = link
+      @owned = true
     end
+
+    # @api private: a borrowed response (a response hook's), valid during the call.
+    def self._view(ptr) = allocate.tap { |r| r._view(ptr) }
+
+    # @api private
+    def _view(ptr)
+      @ptr = ptr
+      @owned = false
+    end
+
+    # @api private
+    def _detach = (@ptr = nil)
 
     # @api private
     def to_ptr
@@ -49,7 +64,7 @@ module HTTPX
       @content ||= begin
         data = Native.out_ptr
         len = FFI::MemoryPointer.new(:size_t)
-        Native.call { |err| Native.httpx_response_body(to_ptr, data, len, err) }
+        blocking { Native.call { |err| Native.httpx_response_body(to_ptr, data, len, err) } }
         n = len.read(:size_t)
         (n.zero? ? "".b : data.read_pointer.read_bytes(n)).freeze
       end
@@ -61,7 +76,7 @@ module HTTPX
       @text ||= begin
         data = Native.out_ptr
         len = FFI::MemoryPointer.new(:size_t)
-        Native.call { |err| Native.httpx_response_text(to_ptr, data, len, err) }
+        blocking { Native.call { |err| Native.httpx_response_text(to_ptr, data, len, err) } }
         n = len.read(:size_t)
         (n.zero? ? +"" : data.read_pointer.read_bytes(n)).force_encoding(Encoding::UTF_8).freeze
       end
@@ -73,7 +88,7 @@ module HTTPX
     def success? = (200..299).cover?(status_code)
     alias is_success success?
 
-    # HTTPX raise_for_status: self for 2xx, else raises HTTPX::HTTPStatusError.
+    # HTTPX raise_for_status: self for 2xx, else raises LibHTTPX::HTTPStatusError.
     def raise_for_status
       err = Native.out_ptr
       Native.check(Native.httpx_response_raise_for_status(to_ptr, err), err)
@@ -117,20 +132,22 @@ module HTTPX
     def history_count = Native.httpx_response_history_count(to_ptr)
 
     def close
-      @ptr&.free
+      @ptr.free if @owned && @ptr
       @ptr = nil
     end
 
     def closed? = @ptr.nil?
 
-    def inspect = @ptr ? "#<HTTPX::Response [#{status_code} #{reason_phrase}]>" : "#<HTTPX::Response closed>"
+    def inspect = @ptr ? "#<LibHTTPX::Response [#{status_code} #{reason_phrase}]>" : "#<LibHTTPX::Response closed>"
 
     private
+
+    def blocking(&block) = Interrupts.guard(@token, link: @link, &block)
 
     def read_some(max)
       @buf = FFI::MemoryPointer.new(:uint8, max) if @buf.nil? || @buf.size < max
       n = FFI::MemoryPointer.new(:size_t)
-      Native.call { |err| Native.httpx_response_read(to_ptr, @buf, max, n, err) }
+      blocking { Native.call { |err| Native.httpx_response_read(to_ptr, @buf, max, n, err) } }
       got = n.read(:size_t)
       got.zero? ? nil : @buf.read_bytes(got)
     end

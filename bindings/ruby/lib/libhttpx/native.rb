@@ -1,29 +1,41 @@
 # frozen_string_literal: true
 
 require "ffi"
+require_relative "library"
 
-module HTTPX
+module LibHTTPX
   # Raw functions of libhttpx (include/httpx.h). Not a public API.
   module Native
     extend FFI::Library
 
-    DEFAULT_LIB = File.expand_path("../../../../target/release/libhttpx.so", __dir__)
-    LIB_PATH = ENV["HTTPX_LIB"] && !ENV["HTTPX_LIB"].empty? ? ENV["HTTPX_LIB"] : DEFAULT_LIB
-    unless File.exist?(LIB_PATH)
-      raise LoadError, "libhttpx not found at #{LIB_PATH}: build it with `cargo build --release` or set HTTPX_LIB"
-    end
-
-    ffi_lib LIB_PATH
+    # Where the library came from (LIBHTTPX_PATH, a standard name, pkg-config).
+    LOADED_FROM = Library.load_into(self)
 
     OK = 0
 
     callback :transport_fn, %i[pointer pointer pointer], :uint32
     callback :read_fn, %i[pointer pointer size_t pointer], :uint32
     callback :free_fn, %i[pointer], :void
+    callback :request_hook_fn, %i[pointer pointer], :uint32
+    callback :response_hook_fn, %i[pointer pointer], :uint32
+    callback :progress_fn, %i[pointer uint64 int64 uint64 int64], :int32
+    callback :trace_fn, %i[pointer uint32 double string], :void
+    callback :debug_fn, %i[pointer uint32 pointer size_t], :void
 
     def self.fn(name, args, ret, blocking: false)
       attach_function(name, args, ret, blocking: blocking)
     end
+
+    # Functions newer than the oldest libhttpx this gem supports: attached when
+    # the loaded library has them (see Native.has?).
+    def self.optional_fn(name, args, ret, blocking: false)
+      attach_function(name, args, ret, blocking: blocking)
+      (@optional ||= {})[name] = true
+    rescue FFI::NotFoundError
+      (@optional ||= {})[name] = false
+    end
+
+    def self.has?(name) = @optional&.fetch(name, false) || false
 
     # Calls that may do network I/O release the GVL (callbacks take it back).
     IO_CALL = { blocking: true }.freeze
@@ -54,6 +66,9 @@ module HTTPX
     fn :httpx_client_config_set_verify, %i[pointer int32], :uint32
     fn :httpx_client_config_set_ca_file, %i[pointer string], :uint32
     fn :httpx_client_config_set_client_cert, %i[pointer string string], :uint32
+    fn :httpx_client_config_set_ca_pem, %i[pointer pointer size_t], :uint32
+    fn :httpx_client_config_set_client_cert_pem, %i[pointer pointer size_t pointer size_t], :uint32
+    fn :httpx_client_config_set_min_tls_version, %i[pointer uint32], :uint32
     fn :httpx_client_config_add_proxy, %i[pointer string string uint32], :uint32
     fn :httpx_client_config_set_follow_redirects, %i[pointer int32], :uint32
     fn :httpx_client_config_set_max_redirects, %i[pointer uint32], :uint32
@@ -61,6 +76,22 @@ module HTTPX
     fn :httpx_client_config_set_transport, %i[pointer pointer], :uint32
     fn :httpx_client_config_mount, %i[pointer string pointer], :uint32
     fn :httpx_client_config_set_default_encoding, %i[pointer string], :uint32
+
+    fn :httpx_client_config_add_request_hook, %i[pointer request_hook_fn pointer free_fn], :uint32
+    fn :httpx_client_config_add_response_hook, %i[pointer response_hook_fn pointer free_fn], :uint32
+    fn :httpx_client_config_set_progress, %i[pointer progress_fn pointer free_fn], :uint32
+    fn :httpx_client_config_set_trace, %i[pointer trace_fn pointer free_fn], :uint32
+    optional_fn :httpx_client_config_set_debug, %i[pointer debug_fn pointer free_fn], :uint32
+    optional_fn :httpx_client_config_set_total_timeout, %i[pointer double], :uint32
+
+    # Cancel tokens (httpx_cancel_*): what makes Timeout.timeout, Thread#raise and
+    # Thread#kill stop a blocked call promptly (see LibHTTPX::Interrupts).
+    optional_fn :httpx_cancel_new, [:pointer], :uint32
+    optional_fn :httpx_cancel_fire, [:pointer], :void
+    optional_fn :httpx_cancel_is_fired, [:pointer], :int32
+    optional_fn :httpx_cancel_free, [:pointer], :void
+    optional_fn :httpx_request_set_cancel, %i[pointer pointer], :uint32
+    optional_fn :httpx_request_set_total_timeout, %i[pointer double], :uint32
 
     fn :httpx_client_new, %i[pointer pointer pointer], :uint32
     fn :httpx_client_close, [:pointer], :uint32
@@ -148,17 +179,29 @@ module HTTPX
       def self.release(ptr) = Native.httpx_auth_free(ptr)
     end
 
+    class CancelPtr < FFI::AutoPointer
+      def self.release(ptr) = Native.httpx_cancel_free(ptr)
+    end
+
     module_function
 
     # A C string argument: NUL bytes are rejected (C would cut the string there).
     def str(value, what)
       s = value.to_s
-      raise HTTPX::InvalidArgument.new(1, "#{what} contains a NUL byte") if s.include?("\0")
+      raise LibHTTPX::InvalidArgument.new(1, "#{what} contains a NUL byte") if s.include?("\0")
 
       s.encode(Encoding::UTF_8)
     end
 
     def out_ptr = FFI::MemoryPointer.new(:pointer)
+
+    # [pointer, length] of a copy of bytes (kept alive by the caller's reference).
+    def bytes(data)
+      data = data.to_s.b
+      buf = FFI::MemoryPointer.new(:uint8, [data.bytesize, 1].max)
+      buf.put_bytes(0, data)
+      [buf, data.bytesize]
+    end
 
     # Raise the HTTPX exception for `code`; `err_ptr` is an httpx_error** (or nil).
     def check(code, err_ptr = nil, what = nil)
@@ -169,7 +212,8 @@ module HTTPX
       end
       return if code == OK
 
-      raise HTTPX::Error.for_code(code, detail || what || httpx_code_str(code))
+      e = LibHTTPX::Error.for_code(code, detail || what || httpx_code_str(code))
+      raise e, cause: e.errno
     end
 
     # Run a call that takes a trailing httpx_error** and may run Ruby callbacks;
@@ -187,6 +231,13 @@ module HTTPX
       check(code, err)
     end
 
+    # NotImplementedError unless the loaded library has `fn`.
+    def require!(fn, what)
+      return if has?(fn)
+
+      raise NotImplementedError, "#{what} needs a libhttpx with #{fn} (loaded: #{httpx_version} from #{LOADED_FROM})"
+    end
+
     def timeout_seconds(value)
       value.nil? ? -1.0 : Float(value)
     end
@@ -194,4 +245,8 @@ module HTTPX
 
   # Version of the loaded libhttpx.
   def self.lib_version = Native.httpx_version
+
+  # The library file in use (the mapped file where the OS tells, else the name
+  # or path that was loaded).
+  def self.library_path = Library.mapped_file || Native::LOADED_FROM
 end

@@ -2,7 +2,7 @@
 
 require "json"
 
-module HTTPX
+module LibHTTPX
   # An HTTP request (HTTPX Request). Make one with Request.new (absolute URL) or
   # Client#build_request (client defaults merged in), edit it, send it with
   # Client#send (as often as you like), close it (or let the GC free it).
@@ -11,7 +11,10 @@ module HTTPX
   # during the block.
   class Request
     # Options accepted by Request.new, Client#build_request and Client#request.
-    OPTION_KEYS = %i[params headers cookies content data json auth timeout follow_redirects].freeze
+    OPTION_KEYS = %i[params headers cookies content data json auth timeout total_timeout follow_redirects cancel].freeze
+
+    # The LibHTTPX::CancelToken given as cancel: (or nil).
+    attr_reader :cancel_token
 
     def initialize(method, url, **opts)
       out = Native.out_ptr
@@ -66,7 +69,7 @@ module HTTPX
     def dup
       out = Native.out_ptr
       Native.check(Native.httpx_request_clone(to_ptr, out), nil, "clone failed")
-      self.class._own(out.read_pointer)
+      self.class._own(out.read_pointer).tap { |r| r.cancel = @cancel_token }
     end
     alias clone dup
 
@@ -168,7 +171,7 @@ module HTTPX
       if auth.nil?
         Native.check(Native.httpx_request_set_auth(to_ptr, nil))
       else
-        HTTPX.with_native_auth(auth) { |a| Native.check(Native.httpx_request_set_auth(to_ptr, a)) }
+        LibHTTPX.with_native_auth(auth) { |a| Native.check(Native.httpx_request_set_auth(to_ptr, a)) }
       end
     end
 
@@ -176,11 +179,26 @@ module HTTPX
     # (others default to :default, 5.0).
     def timeout=(t)
       if t.is_a?(Hash)
-        c, r, w, p = HTTPX.timeouts_from_hash(t)
+        c, r, w, p = LibHTTPX.timeouts_from_hash(t)
         Native.check(Native.httpx_request_set_timeouts(to_ptr, c, r, w, p))
       else
         Native.check(Native.httpx_request_set_timeout(to_ptr, Native.timeout_seconds(t)))
       end
+    end
+
+    # One deadline (seconds) for the whole send, body included; nil = none.
+    # Expiry raises LibHTTPX::TotalTimeout. Needs a libhttpx with total timeouts.
+    def total_timeout=(seconds)
+      Native.require!(:httpx_request_set_total_timeout, "total_timeout")
+      Native.check(Native.httpx_request_set_total_timeout(to_ptr, Native.timeout_seconds(seconds)))
+    end
+
+    # A LibHTTPX::CancelToken (or nil): firing it stops sends of this request and
+    # reads of their bodies with LibHTTPX::Cancelled.
+    def cancel=(token)
+      raise TypeError, "cancel: needs a LibHTTPX::CancelToken" unless token.nil? || token.is_a?(CancelToken)
+
+      @cancel_token = token
     end
 
     def follow_redirects=(on)
@@ -205,7 +223,8 @@ module HTTPX
     def json(**opts) = JSON.parse(content, **opts)
 
     # @api private: keyword options of Client#request and friends.
-    def apply(params: nil, headers: nil, cookies: nil, content: nil, data: nil, json: UNSET, auth: UNSET, timeout: UNSET, follow_redirects: nil)
+    def apply(params: nil, headers: nil, cookies: nil, content: nil, data: nil, json: UNSET, auth: UNSET, timeout: UNSET,
+              total_timeout: UNSET, follow_redirects: nil, cancel: UNSET)
       params&.each { |k, v| add_param(k, v) }
       headers&.each { |k, v| self[k] = v }
       cookies&.each { |k, v| set_cookie(k, v) }
@@ -218,11 +237,13 @@ module HTTPX
       self.json = json unless json.equal?(UNSET)
       self.auth = auth unless auth.equal?(UNSET)
       self.timeout = timeout unless timeout.equal?(UNSET)
+      self.total_timeout = total_timeout unless total_timeout.equal?(UNSET)
+      self.cancel = cancel unless cancel.equal?(UNSET)
       self.follow_redirects = follow_redirects unless follow_redirects.nil?
       self
     end
 
-    def inspect = @ptr ? "#<HTTPX::Request #{http_method} #{url}>" : "#<HTTPX::Request closed>"
+    def inspect = @ptr ? "#<LibHTTPX::Request #{http_method} #{url}>" : "#<LibHTTPX::Request closed>"
   end
 
   # [connect, read, write, pool] from a Hash (missing keys: :default or 5.0).

@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-module HTTPX
+module LibHTTPX
   # HTTP Basic auth (HTTPX auth=(user, pass)).
   class BasicAuth
     attr_reader :username
@@ -51,5 +51,5 @@ module HTTPX
     end
   end
 
-  UNSET = Object.new.tap { |o| def o.inspect = "HTTPX::UNSET" }.freeze
+  UNSET = Object.new.tap { |o| def o.inspect = "LibHTTPX::UNSET" }.freeze
 end

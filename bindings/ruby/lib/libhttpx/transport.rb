@@ -2,7 +2,7 @@
 
 require "json"
 
-module HTTPX
+module LibHTTPX
   # What a MockTransport block answers (HTTPX's Response(status, ...) in a handler).
   # stream: an IO-like (#read(n)) or Enumerable of Strings sent as the body
   # while the client reads it.
@@ -58,7 +58,7 @@ module HTTPX
         end
       when Integer then new(answer)
       when nil then new(200)
-      else raise TypeError, "a MockTransport block must return a HTTPX::MockResponse or [status, headers, body], not #{answer.class}"
+      else raise TypeError, "a MockTransport block must return a LibHTTPX::MockResponse or [status, headers, body], not #{answer.class}"
       end
     end
 
@@ -86,12 +86,12 @@ module HTTPX
   # Answers requests in-process with a block (HTTPX MockTransport), so code that
   # uses a Client can be tested without a network:
   #
-  #   transport = HTTPX::MockTransport.new do |request|
-  #     HTTPX::MockResponse.new(200, json: { "text" => "Hello, world!" })
+  #   transport = LibHTTPX::MockTransport.new do |request|
+  #     LibHTTPX::MockResponse.new(200, json: { "text" => "Hello, world!" })
   #   end
-  #   client = HTTPX::Client.new(transport: transport)
+  #   client = LibHTTPX::Client.new(transport: transport)
   #
-  # The block gets a read-only HTTPX::Request (#method, #url, #headers,
+  # The block gets a read-only LibHTTPX::Request (#method, #url, #headers,
   # #content) and returns a MockResponse or a Rack-style [status, headers, body].
   # An exception it raises is re-raised by the client's call (unless
   # raise_app_exceptions: false, which answers 500 instead).

@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-module HTTPX
+module LibHTTPX
   # Header lines in order, looked up case-insensitively (HTTPX Headers):
   # headers["X-A"] joins repeated values with ", "; get_list returns them apart.
   class Headers
@@ -43,6 +43,6 @@ module HTTPX
     def size = @pairs.size
     def to_a = @pairs.map(&:dup)
     def to_h = keys.to_h { |k| [k, self[k]] }
-    def inspect = "#<HTTPX::Headers #{@pairs.inspect}>"
+    def inspect = "#<LibHTTPX::Headers #{@pairs.inspect}>"
   end
 end

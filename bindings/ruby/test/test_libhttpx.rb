@@ -3,7 +3,7 @@
 require_relative "test_helper"
 require "stringio"
 
-class HTTPXBindingTest < Minitest::Test
+class LibHTTPXBindingTest < Minitest::Test
   def setup
     @server = TinyServer.new
     @clients = []
@@ -15,18 +15,18 @@ class HTTPXBindingTest < Minitest::Test
   end
 
   def client(**opts)
-    HTTPX::Client.new(trust_env: false, **opts).tap { |c| @clients << c }
+    LibHTTPX::Client.new(trust_env: false, **opts).tap { |c| @clients << c }
   end
 
   def test_version_and_error_tree
-    assert_match(/\A\d+\.\d+\.\d+/, HTTPX.lib_version)
-    assert HTTPX::ReadTimeout < HTTPX::TimeoutException
-    assert HTTPX::TimeoutException < HTTPX::TransportError
-    assert HTTPX::TransportError < HTTPX::RequestError
-    assert HTTPX::RequestError < HTTPX::HTTPError
-    assert HTTPX::ConnectError < HTTPX::NetworkError
-    assert HTTPX::HTTPStatusError < HTTPX::HTTPError
-    assert HTTPX::HTTPError < HTTPX::Error
+    assert_match(/\A\d+\.\d+\.\d+/, LibHTTPX.lib_version)
+    assert LibHTTPX::ReadTimeout < LibHTTPX::TimeoutException
+    assert LibHTTPX::TimeoutException < LibHTTPX::TransportError
+    assert LibHTTPX::TransportError < LibHTTPX::RequestError
+    assert LibHTTPX::RequestError < LibHTTPX::HTTPError
+    assert LibHTTPX::ConnectError < LibHTTPX::NetworkError
+    assert LibHTTPX::HTTPStatusError < LibHTTPX::HTTPError
+    assert LibHTTPX::HTTPError < LibHTTPX::Error
   end
 
   def test_get
@@ -56,7 +56,7 @@ class HTTPXBindingTest < Minitest::Test
   end
 
   def test_top_level_get
-    r = HTTPX.get(@server.url("/get"), trust_env: false)
+    r = LibHTTPX.get(@server.url("/get"), trust_env: false)
     assert_equal 200, r.status
     assert_equal "hello", r.text
   end
@@ -102,14 +102,14 @@ class HTTPXBindingTest < Minitest::Test
     end
     assert_equal 3, c.send(:then) { 3 } # Object#send still works
     req.close
-    assert_raises(HTTPX::InvalidArgument) { req.url }
+    assert_raises(LibHTTPX::InvalidArgument) { req.url }
   end
 
   def test_streamed_upload
     c = client
     r = c.post(@server.url("/echo"), content: StringIO.new("x" * 100_000))
     assert_equal 100_000, r.json["body"].bytesize
-    req = HTTPX::Request.new("POST", @server.url("/echo"))
+    req = LibHTTPX::Request.new("POST", @server.url("/echo"))
     req.body_stream(%w[ab cd ef].each, length: 6)
     assert_equal "abcdef", c.send(req).json["body"]
     req.close
@@ -118,23 +118,23 @@ class HTTPXBindingTest < Minitest::Test
   def test_raise_for_status
     r = client.get(@server.url("/status/404"))
     assert_equal 404, r.status_code
-    err = assert_raises(HTTPX::HTTPStatusError) { r.raise_for_status }
-    assert_equal HTTPX::Codes::HTTP_STATUS, err.code
+    err = assert_raises(LibHTTPX::HTTPStatusError) { r.raise_for_status }
+    assert_equal LibHTTPX::Codes::HTTP_STATUS, err.code
     assert_includes err.message, "404"
   end
 
   def test_read_timeout
     c = client(timeout: { connect: 2, read: 0.2, write: 2, pool: 2 })
     t0 = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-    err = assert_raises(HTTPX::ReadTimeout) { c.get(@server.url("/slow")) }
+    err = assert_raises(LibHTTPX::ReadTimeout) { c.get(@server.url("/slow")) }
     assert_operator Process.clock_gettime(Process::CLOCK_MONOTONIC) - t0, :<, 2.5
-    assert_kind_of HTTPX::TimeoutException, err
-    assert_kind_of HTTPX::TransportError, err
-    assert_equal HTTPX::Codes::READ_TIMEOUT, err.code
+    assert_kind_of LibHTTPX::TimeoutException, err
+    assert_kind_of LibHTTPX::TransportError, err
+    assert_equal LibHTTPX::Codes::READ_TIMEOUT, err.code
     assert_equal "READ_TIMEOUT", err.code_name
     assert err.timeout?
     # per-request timeout
-    assert_raises(HTTPX::TimeoutException) { client.get(@server.url("/slow"), timeout: 0.15) }
+    assert_raises(LibHTTPX::TimeoutException) { client.get(@server.url("/slow"), timeout: 0.15) }
   end
 
   def test_streaming_read
@@ -154,33 +154,33 @@ class HTTPXBindingTest < Minitest::Test
   end
 
   def test_bad_url
-    assert_raises(HTTPX::InvalidURL) { HTTPX::Request.new("GET", "http://exa mple.com/") }
-    assert_raises(HTTPX::UnsupportedProtocol) { client.get("ftp://127.0.0.1/x") }
-    assert_raises(HTTPX::InvalidURL) { HTTPX::Client.new(base_url: "http://exa mple.com") }
-    assert_raises(HTTPX::InvalidArgument) { HTTPX::Request.new("GET", "http://a\0b/") }
+    assert_raises(LibHTTPX::InvalidURL) { LibHTTPX::Request.new("GET", "http://exa mple.com/") }
+    assert_raises(LibHTTPX::UnsupportedProtocol) { client.get("ftp://127.0.0.1/x") }
+    assert_raises(LibHTTPX::InvalidURL) { LibHTTPX::Client.new(base_url: "http://exa mple.com") }
+    assert_raises(LibHTTPX::InvalidArgument) { LibHTTPX::Request.new("GET", "http://a\0b/") }
   end
 
   def test_connect_error
     s = TCPServer.new("127.0.0.1", 0)
     port = s.addr[1]
     s.close
-    err = assert_raises(HTTPX::ConnectError) { client(timeout: 2).get("http://127.0.0.1:#{port}/") }
-    assert_kind_of HTTPX::NetworkError, err
+    err = assert_raises(LibHTTPX::ConnectError) { client(timeout: 2).get("http://127.0.0.1:#{port}/") }
+    assert_kind_of LibHTTPX::NetworkError, err
   end
 
   def test_basic_auth
     c = client(auth: %w[user pass])
     assert_equal "welcome user", c.get(@server.url("/auth")).text
     assert_equal 401, c.get(@server.url("/auth"), auth: nil).status_code
-    assert_equal 200, client.get(@server.url("/auth"), auth: HTTPX::BasicAuth.new("user", "pass")).status_code
+    assert_equal 200, client.get(@server.url("/auth"), auth: LibHTTPX::BasicAuth.new("user", "pass")).status_code
   end
 
   # HTTPX's MockTransport example: echo the request back as JSON.
   def test_mock_transport_json_echo
     calls = 0
-    transport = HTTPX::MockTransport.new do |request|
+    transport = LibHTTPX::MockTransport.new do |request|
       calls += 1
-      HTTPX::MockResponse.new(200, json: { "method" => request.method, "url" => request.url,
+      LibHTTPX::MockResponse.new(200, json: { "method" => request.method, "url" => request.url,
                                            "body" => request.content, "token" => request["x-token"] })
     end
     c = client(transport: transport, base_url: "http://testserver", headers: { "X-Token" => "t0k" })
@@ -194,18 +194,18 @@ class HTTPXBindingTest < Minitest::Test
 
   def test_mock_transport_errors_and_streaming
     boom = Class.new(StandardError)
-    transport = HTTPX::MockTransport.new do |request|
+    transport = LibHTTPX::MockTransport.new do |request|
       case request.url
       when %r{/fail\z} then raise boom, "boom"
       when %r{/rack\z} then [201, { "X-Rack" => "1" }, ["a", "b"]]
-      when %r{/stream\z} then HTTPX::MockResponse.new(200, stream: StringIO.new("z" * 70_000))
+      when %r{/stream\z} then LibHTTPX::MockResponse.new(200, stream: StringIO.new("z" * 70_000))
       when %r{/edit\z} then request["X"] = "y" # read-only view
       when %r{/bad\z} then :nonsense
       end
     end
     c = client(transport: transport)
     assert_raises(boom) { c.get("http://mock/fail") }
-    assert_raises(HTTPX::InvalidArgument) { c.get("http://mock/edit") }
+    assert_raises(LibHTTPX::InvalidArgument) { c.get("http://mock/edit") }
     assert_raises(TypeError) { c.get("http://mock/bad") }
     r = c.get("http://mock/rack")
     assert_equal [201, "1", "ab"], [r.status_code, r["x-rack"], r.text]
@@ -217,21 +217,21 @@ class HTTPXBindingTest < Minitest::Test
 
   def test_recursive_send_from_block
     c = nil
-    transport = HTTPX::MockTransport.new do |request|
+    transport = LibHTTPX::MockTransport.new do |request|
       c.get("http://mock/inner") if request.url.end_with?("/outer")
       nil
     end
     c = client(transport: transport)
-    assert_raises(HTTPX::RecursiveCall) { c.get("http://mock/outer") }
+    assert_raises(LibHTTPX::RecursiveCall) { c.get("http://mock/outer") }
   end
 
   def test_raise_app_exceptions_off
-    transport = HTTPX::MockTransport.new(raise_app_exceptions: false) { raise "x" }
+    transport = LibHTTPX::MockTransport.new(raise_app_exceptions: false) { raise "x" }
     assert_equal 500, client(transport: transport).get("http://mock/").status_code
   end
 
   def test_close_and_threads
-    c = HTTPX::Client.new(trust_env: false, limits: { max_connections: 10 })
+    c = LibHTTPX::Client.new(trust_env: false, limits: { max_connections: 10 })
     results = Queue.new
     threads = 4.times.map do
       Thread.new { 5.times { results << c.get(@server.url("/get")).text } }
@@ -242,33 +242,33 @@ class HTTPXBindingTest < Minitest::Test
     c.close
     c.close
     assert c.closed?
-    assert_raises(HTTPX::ClientClosed) { c.get(@server.url("/get")) }
+    assert_raises(LibHTTPX::ClientClosed) { c.get(@server.url("/get")) }
     assert_match(/\Achunk-0/, resp.read) # a streamed response outlives the client
     resp.close
   end
 
   def test_callback_objects_released
-    base = HTTPX::Callbacks.live_count
-    transport = HTTPX::MockTransport.new { HTTPX::MockResponse.new(200, stream: StringIO.new("streamed")) }
-    c = HTTPX::Client.new(transport: transport)
+    base = LibHTTPX::Callbacks.live_count
+    transport = LibHTTPX::MockTransport.new { LibHTTPX::MockResponse.new(200, stream: StringIO.new("streamed")) }
+    c = LibHTTPX::Client.new(transport: transport)
     transport.close
-    req = HTTPX::Request.new("POST", "http://mock/")
+    req = LibHTTPX::Request.new("POST", "http://mock/")
     req.body_stream(StringIO.new("upload"), length: 6)
     assert_equal "streamed", c.send(req).text
     req.close
-    unsent = HTTPX::Request.new("POST", "http://mock/")
+    unsent = LibHTTPX::Request.new("POST", "http://mock/")
     unsent.body_stream(StringIO.new("never"))
     unsent.close
-    assert_equal base + 1, HTTPX::Callbacks.live_count # only the transport's block
+    assert_equal base + 1, LibHTTPX::Callbacks.live_count # only the transport's block
     c.close
-    assert_equal base, HTTPX::Callbacks.live_count
+    assert_equal base, LibHTTPX::Callbacks.live_count
   end
 
   def test_gc_frees_handles
     20.times do
-      c = HTTPX::Client.new(trust_env: false)
+      c = LibHTTPX::Client.new(trust_env: false)
       c.get(@server.url("/get")).status_code
-      HTTPX::MockTransport.new { nil }
+      LibHTTPX::MockTransport.new { nil }
     end
     GC.start
     GC.start
