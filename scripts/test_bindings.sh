@@ -84,7 +84,7 @@ test_ruby() {
     echo "the ffi, minitest or faraday gem is missing (apt-get install ruby-ffi ruby-faraday)"
     return 1
   fi
-  local gemhome=$TMP/ruby-gems libdir=$TMP/ruby-lib gemfile=$TMP/libhttpx.gem
+  local gemhome=$TMP/ruby-gems libdir=$TMP/ruby-lib gemfile=$TMP/libhttpx.gem stage=$TMP/ruby-stage
   mkdir -p "$libdir" "$gemhome"
   cp "$LIB" "$libdir/libhttpx.so"
   (
@@ -100,21 +100,38 @@ test_ruby() {
     GEM_HOME=$gemhome gem install --local --no-document "$gemfile"
     export GEM_HOME=$gemhome
     cd "$TMP"
-    echo "--- installed gem, library via LIBHTTPX_PATH"
-    LIBHTTPX_PATH=$libdir/libhttpx.so ruby -e '
-      require "libhttpx"
+    probe='require "libhttpx"
       gem_dir = Gem.loaded_specs.fetch("libhttpx").full_gem_path
-      puts "gem #{LibHTTPX::VERSION} from #{gem_dir}; libhttpx #{LibHTTPX.lib_version} from #{LibHTTPX.library_path}"
-      [gem_dir, LibHTTPX.library_path].each { |p| abort "#{p} is inside the repository" if File.expand_path(p).start_with?(ARGV[0] + "/") }' "$ROOT"
-    echo "--- tests against the installed gem"
-    LIBHTTPX_PATH=$libdir/libhttpx.so with_timeout 600 ruby -I "$rb/test" "$rb/test/run.rb"
-    echo "--- installed gem, library via the system loader (LD_LIBRARY_PATH)"
-    LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} ruby -e '
-      require "libhttpx"
       t = LibHTTPX::MockTransport.new { LibHTTPX::MockResponse.new(200, text: "ok") }
       body = LibHTTPX::Client.open(transport: t) { |c| c.get("http://mock/").text }
       abort "got #{body.inspect}" unless body == "ok"
-      puts "loaded #{LibHTTPX::Native::LOADED_FROM} (#{LibHTTPX.library_path}): ok"'
+      puts "gem #{LibHTTPX::VERSION} from #{gem_dir}; libhttpx #{LibHTTPX.lib_version} loaded as #{LibHTTPX::Native::LOADED_FROM} (#{LibHTTPX.library_path})"
+      [gem_dir, LibHTTPX.library_path].each { |p| abort "#{p} is inside the repository" if File.expand_path(p).start_with?(ARGV[0] + "/") }
+      abort "expected #{ARGV[1]}" unless ARGV[1].nil? || LibHTTPX::Native::LOADED_FROM == ARGV[1]'
+    testlib=$libdir/libhttpx.so
+    echo "--- installed gem, library copied to $libdir: LIBHTTPX_PATH and the system loader"
+    LIBHTTPX_PATH=$testlib ruby -e "$probe" "$ROOT" "$testlib"
+    LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} ruby -e "$probe" "$ROOT" libhttpx.so
+    if [ -f "$ROOT/scripts/install.sh" ] && command -v cmake >/dev/null 2>&1; then
+      echo "--- DESTDIR install (scripts/install.sh /usr/local) into $stage: system loader and pkg-config"
+      if ! DESTDIR=$stage HTTPX_BUILD_DIR=$TMP/ruby-cmake bash "$ROOT/scripts/install.sh" /usr/local >"$TMP/ruby-install.log" 2>&1; then
+        tail -n 40 "$TMP/ruby-install.log"
+        exit 1
+      fi
+      so=$(find "$stage" -name libhttpx.so.0 | head -n 1)
+      pc=$(find "$stage" -name httpx.pc | head -n 1)
+      [ -n "$so" ] && [ -n "$pc" ] || { echo "no libhttpx.so.0 / httpx.pc under $stage"; exit 1; }
+      LD_LIBRARY_PATH=$(dirname "$so")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} ruby -e "$probe" "$ROOT" libhttpx.so.0
+      if ruby -rffi -e 'begin; FFI::DynamicLibrary.open("libhttpx.so.0", 1); rescue LoadError; FFI::DynamicLibrary.open("libhttpx.so", 1); end' 2>/dev/null; then
+        echo "(a system-wide libhttpx answers the system loader: the pkg-config step is not reached, not checked)"
+      else
+        PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_LIBDIR=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$stage \
+          ruby -e "$probe" "$ROOT" "$(dirname "$so")/libhttpx.so.0"
+      fi
+      testlib=$so
+    fi
+    echo "--- tests against the installed gem (LIBHTTPX_PATH=$testlib)"
+    LIBHTTPX_PATH=$testlib with_timeout 600 ruby -I "$rb/test" "$rb/test/run.rb"
     echo "--- Faraday example against the installed gem"
     portfile=$TMP/ruby-server.port
     ruby "$rb/test/serve.rb" "$portfile" &
@@ -122,7 +139,7 @@ test_ruby() {
     trap 'kill "$server" 2>/dev/null' EXIT
     for _ in $(seq 1 100); do [ -s "$portfile" ] && break; sleep 0.1; done
     [ -s "$portfile" ] || { echo "test server did not start"; exit 1; }
-    LIBHTTPX_PATH=$libdir/libhttpx.so with_timeout 60 ruby "$gemhome/gems/libhttpx-"*/examples/faraday_example.rb \
+    LIBHTTPX_PATH=$testlib with_timeout 60 ruby "$gemhome/gems/libhttpx-"*/examples/faraday_example.rb \
       "http://127.0.0.1:$(cat "$portfile")"
   )
 }

@@ -96,14 +96,11 @@ class LibHTTPXPackagingTest < Minitest::Test
     assert_equal File.realpath(File.join(@libdir, "libhttpx.so.0")), File.realpath(file)
   end
 
-  def test_pkg_config
-    skip "pkg-config not installed" unless system("pkg-config --version", out: File::NULL, err: File::NULL)
-    skip "a system-wide libhttpx is installed" if system_lib?
-    copy_lib("libhttpx.so")
+  def write_pc(prefix)
     pcdir = File.join(@tmp, "pc")
     FileUtils.mkdir_p(pcdir)
     File.write(File.join(pcdir, "httpx.pc"), <<~PC)
-      prefix=#{@tmp}
+      prefix=#{prefix}
       libdir=${prefix}/lib
       includedir=${prefix}/include
       Name: httpx
@@ -112,8 +109,29 @@ class LibHTTPXPackagingTest < Minitest::Test
       Libs: -L${libdir} -lhttpx
       Cflags: -I${includedir}
     PC
+    pcdir
+  end
+
+  def test_pkg_config
+    skip "pkg-config not installed" unless system("pkg-config --version", out: File::NULL, err: File::NULL)
+    skip "a system-wide libhttpx is installed" if system_lib?
+    copy_lib("libhttpx.so")
+    pcdir = write_pc(@tmp)
     from, = loads(env("PKG_CONFIG_PATH" => pcdir, "PKG_CONFIG_LIBDIR" => pcdir))
     assert_equal File.join(@libdir, "libhttpx.so"), from
+  end
+
+  # A DESTDIR-style staging tree: httpx.pc says /usr/lib, the files are under the sysroot.
+  def test_pkg_config_sysroot
+    skip "pkg-config not installed" unless system("pkg-config --version", out: File::NULL, err: File::NULL)
+    skip "a system-wide libhttpx is installed" if system_lib?
+    staged = File.join(@tmp, "stage", "usr", "lib")
+    FileUtils.mkdir_p(staged)
+    FileUtils.cp(@real, File.join(staged, "libhttpx.so.0"))
+    pcdir = write_pc("/usr")
+    from, = loads(env("PKG_CONFIG_PATH" => pcdir, "PKG_CONFIG_LIBDIR" => pcdir,
+                      "PKG_CONFIG_SYSROOT_DIR" => File.join(@tmp, "stage")))
+    assert_equal File.join(staged, "libhttpx.so.0"), from
   end
 
   def test_load_error_names_what_was_tried

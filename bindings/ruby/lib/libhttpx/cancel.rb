@@ -45,13 +45,30 @@ module LibHTTPX
 
     @lock = Mutex.new
     @cond = ConditionVariable.new
-    @watched = {} # token => [thread, linked token or nil]
+    @watched = {} # one key per call => [token, thread, linked token or nil]
     @watcher = nil
 
     module_function
 
-    # A fresh token for one call (nil without library support).
+    # A fresh token (nil without library support): for a streamed send, whose
+    # body reads come later and must not be cancelled by another call's interrupt.
     def new_token = CancelToken.supported? ? CancelToken.new : nil
+
+    # The current thread's token for buffered sends (nil without library
+    # support). A token holds a file descriptor for as long as any request or
+    # response uses it, so buffered sends, which need it only while they run,
+    # share one per thread (a thread makes one call at a time); once fired it is
+    # replaced.
+    def thread_token
+      return nil unless CancelToken.supported?
+
+      t = Thread.current.thread_variable_get(:__libhttpx_cancel)
+      if t.nil? || t.cancelled?
+        t = CancelToken.new
+        Thread.current.thread_variable_set(:__libhttpx_cancel, t)
+      end
+      t
+    end
 
     # Run the block (one blocking libhttpx call) so that an interrupt of the
     # current thread fires `token` (the call's own CancelToken, or nil) while it
@@ -69,16 +86,16 @@ module LibHTTPX
     end
 
     def watch(token, link = nil)
-      thread = Thread.current
+      key = Object.new
       @lock.synchronize do
-        @watched[token] = [thread, link]
+        @watched[key] = [token, Thread.current, link]
         start_watcher unless @watcher&.alive?
         @cond.signal
       end
       begin
         yield
       ensure
-        @lock.synchronize { @watched.delete(token) }
+        @lock.synchronize { @watched.delete(key) }
       end
     end
 
@@ -95,9 +112,9 @@ module LibHTTPX
       loop do
         snapshot = @lock.synchronize do
           @cond.wait(@lock) while @watched.empty?
-          @watched.to_a
+          @watched.values
         end
-        snapshot.each do |token, (thread, link)|
+        snapshot.each do |token, thread, link|
           token.cancel if thread.pending_interrupt? || !thread.alive? || link&.cancelled?
         end
         sleep POLL_INTERVAL

@@ -138,7 +138,7 @@ module LibHTTPX
       with_client do |p|
         out = Native.out_ptr
         rp = request.to_ptr
-        token = Interrupts.new_token
+        token = stream ? Interrupts.new_token : Interrupts.thread_token
         Native.check(Native.httpx_request_set_cancel(rp, token.to_ptr), nil, "set cancel failed") if token
         link = request.cancel_token
         Interrupts.guard(token, link: link) do

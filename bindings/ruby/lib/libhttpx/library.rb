@@ -12,7 +12,8 @@ module LibHTTPX
   #    the default directories): libhttpx.so.0, then libhttpx.so (macOS:
   #    libhttpx.0.dylib, libhttpx.dylib).
   # 3. pkg-config: `pkg-config --variable=libdir httpx` (ENV["PKG_CONFIG"] names
-  #    another pkg-config), then the standard names in that directory.
+  #    another pkg-config; ENV["PKG_CONFIG_SYSROOT_DIR"] is put in front when
+  #    pkg-config did not apply it), then the standard names in that directory.
   #
   # If nothing loads, LoadError says what was tried and why each attempt failed.
   module Library
@@ -82,7 +83,11 @@ module LibHTTPX
       return [nil, "#{exe} --variable=libdir #{PKG_CONFIG_NAME} failed: #{short(out)}"] unless status.success?
 
       dir = out.strip
-      dir.empty? ? [nil, "no libdir in #{PKG_CONFIG_NAME}.pc"] : [dir, nil]
+      return [nil, "no libdir in #{PKG_CONFIG_NAME}.pc"] if dir.empty?
+
+      # pkgconf applies the sysroot to variables itself; pkg-config does not.
+      sysroot = env["PKG_CONFIG_SYSROOT_DIR"].to_s.chomp("/")
+      [sysroot.empty? || dir.start_with?("#{sysroot}/") ? dir : File.join(sysroot, dir), nil]
     rescue SystemCallError => e
       [nil, "#{exe} not runnable (#{e.message})"]
     end

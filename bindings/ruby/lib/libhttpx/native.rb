@@ -87,7 +87,7 @@ module LibHTTPX
     # Cancel tokens (httpx_cancel_*): what makes Timeout.timeout, Thread#raise and
     # Thread#kill stop a blocked call promptly (see LibHTTPX::Interrupts).
     optional_fn :httpx_cancel_new, [:pointer], :uint32
-    optional_fn :httpx_cancel_fire, [:pointer], :void
+    optional_fn :httpx_cancel_fire, [:pointer], :uint32
     optional_fn :httpx_cancel_is_fired, [:pointer], :int32
     optional_fn :httpx_cancel_free, [:pointer], :void
     optional_fn :httpx_request_set_cancel, %i[pointer pointer], :uint32
