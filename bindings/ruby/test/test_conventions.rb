@@ -3,6 +3,7 @@
 require_relative "test_helper"
 require "timeout"
 require "logger"
+require "rbconfig"
 
 # Ruby's conventions: the exception tree, Errno causes, threads, Timeout.timeout,
 # Thread#raise/#kill, cancel tokens, and blocks for hooks/progress/trace/debug.
@@ -173,6 +174,26 @@ class LibHTTPXConventionsTest < Minitest::Test
     assert_operator monotonic - t0, :<, 1.5
     assert_equal 1, ensured.size
     refute t.alive?
+  end
+
+  # The watcher thread must not inherit the calls' deferral: a process that made a
+  # guarded call exits (it once hung in Ruby's at-exit thread cleanup).
+  def test_process_exits_after_guarded_calls
+    code = 'require "libhttpx"; require "timeout"
+      t = LibHTTPX::MockTransport.new { LibHTTPX::MockResponse.new(200, text: "ok") }
+      c = LibHTTPX::Client.new(transport: t)
+      Timeout.timeout(5) { c.get("http://mock/").text }
+      Thread.new { c.get("http://mock/") }.join
+      print LibHTTPX::Interrupts.watching'
+    pid = nil
+    out = IO.popen([RbConfig.ruby, "-I", TestSupport.gem_lib_dir, "-e", code, err: %i[child out]]) do |io|
+      pid = io.pid
+      deadline = monotonic + 20
+      sleep 0.05 while Process.waitpid(pid, Process::WNOHANG).nil? && monotonic < deadline
+      Process.kill(:KILL, pid) if monotonic >= deadline && (Process.waitpid(pid, Process::WNOHANG) rescue nil).nil? # rubocop:disable Style/RescueModifier
+      io.read
+    end
+    assert_equal "0", out
   end
 
   def test_cancel_token

@@ -103,7 +103,9 @@ module LibHTTPX
 
     # @api private
     def start_watcher
-      @watcher = Thread.new { watch_loop }
+      # A new thread inherits the creator's interrupt mask (here: guard's
+      # :never), which would make the watcher unkillable at exit.
+      @watcher = Thread.new { Thread.handle_interrupt(Object => :immediate) { watch_loop } }
       @watcher.name = "libhttpx-interrupts" if @watcher.respond_to?(:name=)
       @watcher.report_on_exception = false
     end
