@@ -105,7 +105,7 @@ module LibHTTPX
 
     TRACE_EVENTS = {
       1 => :connect_start, 2 => :connected, 3 => :connection_reused, 4 => :tls_done,
-      5 => :request_sent, 6 => :headers_received, 7 => :body_done
+      5 => :request_sent, 6 => :headers_received, 7 => :body_done, 8 => :failed
     }.freeze
 
     # block.call(event Symbol, seconds since the send began, detail String). It

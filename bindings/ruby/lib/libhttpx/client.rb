@@ -248,7 +248,7 @@ module LibHTTPX
       def progress(&block) = (@progress = block)
 
       # |event, elapsed, detail|: :connect_start, :connected, :connection_reused,
-      # :tls_done, :request_sent, :headers_received, :body_done.
+      # :tls_done, :request_sent, :headers_received, :body_done, :failed (newer libhttpx).
       def trace(&block) = (@trace = block)
 
       # |kind, data|: :text, :header_out, :header_in, :data_out, :data_in.
