@@ -113,8 +113,9 @@ test_ruby() {
     LIBHTTPX_PATH=$testlib ruby -e "$probe" "$ROOT" "$testlib"
     LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} ruby -e "$probe" "$ROOT" libhttpx.so
     if [ -f "$ROOT/scripts/install.sh" ] && command -v cmake >/dev/null 2>&1; then
-      echo "--- DESTDIR install (scripts/install.sh /usr/local) into $stage: system loader and pkg-config"
-      if ! DESTDIR=$stage HTTPX_BUILD_DIR=$TMP/ruby-cmake bash "$ROOT/scripts/install.sh" /usr/local >"$TMP/ruby-install.log" 2>&1; then
+      echo "--- DESTDIR install (scripts/install.sh's cmake steps, without the CLI) into $stage: system loader and pkg-config"
+      if ! { cmake -S "$ROOT" -B "$TMP/ruby-cmake" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr/local -DHTTPX_CLI=OFF \
+        && cmake --build "$TMP/ruby-cmake" && DESTDIR=$stage cmake --install "$TMP/ruby-cmake"; } >"$TMP/ruby-install.log" 2>&1; then
         tail -n 40 "$TMP/ruby-install.log"
         exit 1
       fi
