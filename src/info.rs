@@ -159,14 +159,14 @@ pub struct ResponseInfo {
 }
 
 impl ResponseInfo {
-    /// Defaults for a response whose head just arrived from a transport that tells
-    /// nothing more (callback transports): request sent and first byte are now.
-    pub fn head_in(started: Instant) -> ResponseInfo {
-        let mut info = ResponseInfo::default();
-        let d = started.elapsed();
-        info.timings.set(Timing::RequestSent, d);
-        info.timings.set(Timing::FirstByte, d);
-        info
+    /// For a response whose transport recorded no timings (callback transports,
+    /// custom Rust transports): request sent and first byte are now.
+    pub fn head_in_if_unset(&mut self, started: Instant) {
+        if self.timings.marks[Timing::FirstByte as usize].is_none() {
+            let d = started.elapsed();
+            self.timings.set(Timing::RequestSent, d);
+            self.timings.set(Timing::FirstByte, d);
+        }
     }
 
     /// Name the peer and the limit in a body read error.
@@ -236,7 +236,6 @@ impl Capture {
     /// The pool handed out a connection slot.
     pub fn queued(&mut self) {
         let d = self.now();
-        self.info.timings = Timings::default();
         self.info.timings.set(Timing::Queue, d);
     }
 

@@ -119,7 +119,7 @@ impl Response {
             history: Vec::new(),
             next_request: None,
             elapsed: started.elapsed(),
-            info: crate::info::ResponseInfo::head_in(started),
+            info: crate::info::ResponseInfo::default(),
             started,
             body: BodyState::Raw(body),
             limits: DecodeLimits::default(),
@@ -133,6 +133,8 @@ impl Response {
     pub(crate) fn set_observers(&mut self, o: Observers, started: Instant) {
         self.observers = o;
         self.started = started;
+        // Transports that record no timings (callback, custom): the head is in now.
+        self.info.head_in_if_unset(started);
     }
 
     /// Report progress after body bytes arrived; Err when the callback aborts.
