@@ -345,7 +345,9 @@ fn tls_failures_in_words() {
     let m = fail(n.https_url_on(n.https_self_signed_port, "/"));
     assert!(m.contains("was not issued by a trusted certificate authority"), "{m}");
     // A server presenting the CA certificate itself.
-    let srv = tls12_server(&certs().ca_pem, &certs().dir.join("ca.key"));
+    // (Another CA than the trusted one: a trusted self-signed CA:TRUE certificate is
+    // accepted for its own server, as curl --cacert does.)
+    let srv = tls12_server(&certs().client_ca_pem, &certs().dir.join("client_ca.key"));
     let m = fail(format!("https://localhost:{}/", srv.port));
     assert!(m.contains("the server's certificate is a CA certificate, not a server certificate"), "{m}");
 }
