@@ -63,6 +63,8 @@ struct workload {
 
 static struct workload W[] = {
     {"small_http", "keep-alive GET, 13 B body, HTTP", "get", "http", "/", 20000, 2000, -1, 13, 1, REQ, MAIN, NULL, 0, PIN},
+    {"small_http_debug", "keep-alive GET, 13 B body, HTTP, with a debug hook (libcurl: DEBUGFUNCTION + VERBOSE)", "get", "http", "/", 20000, 2000, -1, 13, 1, REQ, MAIN, NULL, 0, PIN},
+    {"small_https_debug", "keep-alive GET, 13 B body, HTTPS, with a debug hook (libcurl: DEBUGFUNCTION + VERBOSE)", "get", "https", "/", 20000, 2000, -1, 13, 1, REQ, MAIN, NULL, 0, PIN},
     {"k64_http", "keep-alive GET, 64 KiB body, HTTP", "get", "http", "/files/64k.bin", 5000, 500, -1, 65536, 1, REQ, MAIN, NULL, 0, PIN},
     {"newconn_http", "new connection per GET, HTTP", "newconn", "http", "/newconn?lib=", 3000, 300, -1, 13, 1, REQ, MAIN, NULL, 0, PIN},
     {"small_https", "keep-alive GET, 13 B body, HTTPS", "get", "https", "/", 20000, 2000, -1, 13, 1, REQ, MAIN, NULL, 0, PIN},
@@ -196,6 +198,7 @@ static void run_one(struct workload *w, int lib, int rep) {
     if (w->warmup >= 0) { argv[a++] = "--warmup"; argv[a++] = warm; }
     if (strcmp(w->scheme, "https") == 0 || h2) { argv[a++] = "--ca"; argv[a++] = (char *)A.ca; }
     if (h2) argv[a++] = "--http2";
+    if (strstr(w->id, "_debug")) argv[a++] = "--debug"; /* issue 12: hook rows */
     if (w->file) {
         snprintf(file, sizeof file, "%s/%s", A.data, w->file);
         argv[a++] = "--file"; argv[a++] = file;

@@ -59,6 +59,7 @@ struct opts {
     long long expect;
     size_t bufsize;
     int http2; /* --http2: ask for HTTP/2 (ALPN h2) */
+    int debug; /* --debug: a debug hook that only counts bytes (issue 12) */
 };
 static struct opts O = {.mode = "get", .n = 1000, .warmup = -1, .threads = 1, .expect = -1, .bufsize = 65536};
 
@@ -113,6 +114,16 @@ static void check(httpx_code c, httpx_error *e, const char *what) {
 
 static httpx_client *CLIENT;
 
+/* --debug: the cheapest useful hook (counts what it is shown), so the row measures
+ * what the library spends on producing the events. */
+static unsigned long long DEBUG_BYTES;
+static void debug_count(void *ud, uint32_t kind, const uint8_t *data, uintptr_t len) {
+    (void)ud;
+    (void)kind;
+    (void)data;
+    __atomic_fetch_add(&DEBUG_BYTES, len, __ATOMIC_RELAXED);
+}
+
 static void setup(void) {
     httpx_client_config *cfg = NULL;
     httpx_error *e = NULL;
@@ -125,6 +136,7 @@ static void setup(void) {
         check(httpx_client_config_set_limits(cfg, 100, 20, 60.0), NULL, "set_limits");
     if (O.ca) check(httpx_client_config_set_ca_file(cfg, O.ca), NULL, "set_ca_file");
     if (O.http2) check(httpx_client_config_set_http2(cfg, 1), NULL, "set_http2");
+    if (O.debug) check(httpx_client_config_set_debug(cfg, debug_count, NULL, NULL), NULL, "set_debug");
     check(httpx_client_new(cfg, &CLIENT, &e), e, "client_new");
     httpx_client_config_free(cfg);
 }
@@ -256,6 +268,17 @@ static void teardown(void) {
 }
 
 static struct curl_slist *UPHDRS;
+/* --debug: as for libhttpx, a hook that only counts bytes. */
+static unsigned long long DEBUG_BYTES;
+static int debug_count(CURL *h, curl_infotype kind, char *data, size_t len, void *ud) {
+    (void)h;
+    (void)kind;
+    (void)data;
+    (void)ud;
+    __atomic_fetch_add(&DEBUG_BYTES, len, __ATOMIC_RELAXED);
+    return 0;
+}
+
 static void worker_init(struct worker *w) {
     CURL *h = curl_easy_init();
     if (!h) die("curl_easy_init%s%s", NULL, NULL);
@@ -267,6 +290,10 @@ static void worker_init(struct worker *w) {
     if (O.ca) curl_easy_setopt(h, CURLOPT_CAINFO, O.ca);
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, O.http2 ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
     if (SHARE) curl_easy_setopt(h, CURLOPT_SHARE, SHARE);
+    if (O.debug) {
+        curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, debug_count);
+        curl_easy_setopt(h, CURLOPT_VERBOSE, 1L); /* curl calls DEBUGFUNCTION only when verbose */
+    }
     if (strcmp(O.mode, "newconn") == 0) curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
     if (strcmp(O.mode, "stream") == 0) {
         curl_easy_setopt(h, CURLOPT_BUFFERSIZE, (long)O.bufsize);
@@ -350,6 +377,7 @@ int main(int argc, char **argv) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--version") == 0) { printf("%s\n", lib_version()); return 0; }
         if (strcmp(a, "--http2") == 0) { O.http2 = 1; continue; }
+        if (strcmp(a, "--debug") == 0) { O.debug = 1; continue; }
         if (!v) die("missing value for %s%s", a, NULL);
         if (strcmp(a, "--mode") == 0) O.mode = v;
         else if (strcmp(a, "--url") == 0) O.url = v;

@@ -81,6 +81,75 @@
 #define HTTPX_TRACE_BODY_DONE 7
 
 /**
+ * The send, or reading its body, failed; the detail is the error message.
+ */
+#define HTTPX_TRACE_FAILED 8
+
+/**
+ * Debug kinds passed to a debug callback (same values as libcurl's CURLINFO_TEXT...).
+ * One human-readable line without line ending: connecting, connected, reusing, TLS
+ * version and cipher, ALPN, proxy, redirect, retry, closing, failures.
+ */
+#define HTTPX_DEBUG_TEXT 0
+
+/**
+ * A response head as received, every line with its CRLF, the blank line included
+ * (HTTP/2 heads rendered as HTTP/1.1-style lines: "HTTP/2 200").
+ */
+#define HTTPX_DEBUG_HEADER_IN 1
+
+/**
+ * A request head as sent (HTTP/2: "GET /path HTTP/2", "Host:" for :authority).
+ */
+#define HTTPX_DEBUG_HEADER_OUT 2
+
+/**
+ * Response body bytes as they arrive: after de-chunking, before content decoding.
+ */
+#define HTTPX_DEBUG_DATA_IN 3
+
+/**
+ * Request body bytes as they are sent (before chunked framing).
+ */
+#define HTTPX_DEBUG_DATA_OUT 4
+
+/**
+ * Phases for `httpx_response_timing`: seconds since the send began, cumulative.
+ * The pool handed out a connection (or a slot to open one).
+ */
+#define HTTPX_TIMING_QUEUE 1
+
+/**
+ * The host name was resolved.
+ */
+#define HTTPX_TIMING_DNS 2
+
+/**
+ * The TCP connection (to the server or the proxy) was established.
+ */
+#define HTTPX_TIMING_CONNECT 3
+
+/**
+ * The TLS handshake finished (and the proxy tunnel before it).
+ */
+#define HTTPX_TIMING_TLS 4
+
+/**
+ * The request head and body were written.
+ */
+#define HTTPX_TIMING_REQUEST_SENT 5
+
+/**
+ * The response head arrived.
+ */
+#define HTTPX_TIMING_FIRST_BYTE 6
+
+/**
+ * The body was read to the end.
+ */
+#define HTTPX_TIMING_TOTAL 7
+
+/**
  * An authentication scheme (opaque). Thread-safe: one may serve many clients.
  */
 typedef struct httpx_auth httpx_auth;
@@ -232,6 +301,13 @@ typedef int32_t (*httpx_progress_fn)(void *userdata, uint64_t sent, int64_t send
 typedef void (*httpx_trace_fn)(void *userdata, uint32_t event, double elapsed, const char *detail);
 
 /**
+ * Debug callback: one of `HTTPX_DEBUG_*` and `len` bytes at `data`, valid only
+ * during the call (not NUL-terminated). Runs on the sending thread (or the thread
+ * reading the body); must not send on the same client.
+ */
+typedef void (*httpx_debug_fn)(void *userdata, uint32_t kind, const uint8_t *data, uintptr_t len);
+
+/**
  * Callback that produces body bytes: write up to `cap` bytes to `buf`, store the
  * count in `*n_out` (0 = end of body) and return `HTTPX_OK`; any other return
  * aborts the transfer with `HTTPX_E_CALLBACK`.
@@ -285,6 +361,11 @@ typedef httpx_code (*httpx_transport_fn)(void *userdata, const httpx_request *re
 #define HTTPX_E_PROXY 24
 
 #define HTTPX_E_TLS 25
+
+/**
+ * The host name could not be resolved.
+ */
+#define HTTPX_E_RESOLVE 26
 
 /**
  * Protocol errors are 30..=39.
@@ -785,10 +866,70 @@ httpx_code httpx_client_config_set_progress(httpx_client_config *cfg, httpx_prog
 
 /**
  * Report connection and exchange milestones to `trace_fn` (connection opened or
- * reused, TLS done, request sent, headers received, body done) with timings.
+ * reused, TLS done, request sent, headers received, body done) with timings, and
+ * `HTTPX_TRACE_FAILED` with the error message when a send or a body read fails.
  * NULL removes it. Ownership of `userdata` as for `httpx_client_config_set_progress`.
  */
 httpx_code httpx_client_config_set_trace(httpx_client_config *cfg, httpx_trace_fn trace_fn, void *userdata, httpx_free_fn free_fn);
+
+/**
+ * Show what passes on the wire to `debug_fn` (libcurl's CURLOPT_DEBUGFUNCTION):
+ * TEXT lines, request and response heads exactly as sent and received, body bytes.
+ * With no callback set nothing is formatted or copied. NULL removes it (and
+ * `free_fn(userdata)`, if given, runs at once). On success takes `userdata`:
+ * `free_fn` (may be NULL) runs once when the last config or client using it is
+ * freed. Without a callback, `HTTPX_DEBUG=1` in the environment (read only when
+ * trust_env is on, at `httpx_client_new`) prints TEXT and heads to stderr in
+ * `curl -v`'s style.
+ */
+httpx_code httpx_client_config_set_debug(httpx_client_config *cfg, httpx_debug_fn debug_fn, void *userdata, httpx_free_fn free_fn);
+
+/**
+ * Address of the server (or proxy) the response came from: "127.0.0.1:8080",
+ * "[::1]:443". Owned by the response; NULL for callback transports, Unix sockets
+ * and a NULL `resp`. Any thread that owns the response.
+ */
+const char *httpx_response_remote_addr(const httpx_response *resp);
+
+/**
+ * Local address of the connection ("127.0.0.1:51234"). Owned by the response;
+ * NULL as for `httpx_response_remote_addr`.
+ */
+const char *httpx_response_local_addr(const httpx_response *resp);
+
+/**
+ * "TLSv1.3" or "TLSv1.2"; NULL on plain http (and a proxy-forwarded http request).
+ * Static string.
+ */
+const char *httpx_response_tls_version(const httpx_response *resp);
+
+/**
+ * The negotiated cipher suite, IANA name ("TLS13_AES_256_GCM_SHA384",
+ * "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"). Owned by the response; NULL on plain http.
+ */
+const char *httpx_response_tls_cipher(const httpx_response *resp);
+
+/**
+ * The ALPN protocol the server chose ("h2", "http/1.1"); NULL when none was
+ * negotiated (plain http). Owned by the response.
+ */
+const char *httpx_response_alpn(const httpx_response *resp);
+
+/**
+ * 1 when the response came over a connection that carried an earlier request
+ * (pooled HTTP/1.1 connection, shared HTTP/2 connection), else 0 (also for NULL).
+ */
+int32_t httpx_response_connection_reused(const httpx_response *resp);
+
+/**
+ * Seconds from the start of the send to the end of phase `which` (`HTTPX_TIMING_*`),
+ * cumulative as curl's are: QUEUE <= DNS <= CONNECT <= TLS <= REQUEST_SENT <=
+ * FIRST_BYTE <= TOTAL. A phase that did not happen (a reused connection, plain
+ * http, a callback transport) reports the previous phase's time (QUEUE: 0).
+ * `HTTPX_TIMING_TOTAL` before the body was read to the end, an unknown `which`, or
+ * NULL pointers: `HTTPX_E_INVALID_ARGUMENT`.
+ */
+httpx_code httpx_response_timing(const httpx_response *resp, uint32_t which, double *seconds_out);
 
 /**
  * A standalone request (HTTPX `Request(method, url)`); `url` must be absolute.

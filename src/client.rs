@@ -165,7 +165,7 @@ impl Client {
                 head_limits: cfg.head_limits,
                 decode_limits: DecodeLimits { max_decoded_bytes: cfg.max_decoded_bytes, ..DecodeLimits::default() },
                 default_encoding: cfg.default_encoding.clone(),
-                observers: cfg.observers.clone(),
+                observers: crate::debug::observers_for(cfg),
                 netrc: OnceCell::new(),
                 closed: AtomicBool::new(false),
                 own_transport: own,
@@ -297,7 +297,8 @@ impl Client {
             Some(Auth::Digest(d)) => self.send_digest(req, d, follow, &ctx),
             Some(Auth::Custom(flow)) => self.send_custom(req, flow.as_ref(), follow, &ctx),
         }
-        .map_err(|e| ctx.guard.classify(e))?;
+        .map_err(|e| ctx.guard.classify(e))
+        .inspect_err(|e| ctx.observers.failed(started.elapsed(), e))?;
         resp.elapsed = started.elapsed();
         Ok(resp)
     }
@@ -531,6 +532,7 @@ impl Client {
                     }
                 }
             }
+            ctx.observers.debug_text(|| format!("Following {} redirect to {}", resp.status, next.url));
             resp.drain()?;
             history.push(resp);
             req = next;

@@ -79,6 +79,11 @@ impl Sock {
         })
     }
 
+    /// (peer, local) addresses of an IP socket (for `info::ConnInfo`).
+    pub fn addrs(&self) -> (Option<SocketAddr>, Option<SocketAddr>) {
+        (self.s.peer_addr().ok().and_then(|a| a.as_socket()), self.s.local_addr().ok().and_then(|a| a.as_socket()))
+    }
+
     pub fn from_tcp(t: TcpStream) -> io::Result<Sock> {
         Sock::new(Socket::from(t))
     }
@@ -410,14 +415,16 @@ pub fn connect_tcp_guarded(
     let deadline = timeout.map(|t| Instant::now() + t);
     let host_for_resolve = host.trim_start_matches('[').trim_end_matches(']');
     let addrs = resolve(host_for_resolve, port, deadline, guard)?;
+    crate::info::mark_dns();
     if addrs.is_empty() {
-        return Err(Error::Connect(format!("{host} resolved to no address")));
+        return Err(Error::Resolve(format!("{host} resolved to no address")));
     }
     let mut last_err = None;
     for addr in &addrs {
         remaining(deadline, || Error::ConnectTimeout(format!("connecting to {host}:{port}")))?;
         match connect_one(*addr, deadline, local, guard) {
             Ok(s) => {
+                crate::info::mark_tcp();
                 s.set_nodelay(true).map_err(|e| Error::Connect(e.to_string()))?;
                 return Ok(s);
             }
@@ -439,7 +446,10 @@ pub fn resolve(host: &str, port: u16, connect_deadline: Option<Instant>, guard: 
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
     let lookup = move |h: &str| -> Result<Vec<SocketAddr>> {
-        (h, port).to_socket_addrs().map(|a| a.collect()).map_err(|e| Error::Connect(format!("cannot resolve {h}: {e}")))
+        (h, port)
+            .to_socket_addrs()
+            .map(|a| a.collect())
+            .map_err(|e| Error::Resolve(format!("{h} ({})", crate::info::resolve_reason(&e))))
     };
     if !guard.is_set() {
         return lookup(host);

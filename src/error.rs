@@ -26,6 +26,7 @@ pub mod code {
     pub const CLOSE: u32 = 23;
     pub const PROXY: u32 = 24;
     pub const TLS: u32 = 25;
+    pub const RESOLVE: u32 = 26;
     // protocol (30..=39)
     pub const REMOTE_PROTOCOL: u32 = 30;
     pub const LOCAL_PROTOCOL: u32 = 31;
@@ -62,6 +63,7 @@ pub mod code {
             CLOSE => "CLOSE",
             PROXY => "PROXY",
             TLS => "TLS",
+            RESOLVE => "RESOLVE",
             REMOTE_PROTOCOL => "REMOTE_PROTOCOL",
             LOCAL_PROTOCOL => "LOCAL_PROTOCOL",
             DECODING => "DECODING",
@@ -88,13 +90,13 @@ pub enum Error {
     InvalidUrl(String),
     #[error("unsupported protocol: {0}")]
     UnsupportedProtocol(String),
-    #[error("connect timed out: {0}")]
+    #[error("connect timed out{}", tail(.0))]
     ConnectTimeout(String),
-    #[error("read timed out: {0}")]
+    #[error("read timed out{}", tail(.0))]
     ReadTimeout(String),
-    #[error("write timed out: {0}")]
+    #[error("write timed out{}", tail(.0))]
     WriteTimeout(String),
-    #[error("timed out waiting for a pooled connection: {0}")]
+    #[error("timed out waiting for a pooled connection{}", tail(.0))]
     PoolTimeout(String),
     #[error("total timeout expired: {0}")]
     TotalTimeout(String),
@@ -110,6 +112,9 @@ pub enum Error {
     Proxy(String),
     #[error("TLS error: {0}")]
     Tls(String),
+    /// The host name could not be resolved.
+    #[error("could not resolve host: {0}")]
+    Resolve(String),
     #[error("remote protocol error: {0}")]
     RemoteProtocol(String),
     #[error("local protocol error: {0}")]
@@ -155,6 +160,7 @@ impl Error {
             Error::Close(_) => CLOSE,
             Error::Proxy(_) => PROXY,
             Error::Tls(_) => TLS,
+            Error::Resolve(_) => RESOLVE,
             Error::RemoteProtocol(_) => REMOTE_PROTOCOL,
             Error::LocalProtocol(_) => LOCAL_PROTOCOL,
             Error::Decoding(_) => DECODING,
@@ -215,11 +221,95 @@ pub(crate) fn carried(e: &io::Error) -> Option<Error> {
     e.get_ref().and_then(|i| i.downcast_ref::<Error>()).cloned()
 }
 
+/// Join a timeout's kind and its detail: "read timed out after 2 s waiting for
+/// 127.0.0.1:8080" (details built by `info::explain` start with "after"), else
+/// "read timed out: <detail>".
+fn tail(detail: &str) -> String {
+    if detail.is_empty() {
+        String::new()
+    } else if detail.starts_with("after ") {
+        format!(" {detail}")
+    } else {
+        format!(": {detail}")
+    }
+}
+
+/// A rustls failure in words, for people rather than for a Debug dump:
+/// "the server's certificate is a CA certificate, not a server certificate".
+pub fn tls_words(e: &rustls::Error) -> String {
+    use rustls::{AlertDescription as A, CertificateError as C, Error as E};
+    let cert = |what: &str| format!("the server's certificate {what}");
+    match e {
+        E::InvalidCertificate(c) => match c {
+            C::Expired | C::ExpiredContext { .. } => cert("has expired"),
+            C::NotValidYet | C::NotValidYetContext { .. } => cert("is not valid yet"),
+            C::UnknownIssuer => cert("was not issued by a trusted certificate authority (unknown issuer)"),
+            C::NotValidForName => cert("is not valid for this host name"),
+            C::NotValidForNameContext { expected, presented } => cert(&format!(
+                "is not valid for {:?}; it names {}",
+                expected.to_str(),
+                if presented.is_empty() {
+                    "no host".to_string()
+                } else {
+                    presented.iter().map(|p| unwrap_name(p)).collect::<Vec<_>>().join(", ")
+                }
+            )),
+            C::BadSignature => cert("has an invalid signature"),
+            C::Revoked => cert("has been revoked"),
+            C::BadEncoding => cert("could not be parsed"),
+            C::InvalidPurpose | C::InvalidPurposeContext { .. } => cert("is not meant for a TLS server"),
+            C::UnhandledCriticalExtension => cert("has a critical extension we do not understand"),
+            C::ApplicationVerificationFailure => cert("was refused by the application's verifier"),
+            C::Other(o) => {
+                let d = format!("{o:?}");
+                if d.contains("CaUsedAsEndEntity") {
+                    cert("is a CA certificate, not a server certificate")
+                } else if d.contains("EndEntityUsedAsCa") {
+                    cert("chain uses a server certificate as a CA")
+                } else if d.contains("RequiredEkuNotFound") {
+                    cert("is not meant for a TLS server")
+                } else if d.contains("UnsupportedCertVersion") {
+                    cert("has an unsupported X.509 version")
+                } else {
+                    cert(&format!("was refused: {o}"))
+                }
+            }
+            other => cert(&format!("was refused: {other}")),
+        },
+        E::NoCertificatesPresented => "the server presented no certificate".into(),
+        E::AlertReceived(a) => match a {
+            A::ProtocolVersion => "the server does not accept the TLS versions we offer".into(),
+            A::HandshakeFailure => "the server refused the handshake (no common cipher or protocol version)".into(),
+            A::CertificateRequired => "the server requires a client certificate".into(),
+            A::BadCertificate | A::UnknownCA | A::CertificateUnknown => {
+                "the server refused our client certificate".into()
+            }
+            A::NoApplicationProtocol => "the server does not speak any protocol we offered (ALPN)".into(),
+            A::UnrecognisedName => "the server does not know this host name (SNI)".into(),
+            other => format!("the server sent the TLS alert {other:?}"),
+        },
+        E::PeerIncompatible(p) => format!("the server's TLS is incompatible with ours ({p:?})"),
+        E::PeerMisbehaved(p) => format!("the server broke the TLS protocol ({p:?})"),
+        E::NoApplicationProtocol => "the server does not speak any protocol we offered (ALPN)".into(),
+        E::DecryptError => "a TLS record could not be decrypted".into(),
+        other => other.to_string(),
+    }
+}
+
+/// rustls lists presented names as `DnsName("a.example")` / `IpAddress(1.2.3.4)`:
+/// keep the name.
+fn unwrap_name(p: &str) -> &str {
+    match (p.find('('), p.strip_suffix(')')) {
+        (Some(i), Some(inner)) => inner[i + 1..].trim_matches('"'),
+        _ => p,
+    }
+}
+
 /// rustls reports TLS failures inside `io::Error` of kind `InvalidData` wrapping a
 /// `rustls::Error`; surface them as TLS errors rather than plain read errors.
 fn tls_error_in(e: &io::Error) -> Option<String> {
     let inner = e.get_ref()?;
-    inner.downcast_ref::<rustls::Error>().map(|t| t.to_string())
+    inner.downcast_ref::<rustls::Error>().map(tls_words)
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

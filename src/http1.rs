@@ -84,6 +84,10 @@ pub struct Conn {
     /// Requests carried so far.
     pub requests: u64,
     pub idle_since: Instant,
+    /// Debug hook of the exchange in progress (heads as written and read).
+    pub debug: Option<crate::debug::DebugFn>,
+    /// Addresses and TLS facts, filled in by the transport when it opened this.
+    pub info: Option<std::sync::Arc<crate::info::ConnInfo>>,
 }
 
 impl Conn {
@@ -99,6 +103,8 @@ impl Conn {
             received: 0,
             requests: 0,
             idle_since: Instant::now(),
+            debug: None,
+            info: None,
         }
     }
 
@@ -137,6 +143,9 @@ impl Conn {
             w.extend_from_slice(b"\r\n");
         }
         w.extend_from_slice(b"\r\n");
+        if let Some(d) = &self.debug {
+            d(crate::debug::DebugKind::HeaderOut, w);
+        }
         let chunked = headers.has_token("Transfer-Encoding", "chunked");
         let declared: Option<u64> =
             if chunked { None } else { headers.get("Content-Length").and_then(|v| v.trim().parse().ok()) };
@@ -290,6 +299,9 @@ impl Conn {
         loop {
             if self.end > self.start {
                 if let Some(parsed) = parse_head(&self.buf[self.start..self.end], limits)? {
+                    if let Some(d) = &self.debug {
+                        d(crate::debug::DebugKind::HeaderIn, &self.buf[self.start..self.start + parsed.0]);
+                    }
                     self.start += parsed.0;
                     return Ok(parsed.1);
                 }

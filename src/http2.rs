@@ -151,6 +151,8 @@ fn h2_err(e: h2::Error, reading: bool) -> Error {
 #[derive(Clone)]
 pub struct H2Conn {
     send: h2::client::SendRequest<Bytes>,
+    /// Addresses, TLS version, cipher, ALPN.
+    pub info: std::sync::Arc<crate::info::ConnInfo>,
 }
 
 impl H2Conn {
@@ -174,16 +176,18 @@ impl H2Conn {
         // Resolve and connect on this thread, like HTTP/1.1 (same timeout handling,
         // TCP_NODELAY), then hand the socket to the runtime.
         let std_tcp = crate::connection::connect_tcp_guarded(&name_str, port, connect_timeout, None, guard)?;
+        let addrs = (std_tcp.peer_addr().ok(), std_tcp.local_addr().ok());
         std_tcp.set_nonblocking(true).map_err(|e| Error::Connect(e.to_string()))?;
         rt.block_on(guarded(guard, async {
             let tcp = tokio::net::TcpStream::from_std(std_tcp).map_err(|e| Error::Connect(e.to_string()))?;
             let tcp = NoSigPipe(tcp);
             let tls = within(left(), connector.connect(server_name, tcp), timeout_err).await?.map_err(|e| {
                 match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                    Some(t) => Error::Tls(format!("handshake with {name_str}: {t}")),
+                    Some(t) => Error::Tls(format!("handshake with {name_str}: {}", crate::error::tls_words(t))),
                     None => Error::Tls(format!("handshake with {name_str}: {e}")),
                 }
             })?;
+            let info = std::sync::Arc::new(crate::info::ConnInfo::of_tls(addrs.0, addrs.1, tls.get_ref().1));
             if tls.get_ref().1.alpn_protocol() != Some(b"h2") {
                 return Ok(None);
             }
@@ -192,7 +196,7 @@ impl H2Conn {
             tokio::spawn(async move {
                 let _ = conn.await;
             });
-            Ok(Some(H2Conn { send }))
+            Ok(Some(H2Conn { send, info }))
         }))?
     }
 
@@ -236,6 +240,7 @@ impl H2Conn {
             if !empty {
                 send_body(&mut stream, body, write_timeout).await.map_err(|e| (e, false))?;
             }
+            crate::info::mark_sent();
             let resp = within(read_timeout, resp_fut, || Error::ReadTimeout("waiting for the HTTP/2 response".into()))
                 .await
                 .map_err(|e| (e, false))?

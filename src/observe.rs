@@ -22,6 +22,8 @@ pub enum TraceEvent {
     HeadersReceived,
     /// The response body was read to the end.
     BodyDone,
+    /// The send (or reading its body) failed; the detail is the error message.
+    Failed,
 }
 
 impl TraceEvent {
@@ -35,6 +37,7 @@ impl TraceEvent {
             TraceEvent::RequestSent => 5,
             TraceEvent::HeadersReceived => 6,
             TraceEvent::BodyDone => 7,
+            TraceEvent::Failed => 8,
         }
     }
 }
@@ -52,12 +55,39 @@ pub type ProgressFn = Arc<dyn Fn(u64, Option<u64>, u64, Option<u64>) -> bool + S
 pub struct Observers {
     pub trace: Option<TraceFn>,
     pub progress: Option<ProgressFn>,
+    /// The debug hook (see `crate::debug`).
+    pub debug: Option<crate::debug::DebugFn>,
 }
 
 impl Observers {
     pub fn trace(&self, ev: TraceEvent, since: Duration, detail: &str) {
         if let Some(t) = &self.trace {
             t(ev, since, detail);
+        }
+    }
+
+    /// Pass bytes to the debug hook, if any.
+    #[inline]
+    pub fn debug(&self, kind: crate::debug::DebugKind, data: &[u8]) {
+        if let Some(d) = &self.debug {
+            d(kind, data);
+        }
+    }
+
+    /// A TEXT line for the debug hook, formatted only when a hook is set.
+    #[inline]
+    pub fn debug_text(&self, line: impl FnOnce() -> String) {
+        if let Some(d) = &self.debug {
+            d(crate::debug::DebugKind::Text, line().as_bytes());
+        }
+    }
+
+    /// Report a failed send to the trace callback and the debug hook.
+    pub fn failed(&self, since: Duration, e: &crate::error::Error) {
+        if self.trace.is_some() || self.debug.is_some() {
+            let msg = e.to_string();
+            self.trace(TraceEvent::Failed, since, &msg);
+            self.debug_text(|| format!("failed: {msg}"));
         }
     }
 

@@ -43,13 +43,16 @@ impl RawBody for BytesBody {
     }
 }
 
-/// Raw body bytes, counted (for progress reports).
-struct RawReader(Box<dyn RawBody>, Arc<AtomicU64>);
+/// Raw body bytes, counted (for progress reports) and shown to the debug hook.
+struct RawReader(Box<dyn RawBody>, Arc<AtomicU64>, Option<crate::debug::DebugFn>);
 
 impl Read for RawReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.0.read(buf).map_err(wrap_err)?;
         self.1.fetch_add(n as u64, Ordering::Relaxed);
+        if let (Some(d), true) = (&self.2, n > 0) {
+            d(crate::debug::DebugKind::DataIn, &buf[..n]);
+        }
         Ok(n)
     }
 }
@@ -85,6 +88,8 @@ pub struct Response {
     /// response is a redirect that was not followed.
     pub next_request: Option<Box<Request>>,
     pub elapsed: Duration,
+    /// Addresses, TLS facts, reuse and phase timings (`crate::info`).
+    pub info: crate::info::ResponseInfo,
     started: Instant,
     body: BodyState,
     limits: DecodeLimits,
@@ -114,6 +119,7 @@ impl Response {
             history: Vec::new(),
             next_request: None,
             elapsed: started.elapsed(),
+            info: crate::info::ResponseInfo::default(),
             started,
             body: BodyState::Raw(body),
             limits: DecodeLimits::default(),
@@ -127,6 +133,8 @@ impl Response {
     pub(crate) fn set_observers(&mut self, o: Observers, started: Instant) {
         self.observers = o;
         self.started = started;
+        // Transports that record no timings (callback, custom): the head is in now.
+        self.info.head_in_if_unset(started);
     }
 
     /// Report progress after body bytes arrived; Err when the callback aborts.
@@ -172,7 +180,7 @@ impl Response {
         if let BodyState::Raw(_) = self.body {
             let BodyState::Raw(raw) = std::mem::replace(&mut self.body, BodyState::Consumed) else { unreachable!() };
             let encodings: Vec<&str> = self.headers.get_all("Content-Encoding").collect();
-            let reader = RawReader(raw, self.received.clone());
+            let reader = RawReader(raw, self.received.clone(), self.observers.debug.clone());
             if encodings.is_empty() {
                 self.body = BodyState::Stream(Box::new(reader));
             } else {
@@ -203,6 +211,13 @@ impl Response {
         }
     }
 
+    /// A body read failed: name the peer and limit, tell trace and debug.
+    fn failed(&self, e: Error) -> Error {
+        let e = self.info.explain(e, &self.url);
+        self.observers.failed(self.started.elapsed(), &e);
+        e
+    }
+
     /// Streaming read of the decoded body; 0 at the end.
     pub fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
         self.start_stream()?;
@@ -212,6 +227,7 @@ impl Response {
                     Ok(0) if !buf.is_empty() => {
                         self.body = BodyState::Consumed;
                         self.elapsed = self.started.elapsed();
+                        self.info.timings.set(crate::info::Timing::Total, self.elapsed);
                         self.report(true)?;
                         return Ok(0);
                     }
@@ -221,7 +237,7 @@ impl Response {
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Err(e) => {
-                        let err = Self::map_read_err(e);
+                        let err = self.failed(Self::map_read_err(e));
                         self.body = BodyState::Failed(err.clone());
                         return Err(err);
                     }
@@ -257,7 +273,7 @@ impl Response {
                 // scratch buffer per response.
                 if let BodyState::Stream(r) = &mut self.body {
                     if let Err(e) = r.read_to_end(&mut data) {
-                        let err = Self::map_read_err(e);
+                        let err = self.failed(Self::map_read_err(e));
                         self.body = BodyState::Failed(err.clone());
                         return Err(err);
                     }
@@ -273,7 +289,7 @@ impl Response {
                         }
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                         Err(e) => {
-                            let err = Self::map_read_err(e);
+                            let err = self.failed(Self::map_read_err(e));
                             self.body = BodyState::Failed(err.clone());
                             return Err(err);
                         }
@@ -281,6 +297,7 @@ impl Response {
                 }
             }
             self.elapsed = self.started.elapsed();
+            self.info.timings.set(crate::info::Timing::Total, self.elapsed);
             self.body = BodyState::Buffered { data, pos: 0 };
             self.report(true)?;
         }

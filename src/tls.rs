@@ -378,7 +378,7 @@ impl TlsConnector {
                             Error::ConnectTimeout(format!("TLS handshake with {host} timed out"))
                         }
                         _ => match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                            Some(t) => Error::Tls(format!("handshake with {host}: {t}")),
+                            Some(t) => Error::Tls(format!("handshake with {host}: {}", crate::error::tls_words(t))),
                             None if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                                 Error::Tls(format!("connection closed during TLS handshake with {host}"))
                             }

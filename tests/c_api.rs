@@ -257,6 +257,10 @@ fn base_command(program: &Path, use_valgrind: bool, cwd: &Path) -> Command {
     ] {
         cmd.env_remove(v);
     }
+    // cargo test puts target/<profile>{,/deps} on LD_LIBRARY_PATH, which beats the
+    // program's RUNPATH: without this a stale target/<profile>/libhttpx.so is loaded
+    // instead of the private copy.
+    cmd.env_remove("LD_LIBRARY_PATH");
     cmd.env("HOME", cwd).current_dir(cwd);
     cmd
 }
@@ -837,4 +841,18 @@ fn fidelity_server() -> FaultServer {
 fn c_fidelity() {
     let srv = fidelity_server();
     run_c("fidelity.c", &[("HTTPX_TEST_FIDELITY", srv.url(""))], Valgrind::IfAvailable, limit(60));
+}
+
+/// Issue 12: debug hook, info getters over http / TLS 1.3 / HTTP/2, timings, RESOLVE,
+/// messages naming peer and limit, trace FAILED.
+#[test]
+fn c_observe() {
+    let n = nginx();
+    let silent = silent_server();
+    let mut env = https_env(n);
+    env.extend(nginx_env(n));
+    env.push(("HTTPX_TEST_HTTPS_H2", n.https_url_on(n.https_h2_port, "/")));
+    env.push(("HTTPX_TEST_SILENT", format!("http://127.0.0.1:{}", silent.port)));
+    env.push(("HTTPX_TEST_REFUSED", format!("http://127.0.0.1:{}", free_port())));
+    run_c("observe.c", &env, Valgrind::IfAvailable, limit(90));
 }

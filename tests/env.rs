@@ -73,7 +73,7 @@ fn environment_is_honoured_only_with_trust_env() {
     k.trust_env = false;
     assert_eq!(
         get_status(&Client::new(&k).unwrap(), "http://example.test/p").unwrap_err().code(),
-        httpx::error::code::CONNECT
+        httpx::error::code::RESOLVE
     );
     std::env::remove_var("HTTP_PROXY");
     std::env::remove_var("NO_PROXY");

@@ -194,6 +194,7 @@ fn progress_can_cancel_a_download_and_trace_reports_milestones() {
             assert_eq!(total, Some(1 << 20));
             recv < 200_000
         })),
+        ..Default::default()
     };
     let c = Client::new(&k).unwrap();
     let mut r = c.send(&c.build_request("GET", &n.url("/files/1m.bin")).unwrap()).unwrap();

@@ -40,7 +40,7 @@ pub type httpx_request_hook_fn =
 pub type httpx_response_hook_fn =
     Option<unsafe extern "C" fn(userdata: *mut c_void, resp: *mut httpx_response) -> httpx_code>;
 
-unsafe fn cfg_mut<'a>(cfg: *mut httpx_client_config) -> crate::Result<&'a mut ClientConfig> {
+pub(crate) unsafe fn cfg_mut<'a>(cfg: *mut httpx_client_config) -> crate::Result<&'a mut ClientConfig> {
     Ok(&mut handle_mut(cfg, "cfg")?.cfg)
 }
 
@@ -555,6 +555,8 @@ pub const HTTPX_TRACE_TLS_DONE: u32 = 4;
 pub const HTTPX_TRACE_REQUEST_SENT: u32 = 5;
 pub const HTTPX_TRACE_HEADERS_RECEIVED: u32 = 6;
 pub const HTTPX_TRACE_BODY_DONE: u32 = 7;
+/// The send, or reading its body, failed; the detail is the error message.
+pub const HTTPX_TRACE_FAILED: u32 = 8;
 
 /// Progress callback: bytes sent so far and the upload total (-1 = unknown), bytes
 /// received so far (raw, before decoding) and the download total (-1 = unknown).
@@ -597,7 +599,8 @@ pub unsafe extern "C" fn httpx_client_config_set_progress(
 }
 
 /// Report connection and exchange milestones to `trace_fn` (connection opened or
-/// reused, TLS done, request sent, headers received, body done) with timings.
+/// reused, TLS done, request sent, headers received, body done) with timings, and
+/// `HTTPX_TRACE_FAILED` with the error message when a send or a body read fails.
 /// NULL removes it. Ownership of `userdata` as for `httpx_client_config_set_progress`.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_config_set_trace(

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod cancel;
 pub mod client;
 pub mod config;
+pub mod observe;
 pub mod request;
 pub mod response;
 pub mod transport;
@@ -47,6 +48,8 @@ pub const HTTPX_E_WRITE: httpx_code = 22;
 pub const HTTPX_E_CLOSE: httpx_code = 23;
 pub const HTTPX_E_PROXY: httpx_code = 24;
 pub const HTTPX_E_TLS: httpx_code = 25;
+/// The host name could not be resolved.
+pub const HTTPX_E_RESOLVE: httpx_code = 26;
 /// Protocol errors are 30..=39.
 pub const HTTPX_E_REMOTE_PROTOCOL: httpx_code = 30;
 pub const HTTPX_E_LOCAL_PROTOCOL: httpx_code = 31;
@@ -286,6 +289,7 @@ mod tests {
             (HTTPX_E_CLOSE, code::CLOSE),
             (HTTPX_E_PROXY, code::PROXY),
             (HTTPX_E_TLS, code::TLS),
+            (HTTPX_E_RESOLVE, code::RESOLVE),
             (HTTPX_E_REMOTE_PROTOCOL, code::REMOTE_PROTOCOL),
             (HTTPX_E_LOCAL_PROTOCOL, code::LOCAL_PROTOCOL),
             (HTTPX_E_DECODING, code::DECODING),

@@ -30,6 +30,8 @@ pub struct httpx_response {
     /// the Vec grows, so returned pointers live as long as the response.
     joined: std::cell::RefCell<Vec<(String, CString)>>,
     next_request: OnceCell<Option<Box<httpx_request>>>,
+    /// Connection facts as C strings (see `ffi::observe`).
+    pub(crate) info_strs: OnceCell<super::observe::InfoStrings>,
 }
 
 fn cs(s: &str) -> CString {
@@ -48,6 +50,7 @@ impl httpx_response {
             text: OnceCell::new(),
             joined: std::cell::RefCell::new(Vec::new()),
             next_request: OnceCell::new(),
+            info_strs: OnceCell::new(),
         }
     }
 

@@ -10,10 +10,12 @@ use url::Url;
 use crate::config::{Limits, ProxyMode};
 use crate::connection::{self, remaining, Stream};
 use crate::deadline::Guard;
+use crate::debug::DebugKind;
 use crate::error::{Error, Result};
 use crate::headers::Headers;
 use crate::http1::{Conn, Framing};
 use crate::http2::H2Conn;
+use crate::info::{Capture, ConnInfo};
 use crate::observe::{Observers, TraceEvent};
 use crate::pool::{Checkout, Pool, PoolKey};
 use crate::proxy::{self, ProxyConfig};
@@ -134,6 +136,7 @@ impl HttpTransport {
         proxy: Option<&ProxyConfig>,
         connect_timeout: Option<Duration>,
         guard: &Guard,
+        obs: &Observers,
     ) -> Result<(Conn, bool)> {
         let deadline = connect_timeout.map(|t| Instant::now() + t);
         let host = url.host_str().unwrap_or("");
@@ -143,8 +146,15 @@ impl HttpTransport {
         loop {
             let r = self.open_once(url, host, port, https, proxy, deadline, guard);
             match r {
-                Err(Error::Connect(_)) if attempt < self.opts.retries => {
+                Err(Error::Connect(_) | Error::Resolve(_)) if attempt < self.opts.retries => {
                     let backoff = Duration::from_millis(500u64 << attempt.min(6));
+                    obs.debug_text(|| {
+                        format!(
+                            "Connect failed, retrying in {} (attempt {})",
+                            crate::info::secs_text(backoff),
+                            attempt + 2
+                        )
+                    });
                     let left = remaining(deadline, || Error::ConnectTimeout(format!("connecting to {host}:{port}")))?;
                     guard.sleep(left.map_or(backoff, |l| l.min(backoff)))?;
                     attempt += 1;
@@ -189,6 +199,26 @@ impl HttpTransport {
     }
 }
 
+/// Name the peer and the limit in an error (see `info::explain`).
+fn explain(e: Error, peer: &str, ctx: &SendContext) -> Error {
+    crate::info::explain(e, peer, &ctx.timeouts)
+}
+
+fn proxy_scheme(p: &ProxyConfig) -> &'static str {
+    match p.kind {
+        crate::proxy::ProxyKind::Http => "http",
+        crate::proxy::ProxyKind::Https => "https",
+        crate::proxy::ProxyKind::Socks5 { remote_dns: false } => "socks5",
+        crate::proxy::ProxyKind::Socks5 { remote_dns: true } => "socks5h",
+        crate::proxy::ProxyKind::Socks4a => "socks4a",
+        crate::proxy::ProxyKind::Socks4 => "socks4",
+    }
+}
+
+/// Header fields HTTP/2 does not send (see `H2Conn::send`); Host becomes :authority.
+const H2_SKIPPED: &[&str] =
+    &["host", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te"];
+
 fn is_idempotent(method: &str) -> bool {
     matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE")
 }
@@ -228,20 +258,31 @@ impl HttpTransport {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let mut checkout: Checkout =
-                self.pool.checkout_guarded(self.key_for(url, proxy), ctx.timeouts.pool, &ctx.guard)?;
+            let peer = || crate::info::peer_of(url);
+            let mut checkout: Checkout = self
+                .pool
+                .checkout_guarded(self.key_for(url, proxy), ctx.timeouts.pool, &ctx.guard)
+                .map_err(|e| explain(e, &peer(), ctx))?;
             let key = &checkout.key;
             let obs = &ctx.observers;
+            let mut cap = Capture::new(ctx.started);
+            cap.queued();
             let (mut conn, forward) = match checkout.conn.take() {
                 Some(c) => {
                     obs.trace(TraceEvent::ConnectionReused, ctx.started.elapsed(), &key.host);
+                    cap.reused(obs, &key.host, key.port, c.info.clone());
                     let fwd = proxy.is_some_and(|p| !p.tunnels(url.scheme() == "https"));
                     (c, fwd)
                 }
                 None => {
                     let target = if obs.trace.is_some() { format!("{}:{}", key.host, key.port) } else { String::new() };
                     obs.trace(TraceEvent::ConnectStart, ctx.started.elapsed(), &target);
-                    let opened = self.open(url, proxy, ctx.timeouts.connect, &ctx.guard)?;
+                    cap.connecting(obs, &key.host, key.port, proxy.map(|p| (proxy_scheme(p), p.host.as_str(), p.port)));
+                    let mut opened = self
+                        .open(url, proxy, ctx.timeouts.connect, &ctx.guard, obs)
+                        .map_err(|e| explain(e, &peer(), ctx))?;
+                    opened.0.info =
+                        Some(cap.connected(obs, &key.host, key.port, ConnInfo::of_stream(&opened.0.stream)));
                     if opened.0.stream.is_tls() {
                         obs.trace(TraceEvent::TlsDone, ctx.started.elapsed(), &key.host);
                     }
@@ -249,9 +290,10 @@ impl HttpTransport {
                     opened
                 }
             };
+            conn.debug.clone_from(&obs.debug);
             let reused = checkout.reused;
             conn.set_guard(&ctx.guard);
-            let result = exchange(&mut conn, &req, forward, proxy, ctx);
+            let result = exchange(&mut conn, &req, forward, proxy, ctx, &mut cap);
             match result {
                 Ok(head) => {
                     let body = Http1Body {
@@ -260,20 +302,16 @@ impl HttpTransport {
                         framing: head.framing,
                         keep_alive: head.keep_alive,
                         guard: ctx.guard.clone(),
+                        debug: obs.debug.clone(),
                     };
                     let mut body = Box::new(body);
                     if matches!(head.framing, Framing::Empty) {
                         body.finish();
                     }
-                    return Ok(Response::new(
-                        head.status,
-                        head.reason,
-                        head.version,
-                        head.headers,
-                        body,
-                        req,
-                        ctx.started,
-                    ));
+                    let mut resp =
+                        Response::new(head.status, head.reason, head.version, head.headers, body, req, ctx.started);
+                    resp.info = cap.finish(ctx.timeouts.read);
+                    return Ok(resp);
                 }
                 Err((e, nothing_received)) => {
                     checkout.discard(Some(conn));
@@ -283,9 +321,11 @@ impl HttpTransport {
                         && attempts == 1
                         && matches!(e, Error::RemoteProtocol(_) | Error::Read(_) | Error::Write(_) | Error::Tls(_));
                     if retryable {
+                        obs.debug_text(|| format!("Connection died ({e}), retrying on a new connection"));
                         continue;
                     }
-                    return Err(e);
+                    obs.debug_text(|| format!("Closing connection to {}", peer()));
+                    return Err(explain(e, &peer(), ctx));
                 }
             }
         }
@@ -323,9 +363,12 @@ impl HttpTransport {
         } else {
             None
         };
+        let mut cap = Capture::new(ctx.started);
+        cap.queued();
         let (conn, reused) = match existing {
             Some(c) => {
                 obs.trace(TraceEvent::ConnectionReused, ctx.started.elapsed(), &host);
+                cap.reused(obs, &host, port, Some(c.info.clone()));
                 (c, true)
             }
             None => {
@@ -333,8 +376,10 @@ impl HttpTransport {
                     return Err(req);
                 }
                 obs.trace(TraceEvent::ConnectStart, ctx.started.elapsed(), &host);
+                cap.connecting(obs, &host, port, None);
                 match H2Conn::connect(&host, port, tls, ctx.timeouts.connect, &ctx.guard) {
                     Ok(Some(c)) => {
+                        cap.connected(obs, &host, port, (*c.info).clone());
                         obs.trace(TraceEvent::TlsDone, ctx.started.elapsed(), &host);
                         obs.trace(TraceEvent::Connected, ctx.started.elapsed(), &host);
                         if let Ok(mut m) = self.h2.lock() {
@@ -349,23 +394,39 @@ impl HttpTransport {
                         }
                         return Err(req);
                     }
-                    Err(e) => return Ok(Err(e)),
+                    Err(e) => return Ok(Err(explain(e, &crate::info::peer_of(url), ctx))),
                 }
             }
         };
         drop(_connecting);
-        let body = match req.body.open() {
+        let mut body = match req.body.open() {
             Ok(b) => b,
             Err(e) => return Ok(Err(e)),
         };
+        if obs.debug.is_some() {
+            obs.debug(
+                DebugKind::HeaderOut,
+                &crate::debug::render_h2_request(&req.method, url, &req.headers, H2_SKIPPED),
+            );
+            crate::debug::wrap_body(&obs.debug, &mut body);
+            if let Some(b) = req.body.as_bytes().filter(|b| !b.is_empty()) {
+                obs.debug(DebugKind::DataOut, b);
+            }
+        }
         let t = &ctx.timeouts;
+        crate::info::take_sent();
         match conn.send(&req, body, t.read, t.write, t.pool, &ctx.guard) {
             Ok((status, headers, body)) => {
+                cap.sent_at(crate::info::take_sent().unwrap_or_else(Instant::now));
+                cap.first_byte();
                 if obs.trace.is_some() {
                     obs.trace(TraceEvent::RequestSent, ctx.started.elapsed(), &req.method);
                     obs.trace(TraceEvent::HeadersReceived, ctx.started.elapsed(), &status.to_string());
                 }
-                Ok(Ok(Response::new(
+                if obs.debug.is_some() {
+                    obs.debug(DebugKind::HeaderIn, &crate::debug::render_h2_response(status, &headers));
+                }
+                let mut resp = Response::new(
                     status,
                     String::new(),
                     crate::http1::Version::Http2,
@@ -373,7 +434,9 @@ impl HttpTransport {
                     Box::new(body),
                     req,
                     ctx.started,
-                )))
+                );
+                resp.info = cap.finish(t.read);
+                Ok(Ok(resp))
             }
             Err((e @ (Error::Cancelled(_) | Error::TotalTimeout(_)), _)) => {
                 // Only this stream stops (h2 resets it); the shared connection stays.
@@ -386,9 +449,11 @@ impl HttpTransport {
                     m.retain(|(k, _)| *k != key);
                 }
                 if reused && before_send && may_retry && req.body.is_replayable() {
+                    obs.debug_text(|| format!("HTTP/2 connection died ({e}), retrying on a new connection"));
                     return self.send_h2(req, ctx, false);
                 }
-                Ok(Err(e))
+                obs.debug_text(|| format!("Closing HTTP/2 connection to {host}:{port}"));
+                Ok(Err(explain(e, &crate::info::peer_of(url), ctx)))
             }
         }
     }
@@ -453,6 +518,7 @@ fn exchange(
     forward: bool,
     proxy: Option<&ProxyConfig>,
     ctx: &SendContext,
+    cap: &mut Capture,
 ) -> std::result::Result<crate::http1::Head, (Error, bool)> {
     let nothing = |conn: &Conn, e: Error| {
         let n = conn.received == 0;
@@ -467,6 +533,7 @@ fn exchange(
         let inner = std::mem::replace(r, Box::new(std::io::empty()));
         *r = Box::new(ProgressReader { inner, progress: p.clone(), sent: 0, total });
     }
+    crate::debug::wrap_body(&ctx.observers.debug, &mut body);
     let proxy_headers: Option<Headers>;
     let (target, headers): (std::borrow::Cow<str>, &Headers) = if forward {
         let mut h = req.headers.clone();
@@ -485,6 +552,7 @@ fn exchange(
         // body: report its response rather than the broken pipe, as httpcore does.
         if matches!(e, Error::Write(_)) {
             if let Ok(mut head) = conn.read_head(&req.method, &ctx.head_limits) {
+                cap.first_byte();
                 head.keep_alive = false;
                 return Ok(head);
             }
@@ -492,9 +560,14 @@ fn exchange(
         let no_bytes = conn.received == 0;
         return Err((e, no_bytes));
     }
+    cap.sent();
+    if let (Some(_), Some(b)) = (&ctx.observers.debug, req.body.as_bytes().filter(|b| !b.is_empty())) {
+        ctx.observers.debug(DebugKind::DataOut, b);
+    }
     report_sent(&ctx.observers, req, total).map_err(|e| (e, false))?;
     ctx.observers.trace(TraceEvent::RequestSent, ctx.started.elapsed(), &req.method);
     let head = conn.read_head(&req.method, &ctx.head_limits).map_err(|e| nothing(conn, e))?;
+    cap.first_byte();
     if ctx.observers.trace.is_some() {
         ctx.observers.trace(TraceEvent::HeadersReceived, ctx.started.elapsed(), &head.status.to_string());
     }
@@ -510,14 +583,17 @@ struct Http1Body {
     framing: Framing,
     keep_alive: bool,
     guard: Guard,
+    debug: Option<crate::debug::DebugFn>,
 }
 
 impl Http1Body {
     fn finish(&mut self) {
-        if let (Some(conn), Some(co)) = (self.conn.take(), self.checkout.take()) {
+        if let (Some(mut conn), Some(co)) = (self.conn.take(), self.checkout.take()) {
+            conn.debug = None;
             if self.keep_alive {
                 co.release(conn);
             } else {
+                self.closing(&co);
                 co.discard(Some(conn));
             }
         }
@@ -525,7 +601,14 @@ impl Http1Body {
 
     fn fail(&mut self) {
         if let Some(co) = self.checkout.take() {
+            self.closing(&co);
             co.discard(self.conn.take());
+        }
+    }
+
+    fn closing(&self, co: &Checkout) {
+        if let Some(d) = &self.debug {
+            d(DebugKind::Text, format!("Closing connection to {}:{}", co.key.host, co.key.port).as_bytes());
         }
     }
 }

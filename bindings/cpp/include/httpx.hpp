@@ -173,6 +173,62 @@ private:
     std::shared_ptr<httpx_cancel> h_;
 };
 
+// ------------------------------------------------------------ observers and hooks
+/// Progress: bytes sent, upload total (-1 unknown), bytes received (raw), download
+/// total (-1 unknown). Return false (or throw) to abort the transfer; a thrown
+/// exception is rethrown by the Client / Response call.
+using ProgressFn = std::function<bool(uint64_t sent, int64_t send_total, uint64_t received, int64_t receive_total)>;
+/// Trace: one of HTTPX_TRACE_* (HTTPX_TRACE_FAILED carries the error message),
+/// seconds since the send began, a short detail. Exceptions are swallowed.
+using TraceFn = std::function<void(uint32_t event, double elapsed, std::string_view detail)>;
+/// Debug (curl's DEBUGFUNCTION): one of HTTPX_DEBUG_* and the bytes (valid during
+/// the call). Exceptions are swallowed.
+using DebugFn = std::function<void(uint32_t kind, std::string_view data)>;
+
+namespace detail {
+
+extern "C" inline void httpx_cpp_progress_free(void *ud) noexcept { delete static_cast<ProgressFn *>(ud); }
+extern "C" inline void httpx_cpp_trace_free(void *ud) noexcept { delete static_cast<TraceFn *>(ud); }
+extern "C" inline void httpx_cpp_debug_free(void *ud) noexcept { delete static_cast<DebugFn *>(ud); }
+
+extern "C" inline int32_t httpx_cpp_progress_trampoline(void *ud, uint64_t s, int64_t st, uint64_t r, int64_t rt) noexcept {
+    try {
+        return (*static_cast<ProgressFn *>(ud))(s, st, r, rt) ? 0 : 1;
+    } catch (...) {
+        if (!pending()) pending() = std::current_exception();
+        return 1;
+    }
+}
+
+extern "C" inline void httpx_cpp_trace_trampoline(void *ud, uint32_t ev, double elapsed, const char *detail) noexcept {
+    try {
+        (*static_cast<TraceFn *>(ud))(ev, elapsed, detail ? std::string_view(detail) : std::string_view());
+    } catch (...) {
+    }
+}
+
+extern "C" inline void httpx_cpp_debug_trampoline(void *ud, uint32_t kind, const uint8_t *data, uintptr_t len) noexcept {
+    try {
+        (*static_cast<DebugFn *>(ud))(kind, std::string_view(reinterpret_cast<const char *>(data), len));
+    } catch (...) {
+    }
+}
+
+/// Hand a std::function to a C setter taking (fn, userdata, free_fn); freed by
+/// libhttpx, or here when the setter fails.
+template <typename F, typename Tramp, typename Set>
+void install(F f, Tramp tramp, httpx_free_fn free_fn, Set set) {
+    if (!f) throw Error(HTTPX_E_INVALID_ARGUMENT, "callback is empty");
+    auto *ud = new F(std::move(f));
+    httpx_code code = set(tramp, ud, free_fn);
+    if (code != HTTPX_OK) {
+        delete ud;  // not taken on error
+        throw_if(code, nullptr, "callback");
+    }
+}
+
+}  // namespace detail
+
 /// A read-only view of a request: in a mock transport handler (valid during the
 /// call) or from Response::request() (valid while the response lives).
 class RequestView {
@@ -209,6 +265,89 @@ private:
     const httpx_request *req_;
     httpx_response_builder *builder_;
 };
+
+/// A request a request hook may edit (valid during the hook call).
+class RequestRef : public RequestView {
+public:
+    explicit RequestRef(httpx_request *req) : RequestView(req), mut_(req) {}
+    void set_header(std::string_view name, std::string_view value) {
+        detail::throw_if(httpx_request_set_header(mut_, detail::cstr(name, "header").c_str(), detail::cstr(value, "header").c_str()),
+                         nullptr, "invalid header");
+    }
+    void remove_header(std::string_view name) {
+        detail::throw_if(httpx_request_remove_header(mut_, detail::cstr(name, "header").c_str()), nullptr, "remove_header");
+    }
+    void add_param(std::string_view key, std::string_view value) {
+        detail::throw_if(httpx_request_add_param(mut_, detail::cstr(key, "param").c_str(), detail::cstr(value, "param").c_str()), nullptr,
+                         "param");
+    }
+    httpx_request *get_mut() const noexcept { return mut_; }
+
+private:
+    httpx_request *mut_;
+};
+
+/// Request hook (HTTPX event_hooks["request"]): edit the request before it is
+/// sent. Throwing fails the send; the exception is rethrown by Client::send.
+using RequestHook = std::function<void(RequestRef &)>;
+
+/// A response as a response hook sees it (valid during the hook call).
+class ResponseRef {
+public:
+    explicit ResponseRef(httpx_response *resp) : r_(resp) {}
+    uint16_t status() const { return httpx_response_status(r_); }
+    std::string reason() const { return detail::or_empty(httpx_response_reason(r_)); }
+    std::string url() const { return detail::or_empty(httpx_response_url(r_)); }
+    std::optional<std::string> header(std::string_view name) const {
+        const char *v = httpx_response_header_get(r_, detail::cstr(name, "header name").c_str());
+        return v ? std::optional<std::string>(v) : std::nullopt;
+    }
+    /// Read the whole body now (HTTPX's response.read() in a hook).
+    std::string body() const {
+        const uint8_t *data = nullptr;
+        uintptr_t len = 0;
+        httpx_error *err = nullptr;
+        httpx_code code = httpx_response_body(r_, &data, &len, &err);
+        detail::throw_if(code, err);
+        return std::string(reinterpret_cast<const char *>(data), len);
+    }
+    httpx_response *get() const noexcept { return r_; }
+
+private:
+    httpx_response *r_;
+};
+
+/// Response hook (HTTPX event_hooks["response"]); throwing fails the send.
+using ResponseHook = std::function<void(ResponseRef &)>;
+
+namespace detail {
+
+extern "C" inline httpx_code httpx_cpp_request_hook_trampoline(void *ud, httpx_request *req) noexcept {
+    try {
+        RequestRef ref(req);
+        (*static_cast<RequestHook *>(ud))(ref);
+        return HTTPX_OK;
+    } catch (...) {
+        if (!pending()) pending() = std::current_exception();
+        return HTTPX_E_CALLBACK;
+    }
+}
+
+extern "C" inline httpx_code httpx_cpp_response_hook_trampoline(void *ud, httpx_response *resp) noexcept {
+    try {
+        ResponseRef ref(resp);
+        (*static_cast<ResponseHook *>(ud))(ref);
+        return HTTPX_OK;
+    } catch (...) {
+        if (!pending()) pending() = std::current_exception();
+        return HTTPX_E_CALLBACK;
+    }
+}
+
+extern "C" inline void httpx_cpp_request_hook_free(void *ud) noexcept { delete static_cast<RequestHook *>(ud); }
+extern "C" inline void httpx_cpp_response_hook_free(void *ud) noexcept { delete static_cast<ResponseHook *>(ud); }
+
+}  // namespace detail
 
 /// An authentication scheme (shared by the configs and requests that use it).
 class Auth {
@@ -392,8 +531,63 @@ public:
     ClientOptions &mount(std::string_view key, const Transport &t) & {
         return check(httpx_client_config_mount(cfg_.get(), detail::cstr(key, "key").c_str(), t.get()), "invalid mount");
     }
+    /// Transfer progress (libcurl XFERINFOFUNCTION); return false to abort.
+    ClientOptions &progress(ProgressFn f) & {
+        detail::install(std::move(f), detail::httpx_cpp_progress_trampoline, detail::httpx_cpp_progress_free, [&](auto t, void *ud, auto fr) {
+            return httpx_client_config_set_progress(cfg_.get(), t, ud, fr);
+        });
+        return *this;
+    }
+    /// Connection and exchange milestones, failures included.
+    ClientOptions &trace(TraceFn f) & {
+        detail::install(std::move(f), detail::httpx_cpp_trace_trampoline, detail::httpx_cpp_trace_free, [&](auto t, void *ud, auto fr) {
+            return httpx_client_config_set_trace(cfg_.get(), t, ud, fr);
+        });
+        return *this;
+    }
+    /// What passes on the wire (curl -v): TEXT lines, heads as sent/received, body bytes.
+    ClientOptions &debug(DebugFn f) & {
+        detail::install(std::move(f), detail::httpx_cpp_debug_trampoline, detail::httpx_cpp_debug_free, [&](auto t, void *ud, auto fr) {
+            return httpx_client_config_set_debug(cfg_.get(), t, ud, fr);
+        });
+        return *this;
+    }
+    /// Add a request hook (runs before every request, redirects included).
+    ClientOptions &request_hook(RequestHook f) & {
+        detail::install(std::move(f), detail::httpx_cpp_request_hook_trampoline, detail::httpx_cpp_request_hook_free, [&](auto t, void *ud, auto fr) {
+            return httpx_client_config_add_request_hook(cfg_.get(), t, ud, fr);
+        });
+        return *this;
+    }
+    /// Add a response hook (runs when each response head arrives).
+    ClientOptions &response_hook(ResponseHook f) & {
+        detail::install(std::move(f), detail::httpx_cpp_response_hook_trampoline, detail::httpx_cpp_response_hook_free, [&](auto t, void *ud, auto fr) {
+            return httpx_client_config_add_response_hook(cfg_.get(), t, ud, fr);
+        });
+        return *this;
+    }
     const httpx_client_config *get() const noexcept { return cfg_.get(); }
 
+    ClientOptions progress(ProgressFn f) && {
+        progress(std::move(f));
+        return std::move(*this);
+    }
+    ClientOptions trace(TraceFn f) && {
+        trace(std::move(f));
+        return std::move(*this);
+    }
+    ClientOptions debug(DebugFn f) && {
+        debug(std::move(f));
+        return std::move(*this);
+    }
+    ClientOptions request_hook(RequestHook f) && {
+        request_hook(std::move(f));
+        return std::move(*this);
+    }
+    ClientOptions response_hook(ResponseHook f) && {
+        response_hook(std::move(f));
+        return std::move(*this);
+    }
     ClientOptions base_url(std::string_view url) && {
         base_url(std::move(url));
         return std::move(*this);
@@ -741,9 +935,28 @@ public:
     /// Close the body (a half-read connection is not reused).
     void close() { httpx_response_close(h_.get()); }
 
+    // ---- what happened on the connection (CURLINFO_*)
+    /// "127.0.0.1:8080" / "[::1]:443"; empty for mock transports.
+    std::optional<std::string> remote_addr() const { return opt(httpx_response_remote_addr(h_.get())); }
+    std::optional<std::string> local_addr() const { return opt(httpx_response_local_addr(h_.get())); }
+    /// "TLSv1.3", "TLSv1.2"; empty on plain http.
+    std::optional<std::string> tls_version() const { return opt(httpx_response_tls_version(h_.get())); }
+    std::optional<std::string> tls_cipher() const { return opt(httpx_response_tls_cipher(h_.get())); }
+    /// "h2", "http/1.1"; empty when none was negotiated.
+    std::optional<std::string> alpn() const { return opt(httpx_response_alpn(h_.get())); }
+    bool connection_reused() const { return httpx_response_connection_reused(h_.get()) != 0; }
+    /// Seconds since the send began at the end of phase `which` (HTTPX_TIMING_*).
+    /// Throws Error(HTTPX_E_INVALID_ARGUMENT) for HTTPX_TIMING_TOTAL before the body is read.
+    double timing(uint32_t which) const {
+        double s = 0;
+        detail::throw_if(httpx_response_timing(h_.get(), which, &s), nullptr, "timing not available");
+        return s;
+    }
+
     httpx_response *get() const noexcept { return h_.get(); }
 
 private:
+    static std::optional<std::string> opt(const char *s) { return s ? std::optional<std::string>(s) : std::nullopt; }
     detail::Handle<httpx_response, httpx_response_free> h_;
 };
 

@@ -494,6 +494,96 @@ int main() {
         CHECK(r.body().rfind("chunk-0", 0) == 0);  // a streamed response outlives close
     });
 
+    run("debug, trace and progress as std::function", [&] {
+        std::string out, in, data;
+        std::vector<std::string> texts;
+        std::vector<uint32_t> events;
+        uint64_t last_received = 0;
+        httpx::Client c(opts()
+                            .debug([&](uint32_t kind, std::string_view d) {
+                                if (kind == HTTPX_DEBUG_HEADER_OUT) out += d;
+                                if (kind == HTTPX_DEBUG_HEADER_IN) in += d;
+                                if (kind == HTTPX_DEBUG_DATA_IN) data += d;
+                                if (kind == HTTPX_DEBUG_TEXT) texts.emplace_back(d);
+                            })
+                            .trace([&](uint32_t ev, double, std::string_view) { events.push_back(ev); })
+                            .progress([&](uint64_t, int64_t, uint64_t recv, int64_t) {
+                                last_received = recv;
+                                return true;
+                            }));
+        httpx::Response r = c.get(srv.url("/get"));
+        CHECK(out.rfind("GET /get HTTP/1.1\r\n", 0) == 0 && out.size() > 4 && out.substr(out.size() - 4) == "\r\n\r\n");
+        CHECK(in.rfind("HTTP/1.1 200 OK\r\n", 0) == 0 && in.find("X-Multi: b\r\n") != std::string::npos);
+        CHECK(data == "hello");
+        CHECK(!texts.empty() && texts[0].rfind("Connecting to 127.0.0.1:", 0) == 0);
+        CHECK(!events.empty() && events.front() == HTTPX_TRACE_CONNECT_START && events.back() == HTTPX_TRACE_BODY_DONE);
+        CHECK(last_received == 5);
+        events.clear();
+        CHECK_THROWS_CODE(c.get("http://127.0.0.1:1/"), HTTPX_E_CONNECT);
+        CHECK(!events.empty() && events.back() == HTTPX_TRACE_FAILED);
+        CHECK_THROWS_CODE(opts().debug(httpx::DebugFn()), HTTPX_E_INVALID_ARGUMENT);
+    });
+
+    run("progress aborts; exceptions come back", [&] {
+        httpx::Client stop(opts().progress([](uint64_t, int64_t, uint64_t, int64_t) { return false; }));
+        CHECK_THROWS_CODE(stop.get(srv.url("/get")), HTTPX_E_CALLBACK);
+        httpx::Client thrower(opts().progress([](uint64_t, int64_t, uint64_t recv, int64_t) -> bool {
+            if (recv > 0) throw std::runtime_error("from progress");
+            return true;
+        }));
+        bool got = false;
+        try {
+            thrower.get(srv.url("/get"));
+        } catch (const std::runtime_error &e) {
+            got = std::string(e.what()) == "from progress";
+        }
+        CHECK(got);
+    });
+
+    run("request and response hooks as std::function", [&] {
+        std::vector<uint16_t> statuses;
+        httpx::Client c(opts()
+                            .request_hook([](httpx::RequestRef &req) { req.set_header("X-Hook", "1"); })
+                            .response_hook([&](httpx::ResponseRef &resp) { statuses.push_back(resp.status()); }));
+        httpx::Response r = c.get(srv.url("/get"));
+        CHECK(r.request().header("X-Hook").value_or("") == "1");
+        CHECK(statuses.size() == 1 && statuses[0] == 200);
+        httpx::Client bad(opts().response_hook([](httpx::ResponseRef &resp) {
+            if (resp.status() == 404) throw std::logic_error("hook says no");
+        }));
+        bool got = false;
+        try {
+            bad.get(srv.url("/status/404"));
+        } catch (const std::logic_error &e) {
+            got = std::string(e.what()) == "hook says no";
+        }
+        CHECK(got);
+    });
+
+    run("connection info and timings", [&] {
+        httpx::Client c(opts());
+        httpx::Response r = c.get(srv.url("/get"));
+        CHECK(r.remote_addr().value_or("") == srv.url().substr(7));
+        CHECK(r.local_addr().value_or("").rfind("127.0.0.1:", 0) == 0);
+        CHECK(!r.tls_version() && !r.tls_cipher() && !r.alpn());
+        CHECK(!r.connection_reused());
+        double prev = 0;
+        for (uint32_t w = HTTPX_TIMING_QUEUE; w <= HTTPX_TIMING_TOTAL; w++) {
+            double t = r.timing(w);
+            CHECK(t >= prev);
+            prev = t;
+        }
+        CHECK_THROWS_CODE(r.timing(99), HTTPX_E_INVALID_ARGUMENT);
+        httpx::Request req("GET", srv.url("/stream"));
+        httpx::Response s = c.stream(req);
+        CHECK_THROWS_CODE(s.timing(HTTPX_TIMING_TOTAL), HTTPX_E_INVALID_ARGUMENT);
+        s.body();
+        CHECK(s.timing(HTTPX_TIMING_TOTAL) >= s.timing(HTTPX_TIMING_FIRST_BYTE));
+        auto mock = httpx::Transport::mock([](const httpx::RequestView &) { return httpx::MockResponse{}; });
+        httpx::Client m(opts().transport(mock));
+        CHECK(!m.get("http://mock/").remote_addr());
+    });
+
     std::cout << passed << " passed, " << failed << " failed" << std::endl;
     return failed == 0 ? 0 : 1;
 }
