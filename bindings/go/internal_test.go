@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"io"
 	"strings"
 	"testing"
@@ -10,13 +11,13 @@ import (
 // (a second Delete of a cgo.Handle would panic).
 func TestUserdataReleased(t *testing.T) {
 	base := liveHandles.Load()
-	tr, err := NewMockTransport(func(req *Request) (*MockResponse, error) {
+	tr, err := NewMockBackend(func(req *Request) (*MockResponse, error) {
 		return &MockResponse{BodyReader: strings.NewReader("streamed body")}, nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewClient(WithTransport(tr))
+	c, err := NewClient(WithBackend(tr))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +26,7 @@ func TestUserdataReleased(t *testing.T) {
 	if err := req.SetBodyReader(strings.NewReader("upload"), 6); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := c.Stream(req)
+	resp, err := c.Stream(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
 	}

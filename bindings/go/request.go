@@ -7,6 +7,7 @@ package httpx
 import "C"
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/url"
@@ -26,6 +27,18 @@ type Request struct {
 	owned   bool
 	builder *C.httpx_response_builder // set for a transport handler's view
 	parent  any                       // keeps a view's owner alive
+	ctx     context.Context           // a handler view's send context
+	// closed when the send's context is cancelled (the body reader, if it is an io.Closer)
+	bodyCloser io.Closer
+}
+
+// Context is, in a mock handler, the context of the send being answered
+// (context.Background() elsewhere).
+func (r *Request) Context() context.Context {
+	if r.ctx == nil {
+		return backgroundCtx
+	}
+	return r.ctx
 }
 
 func ownRequest(c *C.httpx_request) *Request {
@@ -216,10 +229,16 @@ func (r *Request) SetForm(form url.Values) error {
 }
 
 // SetBodyReader streams the body from rd at send time; length >= 0 is sent as
-// Content-Length, negative means chunked. The body can be sent once.
+// Content-Length, negative means chunked. The body can be sent once. If rd is
+// an io.Closer, it is closed when the send's context is cancelled (so a Read
+// blocked on a pipe returns), as net/http does with a request body.
 func (r *Request) SetBodyReader(rd io.Reader, length int64) error {
 	defer runtime.KeepAlive(r)
-	return requestSetBodyReader(r.c, rd, length)
+	if err := requestSetBodyReader(r.c, rd, length); err != nil {
+		return err
+	}
+	r.bodyCloser, _ = rd.(io.Closer)
+	return nil
 }
 
 // SetAuth authenticates this request with a, overriding the client's.

@@ -18,18 +18,25 @@ import (
 // Response is an HTTPX response. After Client.Send the body is already read;
 // after Client.Stream read it with Read (io.Reader). Close frees it.
 type Response struct {
-	mu sync.Mutex
-	c  *C.httpx_response
+	mu  sync.Mutex
+	c   *C.httpx_response
+	ctl *sendCtl // the send's context, while a streamed body is being read
 }
 
-func ownResponse(c *C.httpx_response) *Response {
-	r := &Response{c: c}
+func ownResponse(c *C.httpx_response, ctl *sendCtl) *Response {
+	r := &Response{c: c, ctl: ctl}
 	runtime.SetFinalizer(r, (*Response).Close)
 	return r
 }
 
 // Close frees the response (a half-read connection is closed). Idempotent.
+// It may be called while another goroutine is blocked in Read: that Read is
+// aborted first.
 func (r *Response) Close() error {
+	r.mu.Lock()
+	ctl := r.ctl
+	r.mu.Unlock()
+	ctl.abort()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.c != nil {
@@ -37,7 +44,15 @@ func (r *Response) Close() error {
 		C.httpx_response_free(r.c)
 		r.c = nil
 	}
+	r.ctl.release()
+	r.ctl = nil
 	return nil
+}
+
+// done releases the context once the body has been read to the end.
+func (r *Response) done() {
+	r.ctl.release()
+	r.ctl = nil
 }
 
 // StatusCode is the HTTP status, e.g. 200 (0 after Close).
@@ -125,9 +140,15 @@ func (r *Response) Body() ([]byte, error) {
 	defer r.mu.Unlock()
 	var data *C.uint8_t
 	var n C.uintptr_t
-	if err := callErr(func(e **C.httpx_error) C.httpx_code { return C.httpx_response_body(r.c, &data, &n, e) }); err != nil {
+	if r.c == nil {
+		return nil, errClosedResponse()
+	}
+	if err := callErr(r.ctl, func(id C.uintptr_t, flags C.int, e **C.httpx_error) C.httpx_code {
+		return cBody(r.c, &data, &n, id, flags, e)
+	}); err != nil {
 		return nil, err
 	}
+	r.done()
 	return copyBytes(data, n), nil
 }
 
@@ -137,9 +158,15 @@ func (r *Response) Text() (string, error) {
 	defer r.mu.Unlock()
 	var text *C.char
 	var n C.uintptr_t
-	if err := callErr(func(e **C.httpx_error) C.httpx_code { return C.httpx_response_text(r.c, &text, &n, e) }); err != nil {
+	if r.c == nil {
+		return "", errClosedResponse()
+	}
+	if err := callErr(r.ctl, func(id C.uintptr_t, flags C.int, e **C.httpx_error) C.httpx_code {
+		return cText(r.c, &text, &n, id, flags, e)
+	}); err != nil {
 		return "", err
 	}
+	r.done()
 	return C.GoStringN(text, C.int(n)), nil
 }
 
@@ -160,16 +187,17 @@ func (r *Response) Read(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.c == nil {
-		return 0, &Error{Code: CodeInvalidArgument, Message: "response is closed"}
+		return 0, errClosedResponse()
 	}
 	var n C.uintptr_t
-	err := callErr(func(e **C.httpx_error) C.httpx_code {
-		return C.httpx_response_read(r.c, (*C.uint8_t)(unsafe.Pointer(&p[0])), C.uintptr_t(len(p)), &n, e)
+	err := callErr(r.ctl, func(id C.uintptr_t, flags C.int, e **C.httpx_error) C.httpx_code {
+		return cRead(r.c, (*C.uint8_t)(unsafe.Pointer(&p[0])), C.uintptr_t(len(p)), &n, id, flags, e)
 	})
 	if err != nil {
 		return 0, err
 	}
 	if n == 0 {
+		r.done()
 		return 0, io.EOF
 	}
 	return int(n), nil
@@ -202,4 +230,8 @@ func (r *Response) HistoryLen() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return int(C.httpx_response_history_count(r.c))
+}
+
+func errClosedResponse() error {
+	return &Error{Code: CodeInvalidArgument, Message: "response is closed"}
 }

@@ -4,15 +4,39 @@ package httpx
 #include <stdlib.h>
 #include "httpx.h"
 
-extern httpx_code goHttpxTransport(void *, httpx_request *, httpx_response_builder *);
-extern httpx_code goHttpxRead(void *, uint8_t *, uintptr_t, uintptr_t *);
+// The Go-side state of the binding call running on this thread (a slot number
+// from the call registry, 0 = none). The call wrappers below set it around each
+// library call; the callback shims hand it to Go, so a callback finds its call's
+// context, trace hooks and error stash without any lookup by thread. Callbacks
+// run on the thread that made the call (include/httpx.h); nested calls (a
+// handler sending again) save and restore it.
+static __thread uintptr_t go_call;
+// What the call wants reported: GO_TRACE (httptrace hooks), GO_PROGRESS (the
+// progress callback checks for a cancelled context).
+static __thread int go_flags;
+#define GO_TRACE 1
+#define GO_PROGRESS 2
+
+extern httpx_code goHttpxTransport(uintptr_t, void *, httpx_request *, httpx_response_builder *);
+extern httpx_code goHttpxRead(uintptr_t, void *, uint8_t *, uintptr_t, uintptr_t *);
+extern void goHttpxTrace(uintptr_t, uint32_t, double, char *);
+extern int32_t goHttpxProgress(uintptr_t, uint64_t, int64_t, uint64_t, int64_t);
 extern void goHttpxFree(void *);
 
 static httpx_code shim_transport(void *ud, const httpx_request *req, httpx_response_builder *out) {
-	return goHttpxTransport(ud, (httpx_request *)req, out);
+	return goHttpxTransport(go_call, ud, (httpx_request *)req, out);
 }
 static httpx_code shim_read(void *ud, uint8_t *buf, uintptr_t cap, uintptr_t *n) {
-	return goHttpxRead(ud, buf, cap, n);
+	return goHttpxRead(go_call, ud, buf, cap, n);
+}
+static void shim_trace(void *ud, uint32_t ev, double elapsed, const char *detail) {
+	(void)ud;
+	if (go_flags & GO_TRACE) goHttpxTrace(go_call, ev, elapsed, (char *)detail);
+}
+static int32_t shim_progress(void *ud, uint64_t sent, int64_t st, uint64_t recv, int64_t rt) {
+	(void)ud;
+	if (!(go_flags & GO_PROGRESS)) return 0;
+	return goHttpxProgress(go_call, sent, st, recv, rt);
 }
 static void shim_free(void *ud) { goHttpxFree(ud); }
 
@@ -25,15 +49,61 @@ static httpx_code go_builder_set_body_reader(httpx_response_builder *b, void *ud
 static httpx_code go_request_set_body_reader(httpx_request *r, void *ud, int64_t len) {
 	return httpx_request_set_body_reader(r, shim_read, ud, shim_free, len);
 }
+static httpx_code go_config_set_observers(httpx_client_config *cfg, int progress) {
+	httpx_code rc = httpx_client_config_set_trace(cfg, shim_trace, NULL, NULL);
+	if (rc == HTTPX_OK && progress) rc = httpx_client_config_set_progress(cfg, shim_progress, NULL, NULL);
+	return rc;
+}
+
+// Library calls that may run Go callbacks, with go_call set around them.
+static httpx_code go_send(const httpx_client *c, const httpx_request *r, int stream, uintptr_t call, int flags,
+                          httpx_response **out, httpx_error **err) {
+	uintptr_t saved = go_call;
+	int saved_flags = go_flags;
+	go_call = call;
+	go_flags = flags;
+	httpx_code rc = stream ? httpx_client_send_stream(c, r, out, err) : httpx_client_send(c, r, out, err);
+	go_call = saved;
+	go_flags = saved_flags;
+	return rc;
+}
+static httpx_code go_read(httpx_response *resp, uint8_t *buf, uintptr_t cap, uintptr_t *n, uintptr_t call, int flags, httpx_error **err) {
+	uintptr_t saved = go_call;
+	int saved_flags = go_flags;
+	go_call = call;
+	go_flags = flags;
+	httpx_code rc = httpx_response_read(resp, buf, cap, n, err);
+	go_call = saved;
+	go_flags = saved_flags;
+	return rc;
+}
+static httpx_code go_body(httpx_response *resp, const uint8_t **data, uintptr_t *n, uintptr_t call, int flags, httpx_error **err) {
+	uintptr_t saved = go_call;
+	int saved_flags = go_flags;
+	go_call = call;
+	go_flags = flags;
+	httpx_code rc = httpx_response_body(resp, data, n, err);
+	go_call = saved;
+	go_flags = saved_flags;
+	return rc;
+}
+static httpx_code go_text(httpx_response *resp, const char **text, uintptr_t *n, uintptr_t call, int flags, httpx_error **err) {
+	uintptr_t saved = go_call;
+	int saved_flags = go_flags;
+	go_call = call;
+	go_flags = flags;
+	httpx_code rc = httpx_response_text(resp, text, n, err);
+	go_call = saved;
+	go_flags = saved_flags;
+	return rc;
+}
 */
 import "C"
 
 import (
-	"runtime"
 	"runtime/cgo"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"unsafe"
 )
 
@@ -66,51 +136,82 @@ func freeHandle(p unsafe.Pointer) {
 // liveHandles counts userdata not yet released by the library (for tests).
 var liveHandles atomic.Int64
 
-// Errors returned by Go callbacks, keyed by OS thread: libhttpx runs callbacks
-// on the thread that made the call, and cgo runs them on the calling goroutine,
-// so callC can pick up the Go error behind an HTTPX_E_CALLBACK.
-var (
-	pendingMu sync.Mutex
-	pending   = map[int]error{}
-)
-
-func stashCallbackErr(err error) {
-	pendingMu.Lock()
-	pending[syscall.Gettid()] = err
-	pendingMu.Unlock()
+// call is the Go side of one binding call into the library (a send, a read of
+// a streamed body): its controls (context, trace) and the error a Go callback
+// returned, which callErr attaches to the library's HTTPX_E_CALLBACK.
+type call struct {
+	ctl   *sendCtl
+	cbErr error
 }
 
-// callC runs f (a C call that may run Go callbacks) pinned to its OS thread and
-// returns its code plus the Go error a callback stashed, if any.
-func callC(f func() C.httpx_code) (C.httpx_code, error) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	tid := syscall.Gettid()
-	code := f()
-	pendingMu.Lock()
-	cbErr, ok := pending[tid]
-	if ok {
-		delete(pending, tid)
-	}
-	pendingMu.Unlock()
-	if code == C.HTTPX_OK {
-		cbErr = nil
-	}
-	return code, cbErr
+// The call registry: slot numbers (never 0) the C side can hold, without cgo
+// handles' per-call allocation.
+var calls struct {
+	mu    sync.Mutex
+	slots []*call
+	free  []uintptr
 }
 
-// callErr is callC plus the conversion of the code and detailed error.
-func callErr(f func(errOut **C.httpx_error) C.httpx_code) error {
+func registerCall(c *call) uintptr {
+	calls.mu.Lock()
+	defer calls.mu.Unlock()
+	if n := len(calls.free); n > 0 {
+		id := calls.free[n-1]
+		calls.free = calls.free[:n-1]
+		calls.slots[id-1] = c
+		return id
+	}
+	calls.slots = append(calls.slots, c)
+	return uintptr(len(calls.slots))
+}
+
+func unregisterCall(id uintptr) {
+	calls.mu.Lock()
+	defer calls.mu.Unlock()
+	calls.slots[id-1] = nil
+	calls.free = append(calls.free, id)
+}
+
+func lookupCall(id C.uintptr_t) *call {
+	if id == 0 {
+		return nil
+	}
+	calls.mu.Lock()
+	defer calls.mu.Unlock()
+	if int(id) > len(calls.slots) {
+		return nil
+	}
+	return calls.slots[id-1]
+}
+
+// stash records a callback's Go error for the call in progress.
+func stash(id C.uintptr_t, err error) {
+	if c := lookupCall(id); c != nil && c.cbErr == nil {
+		c.cbErr = err
+	}
+}
+
+// callErr runs f (a library call made through one of the go_* wrappers, which
+// gets the registry slot) and converts its code and detailed error, attaching
+// the Go error a callback returned and the context's error (see sendCtl.wrap).
+func callErr(ctl *sendCtl, f func(id C.uintptr_t, flags C.int, errOut **C.httpx_error) C.httpx_code) error {
+	c := call{ctl: ctl}
+	id := registerCall(&c)
 	var cerr *C.httpx_error
-	code, cbErr := callC(func() C.httpx_code { return f(&cerr) })
+	code := f(C.uintptr_t(id), ctl.flags(), &cerr)
+	unregisterCall(id)
 	err := takeErr(code, cerr)
-	if e, ok := err.(*Error); ok && cbErr != nil {
-		e.Err = cbErr
+	if err == nil {
+		return nil
 	}
-	return err
+	e := err.(*Error)
+	if c.cbErr != nil {
+		e.Err = c.cbErr
+	}
+	return ctl.wrap(e)
 }
 
-func newCallbackTransport(st *transportState) (*C.httpx_transport, error) {
+func newCallbackTransport(st *backendState) (*C.httpx_transport, error) {
 	ud := newHandle(st)
 	var t *C.httpx_transport
 	if code := C.go_transport_callback(ud, &t); code != C.HTTPX_OK {
@@ -136,4 +237,41 @@ func requestSetBodyReader(req *C.httpx_request, r any, length int64) error {
 		return codeErr(code, "httpx_request_set_body_reader")
 	}
 	return nil
+}
+
+// flags are the go_flags of a call under this control.
+func (s *sendCtl) flags() C.int {
+	if s == nil {
+		return 0
+	}
+	var f C.int
+	if s.trace != nil {
+		f |= C.GO_TRACE
+	}
+	if progressCancel && s.ctx.Done() != nil {
+		f |= C.GO_PROGRESS
+	}
+	return f
+}
+
+func configSetObservers(cfg *C.httpx_client_config) error {
+	return codeErr(C.go_config_set_observers(cfg, cbool(progressCancel)), "trace callback")
+}
+
+// Go wrappers of the go_* C wrappers above (static C functions are visible
+// only from this file).
+func cSend(h *C.httpx_client, req *C.httpx_request, stream bool, id C.uintptr_t, flags C.int, out **C.httpx_response, e **C.httpx_error) C.httpx_code {
+	return C.go_send(h, req, C.int(cbool(stream)), id, flags, out, e)
+}
+
+func cRead(r *C.httpx_response, buf *C.uint8_t, n C.uintptr_t, nOut *C.uintptr_t, id C.uintptr_t, flags C.int, e **C.httpx_error) C.httpx_code {
+	return C.go_read(r, buf, n, nOut, id, flags, e)
+}
+
+func cBody(r *C.httpx_response, data **C.uint8_t, n *C.uintptr_t, id C.uintptr_t, flags C.int, e **C.httpx_error) C.httpx_code {
+	return C.go_body(r, data, n, id, flags, e)
+}
+
+func cText(r *C.httpx_response, text **C.char, n *C.uintptr_t, id C.uintptr_t, flags C.int, e **C.httpx_error) C.httpx_code {
+	return C.go_text(r, text, n, id, flags, e)
 }
