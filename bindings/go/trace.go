@@ -36,12 +36,14 @@ const (
 type tracer struct {
 	ct          *httptrace.ClientTrace
 	host        string // host of the URL (for TLS ServerName)
+	hostPort    string // GetConn's argument
 	connecting  string // target of a connect in progress
 	connectDone bool
 	gotConn     bool
 }
 
 func (t *tracer) getConn(hostPort string) {
+	t.hostPort = hostPort
 	if i := strings.LastIndexByte(hostPort, ':'); i > 0 {
 		t.host = strings.Trim(hostPort[:i], "[]")
 	}
@@ -70,7 +72,7 @@ func (t *tracer) event(ev uint32, _ float64, detail string) {
 		t.connectDone2(nil)
 		t.got(false, detail)
 	case traceConnectionReuse:
-		t.got(true, detail)
+		t.got(true, t.hostPort) // the library's detail is the host alone
 	case traceRequestSent:
 		if ct.WroteHeaders != nil {
 			ct.WroteHeaders()
