@@ -7,33 +7,111 @@ package httpx_test
 // GetKeepAlive: a 13-byte GET on a kept-alive connection; Download1MiB: a
 // 1 MiB body read to the end. "nethttp" is http.Transport, "transport" is
 // httpx.Transport under http.Client, "client" is httpx.Client's own API.
+//
+// The server is a net/http server in a child process (this test binary run
+// again with HTTPX_BENCH_SERVE=1), listening on 127.0.0.1: an in-process
+// server would share the Go scheduler with the client, and a goroutine
+// blocked in a cgo call holds its P until sysmon takes it away, which
+// measures the scheduler rather than the clients. HTTPX_BENCH_INPROC=1 uses an
+// httptest server in this process instead.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	httpx "libhttpx.org/go/httpx"
 )
 
 var mib = bytes.Repeat([]byte("x"), 1<<20)
 
-func benchServer(b *testing.B) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/1m" {
-			w.Header().Set("Content-Length", strconv.Itoa(len(mib)))
-			w.Write(mib)
-			return
+var benchHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/1m" {
+		w.Header().Set("Content-Length", strconv.Itoa(len(mib)))
+		w.Write(mib)
+		return
+	}
+	w.Header().Set("Content-Length", "13")
+	io.WriteString(w, "Hello, world!")
+})
+
+func TestMain(m *testing.M) {
+	if os.Getenv("HTTPX_BENCH_SERVE") == "1" {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			fmt.Println("error", err)
+			os.Exit(1)
 		}
-		w.Header().Set("Content-Length", "13")
-		io.WriteString(w, "Hello, world!")
-	}))
-	b.Cleanup(srv.Close)
-	return srv
+		fmt.Println("http://" + l.Addr().String())
+		// The parent closes our stdin when it is done (or dies): exit then.
+		go func() { io.Copy(io.Discard, os.Stdin); os.Exit(0) }()
+		http.Serve(l, benchHandler)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// benchServer is the URL of the benchmark server (see the file comment).
+func benchServer(b *testing.B) string {
+	if os.Getenv("HTTPX_BENCH_INPROC") == "1" {
+		srv := httptest.NewServer(benchHandler)
+		b.Cleanup(srv.Close)
+		return srv.URL
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "HTTPX_BENCH_SERVE=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		stdin.Close()
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	line := make(chan string, 1)
+	go func() {
+		s := bufio.NewScanner(out)
+		if s.Scan() {
+			line <- s.Text()
+		}
+		close(line)
+		io.Copy(io.Discard, out)
+	}()
+	select {
+	case u, ok := <-line:
+		if !ok || !strings.HasPrefix(u, "http://") {
+			b.Fatalf("benchmark server: %q", u)
+		}
+		return u
+	case <-time.After(20 * time.Second):
+		b.Fatal("benchmark server did not start")
+	}
+	return ""
 }
 
 func benchHTTPClient(b *testing.B, rt http.RoundTripper, url string, size int64) {
@@ -93,14 +171,14 @@ func runBench(b *testing.B, path string, size int64) {
 	b.Run("nethttp", func(b *testing.B) {
 		tr := &http.Transport{MaxIdleConnsPerHost: 16}
 		defer tr.CloseIdleConnections()
-		benchHTTPClient(b, tr, srv.URL+path, size)
+		benchHTTPClient(b, tr, srv+path, size)
 	})
 	b.Run("transport", func(b *testing.B) {
 		tr := &httpx.Transport{}
 		defer tr.CloseIdleConnections()
-		benchHTTPClient(b, tr, srv.URL+path, size)
+		benchHTTPClient(b, tr, srv+path, size)
 	})
-	b.Run("client", func(b *testing.B) { benchNative(b, srv.URL+path, size) })
+	b.Run("client", func(b *testing.B) { benchNative(b, srv+path, size) })
 }
 
 func BenchmarkGetKeepAlive(b *testing.B) { runBench(b, "/small", 13) }

@@ -382,7 +382,7 @@ func (c *Client) send(ctx context.Context, req *Request, stream bool) (*Response
 	if req == nil || req.c == nil {
 		return nil, &Error{Code: CodeInvalidArgument, Message: "request is nil or closed"}
 	}
-	ctl := newSendCtl(ctx)
+	ctl := newSendCtl(ctx, stream)
 	if err := ctl.start(); err != nil {
 		return nil, err
 	}
@@ -400,10 +400,7 @@ func (c *Client) send(ctx context.Context, req *Request, stream bool) (*Response
 	if ctl != nil && ctl.trace != nil {
 		ctl.trace.getConn(hostPortOf(req.URL()))
 	}
-	var resp *C.httpx_response
-	err = callErr(ctl, func(id C.uintptr_t, flags C.int, e **C.httpx_error) C.httpx_code {
-		return cSend(h, creq, stream, id, flags, &resp, e)
-	})
+	resp, err := doSend(ctl, h, creq, stream)
 	done()
 	runtime.KeepAlive(req)
 	if err != nil {

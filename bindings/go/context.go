@@ -35,17 +35,22 @@ type sendCtl struct {
 	// deadline set on the request from ctx (zero: none)
 	deadline time.Time
 	tok      *cancelToken
+	needTok  bool
 }
 
-func newSendCtl(ctx context.Context) *sendCtl {
+//
+// stream: the body will be read later; with cancel tokens the send then always
+// gets one, so that Response.Close can abort a Read blocked in another goroutine.
+func newSendCtl(ctx context.Context, stream bool) *sendCtl {
 	if ctx == nil {
 		ctx = backgroundCtx
 	}
 	ct := httptrace.ContextClientTrace(ctx)
-	if ctx.Done() == nil && ct == nil {
+	needTok := haveCancel && (ctx.Done() != nil || stream)
+	if !needTok && ctx.Done() == nil && ct == nil {
 		return nil
 	}
-	s := &sendCtl{ctx: ctx}
+	s := &sendCtl{ctx: ctx, needTok: needTok}
 	if ct != nil {
 		s.trace = &tracer{ct: ct}
 	}
@@ -65,18 +70,22 @@ func (s *sendCtl) context() context.Context {
 
 // start checks ctx before anything is sent and arms the cancellation.
 func (s *sendCtl) start() error {
-	if s == nil || s.ctx.Done() == nil {
+	if s == nil {
 		return nil
 	}
 	if err := s.ctx.Err(); err != nil {
 		return s.wrap(&Error{Code: CodeCancelled, Message: "the context ended before the request was sent"})
 	}
-	tok, err := newCancelToken()
-	if err != nil {
-		return err
+	if s.needTok {
+		tok, err := newCancelToken()
+		if err != nil {
+			return err
+		}
+		s.tok = tok
 	}
-	s.tok = tok
-	s.stop = context.AfterFunc(s.ctx, s.cancel)
+	if s.ctx.Done() != nil {
+		s.stop = context.AfterFunc(s.ctx, s.cancel)
+	}
 	return nil
 }
 

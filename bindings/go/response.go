@@ -11,6 +11,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -20,11 +21,16 @@ import (
 type Response struct {
 	mu  sync.Mutex
 	c   *C.httpx_response
-	ctl *sendCtl // the send's context, while a streamed body is being read
+	// the send's context, while a streamed body is being read (atomic: Close
+	// reads it while a Read holds mu)
+	ctl atomic.Pointer[sendCtl]
 }
 
 func ownResponse(c *C.httpx_response, ctl *sendCtl) *Response {
-	r := &Response{c: c, ctl: ctl}
+	r := &Response{c: c}
+	if ctl != nil {
+		r.ctl.Store(ctl)
+	}
 	runtime.SetFinalizer(r, (*Response).Close)
 	return r
 }
@@ -33,10 +39,7 @@ func ownResponse(c *C.httpx_response, ctl *sendCtl) *Response {
 // It may be called while another goroutine is blocked in Read: that Read is
 // aborted first.
 func (r *Response) Close() error {
-	r.mu.Lock()
-	ctl := r.ctl
-	r.mu.Unlock()
-	ctl.abort()
+	r.ctl.Load().abort()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.c != nil {
@@ -44,15 +47,15 @@ func (r *Response) Close() error {
 		C.httpx_response_free(r.c)
 		r.c = nil
 	}
-	r.ctl.release()
-	r.ctl = nil
+	r.done()
 	return nil
 }
 
 // done releases the context once the body has been read to the end.
 func (r *Response) done() {
-	r.ctl.release()
-	r.ctl = nil
+	if ctl := r.ctl.Swap(nil); ctl != nil {
+		ctl.release()
+	}
 }
 
 // StatusCode is the HTTP status, e.g. 200 (0 after Close).
@@ -138,36 +141,30 @@ func (r *Response) Headers() []Header {
 func (r *Response) Body() ([]byte, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var data *C.uint8_t
-	var n C.uintptr_t
 	if r.c == nil {
 		return nil, errClosedResponse()
 	}
-	if err := callErr(r.ctl, func(id C.uintptr_t, flags C.int, e **C.httpx_error) C.httpx_code {
-		return cBody(r.c, &data, &n, id, flags, e)
-	}); err != nil {
+	b, err := doBody(r.ctl.Load(), r.c)
+	if err != nil {
 		return nil, err
 	}
 	r.done()
-	return copyBytes(data, n), nil
+	return b, nil
 }
 
 // Text is the body decoded to UTF-8 by its charset.
 func (r *Response) Text() (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var text *C.char
-	var n C.uintptr_t
 	if r.c == nil {
 		return "", errClosedResponse()
 	}
-	if err := callErr(r.ctl, func(id C.uintptr_t, flags C.int, e **C.httpx_error) C.httpx_code {
-		return cText(r.c, &text, &n, id, flags, e)
-	}); err != nil {
+	t, err := doText(r.ctl.Load(), r.c)
+	if err != nil {
 		return "", err
 	}
 	r.done()
-	return C.GoStringN(text, C.int(n)), nil
+	return t, nil
 }
 
 // JSON decodes the body into v.
@@ -189,10 +186,7 @@ func (r *Response) Read(p []byte) (int, error) {
 	if r.c == nil {
 		return 0, errClosedResponse()
 	}
-	var n C.uintptr_t
-	err := callErr(r.ctl, func(id C.uintptr_t, flags C.int, e **C.httpx_error) C.httpx_code {
-		return cRead(r.c, (*C.uint8_t)(unsafe.Pointer(&p[0])), C.uintptr_t(len(p)), &n, id, flags, e)
-	})
+	n, err := doRead(r.ctl.Load(), r.c, p)
 	if err != nil {
 		return 0, err
 	}
@@ -200,7 +194,7 @@ func (r *Response) Read(p []byte) (int, error) {
 		r.done()
 		return 0, io.EOF
 	}
-	return int(n), nil
+	return n, nil
 }
 
 // RaiseForStatus is nil for 2xx, else an *Error with CodeHTTPStatus.

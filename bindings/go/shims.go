@@ -165,11 +165,21 @@ var liveHandles atomic.Int64
 
 // call is the Go side of one binding call into the library (a send, a read of
 // a streamed body): its controls (context, trace) and the error a Go callback
-// returned, which callErr attaches to the library's HTTPX_E_CALLBACK.
+// returned, which end attaches to the library's HTTPX_E_CALLBACK. It also holds
+// the out-parameters of the C call, so that nothing escapes per call: calls
+// are pooled.
 type call struct {
 	ctl   *sendCtl
 	cbErr error
+	id    uintptr
+	cerr  *C.httpx_error
+	n     C.uintptr_t
+	data  *C.uint8_t
+	text  *C.char
+	resp  *C.httpx_response
 }
+
+var callPool = sync.Pool{New: func() any { return new(call) }}
 
 // The call registry: slot numbers (never 0) the C side can hold, without cgo
 // handles' per-call allocation.
@@ -179,24 +189,49 @@ var calls struct {
 	free  []uintptr
 }
 
-func registerCall(c *call) uintptr {
+// beginCall registers a call; pass c.slot() and c.flags() to the go_* wrapper,
+// then c.end(code).
+func beginCall(ctl *sendCtl) *call {
+	c := callPool.Get().(*call)
+	c.ctl = ctl
 	calls.mu.Lock()
-	defer calls.mu.Unlock()
 	if n := len(calls.free); n > 0 {
-		id := calls.free[n-1]
+		c.id = calls.free[n-1]
 		calls.free = calls.free[:n-1]
-		calls.slots[id-1] = c
-		return id
+		calls.slots[c.id-1] = c
+	} else {
+		calls.slots = append(calls.slots, c)
+		c.id = uintptr(len(calls.slots))
 	}
-	calls.slots = append(calls.slots, c)
-	return uintptr(len(calls.slots))
+	calls.mu.Unlock()
+	return c
 }
 
-func unregisterCall(id uintptr) {
+func (c *call) slot() C.uintptr_t { return C.uintptr_t(c.id) }
+func (c *call) flags() C.int      { return c.ctl.flags() }
+
+// end unregisters the call and converts the code and detailed error,
+// attaching the Go error a callback returned and the context's error (see
+// sendCtl.wrap). c must not be used afterwards.
+func (c *call) end(code C.httpx_code) error {
 	calls.mu.Lock()
-	defer calls.mu.Unlock()
-	calls.slots[id-1] = nil
-	calls.free = append(calls.free, id)
+	calls.slots[c.id-1] = nil
+	calls.free = append(calls.free, c.id)
+	calls.mu.Unlock()
+	var err error
+	if code != C.HTTPX_OK || c.cerr != nil {
+		err = takeErr(code, c.cerr)
+	}
+	if err != nil {
+		e := err.(*Error)
+		if c.cbErr != nil {
+			e.Err = c.cbErr
+		}
+		err = c.ctl.wrap(e)
+	}
+	*c = call{}
+	callPool.Put(c)
+	return err
 }
 
 func lookupCall(id C.uintptr_t) *call {
@@ -216,26 +251,6 @@ func stash(id C.uintptr_t, err error) {
 	if c := lookupCall(id); c != nil && c.cbErr == nil {
 		c.cbErr = err
 	}
-}
-
-// callErr runs f (a library call made through one of the go_* wrappers, which
-// gets the registry slot) and converts its code and detailed error, attaching
-// the Go error a callback returned and the context's error (see sendCtl.wrap).
-func callErr(ctl *sendCtl, f func(id C.uintptr_t, flags C.int, errOut **C.httpx_error) C.httpx_code) error {
-	c := call{ctl: ctl}
-	id := registerCall(&c)
-	var cerr *C.httpx_error
-	code := f(C.uintptr_t(id), ctl.flags(), &cerr)
-	unregisterCall(id)
-	err := takeErr(code, cerr)
-	if err == nil {
-		return nil
-	}
-	e := err.(*Error)
-	if c.cbErr != nil {
-		e.Err = c.cbErr
-	}
-	return ctl.wrap(e)
 }
 
 func newCallbackTransport(st *backendState) (*C.httpx_transport, error) {
@@ -285,22 +300,41 @@ func configSetObservers(cfg *C.httpx_client_config) error {
 	return codeErr(C.go_config_set_observers(cfg, cbool(progressCancel)), "trace callback")
 }
 
-// Go wrappers of the go_* C wrappers above (static C functions are visible
-// only from this file).
-func cSend(h *C.httpx_client, req *C.httpx_request, stream bool, id C.uintptr_t, flags C.int, out **C.httpx_response, e **C.httpx_error) C.httpx_code {
-	return C.go_send(h, req, C.int(cbool(stream)), id, flags, out, e)
+// Calls through the go_* C wrappers above (static C functions are visible
+// only from this file), each registered as a call under ctl.
+
+func doSend(ctl *sendCtl, h *C.httpx_client, req *C.httpx_request, stream bool) (*C.httpx_response, error) {
+	c := beginCall(ctl)
+	code := C.go_send(h, req, C.int(cbool(stream)), c.slot(), c.flags(), &c.resp, &c.cerr)
+	resp := c.resp
+	return resp, c.end(code)
 }
 
-func cRead(r *C.httpx_response, buf *C.uint8_t, n C.uintptr_t, nOut *C.uintptr_t, id C.uintptr_t, flags C.int, e **C.httpx_error) C.httpx_code {
-	return C.go_read(r, buf, n, nOut, id, flags, e)
+func doRead(ctl *sendCtl, r *C.httpx_response, p []byte) (int, error) {
+	c := beginCall(ctl)
+	code := C.go_read(r, (*C.uint8_t)(unsafe.Pointer(unsafe.SliceData(p))), C.uintptr_t(len(p)), &c.n, c.slot(), c.flags(), &c.cerr)
+	n := int(c.n)
+	return n, c.end(code)
 }
 
-func cBody(r *C.httpx_response, data **C.uint8_t, n *C.uintptr_t, id C.uintptr_t, flags C.int, e **C.httpx_error) C.httpx_code {
-	return C.go_body(r, data, n, id, flags, e)
+func doBody(ctl *sendCtl, r *C.httpx_response) ([]byte, error) {
+	c := beginCall(ctl)
+	code := C.go_body(r, &c.data, &c.n, c.slot(), c.flags(), &c.cerr)
+	var out []byte
+	if code == C.HTTPX_OK {
+		out = copyBytes(c.data, c.n)
+	}
+	return out, c.end(code)
 }
 
-func cText(r *C.httpx_response, text **C.char, n *C.uintptr_t, id C.uintptr_t, flags C.int, e **C.httpx_error) C.httpx_code {
-	return C.go_text(r, text, n, id, flags, e)
+func doText(ctl *sendCtl, r *C.httpx_response) (string, error) {
+	c := beginCall(ctl)
+	code := C.go_text(r, &c.text, &c.n, c.slot(), c.flags(), &c.cerr)
+	var out string
+	if code == C.HTTPX_OK {
+		out = C.GoStringN(c.text, C.int(c.n))
+	}
+	return out, c.end(code)
 }
 
 // haveCancel: the library has cancel tokens and the total timeout.
