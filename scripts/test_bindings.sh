@@ -50,11 +50,16 @@ unset http_proxy https_proxy all_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY
 
 # ------------------------------------------------------------------ Go (cgo)
 # The binding (module libhttpx.org/go/httpx) builds against an installed
-# libhttpx through pkg-config by default; here it uses the in-repo build
-# (-tags httpx_dev: <repo>/include and the library in $LIBDIR). Runs go vet,
-# go test -race, the benchmarks against net/http (short -benchtime) and the
-# separate consumer module (bindings/go/example-consumer, which requires the
-# binding by module path with a replace directive).
+# libhttpx through pkg-config ("#cgo pkg-config: httpx"). When the repository
+# has scripts/install.sh, this installs libhttpx into a DESTDIR under $TMP and
+# builds through pkg-config against that copy, as a user would; otherwise (or
+# with HTTPX_GO_MODE=dev) it uses the in-repo development build (-tags
+# httpx_dev: <repo>/include and the library in $LIBDIR). The dev build is
+# always vetted too. Runs go vet, go test -race, the benchmarks against
+# net/http (short -benchtime) and the separate consumer module
+# (bindings/go/example-consumer: requires the binding by module path, with a
+# replace directive).
+#   HTTPX_GO_MODE        pkgconfig | dev (default: pkgconfig when scripts/install.sh exists)
 #   HTTPX_GO_BENCHTIME   -benchtime of the benchmark run (default 200x)
 test_go() {
   local go=go
@@ -63,18 +68,42 @@ test_go() {
     echo "Go toolchain not found (need go >= 1.21 on PATH or in /usr/local/go)"
     return 1
   fi
+  local mode=${HTTPX_GO_MODE:-}
+  if [ -z "$mode" ]; then
+    if [ -f "$ROOT/scripts/install.sh" ] && command -v pkg-config >/dev/null 2>&1 && command -v cmake >/dev/null 2>&1; then
+      mode=pkgconfig
+    else
+      mode=dev
+    fi
+  fi
   # A fresh CI environment may lack HOME: give Go its caches; never download.
   local gocache=${GOCACHE:-}
   if [ -z "$gocache" ] && [ -z "${HOME:-}" ] && [ -z "${XDG_CACHE_HOME:-}" ]; then gocache=$TMP/gocache; fi
   (
-    cd "$ROOT/bindings/go" || exit 1
+    set -e
+    cd "$ROOT/bindings/go"
     [ -n "$gocache" ] && export GOCACHE=$gocache
     [ -z "${GOPATH:-}" ] && [ -z "${HOME:-}" ] && export GOPATH=$TMP/gopath
     export CGO_ENABLED=1 GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod
-    export CGO_LDFLAGS="-L$LIBDIR${CGO_LDFLAGS:+ $CGO_LDFLAGS}"
-    local tags="-tags=httpx_dev"
-    set -e
     "$go" version
+    echo "--- go vet -tags httpx_dev (in-repo development build)"
+    CGO_LDFLAGS="-L$LIBDIR${CGO_LDFLAGS:+ $CGO_LDFLAGS}" "$go" vet -tags=httpx_dev ./...
+    local tags=""
+    if [ "$mode" = pkgconfig ]; then
+      local stage=$TMP/go-stage prefix=/opt/libhttpx
+      echo "--- DESTDIR install for the pkg-config build ($stage$prefix)"
+      DESTDIR=$stage HTTPX_BUILD_DIR=$TMP/go-cmake bash "$ROOT/scripts/install.sh" "$prefix" >"$TMP/go-install.log" 2>&1 \
+        || { tail -40 "$TMP/go-install.log"; exit 1; }
+      local pc; pc=$(find "$stage$prefix" -name httpx.pc | head -1)
+      [ -n "$pc" ] || { echo "no httpx.pc installed"; exit 1; }
+      export PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_LIBDIR=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$stage
+      export LD_LIBRARY_PATH="$(dirname "$(dirname "$pc")")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+      echo "pkg-config --cflags --libs httpx: $(pkg-config --cflags --libs httpx)"
+    else
+      export CGO_LDFLAGS="-L$LIBDIR${CGO_LDFLAGS:+ $CGO_LDFLAGS}"
+      tags="-tags=httpx_dev"
+    fi
+    echo "--- mode: $mode"
     echo "--- go vet"
     "$go" vet $tags ./...
     echo "--- go test -race"

@@ -28,6 +28,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -114,6 +115,22 @@ func benchServer(b *testing.B) string {
 	return ""
 }
 
+// cpuTime is the user+system CPU time of this process so far (the server runs
+// in another process, so this is the client's cost alone).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds the client CPU per operation, less sensitive to a loaded
+// machine than ns/op (wall time).
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+}
+
 func benchHTTPClient(b *testing.B, rt http.RoundTripper, url string, size int64) {
 	c := &http.Client{Transport: rt}
 	buf := make([]byte, 64<<10)
@@ -122,6 +139,8 @@ func benchHTTPClient(b *testing.B, rt http.RoundTripper, url string, size int64)
 		b.SetBytes(size)
 	}
 	b.ResetTimer()
+	cpu0 := cpuTime()
+	defer func() { reportCPU(b, cpu0) }()
 	for i := 0; i < b.N; i++ {
 		resp, err := c.Get(url)
 		if err != nil {
@@ -153,6 +172,8 @@ func benchNative(b *testing.B, url string, size int64) {
 		b.SetBytes(size)
 	}
 	b.ResetTimer()
+	cpu0 := cpuTime()
+	defer func() { reportCPU(b, cpu0) }()
 	for i := 0; i < b.N; i++ {
 		resp, err := c.Stream(ctx, req)
 		if err != nil {

@@ -108,3 +108,17 @@ func goHttpxProgress(id C.uintptr_t, sent C.uint64_t, sendTotal C.int64_t, recei
 func goHttpxFree(ud unsafe.Pointer) {
 	freeHandle(ud)
 }
+
+//export goHttpxDebug
+func goHttpxDebug(ud unsafe.Pointer, kind C.uint32_t, data *C.uint8_t, n C.uintptr_t) {
+	defer func() { _ = recover() }() // a user's hook must not unwind into C
+	f, ok := handleValue(ud).(DebugFunc)
+	if !ok {
+		return
+	}
+	var b []byte
+	if n > 0 {
+		b = unsafe.Slice((*byte)(unsafe.Pointer(data)), int(n))
+	}
+	f(DebugKind(kind), b)
+}

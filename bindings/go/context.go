@@ -38,7 +38,6 @@ type sendCtl struct {
 	needTok  bool
 }
 
-//
 // stream: the body will be read later; with cancel tokens the send then always
 // gets one, so that Response.Close can abort a Read blocked in another goroutine.
 func newSendCtl(ctx context.Context, stream bool) *sendCtl {
@@ -77,7 +76,7 @@ func (s *sendCtl) start() error {
 		return s.wrap(&Error{Code: CodeCancelled, Message: "the context ended before the request was sent"})
 	}
 	if s.needTok {
-		tok, err := newCancelToken()
+		tok, err := getCancelToken()
 		if err != nil {
 			return err
 		}
@@ -136,7 +135,8 @@ func (s *sendCtl) release() {
 	if s.stop != nil {
 		s.stop()
 	}
-	s.tok.free() // the library keeps its own reference while it needs one
+	// Our handle only: requests and responses keep their own references.
+	putCancelToken(s.tok, s.fired.Load())
 	s.tok = nil
 }
 

@@ -19,11 +19,12 @@ import (
 // Response is an HTTPX response. After Client.Send the body is already read;
 // after Client.Stream read it with Read (io.Reader). Close frees it.
 type Response struct {
-	mu  sync.Mutex
-	c   *C.httpx_response
+	mu sync.Mutex
+	c  *C.httpx_response
 	// the send's context, while a streamed body is being read (atomic: Close
 	// reads it while a Read holds mu)
 	ctl atomic.Pointer[sendCtl]
+	eof bool // Read reached the end: later Reads do not call the library
 }
 
 func ownResponse(c *C.httpx_response, ctl *sendCtl) *Response {
@@ -186,11 +187,15 @@ func (r *Response) Read(p []byte) (int, error) {
 	if r.c == nil {
 		return 0, errClosedResponse()
 	}
+	if r.eof {
+		return 0, io.EOF
+	}
 	n, err := doRead(r.ctl.Load(), r.c, p)
 	if err != nil {
 		return 0, err
 	}
 	if n == 0 {
+		r.eof = true
 		r.done()
 		return 0, io.EOF
 	}

@@ -417,7 +417,10 @@ func toHTTPResponse(client *Client, req *http.Request, r *Response) *http.Respon
 		resp.Proto, resp.ProtoMajor, resp.ProtoMinor = "HTTP/1.1", 1, 1
 	}
 	if req.URL.Scheme == "https" {
-		resp.TLS = &tls.ConnectionState{HandshakeComplete: true, ServerName: req.URL.Hostname()}
+		r.mu.Lock()
+		info := connInfo(r.c)
+		r.mu.Unlock()
+		resp.TLS = tlsState(info, req.URL.Hostname())
 	}
 	if te := h.Get("Transfer-Encoding"); te != "" {
 		delete(h, "Transfer-Encoding")

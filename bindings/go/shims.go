@@ -40,6 +40,18 @@ static int32_t shim_progress(void *ud, uint64_t sent, int64_t st, uint64_t recv,
 }
 static void shim_free(void *ud) { goHttpxFree(ud); }
 
+extern void goHttpxDebug(void *, uint32_t, uint8_t *, uintptr_t);
+#ifdef HTTPX_DEBUG_TEXT
+static void shim_debug(void *ud, uint32_t kind, const uint8_t *data, uintptr_t len) {
+	goHttpxDebug(ud, kind, (uint8_t *)data, len);
+}
+static httpx_code go_config_set_debug(httpx_client_config *cfg, void *ud) {
+	return httpx_client_config_set_debug(cfg, shim_debug, ud, shim_free);
+}
+#else
+static httpx_code go_config_set_debug(httpx_client_config *cfg, void *ud) { (void)cfg; (void)ud; return HTTPX_E_INVALID_ARGUMENT; }
+#endif
+
 static httpx_code go_transport_callback(void *ud, httpx_transport **out) {
 	return httpx_transport_callback(shim_transport, ud, shim_free, out);
 }
@@ -343,6 +355,45 @@ const haveCancel = C.GO_HAVE_CANCEL == 1
 // cancelToken is an httpx_cancel (nil when the library has none).
 type cancelToken struct{ p unsafe.Pointer }
 
+// Unfired tokens are reused: each one is an eventfd in the library, so making
+// one per send would cost two system calls. A token goes back only once the
+// send and its body are done (nothing the library still does can see it).
+var tokenPool struct {
+	mu   sync.Mutex
+	free []*cancelToken
+}
+
+const maxPooledTokens = 64
+
+func getCancelToken() (*cancelToken, error) {
+	tokenPool.mu.Lock()
+	if n := len(tokenPool.free); n > 0 {
+		t := tokenPool.free[n-1]
+		tokenPool.free = tokenPool.free[:n-1]
+		tokenPool.mu.Unlock()
+		return t, nil
+	}
+	tokenPool.mu.Unlock()
+	return newCancelToken()
+}
+
+// putCancelToken returns an unfired token to the pool (a fired one is freed).
+func putCancelToken(t *cancelToken, fired bool) {
+	if t == nil {
+		return
+	}
+	if !fired {
+		tokenPool.mu.Lock()
+		if len(tokenPool.free) < maxPooledTokens {
+			tokenPool.free = append(tokenPool.free, t)
+			tokenPool.mu.Unlock()
+			return
+		}
+		tokenPool.mu.Unlock()
+	}
+	t.free()
+}
+
 func newCancelToken() (*cancelToken, error) {
 	if !haveCancel {
 		return nil, nil
@@ -391,4 +442,16 @@ func configSetTotalTimeout(cfg *C.httpx_client_config, d time.Duration) error {
 		return &Error{Code: CodeInvalidArgument, Message: "this libhttpx has no total timeout (httpx_client_config_set_total_timeout)"}
 	}
 	return codeErr(C.go_config_set_total_timeout(cfg, seconds(d)), "httpx_client_config_set_total_timeout")
+}
+
+func configSetDebug(cfg *C.httpx_client_config, f DebugFunc) error {
+	if !haveInfo {
+		return &Error{Code: CodeInvalidArgument, Message: "this libhttpx has no debug callback (httpx_client_config_set_debug)"}
+	}
+	ud := newHandle(f)
+	if code := C.go_config_set_debug(cfg, ud); code != C.HTTPX_OK {
+		freeHandle(ud)
+		return codeErr(code, "httpx_client_config_set_debug")
+	}
+	return nil
 }

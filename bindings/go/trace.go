@@ -19,6 +19,7 @@ const (
 	traceRequestSent     = 5
 	traceHeadersRecv     = 6
 	traceBodyDone        = 7
+	traceFailed          = 8 // newer libraries: the send or a body read failed (detail: the message)
 )
 
 // tracer feeds a net/http/httptrace.ClientTrace from the library's trace
@@ -80,6 +81,8 @@ func (t *tracer) event(ev uint32, _ float64, detail string) {
 		if ct.WroteRequest != nil {
 			ct.WroteRequest(httptrace.WroteRequestInfo{})
 		}
+	case traceFailed:
+		t.connectDone2(errors.New(detail))
 	case traceHeadersRecv:
 		if ct.GotFirstResponseByte != nil {
 			ct.GotFirstResponseByte()
