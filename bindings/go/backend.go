@@ -159,3 +159,13 @@ func (t *Backend) Close() error {
 	}
 	return nil
 }
+
+// NewMockTransport is the earlier name of NewMockBackend.
+//
+// Deprecated: use NewMockBackend (Transport is now the http.RoundTripper).
+func NewMockTransport(h Handler) (*Backend, error) { return NewMockBackend(h) }
+
+// NewHTTPTransport is the earlier name of NewHTTPBackend.
+//
+// Deprecated: use NewHTTPBackend.
+func NewHTTPTransport() (*Backend, error) { return NewHTTPBackend() }

@@ -526,3 +526,8 @@ func BasicAuth(user, pass string) Auth { return credAuth{user: user, pass: pass}
 
 // DigestAuth is HTTPX's DigestAuth(user, pass).
 func DigestAuth(user, pass string) Auth { return credAuth{digest: true, user: user, pass: pass} }
+
+// WithTransport is the earlier name of WithBackend.
+//
+// Deprecated: use WithBackend.
+func WithTransport(t *Backend) Option { return WithBackend(t) }

@@ -32,6 +32,8 @@ type Error struct {
 	Code    Code
 	Message string
 	Err     error
+
+	derived bool // Err was rebuilt from Message (not printed twice)
 }
 
 var _ net.Error = (*Error)(nil)
@@ -44,7 +46,7 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 		b.WriteString(e.Message)
 	}
-	if e.Err != nil && !strings.Contains(e.Message, e.Err.Error()) {
+	if e.Err != nil && !e.derived && !strings.Contains(e.Message, e.Err.Error()) {
 		b.WriteString(": ")
 		b.WriteString(e.Err.Error())
 	}
@@ -122,6 +124,7 @@ func takeErr(code C.httpx_code, cerr *C.httpx_error) error {
 		e.Message = C.GoString(C.httpx_error_message(cerr))
 	}
 	e.Err = netCause(e.Code, e.Message)
+	e.derived = e.Err != nil
 	return e
 }
 
@@ -140,7 +143,6 @@ func codeErr(code C.httpx_code, what string) error {
 var (
 	osErrorRe = regexp.MustCompile(`\(os error (\d+)\)`)
 	addrRe    = regexp.MustCompile(`\bto (\[[0-9A-Fa-f:.]+\]:\d+|[0-9.]+:\d+)`)
-	resolveRe = regexp.MustCompile(`(?:cannot resolve|failed to resolve|could not resolve) ([^\s:]+|\[[^\]]*\])(?::\d+)?:?\s*(.*)`)
 )
 
 func netCause(code Code, msg string) error {
@@ -179,15 +181,41 @@ func opError(op, syscallName, msg string) error {
 	return oe
 }
 
+// dnsError parses "cannot resolve HOST: DETAIL" and "could not resolve host:
+// HOST (DETAIL)" (the library's two wordings) into a *net.DNSError.
 func dnsError(msg string) error {
 	de := &net.DNSError{Err: msg}
-	if m := resolveRe.FindStringSubmatch(msg); m != nil {
-		de.Name = strings.Trim(m[1], "[]")
-		if m[2] != "" {
-			de.Err = m[2]
-		}
-	}
 	lower := strings.ToLower(msg)
+	if i := strings.Index(lower, "resolve "); i >= 0 {
+		rest := msg[i+len("resolve "):]
+		rest = strings.TrimPrefix(strings.TrimPrefix(rest, "host: "), "host ")
+		name := rest
+		if j := strings.IndexAny(rest, " \t"); j >= 0 {
+			name, rest = rest[:j], rest[j:]
+		} else {
+			rest = ""
+		}
+		name = strings.TrimSuffix(name, ":")
+		if k := strings.LastIndexByte(name, ':'); k > 0 && !strings.HasSuffix(name, "]") {
+			if _, err := strconv.Atoi(name[k+1:]); err == nil {
+				name = name[:k] // host:port
+			}
+		}
+		de.Name = strings.Trim(name, "[]")
+		detail := strings.TrimSpace(rest)
+		if strings.HasPrefix(detail, "(") {
+			if k := strings.IndexByte(detail, ')'); k > 0 {
+				detail = detail[1:k]
+			}
+		}
+		if detail != "" {
+			de.Err = detail
+		}
+	} else if i := strings.Index(msg, " resolved to no address"); i > 0 {
+		f := strings.Fields(msg[:i])
+		de.Name = f[len(f)-1]
+		de.Err = "no such host"
+	}
 	switch {
 	case strings.Contains(lower, "temporary failure"), strings.Contains(lower, "try again"):
 		de.IsTemporary = true

@@ -70,6 +70,7 @@ func TestNetCause(t *testing.T) {
 	}{
 		{CodeConnect, "connect failed: cannot resolve nohost.invalid: failed to lookup address information: Name or service not known"},
 		{CodeResolve, "cannot resolve nohost.invalid: failed to lookup address information: Name or service not known"},
+		{CodeResolve, "could not resolve host: nohost.invalid (failed to lookup address information: Name or service not known)"},
 	} {
 		e := &Error{Code: tc.code, Message: tc.msg}
 		e.Err = netCause(e.Code, e.Message)
