@@ -38,8 +38,10 @@ type sendCtl struct {
 	needTok  bool
 }
 
-// stream: the body will be read later; with cancel tokens the send then always
-// gets one, so that Response.Close can abort a Read blocked in another goroutine.
+// newSendCtl is the control of a send under ctx (nil when there is nothing to
+// control). stream: the body will be read later; with cancel tokens the send
+// then always gets one, so that Response.Close can abort a Read blocked in
+// another goroutine.
 func newSendCtl(ctx context.Context, stream bool) *sendCtl {
 	if ctx == nil {
 		ctx = backgroundCtx
@@ -57,14 +59,6 @@ func newSendCtl(ctx context.Context, stream bool) *sendCtl {
 		s.deadline = d
 	}
 	return s
-}
-
-// context is ctx, Background for a nil sendCtl.
-func (s *sendCtl) context() context.Context {
-	if s == nil {
-		return backgroundCtx
-	}
-	return s.ctx
 }
 
 // start checks ctx before anything is sent and arms the cancellation.

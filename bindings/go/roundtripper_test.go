@@ -599,6 +599,11 @@ func newTestPKI(t *testing.T) *testPKI {
 func TestTransportTLS(t *testing.T) {
 	pki := newTestPKI(t)
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" {
+			n, err := io.Copy(io.Discard, r.Body)
+			fmt.Fprintf(w, "%s %d %v", r.Proto, n, err)
+			return
+		}
 		fmt.Fprintf(w, "tls %v client-certs %d", r.TLS != nil, len(r.TLS.PeerCertificates))
 	}))
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pki.server}, ClientCAs: pki.pool, ClientAuth: tls.VerifyClientCertIfGiven}
@@ -631,8 +636,30 @@ func TestTransportTLS(t *testing.T) {
 		if string(b) != tc.want || resp.TLS == nil {
 			t.Fatalf("%s: %q", name, b)
 		}
-		if name == "HTTP/2" && resp.ProtoMajor != 2 {
-			t.Fatalf("HTTP/2: got %s", resp.Proto)
+		if name == "HTTP/2" {
+			if resp.ProtoMajor != 2 {
+				t.Fatalf("HTTP/2: got %s", resp.Proto)
+			}
+			// A streamed upload of unknown length over HTTP/2.
+			pr, pw := io.Pipe()
+			go func() {
+				chunk := make([]byte, 64<<10)
+				for i := 0; i < 32; i++ {
+					if _, err := pw.Write(chunk); err != nil {
+						return
+					}
+				}
+				pw.Close()
+			}()
+			resp, err := c.Post(srv.URL, "application/octet-stream", pr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if string(b) != "HTTP/2.0 2097152 <nil>" {
+				t.Fatalf("HTTP/2 upload: %q", b)
+			}
 		}
 	}
 	// A setting that cannot be honoured is an error, never silently ignored.
