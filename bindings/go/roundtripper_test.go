@@ -882,3 +882,49 @@ func needCancel(t *testing.T) {
 		t.Skip("this libhttpx has no cancel tokens (httpx_cancel_*): a context cannot interrupt a blocked read")
 	}
 }
+
+// https:// through a proxy: a CONNECT tunnel (an httptest server that
+// hijacks CONNECT requests and pipes bytes to the target).
+func TestTransportProxyConnectTunnel(t *testing.T) {
+	pki := newTestPKI(t)
+	target := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "secret over tls")
+	}))
+	target.TLS = &tls.Config{Certificates: []tls.Certificate{pki.server}}
+	target.StartTLS()
+	defer target.Close()
+	var tunnels atomic.Int32
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect {
+			http.Error(w, "CONNECT only", 405)
+			return
+		}
+		up, err := net.DialTimeout("tcp", r.Host, 5*time.Second)
+		if err != nil {
+			http.Error(w, err.Error(), 502)
+			return
+		}
+		tunnels.Add(1)
+		w.WriteHeader(200)
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			up.Close()
+			return
+		}
+		go func() { io.Copy(up, buf); up.Close() }()
+		io.Copy(conn, up)
+		conn.Close()
+	}))
+	defer proxy.Close()
+	pu, _ := url.Parse(proxy.URL)
+	c := newHTTPClient(t, &httpx.Transport{Proxy: http.ProxyURL(pu), RootCAPEM: pki.caPEM})
+	resp, err := c.Get(target.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "secret over tls" || tunnels.Load() != 1 {
+		t.Fatalf("%q, %d tunnels", b, tunnels.Load())
+	}
+}
