@@ -144,6 +144,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return fail(err)
 	}
 	resp, err := client.Stream(req.Context(), r)
+	if e, ok := err.(*Error); ok && e.Code == CodeClientClosed {
+		// CloseIdleConnections closed this pool between clientFor and the send
+		// (nothing was sent): once more on a new one.
+		if client, err = t.clientFor(proxy); err == nil {
+			resp, err = client.Stream(req.Context(), r)
+		}
+	}
 	r.Close()
 	closeBody() // the body has been sent (or the send failed)
 	if err != nil {

@@ -928,3 +928,52 @@ func TestTransportProxyConnectTunnel(t *testing.T) {
 		t.Fatalf("%q, %d tunnels", b, tunnels.Load())
 	}
 }
+
+// CloseIdleConnections while requests run: none of them fails.
+func TestTransportCloseIdleConnectionsConcurrent(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer srv.Close()
+	tr := &httpx.Transport{}
+	c := newHTTPClient(t, tr)
+	stop := make(chan struct{})
+	closerDone := make(chan struct{})
+	go func() {
+		defer close(closerDone)
+		for i := 0; i < 200; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+				tr.CloseIdleConnections()
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 25; i++ {
+				resp, err := c.Get(srv.URL)
+				if err != nil {
+					errs <- err
+					return
+				}
+				b, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || string(b) != "ok" {
+					errs <- fmt.Errorf("%q %v", b, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	<-closerDone
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
