@@ -357,6 +357,22 @@ func (c *Client) Close() error {
 	return nil
 }
 
+// retire stops new calls and frees the client once the calls in flight are
+// done, without closing its pool under them (Transport.CloseIdleConnections).
+func (c *Client) retire() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.closed = true
+	runtime.SetFinalizer(c, nil)
+	if c.users == 0 {
+		C.httpx_client_free(c.c)
+		c.c = nil
+	}
+}
+
 // BuildRequest is HTTPX's client.build_request: the client's base URL,
 // headers, params and cookies merged in, ready to edit and Send.
 func (c *Client) BuildRequest(method, url string) (*Request, error) {
@@ -382,16 +398,20 @@ func (c *Client) send(ctx context.Context, req *Request, stream bool) (*Response
 	if req == nil || req.c == nil {
 		return nil, &Error{Code: CodeInvalidArgument, Message: "request is nil or closed"}
 	}
+	h, err := c.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer c.release()
+	return c.sendOn(h, ctx, req, stream)
+}
+
+// sendOn is send on a handle the caller acquired.
+func (c *Client) sendOn(h *C.httpx_client, ctx context.Context, req *Request, stream bool) (*Response, error) {
 	ctl := newSendCtl(ctx, stream)
 	if err := ctl.start(); err != nil {
 		return nil, err
 	}
-	h, err := c.acquire()
-	if err != nil {
-		ctl.release()
-		return nil, err
-	}
-	defer c.release()
 	creq, done, err := ctl.prepare(req, c.totalTimeout)
 	if err != nil {
 		ctl.release()

@@ -135,22 +135,17 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		proxy = p
 	}
-	client, err := t.clientFor(proxy)
-	if err != nil {
-		return fail(err)
-	}
 	r, err := t.buildRequest(req, body)
 	if err != nil {
 		return fail(err)
 	}
-	resp, err := client.Stream(req.Context(), r)
-	if e, ok := err.(*Error); ok && e.Code == CodeClientClosed {
-		// CloseIdleConnections closed this pool between clientFor and the send
-		// (nothing was sent): once more on a new one.
-		if client, err = t.clientFor(proxy); err == nil {
-			resp, err = client.Stream(req.Context(), r)
-		}
+	client, h, err := t.clientFor(proxy)
+	if err != nil {
+		r.Close()
+		return fail(err)
 	}
+	resp, err := client.sendOn(h, req.Context(), r, true)
+	client.release()
 	r.Close()
 	closeBody() // the body has been sent (or the send failed)
 	if err != nil {
@@ -230,8 +225,10 @@ func (t *Transport) buildRequest(req *http.Request, body io.ReadCloser) (*Reques
 	return r, nil
 }
 
-// clientFor is the libhttpx client (one pool) for requests through proxy.
-func (t *Transport) clientFor(proxy *url.URL) (*Client, error) {
+// clientFor is the libhttpx client (one pool) for requests through proxy,
+// acquired for one send (release it after): CloseIdleConnections then lets
+// the send finish on it.
+func (t *Transport) clientFor(proxy *url.URL) (*Client, *C.httpx_client, error) {
 	key := ""
 	if proxy != nil {
 		key = proxy.String()
@@ -239,21 +236,27 @@ func (t *Transport) clientFor(proxy *url.URL) (*Client, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if c := t.clients[key]; c != nil {
-		return c, nil
+		if h, err := c.acquire(); err == nil {
+			return c, h, nil
+		}
 	}
 	opts, err := t.options(key)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c, err := NewClient(opts...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	h, err := c.acquire()
+	if err != nil {
+		return nil, nil, err
 	}
 	if t.clients == nil {
 		t.clients = map[string]*Client{}
 	}
 	t.clients[key] = c
-	return c, nil
+	return c, h, nil
 }
 
 func (t *Transport) options(proxy string) ([]Option, error) {
@@ -355,15 +358,17 @@ func certificatePEM(c tls.Certificate) (certPEM, keyPEM []byte, err error) {
 	return certPEM, keyPEM, nil
 }
 
-// CloseIdleConnections closes the pools (in-flight requests finish first);
-// later requests open new ones. http.Client.CloseIdleConnections calls it.
+// CloseIdleConnections retires the pools: each is freed (its connections
+// closed) as soon as no request is in flight on it; those in flight are not
+// interrupted and streamed bodies keep working. Later requests open new pools.
+// http.Client.CloseIdleConnections calls it.
 func (t *Transport) CloseIdleConnections() {
 	t.mu.Lock()
 	cs := t.clients
 	t.clients = nil
 	t.mu.Unlock()
 	for _, c := range cs {
-		c.Close()
+		c.retire()
 	}
 }
 
