@@ -49,6 +49,19 @@ export LD_LIBRARY_PATH="$LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 unset http_proxy https_proxy all_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY
 
 # ------------------------------------------------------------------ Go (cgo)
+# The binding (module libhttpx.org/go/httpx) builds against an installed
+# libhttpx through pkg-config ("#cgo pkg-config: httpx"). When the repository
+# has scripts/install.sh, this installs libhttpx into a DESTDIR under $TMP (with
+# its CMake commands) and builds through pkg-config against that copy, as a
+# user would; otherwise (or
+# with HTTPX_GO_MODE=dev) it uses the in-repo development build (-tags
+# httpx_dev: <repo>/include and the library in $LIBDIR). The dev build is
+# always vetted too. Runs go vet, go test -race, the benchmarks against
+# net/http (short -benchtime) and the separate consumer module
+# (bindings/go/example-consumer: requires the binding by module path, with a
+# replace directive).
+#   HTTPX_GO_MODE        pkgconfig | dev (default: pkgconfig when scripts/install.sh exists)
+#   HTTPX_GO_BENCHTIME   -benchtime of the benchmark run (default 200x)
 test_go() {
   local go=go
   command -v go >/dev/null 2>&1 || go=/usr/local/go/bin/go
@@ -56,16 +69,56 @@ test_go() {
     echo "Go toolchain not found (need go >= 1.21 on PATH or in /usr/local/go)"
     return 1
   fi
+  local mode=${HTTPX_GO_MODE:-}
+  if [ -z "$mode" ]; then
+    if [ -f "$ROOT/scripts/install.sh" ] && command -v pkg-config >/dev/null 2>&1 && command -v cmake >/dev/null 2>&1; then
+      mode=pkgconfig
+    else
+      mode=dev
+    fi
+  fi
   # A fresh CI environment may lack HOME: give Go its caches; never download.
   local gocache=${GOCACHE:-}
   if [ -z "$gocache" ] && [ -z "${HOME:-}" ] && [ -z "${XDG_CACHE_HOME:-}" ]; then gocache=$TMP/gocache; fi
+  # (set -e does not hold in a function called from an if: every step says || exit 1.)
   (
     cd "$ROOT/bindings/go" || exit 1
     [ -n "$gocache" ] && export GOCACHE=$gocache
     [ -z "${GOPATH:-}" ] && [ -z "${HOME:-}" ] && export GOPATH=$TMP/gopath
     export CGO_ENABLED=1 GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod
-    export CGO_LDFLAGS="-L$LIBDIR${CGO_LDFLAGS:+ $CGO_LDFLAGS}"
-    "$go" version && "$go" vet ./... && with_timeout 600 "$go" test -count=1 -v ./...
+    "$go" version || exit 1
+    echo "--- go vet -tags httpx_dev (in-repo development build)"
+    CGO_LDFLAGS="-L$LIBDIR${CGO_LDFLAGS:+ $CGO_LDFLAGS}" "$go" vet -tags=httpx_dev ./... || exit 1
+    local tags=""
+    if [ "$mode" = pkgconfig ]; then
+      local stage=$TMP/go-stage prefix=/opt/libhttpx
+      echo "--- DESTDIR install for the pkg-config build ($stage$prefix)"
+      # scripts/install.sh's three CMake commands, without the command-line tool
+      # (HTTPX_CLI=OFF: the binding needs only the library, header and httpx.pc).
+      { cmake -S "$ROOT" -B "$TMP/go-cmake" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" -DHTTPX_CLI=OFF \
+          && cmake --build "$TMP/go-cmake" && DESTDIR=$stage cmake --install "$TMP/go-cmake"; } >"$TMP/go-install.log" 2>&1 \
+        || { tail -40 "$TMP/go-install.log"; exit 1; }
+      local pc
+      pc=$(find "$stage$prefix" -name httpx.pc | head -1)
+      [ -n "$pc" ] || { echo "no httpx.pc installed"; exit 1; }
+      export PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_LIBDIR=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$stage
+      export LD_LIBRARY_PATH="$(dirname "$(dirname "$pc")")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+      echo "pkg-config --cflags --libs httpx: $(pkg-config --cflags --libs httpx)"
+    else
+      export CGO_LDFLAGS="-L$LIBDIR${CGO_LDFLAGS:+ $CGO_LDFLAGS}"
+      tags="-tags=httpx_dev"
+    fi
+    echo "--- mode: $mode"
+    echo "--- go vet"
+    "$go" vet $tags ./... || exit 1
+    echo "--- go test -race"
+    with_timeout 900 "$go" test $tags -race -count=1 -v ./... || exit 1
+    echo "--- go test -bench (vs net/http, -benchtime ${HTTPX_GO_BENCHTIME:-200x})"
+    with_timeout 300 "$go" test $tags -run '^$' -bench . -benchmem -benchtime "${HTTPX_GO_BENCHTIME:-200x}" . || exit 1
+    echo "--- example-consumer (module path + replace)"
+    cd example-consumer || exit 1
+    "$go" vet $tags ./... || exit 1
+    with_timeout 300 "$go" test $tags -race -count=1 -v ./... || exit 1
   )
 }
 

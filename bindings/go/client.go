@@ -7,6 +7,9 @@ package httpx
 import "C"
 
 import (
+	"context"
+	"net"
+	neturl "net/url"
 	"runtime"
 	"sync"
 	"time"
@@ -17,7 +20,8 @@ import (
 type Option func(*config) error
 
 type config struct {
-	c *C.httpx_client_config
+	c            *C.httpx_client_config
+	totalTimeout time.Duration
 }
 
 func (cfg *config) str1(s, what string, f func(*C.char) C.httpx_code) error {
@@ -83,6 +87,21 @@ func WithTimeout(d time.Duration) Option {
 func WithTimeouts(t Timeouts) Option {
 	return func(c *config) error {
 		return codeErr(C.httpx_client_config_set_timeouts(c.c, seconds(t.Connect), seconds(t.Read), seconds(t.Write), seconds(t.Pool)), "timeouts")
+	}
+}
+
+// WithTotalTimeout bounds every send as a whole (see Request.SetTotalTimeout);
+// NoTimeout (the default) removes it. A context deadline that comes earlier wins.
+func WithTotalTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if err := configSetTotalTimeout(c.c, d); err != nil {
+			return err
+		}
+		if d < 0 {
+			d = NoTimeout
+		}
+		c.totalTimeout = d
+		return nil
 	}
 }
 
@@ -165,6 +184,68 @@ func WithProxy(key, url string) Option {
 	}
 }
 
+// WithHTTP2 offers HTTP/2 by ALPN over TLS (falls back to HTTP/1.1).
+func WithHTTP2(on bool) Option {
+	return func(c *config) error { return codeErr(C.httpx_client_config_set_http2(c.c, cbool(on)), "http2") }
+}
+
+// WithCAPEM trusts the CA certificates in pem instead of the default roots.
+func WithCAPEM(pem []byte) Option {
+	return func(c *config) error {
+		return codeErr(C.httpx_client_config_set_ca_pem(c.c, bytesPtr(pem), C.uintptr_t(len(pem))), "CA PEM")
+	}
+}
+
+// WithClientCertPEM sets a client certificate chain and its key (PEM bytes).
+func WithClientCertPEM(cert, key []byte) Option {
+	return func(c *config) error {
+		return codeErr(C.httpx_client_config_set_client_cert_pem(c.c, bytesPtr(cert), C.uintptr_t(len(cert)),
+			bytesPtr(key), C.uintptr_t(len(key))), "client certificate PEM")
+	}
+}
+
+// WithMinTLSVersion refuses TLS versions below v (tls.VersionTLS12 or tls.VersionTLS13).
+func WithMinTLSVersion(v uint16) Option {
+	return func(c *config) error {
+		switch v {
+		case 0x0303:
+			return codeErr(C.httpx_client_config_set_min_tls_version(c.c, C.HTTPX_TLS_1_2), "min TLS version")
+		case 0x0304:
+			return codeErr(C.httpx_client_config_set_min_tls_version(c.c, C.HTTPX_TLS_1_3), "min TLS version")
+		}
+		return &Error{Code: CodeInvalidArgument, Message: "minimum TLS version must be tls.VersionTLS12 or tls.VersionTLS13"}
+	}
+}
+
+// WithProxyMode is WithProxy with HTTPX's proxy mode (ProxyDefault, ProxyForwardOnly, ProxyTunnelOnly).
+func WithProxyMode(key, url string, mode ProxyMode) Option {
+	return func(c *config) error {
+		k, err := cstring(key, "proxy key")
+		if err != nil {
+			return err
+		}
+		defer C.free(unsafe.Pointer(k))
+		var u *C.char
+		if url != "" {
+			if u, err = cstring(url, "proxy URL"); err != nil {
+				return err
+			}
+			defer C.free(unsafe.Pointer(u))
+		}
+		return codeErr(C.httpx_client_config_add_proxy(c.c, k, u, C.uint32_t(mode)), "proxy")
+	}
+}
+
+// ProxyMode is HTTPX's Proxy(mode=...).
+type ProxyMode uint32
+
+// Proxy modes: DEFAULT forwards http:// and tunnels https://.
+const (
+	ProxyDefault     ProxyMode = C.HTTPX_PROXY_DEFAULT
+	ProxyForwardOnly ProxyMode = C.HTTPX_PROXY_FORWARD_ONLY
+	ProxyTunnelOnly  ProxyMode = C.HTTPX_PROXY_TUNNEL_ONLY
+)
+
 // WithAuth authenticates every request (requests may override it).
 func WithAuth(a Auth) Option {
 	return func(c *config) error {
@@ -177,9 +258,9 @@ func WithAuth(a Auth) Option {
 	}
 }
 
-// WithTransport answers every request not matched by a mount with t
+// WithBackend answers every request not matched by a mount with t
 // (HTTPX transport=). The client keeps t alive; t may still be closed.
-func WithTransport(t *Transport) Option {
+func WithBackend(t *Backend) Option {
 	return func(c *config) error {
 		if t == nil {
 			return codeErr(C.httpx_client_config_set_transport(c.c, nil), "transport")
@@ -190,7 +271,7 @@ func WithTransport(t *Transport) Option {
 }
 
 // WithMount uses t for URLs matching a routing key (HTTPX mounts=).
-func WithMount(key string, t *Transport) Option {
+func WithMount(key string, t *Backend) Option {
 	return func(c *config) error {
 		var h *C.httpx_transport
 		if t != nil {
@@ -204,15 +285,16 @@ func WithMount(key string, t *Transport) Option {
 // Client is an HTTPX client: a connection pool plus merged defaults. It is safe
 // for concurrent use. Close it when done (a finalizer also frees it).
 type Client struct {
-	mu     sync.Mutex
-	c      *C.httpx_client
-	users  int
-	closed bool
+	mu           sync.Mutex
+	c            *C.httpx_client
+	users        int
+	closed       bool
+	totalTimeout time.Duration // WithTotalTimeout (NoTimeout: none)
 }
 
 // NewClient builds a client from options.
 func NewClient(opts ...Option) (*Client, error) {
-	cfg := &config{}
+	cfg := &config{totalTimeout: NoTimeout}
 	if code := C.httpx_client_config_new(&cfg.c); code != C.HTTPX_OK {
 		return nil, codeErr(code, "httpx_client_config_new")
 	}
@@ -222,8 +304,11 @@ func NewClient(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	if err := configSetObservers(cfg.c); err != nil {
+		return nil, err
+	}
 	var cerr *C.httpx_error
-	cl := &Client{}
+	cl := &Client{totalTimeout: cfg.totalTimeout}
 	if err := takeErr(C.httpx_client_new(cfg.c, &cl.c, &cerr), cerr); err != nil {
 		return nil, err
 	}
@@ -272,6 +357,22 @@ func (c *Client) Close() error {
 	return nil
 }
 
+// retire stops new calls and frees the client once the calls in flight are
+// done, without closing its pool under them (Transport.CloseIdleConnections).
+func (c *Client) retire() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.closed = true
+	runtime.SetFinalizer(c, nil)
+	if c.users == 0 {
+		C.httpx_client_free(c.c)
+		c.c = nil
+	}
+}
+
 // BuildRequest is HTTPX's client.build_request: the client's base URL,
 // headers, params and cookies merged in, ready to edit and Send.
 func (c *Client) BuildRequest(method, url string) (*Request, error) {
@@ -293,37 +394,63 @@ func (c *Client) BuildRequest(method, url string) (*Request, error) {
 	return ownRequest(req), nil
 }
 
-func (c *Client) send(req *Request, stream bool) (*Response, error) {
+func (c *Client) send(ctx context.Context, req *Request, stream bool) (*Response, error) {
+	if req == nil || req.c == nil {
+		return nil, &Error{Code: CodeInvalidArgument, Message: "request is nil or closed"}
+	}
 	h, err := c.acquire()
 	if err != nil {
 		return nil, err
 	}
 	defer c.release()
-	if req == nil || req.c == nil {
-		return nil, &Error{Code: CodeInvalidArgument, Message: "request is nil or closed"}
-	}
-	var resp *C.httpx_response
-	err = callErr(func(e **C.httpx_error) C.httpx_code {
-		if stream {
-			return C.httpx_client_send_stream(h, req.c, &resp, e)
-		}
-		return C.httpx_client_send(h, req.c, &resp, e)
-	})
-	runtime.KeepAlive(req)
-	if err != nil {
-		return nil, err
-	}
-	return ownResponse(resp), nil
+	return c.sendOn(h, ctx, req, stream)
 }
 
-// Send sends req (which may be sent again) and reads the whole body.
-func (c *Client) Send(req *Request) (*Response, error) { return c.send(req, false) }
+// sendOn is send on a handle the caller acquired.
+func (c *Client) sendOn(h *C.httpx_client, ctx context.Context, req *Request, stream bool) (*Response, error) {
+	ctl := newSendCtl(ctx, stream)
+	if err := ctl.start(); err != nil {
+		return nil, err
+	}
+	creq, done, err := ctl.prepare(req, c.totalTimeout)
+	if err != nil {
+		ctl.release()
+		return nil, err
+	}
+	if ctl != nil && ctl.trace != nil {
+		ctl.trace.getConn(hostPortOf(req.URL()))
+	}
+	resp, err := doSend(ctl, h, creq, stream)
+	done()
+	runtime.KeepAlive(req)
+	if err != nil {
+		if ctl != nil {
+			ctl.trace.failed(err)
+		}
+		ctl.release()
+		return nil, err
+	}
+	if !stream {
+		ctl.release()
+		ctl = nil
+	}
+	return ownResponse(resp, ctl), nil
+}
+
+// Send sends req (which may be sent again) and reads the whole body. ctx
+// cancels the send and its deadline bounds it.
+func (c *Client) Send(ctx context.Context, req *Request) (*Response, error) {
+	return c.send(ctx, req, false)
+}
 
 // Stream sends req and returns once the response head is in: read the body
-// with Read (Response is an io.ReadCloser) and Close the response.
-func (c *Client) Stream(req *Request) (*Response, error) { return c.send(req, true) }
+// with Read (Response is an io.ReadCloser) and Close the response. ctx keeps
+// governing the body reads: cancelling it aborts a blocked Read.
+func (c *Client) Stream(ctx context.Context, req *Request) (*Response, error) {
+	return c.send(ctx, req, true)
+}
 
-func (c *Client) simple(method, url string, body []byte, contentType string) (*Response, error) {
+func (c *Client) simple(ctx context.Context, method, url string, body []byte, contentType string) (*Response, error) {
 	req, err := c.BuildRequest(method, url)
 	if err != nil {
 		return nil, err
@@ -334,40 +461,58 @@ func (c *Client) simple(method, url string, body []byte, contentType string) (*R
 			return nil, err
 		}
 	}
-	return c.Send(req)
+	return c.Send(ctx, req)
 }
 
 // Get sends a GET (url relative to the base URL, if any).
-func (c *Client) Get(url string) (*Response, error) { return c.simple("GET", url, nil, "") }
+func (c *Client) Get(ctx context.Context, url string) (*Response, error) {
+	return c.simple(ctx, "GET", url, nil, "")
+}
 
 // Head sends a HEAD.
-func (c *Client) Head(url string) (*Response, error) { return c.simple("HEAD", url, nil, "") }
+func (c *Client) Head(ctx context.Context, url string) (*Response, error) {
+	return c.simple(ctx, "HEAD", url, nil, "")
+}
 
 // Delete sends a DELETE.
-func (c *Client) Delete(url string) (*Response, error) { return c.simple("DELETE", url, nil, "") }
+func (c *Client) Delete(ctx context.Context, url string) (*Response, error) {
+	return c.simple(ctx, "DELETE", url, nil, "")
+}
 
 // Post sends body (contentType may be "") with POST.
-func (c *Client) Post(url, contentType string, body []byte) (*Response, error) {
-	return c.simple("POST", url, body, contentType)
+func (c *Client) Post(ctx context.Context, url, contentType string, body []byte) (*Response, error) {
+	return c.simple(ctx, "POST", url, body, contentType)
 }
 
 // Put sends body with PUT.
-func (c *Client) Put(url, contentType string, body []byte) (*Response, error) {
-	return c.simple("PUT", url, body, contentType)
+func (c *Client) Put(ctx context.Context, url, contentType string, body []byte) (*Response, error) {
+	return c.simple(ctx, "PUT", url, body, contentType)
 }
 
 // Get is HTTPX's top-level httpx.get: a fresh connection for one request.
-func Get(url string) (*Response, error) {
-	p, err := cstring(url, "URL")
+func Get(ctx context.Context, url string) (*Response, error) {
+	c, err := NewClient(WithLimits(Limits{MaxConnections: -1, MaxKeepaliveConnections: 0, KeepaliveExpiry: 0}))
 	if err != nil {
 		return nil, err
 	}
-	defer C.free(unsafe.Pointer(p))
-	var resp *C.httpx_response
-	if err := callErr(func(e **C.httpx_error) C.httpx_code { return C.httpx_get(p, &resp, e) }); err != nil {
-		return nil, err
+	defer c.Close() // a response outlives its client
+	return c.Get(ctx, url)
+}
+
+// hostPortOf is "host:port" of an absolute URL (httptrace's GetConn argument).
+func hostPortOf(raw string) string {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return ""
 	}
-	return ownResponse(resp), nil
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	return net.JoinHostPort(u.Hostname(), port)
 }
 
 // Auth is an authentication scheme for WithAuth and Request.SetAuth.
@@ -401,3 +546,8 @@ func BasicAuth(user, pass string) Auth { return credAuth{user: user, pass: pass}
 
 // DigestAuth is HTTPX's DigestAuth(user, pass).
 func DigestAuth(user, pass string) Auth { return credAuth{digest: true, user: user, pass: pass} }
+
+// WithTransport is the earlier name of WithBackend.
+//
+// Deprecated: use WithBackend.
+func WithTransport(t *Backend) Option { return WithBackend(t) }

@@ -1,3 +1,3 @@
-module libhttpx/bindings/go
+module libhttpx.org/go/httpx
 
 go 1.21

@@ -1,20 +1,31 @@
-// Package httpx is a thin Go binding (cgo) of libhttpx, HTTPX's HTTP client
-// shipped as a C library.
+// Package httpx is the Go binding (cgo) of libhttpx, HTTPX's HTTP client
+// shipped as a C library. Import it as "libhttpx.org/go/httpx".
 //
-// The shared library is found through the #cgo directives below
-// (../../target/release, relative to this directory); override the search path
-// with CGO_LDFLAGS="-L/path/to/dir" and point LD_LIBRARY_PATH at the same
-// directory when running.
+// Two ways to use it:
 //
-// Every handle (Client, Request, Response, Transport) is freed by its Close
+//   - Transport, an http.RoundTripper: &http.Client{Transport: &httpx.Transport{}}
+//     runs net/http code on libhttpx (redirects and cookies stay with http.Client).
+//   - Client, HTTPX's own API: merged client defaults, explicit requests, auth
+//     flows, mounts and in-process mock backends (NewMockBackend) for tests.
+//
+// Every call that sends or reads takes a context.Context first: cancelling it
+// aborts the call, its deadline bounds the whole call, and the error then
+// satisfies errors.Is(err, context.Canceled) / context.DeadlineExceeded.
+// Errors are *Error values, which implement net.Error and wrap the
+// underlying *net.OpError (syscall.Errno) or *net.DNSError where there is one.
+//
+// Building: by default the package finds an installed libhttpx through
+// pkg-config ("#cgo pkg-config: httpx"; set PKG_CONFIG_PATH for a non-default
+// prefix). Inside the libhttpx repository, build with -tags httpx_dev to use
+// <repo>/include and <repo>/target/release instead (see README.md).
+//
+// Every handle (Client, Request, Response, Backend) is freed by its Close
 // method, or by a finalizer when it becomes unreachable; Close is idempotent.
-// A Client is safe for concurrent use; a Request or Response has one owner at
-// a time.
+// Client and Transport are safe for concurrent use; a Request or Response has
+// one owner at a time.
 package httpx
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo LDFLAGS: -L${SRCDIR}/../../target/release -lhttpx
 #include <stdlib.h>
 #include "httpx.h"
 */
@@ -60,6 +71,13 @@ const (
 	CodeRecursiveCall       Code = C.HTTPX_E_RECURSIVE_CALL
 	CodeIO                  Code = C.HTTPX_E_IO
 	CodeInternal            Code = C.HTTPX_E_INTERNAL
+
+	// Codes added in libhttpx's second round (values fixed by /work/shared/API.md;
+	// written as numbers so this package builds against a library without them).
+	CodeTotalTimeout Code = 14 // HTTPX_E_TOTAL_TIMEOUT: the total deadline passed
+	CodeResolve      Code = 26 // HTTPX_E_RESOLVE: the host name could not be resolved
+	CodeCancelled    Code = 44 // HTTPX_E_CANCELLED: a cancel token fired
+	CodeBodyTooLarge Code = 45 // HTTPX_E_BODY_TOO_LARGE: a buffered body over its cap
 )
 
 // String is the library's name for the code ("READ_TIMEOUT", ...).
@@ -67,99 +85,6 @@ func (c Code) String() string { return C.GoString(C.httpx_code_str(C.httpx_code(
 
 // IsTimeout reports whether c is one of the four timeouts.
 func (c Code) IsTimeout() bool { return C.httpx_code_is_timeout(C.httpx_code(c)) != 0 }
-
-// Error is every error this package returns: the libhttpx code and message.
-// Err holds the Go error a callback (transport handler, body reader) returned,
-// when that is what made the call fail.
-type Error struct {
-	Code    Code
-	Message string
-	Err     error
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString("httpx: ")
-	b.WriteString(e.Code.String())
-	if e.Message != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Message)
-	}
-	if e.Err != nil {
-		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
-	}
-	return b.String()
-}
-
-// Unwrap returns the callback's error, if any.
-func (e *Error) Unwrap() error { return e.Err }
-
-// Timeout reports whether the error is a timeout (as net.Error does).
-func (e *Error) Timeout() bool { return e.Code.IsTimeout() }
-
-// Is makes errors.Is(err, httpx.ErrReadTimeout) compare codes, and
-// errors.Is(err, httpx.ErrTimeout) match any of the four timeouts.
-func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	if !ok {
-		return false
-	}
-	if t == ErrTimeout {
-		return e.Timeout()
-	}
-	return t.Code == e.Code
-}
-
-const codeAnyTimeout Code = 0xFFFFFFFF
-
-// Sentinels for errors.Is. ErrTimeout matches any timeout code.
-var (
-	ErrTimeout             = &Error{Code: codeAnyTimeout, Message: "any timeout"}
-	ErrInvalidArgument     = &Error{Code: CodeInvalidArgument}
-	ErrInvalidURL          = &Error{Code: CodeInvalidURL}
-	ErrUnsupportedProtocol = &Error{Code: CodeUnsupportedProtocol}
-	ErrConnectTimeout      = &Error{Code: CodeConnectTimeout}
-	ErrReadTimeout         = &Error{Code: CodeReadTimeout}
-	ErrWriteTimeout        = &Error{Code: CodeWriteTimeout}
-	ErrPoolTimeout         = &Error{Code: CodePoolTimeout}
-	ErrConnect             = &Error{Code: CodeConnect}
-	ErrRead                = &Error{Code: CodeRead}
-	ErrWrite               = &Error{Code: CodeWrite}
-	ErrProxy               = &Error{Code: CodeProxy}
-	ErrTLS                 = &Error{Code: CodeTLS}
-	ErrRemoteProtocol      = &Error{Code: CodeRemoteProtocol}
-	ErrDecoding            = &Error{Code: CodeDecoding}
-	ErrTooManyRedirects    = &Error{Code: CodeTooManyRedirects}
-	ErrHTTPStatus          = &Error{Code: CodeHTTPStatus}
-	ErrStreamConsumed      = &Error{Code: CodeStreamConsumed}
-	ErrClientClosed        = &Error{Code: CodeClientClosed}
-	ErrCallback            = &Error{Code: CodeCallback}
-	ErrRecursiveCall       = &Error{Code: CodeRecursiveCall}
-)
-
-// takeErr turns a code plus optional detailed error into a Go error, freeing cerr.
-func takeErr(code C.httpx_code, cerr *C.httpx_error) error {
-	if cerr != nil {
-		defer C.httpx_error_free(cerr)
-	}
-	if code == C.HTTPX_OK {
-		return nil
-	}
-	e := &Error{Code: Code(code)}
-	if cerr != nil {
-		e.Message = C.GoString(C.httpx_error_message(cerr))
-	}
-	return e
-}
-
-// codeErr is takeErr for functions without a detailed error.
-func codeErr(code C.httpx_code, what string) error {
-	if code == C.HTTPX_OK {
-		return nil
-	}
-	return &Error{Code: Code(code), Message: what}
-}
 
 // cstring copies s to C memory; strings with NUL bytes are rejected.
 func cstring(s, what string) (*C.char, error) {

@@ -1,6 +1,7 @@
 package httpx_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,8 +15,10 @@ import (
 	"testing"
 	"time"
 
-	httpx "libhttpx/bindings/go"
+	httpx "libhttpx.org/go/httpx"
 )
+
+var ctx = context.Background()
 
 type echo struct {
 	Method      string            `json:"method"`
@@ -103,7 +106,7 @@ func TestVersionAndCodes(t *testing.T) {
 func TestGet(t *testing.T) {
 	srv := newServer(t)
 	c := newClient(t)
-	resp, err := c.Get(srv.URL + "/get")
+	resp, err := c.Get(ctx, srv.URL+"/get")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +149,7 @@ func TestGet(t *testing.T) {
 
 func TestTopLevelGet(t *testing.T) {
 	srv := newServer(t)
-	resp, err := httpx.Get(srv.URL + "/get")
+	resp, err := httpx.Get(ctx, srv.URL+"/get")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +162,7 @@ func TestTopLevelGet(t *testing.T) {
 func TestPostEcho(t *testing.T) {
 	srv := newServer(t)
 	c := newClient(t, httpx.WithBaseURL(srv.URL))
-	resp, err := c.Post("/echo", "text/plain", []byte("ping"))
+	resp, err := c.Post(ctx, "/echo", "text/plain", []byte("ping"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +199,7 @@ func TestBuildRequestMerging(t *testing.T) {
 		t.Fatalf("body %q %v", b, err)
 	}
 	for i := 0; i < 2; i++ { // a request may be sent again
-		resp, err := c.Send(req)
+		resp, err := c.Send(ctx, req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -219,7 +222,7 @@ func TestBodyReaderUpload(t *testing.T) {
 	}
 	defer req.Close()
 	must(t, req.SetBodyReader(strings.NewReader(strings.Repeat("x", 100000)), -1))
-	resp, err := c.Send(req)
+	resp, err := c.Send(ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +237,7 @@ func TestBodyReaderUpload(t *testing.T) {
 func TestRaiseForStatus(t *testing.T) {
 	srv := newServer(t)
 	c := newClient(t)
-	resp, err := c.Get(srv.URL + "/status/404")
+	resp, err := c.Get(ctx, srv.URL+"/status/404")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +254,7 @@ func TestReadTimeout(t *testing.T) {
 	c := newClient(t, httpx.WithTimeouts(httpx.Timeouts{Connect: 2 * time.Second, Read: 200 * time.Millisecond,
 		Write: 2 * time.Second, Pool: 2 * time.Second}))
 	start := time.Now()
-	resp, err := c.Get(srv.URL + "/slow")
+	resp, err := c.Get(ctx, srv.URL+"/slow")
 	if err == nil {
 		resp.Close()
 		t.Fatal("expected a timeout")
@@ -275,7 +278,7 @@ func TestReadTimeout(t *testing.T) {
 	req, _ := httpx.NewRequest("GET", srv.URL+"/slow")
 	defer req.Close()
 	must(t, req.SetTimeout(150*time.Millisecond))
-	if _, err := c2.Send(req); !errors.Is(err, httpx.ErrTimeout) {
+	if _, err := c2.Send(ctx, req); !errors.Is(err, httpx.ErrTimeout) {
 		t.Fatalf("per-request: %v", err)
 	}
 }
@@ -285,7 +288,7 @@ func TestStreamingRead(t *testing.T) {
 	c := newClient(t)
 	req, _ := httpx.NewRequest("GET", srv.URL+"/stream")
 	defer req.Close()
-	resp, err := c.Stream(req)
+	resp, err := c.Stream(ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +310,7 @@ func TestStreamingRead(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 	// io.ReadAll through the io.Reader interface.
-	resp2, err := c.Stream(req)
+	resp2, err := c.Stream(ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,10 +326,10 @@ func TestBadURL(t *testing.T) {
 		t.Fatalf("invalid url: %v", err)
 	}
 	c := newClient(t)
-	if _, err := c.Get("ftp://127.0.0.1/x"); !errors.Is(err, httpx.ErrUnsupportedProtocol) {
+	if _, err := c.Get(ctx, "ftp://127.0.0.1/x"); !errors.Is(err, httpx.ErrUnsupportedProtocol) {
 		t.Fatalf("ftp: %v", err)
 	}
-	if _, err := c.Get("/relative-without-base"); err == nil {
+	if _, err := c.Get(ctx, "/relative-without-base"); err == nil {
 		t.Fatal("relative URL without base_url accepted")
 	}
 	if _, err := httpx.NewClient(httpx.WithBaseURL("http://exa mple.com")); !errors.Is(err, httpx.ErrInvalidURL) {
@@ -345,7 +348,7 @@ func TestConnectError(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	c := newClient(t, httpx.WithTimeout(2*time.Second))
-	if _, err := c.Get("http://" + addr + "/"); !errors.Is(err, httpx.ErrConnect) {
+	if _, err := c.Get(ctx, "http://"+addr+"/"); !errors.Is(err, httpx.ErrConnect) {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -353,7 +356,7 @@ func TestConnectError(t *testing.T) {
 func TestBasicAuth(t *testing.T) {
 	srv := newServer(t)
 	c := newClient(t, httpx.WithAuth(httpx.BasicAuth("user", "pass")))
-	resp, err := c.Get(srv.URL + "/auth")
+	resp, err := c.Get(ctx, srv.URL+"/auth")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +367,7 @@ func TestBasicAuth(t *testing.T) {
 	req, _ := c.BuildRequest("GET", srv.URL+"/auth")
 	defer req.Close()
 	must(t, req.DisableAuth())
-	resp2, err := c.Send(req)
+	resp2, err := c.Send(ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,7 +380,7 @@ func TestBasicAuth(t *testing.T) {
 // HTTPX's MockTransport example: a handler that echoes the request as JSON.
 func TestMockTransportJSONEcho(t *testing.T) {
 	calls := 0
-	tr, err := httpx.NewMockTransport(func(req *httpx.Request) (*httpx.MockResponse, error) {
+	tr, err := httpx.NewMockBackend(func(req *httpx.Request) (*httpx.MockResponse, error) {
 		calls++
 		body, err := req.Body()
 		if err != nil {
@@ -391,14 +394,14 @@ func TestMockTransportJSONEcho(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tr.Close()
-	c := newClient(t, httpx.WithTransport(tr), httpx.WithBaseURL("http://testserver"), httpx.WithHeader("X-Token", "t0k"))
+	c := newClient(t, httpx.WithBackend(tr), httpx.WithBaseURL("http://testserver"), httpx.WithHeader("X-Token", "t0k"))
 	req, err := c.BuildRequest("POST", "/items")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer req.Close()
 	must(t, req.SetJSON(map[string]int{"n": 1}))
-	resp, err := c.Send(req)
+	resp, err := c.Send(ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,7 +416,7 @@ func TestMockTransportJSONEcho(t *testing.T) {
 
 func TestMockTransportErrorsAndStreaming(t *testing.T) {
 	boom := errors.New("boom")
-	tr, err := httpx.NewMockTransport(func(req *httpx.Request) (*httpx.MockResponse, error) {
+	tr, err := httpx.NewMockBackend(func(req *httpx.Request) (*httpx.MockResponse, error) {
 		switch {
 		case strings.HasSuffix(req.URL(), "/fail"):
 			return nil, boom
@@ -429,20 +432,20 @@ func TestMockTransportErrorsAndStreaming(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := newClient(t, httpx.WithTransport(tr))
+	c := newClient(t, httpx.WithBackend(tr))
 	tr.Close() // the client keeps it alive
 
-	_, err = c.Get("http://mock/fail")
+	_, err = c.Get(ctx, "http://mock/fail")
 	if !errors.Is(err, httpx.ErrCallback) || !errors.Is(err, boom) {
 		t.Fatalf("fail: %v", err)
 	}
-	if _, err = c.Get("http://mock/panic"); !errors.Is(err, httpx.ErrCallback) || !strings.Contains(err.Error(), "handler panic") {
+	if _, err = c.Get(ctx, "http://mock/panic"); !errors.Is(err, httpx.ErrCallback) || !strings.Contains(err.Error(), "handler panic") {
 		t.Fatalf("panic: %v", err)
 	}
-	if _, err = c.Get("http://mock/edit"); !errors.Is(err, httpx.ErrCallback) || !errors.Is(err, httpx.ErrInvalidArgument) {
+	if _, err = c.Get(ctx, "http://mock/edit"); !errors.Is(err, httpx.ErrCallback) || !errors.Is(err, httpx.ErrInvalidArgument) {
 		t.Fatalf("edit: %v", err)
 	}
-	resp, err := c.Get("http://mock/empty")
+	resp, err := c.Get(ctx, "http://mock/empty")
 	if err != nil || resp.StatusCode() != 200 {
 		t.Fatalf("empty: %v", err)
 	}
@@ -450,7 +453,7 @@ func TestMockTransportErrorsAndStreaming(t *testing.T) {
 
 	req, _ := httpx.NewRequest("GET", "http://mock/stream")
 	defer req.Close()
-	sresp, err := c.Stream(req)
+	sresp, err := c.Stream(ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -463,26 +466,26 @@ func TestMockTransportErrorsAndStreaming(t *testing.T) {
 
 func TestRecursiveSendFromHandler(t *testing.T) {
 	var c *httpx.Client
-	tr, _ := httpx.NewMockTransport(func(req *httpx.Request) (*httpx.MockResponse, error) {
+	tr, _ := httpx.NewMockBackend(func(req *httpx.Request) (*httpx.MockResponse, error) {
 		if strings.HasSuffix(req.URL(), "/outer") {
-			_, err := c.Get("http://mock/inner")
+			_, err := c.Get(ctx, "http://mock/inner")
 			return nil, err
 		}
 		return nil, nil
 	})
 	defer tr.Close()
-	c = newClient(t, httpx.WithTransport(tr))
-	if _, err := c.Get("http://mock/outer"); !errors.Is(err, httpx.ErrRecursiveCall) {
+	c = newClient(t, httpx.WithBackend(tr))
+	if _, err := c.Get(ctx, "http://mock/outer"); !errors.Is(err, httpx.ErrRecursiveCall) {
 		t.Fatalf("got %v", err)
 	}
 }
 
 func TestRaiseErrorsOff(t *testing.T) {
-	tr, _ := httpx.NewMockTransport(func(*httpx.Request) (*httpx.MockResponse, error) { return nil, errors.New("x") })
+	tr, _ := httpx.NewMockBackend(func(*httpx.Request) (*httpx.MockResponse, error) { return nil, errors.New("x") })
 	defer tr.Close()
 	must(t, tr.SetRaiseErrors(false))
-	c := newClient(t, httpx.WithTransport(tr))
-	resp, err := c.Get("http://mock/")
+	c := newClient(t, httpx.WithBackend(tr))
+	resp, err := c.Get(ctx, "http://mock/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -505,7 +508,7 @@ func TestCloseAndConcurrency(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 5; i++ {
-				resp, err := c.Get(srv.URL + "/get")
+				resp, err := c.Get(ctx, srv.URL+"/get")
 				if err != nil {
 					errs <- err
 					return
@@ -525,13 +528,13 @@ func TestCloseAndConcurrency(t *testing.T) {
 	// A streamed response outlives the client.
 	req, _ := httpx.NewRequest("GET", srv.URL+"/stream")
 	defer req.Close()
-	resp, err := c.Stream(req)
+	resp, err := c.Stream(ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	must(t, c.Close())
 	must(t, c.Close())
-	if _, err := c.Get(srv.URL + "/get"); !errors.Is(err, httpx.ErrClientClosed) {
+	if _, err := c.Get(ctx, srv.URL+"/get"); !errors.Is(err, httpx.ErrClientClosed) {
 		t.Fatalf("after close: %v", err)
 	}
 	if b, err := io.ReadAll(resp); err != nil || !strings.HasPrefix(string(b), "chunk-0") {
@@ -551,12 +554,12 @@ func TestFinalizers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp, err := c.Get(srv.URL + "/get")
+		resp, err := c.Get(ctx, srv.URL+"/get")
 		if err != nil {
 			t.Fatal(err)
 		}
 		_ = resp.StatusCode()
-		tr, _ := httpx.NewMockTransport(func(*httpx.Request) (*httpx.MockResponse, error) { return nil, nil })
+		tr, _ := httpx.NewMockBackend(func(*httpx.Request) (*httpx.MockResponse, error) { return nil, nil })
 		_ = tr
 	}
 	for i := 0; i < 3; i++ {

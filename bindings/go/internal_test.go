@@ -1,8 +1,13 @@
 package httpx
 
 import (
+	"context"
+	"errors"
 	"io"
+	"net"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -10,13 +15,13 @@ import (
 // (a second Delete of a cgo.Handle would panic).
 func TestUserdataReleased(t *testing.T) {
 	base := liveHandles.Load()
-	tr, err := NewMockTransport(func(req *Request) (*MockResponse, error) {
+	tr, err := NewMockBackend(func(req *Request) (*MockResponse, error) {
 		return &MockResponse{BodyReader: strings.NewReader("streamed body")}, nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewClient(WithTransport(tr))
+	c, err := NewClient(WithBackend(tr))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +30,7 @@ func TestUserdataReleased(t *testing.T) {
 	if err := req.SetBodyReader(strings.NewReader("upload"), 6); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := c.Stream(req)
+	resp, err := c.Stream(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,5 +50,48 @@ func TestUserdataReleased(t *testing.T) {
 	c.Close()
 	if n := liveHandles.Load() - base; n != 0 {
 		t.Fatalf("%d handles leaked", n)
+	}
+}
+
+// The library's messages for socket and resolve failures become the errors
+// net returns (the socket cases also run for real in roundtripper_test.go; a
+// failing name lookup would need a DNS server outside 127.0.0.0/8, so the
+// resolve case is checked on the library's message text).
+func TestNetCause(t *testing.T) {
+	e := &Error{Code: CodeConnect, Message: "connect failed: connecting to [::1]:8080: Connection refused (os error 111)"}
+	e.Err = netCause(e.Code, e.Message)
+	var oe *net.OpError
+	if !errors.Is(e, syscall.ECONNREFUSED) || !errors.As(e, &oe) || oe.Op != "dial" || oe.Addr == nil || oe.Addr.String() != "[::1]:8080" {
+		t.Fatalf("refused: %#v", e.Err)
+	}
+	for _, tc := range []struct {
+		code Code
+		msg  string
+	}{
+		{CodeConnect, "connect failed: cannot resolve nohost.invalid: failed to lookup address information: Name or service not known"},
+		{CodeResolve, "cannot resolve nohost.invalid: failed to lookup address information: Name or service not known"},
+		{CodeResolve, "could not resolve host: nohost.invalid (failed to lookup address information: Name or service not known)"},
+	} {
+		e := &Error{Code: tc.code, Message: tc.msg}
+		e.Err = netCause(e.Code, e.Message)
+		var de *net.DNSError
+		if !errors.As(e, &de) || de.Name != "nohost.invalid" || !de.IsNotFound || de.IsTimeout ||
+			de.Err != "failed to lookup address information: Name or service not known" {
+			t.Fatalf("dns %d: %#v", tc.code, e.Err)
+		}
+	}
+	r := &Error{Code: CodeRead, Message: "read failed: Connection reset by peer (os error 104)"}
+	r.Err = netCause(r.Code, r.Message)
+	if !errors.Is(r, syscall.ECONNRESET) || r.Timeout() || errors.Is(r, os.ErrDeadlineExceeded) {
+		t.Fatalf("reset: %#v", r.Err)
+	}
+	to := &Error{Code: CodeReadTimeout, Message: "read timed out: Resource temporarily unavailable (os error 11)"}
+	to.Err = netCause(to.Code, to.Message)
+	var ne net.Error
+	if !errors.Is(to, os.ErrDeadlineExceeded) || !errors.As(to, &ne) || !ne.Timeout() || !errors.Is(to, ErrTimeout) {
+		t.Fatalf("timeout: %v", to)
+	}
+	if netCause(CodeHTTPStatus, "404 (os error 2)") != nil {
+		t.Fatal("non-network codes carry no errno")
 	}
 }

@@ -7,6 +7,7 @@ package httpx
 import "C"
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/url"
@@ -26,10 +27,24 @@ type Request struct {
 	owned   bool
 	builder *C.httpx_response_builder // set for a transport handler's view
 	parent  any                       // keeps a view's owner alive
+	ctx     context.Context           // a handler view's send context
+	// closed when the send's context is cancelled (the body reader, if it is an io.Closer)
+	bodyCloser io.Closer
+	// the request's own total timeout (SetTotalTimeout; negative = none)
+	totalTimeout time.Duration
+}
+
+// Context is, in a mock handler, the context of the send being answered
+// (context.Background() elsewhere).
+func (r *Request) Context() context.Context {
+	if r.ctx == nil {
+		return backgroundCtx
+	}
+	return r.ctx
 }
 
 func ownRequest(c *C.httpx_request) *Request {
-	r := &Request{c: c, owned: true}
+	r := &Request{c: c, owned: true, totalTimeout: NoTimeout}
 	runtime.SetFinalizer(r, (*Request).Close)
 	return r
 }
@@ -68,7 +83,9 @@ func (r *Request) Clone() (*Request, error) {
 		return nil, err
 	}
 	runtime.KeepAlive(r)
-	return ownRequest(out), nil
+	n := ownRequest(out)
+	n.totalTimeout = r.totalTimeout
+	return n, nil
 }
 
 func (r *Request) str2(a, aw, b, bw string, f func(*C.char, *C.char) C.httpx_code) error {
@@ -216,10 +233,16 @@ func (r *Request) SetForm(form url.Values) error {
 }
 
 // SetBodyReader streams the body from rd at send time; length >= 0 is sent as
-// Content-Length, negative means chunked. The body can be sent once.
+// Content-Length, negative means chunked. The body can be sent once. If rd is
+// an io.Closer, it is closed when the send's context is cancelled (so a Read
+// blocked on a pipe returns), as net/http does with a request body.
 func (r *Request) SetBodyReader(rd io.Reader, length int64) error {
 	defer runtime.KeepAlive(r)
-	return requestSetBodyReader(r.c, rd, length)
+	if err := requestSetBodyReader(r.c, rd, length); err != nil {
+		return err
+	}
+	r.bodyCloser, _ = rd.(io.Closer)
+	return nil
 }
 
 // SetAuth authenticates this request with a, overriding the client's.
@@ -249,6 +272,22 @@ func (r *Request) SetTimeout(d time.Duration) error {
 func (r *Request) SetTimeouts(t Timeouts) error {
 	defer runtime.KeepAlive(r)
 	return codeErr(C.httpx_request_set_timeouts(r.c, seconds(t.Connect), seconds(t.Read), seconds(t.Write), seconds(t.Pool)), "set timeouts")
+}
+
+// SetTotalTimeout bounds the whole send (pool wait, connect, TLS, writing,
+// every redirect and auth step, and reading the body, streamed or not) by d;
+// NoTimeout removes it. Expiry is CodeTotalTimeout. A context deadline that
+// comes earlier wins. Needs a libhttpx with httpx_request_set_total_timeout.
+func (r *Request) SetTotalTimeout(d time.Duration) error {
+	defer runtime.KeepAlive(r)
+	if err := requestSetTotalTimeout(r.c, d); err != nil {
+		return err
+	}
+	if d < 0 {
+		d = NoTimeout
+	}
+	r.totalTimeout = d
+	return nil
 }
 
 // SetFollowRedirects overrides the client's redirect setting for this request.

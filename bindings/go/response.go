@@ -11,6 +11,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -20,16 +21,26 @@ import (
 type Response struct {
 	mu sync.Mutex
 	c  *C.httpx_response
+	// the send's context, while a streamed body is being read (atomic: Close
+	// reads it while a Read holds mu)
+	ctl atomic.Pointer[sendCtl]
+	eof bool // Read reached the end: later Reads do not call the library
 }
 
-func ownResponse(c *C.httpx_response) *Response {
+func ownResponse(c *C.httpx_response, ctl *sendCtl) *Response {
 	r := &Response{c: c}
+	if ctl != nil {
+		r.ctl.Store(ctl)
+	}
 	runtime.SetFinalizer(r, (*Response).Close)
 	return r
 }
 
 // Close frees the response (a half-read connection is closed). Idempotent.
+// It may be called while another goroutine is blocked in Read: that Read is
+// aborted first.
 func (r *Response) Close() error {
+	r.ctl.Load().abort()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.c != nil {
@@ -37,7 +48,15 @@ func (r *Response) Close() error {
 		C.httpx_response_free(r.c)
 		r.c = nil
 	}
+	r.done()
 	return nil
+}
+
+// done releases the context once the body has been read to the end.
+func (r *Response) done() {
+	if ctl := r.ctl.Swap(nil); ctl != nil {
+		ctl.release()
+	}
 }
 
 // StatusCode is the HTTP status, e.g. 200 (0 after Close).
@@ -123,24 +142,30 @@ func (r *Response) Headers() []Header {
 func (r *Response) Body() ([]byte, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var data *C.uint8_t
-	var n C.uintptr_t
-	if err := callErr(func(e **C.httpx_error) C.httpx_code { return C.httpx_response_body(r.c, &data, &n, e) }); err != nil {
+	if r.c == nil {
+		return nil, errClosedResponse()
+	}
+	b, err := doBody(r.ctl.Load(), r.c)
+	if err != nil {
 		return nil, err
 	}
-	return copyBytes(data, n), nil
+	r.done()
+	return b, nil
 }
 
 // Text is the body decoded to UTF-8 by its charset.
 func (r *Response) Text() (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var text *C.char
-	var n C.uintptr_t
-	if err := callErr(func(e **C.httpx_error) C.httpx_code { return C.httpx_response_text(r.c, &text, &n, e) }); err != nil {
+	if r.c == nil {
+		return "", errClosedResponse()
+	}
+	t, err := doText(r.ctl.Load(), r.c)
+	if err != nil {
 		return "", err
 	}
-	return C.GoStringN(text, C.int(n)), nil
+	r.done()
+	return t, nil
 }
 
 // JSON decodes the body into v.
@@ -160,19 +185,21 @@ func (r *Response) Read(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.c == nil {
-		return 0, &Error{Code: CodeInvalidArgument, Message: "response is closed"}
+		return 0, errClosedResponse()
 	}
-	var n C.uintptr_t
-	err := callErr(func(e **C.httpx_error) C.httpx_code {
-		return C.httpx_response_read(r.c, (*C.uint8_t)(unsafe.Pointer(&p[0])), C.uintptr_t(len(p)), &n, e)
-	})
+	if r.eof {
+		return 0, io.EOF
+	}
+	n, err := doRead(r.ctl.Load(), r.c, p)
 	if err != nil {
 		return 0, err
 	}
 	if n == 0 {
+		r.eof = true
+		r.done()
 		return 0, io.EOF
 	}
-	return int(n), nil
+	return n, nil
 }
 
 // RaiseForStatus is nil for 2xx, else an *Error with CodeHTTPStatus.
@@ -194,7 +221,7 @@ func (r *Response) Request() *Request {
 	if c == nil {
 		return nil
 	}
-	return &Request{c: (*C.httpx_request)(unsafe.Pointer(c)), parent: r}
+	return &Request{c: (*C.httpx_request)(unsafe.Pointer(c)), parent: r, totalTimeout: NoTimeout}
 }
 
 // HistoryLen is the number of earlier responses (redirects, auth steps).
@@ -202,4 +229,8 @@ func (r *Response) HistoryLen() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return int(C.httpx_response_history_count(r.c))
+}
+
+func errClosedResponse() error {
+	return &Error{Code: CodeInvalidArgument, Message: "response is closed"}
 }

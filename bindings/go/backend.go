@@ -17,7 +17,8 @@ import (
 )
 
 // Handler answers a request in-process (HTTPX MockTransport's handler). req is
-// a read-only view valid only during the call; req.Body() is the request body.
+// a read-only view valid only during the call; req.Body() is the request body
+// and req.Context() the context of the send that reached the handler.
 // A nil *MockResponse is an empty 200. A returned error fails the send with
 // CodeCallback (the error is in Error.Err), unless the transport was told not
 // to raise, in which case the client sees a 500.
@@ -77,63 +78,68 @@ func (m *MockResponse) fill(out *C.httpx_response_builder) error {
 	return nil
 }
 
-type transportState struct {
+type backendState struct {
 	handler Handler
 }
 
-// Transport is a transport to give WithTransport or WithMount.
-type Transport struct {
+// Backend is a libhttpx transport (what HTTPX calls a transport: its
+// transport= and mounts= arguments) to give WithBackend or WithMount: an
+// in-process mock (NewMockBackend, HTTPX's MockTransport) or a network
+// transport with its own pool (NewHTTPBackend, HTTPX's HTTPTransport). For the
+// net/http RoundTripper, see Transport.
+type Backend struct {
 	mu sync.Mutex
 	c  *C.httpx_transport
 }
 
-func (t *Transport) handle() *C.httpx_transport {
+func (t *Backend) handle() *C.httpx_transport {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.c
 }
 
-func ownTransport(c *C.httpx_transport) *Transport {
-	t := &Transport{c: c}
-	runtime.SetFinalizer(t, (*Transport).Close)
+func ownBackend(c *C.httpx_transport) *Backend {
+	t := &Backend{c: c}
+	runtime.SetFinalizer(t, (*Backend).Close)
 	return t
 }
 
-// NewMockTransport answers requests with h, in-process (HTTPX MockTransport):
-// code that uses a Client can be tested without a network.
-func NewMockTransport(h Handler) (*Transport, error) {
+// NewMockBackend answers requests with h, in-process (HTTPX MockTransport):
+// code that uses a Client (or a Transport with Backend set) can be tested
+// without a network.
+func NewMockBackend(h Handler) (*Backend, error) {
 	if h == nil {
 		return nil, &Error{Code: CodeInvalidArgument, Message: "handler is nil"}
 	}
-	c, err := newCallbackTransport(&transportState{handler: h})
+	c, err := newCallbackTransport(&backendState{handler: h})
 	if err != nil {
 		return nil, err
 	}
-	return ownTransport(c), nil
+	return ownBackend(c), nil
 }
 
-// NewHTTPTransport is a network transport with its own pool (HTTPX HTTPTransport).
-func NewHTTPTransport() (*Transport, error) {
+// NewHTTPBackend is a network transport with its own pool (HTTPX HTTPTransport).
+func NewHTTPBackend() (*Backend, error) {
 	var c *C.httpx_transport
 	if code := C.httpx_transport_http(&c); code != C.HTTPX_OK {
 		return nil, codeErr(code, "httpx_transport_http")
 	}
-	return ownTransport(c), nil
+	return ownBackend(c), nil
 }
 
 // SetRaiseErrors: on (default) a handler error fails the send; off answers 500.
 // Call before the transport is first used.
-func (t *Transport) SetRaiseErrors(on bool) error {
+func (t *Backend) SetRaiseErrors(on bool) error {
 	return codeErr(C.httpx_transport_callback_set_raise_errors(t.handle(), cbool(on)), "raise errors")
 }
 
 // SetRetries sets connect retries of an HTTP transport (before first use).
-func (t *Transport) SetRetries(n uint32) error {
+func (t *Backend) SetRetries(n uint32) error {
 	return codeErr(C.httpx_transport_http_set_retries(t.handle(), C.uint32_t(n)), "retries")
 }
 
 // SetLocalAddress binds an HTTP transport's connections to addr (before first use).
-func (t *Transport) SetLocalAddress(addr string) error {
+func (t *Backend) SetLocalAddress(addr string) error {
 	p, err := cstring(addr, "address")
 	if err != nil {
 		return err
@@ -143,7 +149,7 @@ func (t *Transport) SetLocalAddress(addr string) error {
 }
 
 // Close releases this handle; clients using the transport keep it alive.
-func (t *Transport) Close() error {
+func (t *Backend) Close() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.c != nil {
@@ -153,3 +159,13 @@ func (t *Transport) Close() error {
 	}
 	return nil
 }
+
+// NewMockTransport is the earlier name of NewMockBackend.
+//
+// Deprecated: use NewMockBackend (Transport is now the http.RoundTripper).
+func NewMockTransport(h Handler) (*Backend, error) { return NewMockBackend(h) }
+
+// NewHTTPTransport is the earlier name of NewHTTPBackend.
+//
+// Deprecated: use NewHTTPBackend.
+func NewHTTPTransport() (*Backend, error) { return NewHTTPBackend() }
