@@ -42,7 +42,11 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 1 << 30;
 impl Default for DecodeLimits {
     /// 1 GiB of decoded output, at most 5 stacked encodings, 1 GiB buffered bodies.
     fn default() -> Self {
-        DecodeLimits { max_decoded_bytes: Some(1 << 30), max_encodings: 5, max_body_bytes: Some(DEFAULT_MAX_BODY_BYTES) }
+        DecodeLimits {
+            max_decoded_bytes: Some(1 << 30),
+            max_encodings: 5,
+            max_body_bytes: Some(DEFAULT_MAX_BODY_BYTES),
+        }
     }
 }
 

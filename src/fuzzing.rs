@@ -64,15 +64,8 @@ fn run_inner(input: &[u8], method: &str, mode: Mode) -> Result<(u16, Vec<u8>)> {
         let head = conn.read_head(method, &HeadLimits::default())?;
         let body = ConnBody { conn, framing: head.framing };
         let req = Request::new(method, "http://fuzz.invalid/")?;
-        let mut resp = Response::new(
-            head.status,
-            head.reason,
-            head.version,
-            head.headers,
-            Box::new(body),
-            req,
-            Instant::now(),
-        );
+        let mut resp =
+            Response::new(head.status, head.reason, head.version, head.headers, Box::new(body), req, Instant::now());
         let cap = Some(16u64 << 20);
         resp.set_decode_limits(
             DecodeLimits { max_decoded_bytes: cap, max_body_bytes: cap, ..DecodeLimits::default() },

@@ -297,8 +297,8 @@ impl Response {
             let cap = self.limits.max_body_bytes;
             let hint = self.headers.get("Content-Length").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
             if let Some(cap) = cap {
-                let bodiless = self.request.method.eq_ignore_ascii_case("HEAD")
-                    || matches!(self.status, 100..=199 | 204 | 304);
+                let bodiless =
+                    self.request.method.eq_ignore_ascii_case("HEAD") || matches!(self.status, 100..=199 | 204 | 304);
                 if hint > cap && !bodiless && matches!(self.body, BodyState::Raw(_)) {
                     let e = self.failed(too_large("announced (Content-Length)", cap));
                     self.body = BodyState::Failed(e.clone());

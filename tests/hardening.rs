@@ -121,7 +121,8 @@ fn interim_responses_are_capped() {
             if st.load(Ordering::SeqCst) {
                 break;
             }
-            let line: &[u8] = if i % 2 == 0 { b"HTTP/1.1 100 Continue\r\n\r\n" } else { b"HTTP/1.1 102 Processing\r\n\r\n" };
+            let line: &[u8] =
+                if i % 2 == 0 { b"HTTP/1.1 100 Continue\r\n\r\n" } else { b"HTTP/1.1 102 Processing\r\n\r\n" };
             if s.write_all(line).is_err() {
                 break;
             }
@@ -199,7 +200,8 @@ fn transfer_encoding_other_than_one_chunked_is_rejected() {
     // Over the network: the error, and the connection is not reused for the next request.
     let srv = FaultServer::start(|mut s| {
         while read_request_head(&mut s).is_some() {
-            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+            let _ =
+                s.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
         }
     });
     let c = client_with(|_| {});
@@ -213,15 +215,7 @@ fn transfer_encoding_other_than_one_chunked_is_rejected() {
 /// Chunk extensions may not hold control bytes, NUL, bare CR or bare LF.
 #[test]
 fn chunk_extensions_with_control_bytes_are_rejected() {
-    for line in [
-        &b"5;ext=a\nb"[..],
-        b"5;ext\n",
-        b"5;e=\x00",
-        b"5;e=\x01x",
-        b"5;e=\x7f",
-        b"5;e=a\rb",
-        b"5\x00",
-    ] {
+    for line in [&b"5;ext=a\nb"[..], b"5;ext\n", b"5;e=\x00", b"5;e=\x01x", b"5;e=\x7f", b"5;e=a\rb", b"5\x00"] {
         let mut resp = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
         resp.extend_from_slice(line);
         resp.extend_from_slice(b"\r\nhello\r\n0\r\n\r\n");
@@ -241,8 +235,8 @@ fn chunk_extensions_with_control_bytes_are_rejected() {
 #[test]
 fn truncated_double_gzip_is_the_connection_error_however_bytes_arrive() {
     let gg = gzip(&gzip(&sample(3000)));
-    let mut cl = format!("HTTP/1.1 200 OK\r\nContent-Encoding: gzip, gzip\r\nContent-Length: {}\r\n\r\n", gg.len())
-        .into_bytes();
+    let mut cl =
+        format!("HTTP/1.1 200 OK\r\nContent-Encoding: gzip, gzip\r\nContent-Length: {}\r\n\r\n", gg.len()).into_bytes();
     let head_len = cl.len();
     cl.extend_from_slice(&gg);
     let ch = chunked("Content-Encoding: gzip, gzip\r\n", &gg);
@@ -257,8 +251,8 @@ fn truncated_double_gzip_is_the_connection_error_however_bytes_arrive() {
         }
     }
     // And over a real socket, bytes written one at a time.
-    let mut resp = format!("HTTP/1.1 200 OK\r\nContent-Encoding: gzip, gzip\r\nContent-Length: {}\r\n\r\n", gg.len())
-        .into_bytes();
+    let mut resp =
+        format!("HTTP/1.1 200 OK\r\nContent-Encoding: gzip, gzip\r\nContent-Length: {}\r\n\r\n", gg.len()).into_bytes();
     resp.extend_from_slice(&gg[..gg.len() / 2]);
     for one_byte in [false, true] {
         let srv = serve_bytes(resp.clone(), one_byte);
@@ -557,7 +551,10 @@ fn control_characters_and_huge_caller_strings_are_refused() {
 fn multipart_content_type_with_crlf_is_refused() {
     let mut m = httpx::multipart::Multipart::new();
     for ct in ["text/plain\r\nX-Evil: 1", "text/plain\nX", "a\0b"] {
-        assert_eq!(m.add_bytes("f", Some("a.txt"), b"x".to_vec(), Some(ct)).unwrap_err().code(), code::INVALID_ARGUMENT);
+        assert_eq!(
+            m.add_bytes("f", Some("a.txt"), b"x".to_vec(), Some(ct)).unwrap_err().code(),
+            code::INVALID_ARGUMENT
+        );
     }
     let dir = unique_temp_dir("mp");
     let p = dir.join("f.txt");
@@ -581,7 +578,10 @@ fn nan_timeouts_are_invalid_argument() {
         assert_eq!(httpx_client_config_set_timeout(cfg, -1.0), 0);
         assert_eq!(httpx_client_config_set_timeouts(cfg, 1.0, 2.0, 3.0, f64::INFINITY), 0);
         let mut req = std::ptr::null_mut();
-        assert_eq!(httpx_request_new(c"GET".as_ptr(), c"http://127.0.0.1:9/".as_ptr(), &mut req, std::ptr::null_mut()), 0);
+        assert_eq!(
+            httpx_request_new(c"GET".as_ptr(), c"http://127.0.0.1:9/".as_ptr(), &mut req, std::ptr::null_mut()),
+            0
+        );
         assert_eq!(httpx_request_set_timeout(req, f64::NAN), code::INVALID_ARGUMENT);
         assert_eq!(httpx_request_set_timeouts(req, f64::NAN, 1.0, 1.0, 1.0), code::INVALID_ARGUMENT);
         assert_eq!(httpx_request_set_timeout(req, 2.0), 0);

@@ -176,6 +176,10 @@ fn h2_endless_body_hits_the_body_cap() {
     let t = Instant::now();
     let r = get(&c, port);
     assert_eq!(r.as_ref().err().map(|e| e.0), Some(code::BODY_TOO_LARGE), "{:?}", r.map(|x| x.1.len()));
-    eprintln!("endless HTTP/2 body, cap 4 MiB: BODY_TOO_LARGE after {:?}, {} MiB sent", t.elapsed(), sent.load(Ordering::SeqCst) >> 20);
+    eprintln!(
+        "endless HTTP/2 body, cap 4 MiB: BODY_TOO_LARGE after {:?}, {} MiB sent",
+        t.elapsed(),
+        sent.load(Ordering::SeqCst) >> 20
+    );
     assert!(t.elapsed() < Duration::from_secs(30));
 }
