@@ -393,6 +393,12 @@ typedef httpx_code (*httpx_transport_fn)(void *userdata, const httpx_request *re
 #define HTTPX_E_CANCELLED 44
 
 /**
+ * A buffered body (`httpx_client_send`, `httpx_response_body`/`_text`) went over the
+ * client's body size cap (`httpx_client_config_set_max_body_size`).
+ */
+#define HTTPX_E_BODY_TOO_LARGE 45
+
+/**
  * Callback errors are 50..=59.
  */
 #define HTTPX_E_CALLBACK 50
@@ -612,6 +618,12 @@ httpx_code httpx_client_pool_stats(const httpx_client *client, uintptr_t *total_
 /**
  * Set a cookie in the client's jar. `domain` NULL or "" = every host; `path` NULL
  * = "/". Invalid name/value (CR, LF, ';'): `HTTPX_E_INVALID_ARGUMENT`. Any thread.
+ *
+ * Jar limits (for cookies set here and by responses alike): at most 180 cookies per
+ * domain and 3000 in all (storing one more evicts expired cookies first, then the
+ * oldest); a `Secure` cookie set by an http:// response is refused (RFC 6265bis);
+ * the `Cookie` header sent is at most 8190 bytes (cookies that would make it longer
+ * are left out of that request, longest paths first, as curl does).
  */
 httpx_code httpx_client_cookie_set(const httpx_client *client, const char *name, const char *value, const char *domain, const char *path);
 
@@ -704,13 +716,14 @@ httpx_code httpx_client_config_add_cookie(httpx_client_config *cfg, const char *
 httpx_code httpx_client_config_set_auth(httpx_client_config *cfg, const httpx_auth *auth);
 
 /**
- * One timeout for connect, read, write and pool, in seconds; negative = none.
+ * One timeout for connect, read, write and pool, in seconds; negative = none,
+ * NaN = `HTTPX_E_INVALID_ARGUMENT`.
  */
 httpx_code httpx_client_config_set_timeout(httpx_client_config *cfg, double seconds);
 
 /**
  * The four timeouts in seconds (HTTPX `Timeout(connect=, read=, write=, pool=)`);
- * negative = no timeout. Read and write timeouts apply to each I/O operation, with
+ * negative = no timeout; NaN = `HTTPX_E_INVALID_ARGUMENT`. Read and write timeouts apply to each I/O operation, with
  * two deadlines "as a whole": the response head (status line, headers and any
  * interim 1xx responses) must arrive within the read timeout, and DNS, connect, TLS
  * and any proxy CONNECT / SOCKS4/5 handshake must complete within the connect
@@ -836,15 +849,32 @@ httpx_code httpx_client_config_add_response_hook(httpx_client_config *cfg, httpx
 
 /**
  * Limits on a response head: total bytes (default 65536) and header count
- * (default 100). Exceeding them is `HTTPX_E_REMOTE_PROTOCOL`.
+ * (default 100). Exceeding them is `HTTPX_E_REMOTE_PROTOCOL`. They apply to HTTP/1.1
+ * and HTTP/2 alike (HTTP/2: also as SETTINGS_MAX_HEADER_LIST_SIZE). At most 100
+ * interim (1xx) responses are skipped before the final one; more is
+ * `HTTPX_E_REMOTE_PROTOCOL` too. HTTP/2 connections refuse server push
+ * (SETTINGS_ENABLE_PUSH = 0).
  */
 httpx_code httpx_client_config_set_max_header(httpx_client_config *cfg, uintptr_t max_bytes, uintptr_t max_count);
 
 /**
  * Cap on the decoded size of a compressed body (default 1 GiB; negative = none).
- * Exceeding it is `HTTPX_E_DECODING` (a decompression bomb stops early).
+ * Exceeding it is `HTTPX_E_DECODING` (a decompression bomb stops early). It applies
+ * to streaming reads (`httpx_response_read`) too; for bodies read whole the body cap
+ * of `httpx_client_config_set_max_body_size` applies as well, and the smaller wins.
  */
 httpx_code httpx_client_config_set_max_decoded_size(httpx_client_config *cfg, int64_t max_bytes);
+
+/**
+ * Cap on a body read whole into memory: `httpx_client_send`, `httpx_response_body`,
+ * `httpx_response_text` (and bodies drained for redirects). Counted on the raw bytes
+ * received and on the decoded bytes alike; default 1 GiB (1073741824); negative = no
+ * cap. Going over it is `HTTPX_E_BODY_TOO_LARGE`, reported as soon as the cap is
+ * passed (at once when Content-Length announces more), so memory stays bounded
+ * whatever the server sends. Streaming reads (`httpx_client_send_stream` +
+ * `httpx_response_read`) are not capped by it. Call from any thread that owns `cfg`.
+ */
+httpx_code httpx_client_config_set_max_body_size(httpx_client_config *cfg, int64_t max_bytes);
 
 /**
  * Charset used by `httpx_response_text` when Content-Type names none or one Python
@@ -934,7 +964,9 @@ httpx_code httpx_response_timing(const httpx_response *resp, uint32_t which, dou
 /**
  * A standalone request (HTTPX `Request(method, url)`); `url` must be absolute.
  * Writes `*req_out` on success; free with `httpx_request_free`. Bad URL:
- * `HTTPX_E_INVALID_URL` or `HTTPX_E_UNSUPPORTED_PROTOCOL`.
+ * `HTTPX_E_INVALID_URL` or `HTTPX_E_UNSUPPORTED_PROTOCOL`. A URL longer than 65536
+ * bytes or holding CR, LF, TAB or another control character is `HTTPX_E_INVALID_URL`
+ * (nothing is sent; it is not silently stripped).
  */
 httpx_code httpx_request_new(const char *method, const char *url, httpx_request **req_out, httpx_error **err);
 
@@ -952,8 +984,10 @@ httpx_code httpx_request_build(const httpx_client *client, const char *method, c
 void httpx_request_free(httpx_request *req);
 
 /**
- * Replace every value of header `name` with `value`. CR/LF/NUL in the value or an
- * invalid name: `HTTPX_E_INVALID_ARGUMENT`, request unchanged.
+ * Replace every value of header `name` with `value`. CR/LF/NUL in the value, a
+ * value over 65536 bytes, or an invalid name: `HTTPX_E_INVALID_ARGUMENT`, request
+ * unchanged. A `Transfer-Encoding: chunked` set here wins over a Content-Length:
+ * exactly one framing is sent (RFC 9112 6.2).
  */
 httpx_code httpx_request_set_header(httpx_request *req, const char *name, const char *value);
 
@@ -1021,12 +1055,16 @@ httpx_code httpx_request_add_multipart_field(httpx_request *req, const char *nam
  * Add a file streamed from disk at send time (never loaded whole). `filename` NULL
  * = the path's base name; `content_type` NULL = guessed from the file name
  * (unknown: application/octet-stream). Missing or unreadable file: `HTTPX_E_IO`.
+ * A `content_type` with CR, LF or another control character:
+ * `HTTPX_E_INVALID_ARGUMENT` (field names and filenames are escaped instead).
  */
 httpx_code httpx_request_add_multipart_file(httpx_request *req, const char *field, const char *filename, const char *path, const char *content_type);
 
 /**
  * Add in-memory file content (copied). `filename` NULL = no filename and, unless
  * `content_type` is given, no Content-Type (HTTPX's rule for `(None, data)`).
+ * A `content_type` with CR, LF or another control character:
+ * `HTTPX_E_INVALID_ARGUMENT` (field names and filenames are escaped instead).
  */
 httpx_code httpx_request_add_multipart_bytes(httpx_request *req, const char *field, const char *filename, const uint8_t *data, uintptr_t len, const char *content_type);
 
@@ -1042,7 +1080,8 @@ httpx_code httpx_request_set_auth(httpx_request *req, const httpx_auth *auth);
 httpx_code httpx_request_inherit_auth(httpx_request *req);
 
 /**
- * Timeouts for this request only (seconds; negative = none). Same rules as
+ * Timeouts for this request only (seconds; negative = none; NaN =
+ * `HTTPX_E_INVALID_ARGUMENT`). Same rules as
  * `httpx_client_config_set_timeouts`: the response head must arrive within the read
  * timeout as a whole, proxy handshakes complete within the connect timeout as a
  * whole; `httpx_request_set_total_timeout` caps the whole send.
@@ -1050,7 +1089,8 @@ httpx_code httpx_request_inherit_auth(httpx_request *req);
 httpx_code httpx_request_set_timeouts(httpx_request *req, double connect, double read, double write, double pool);
 
 /**
- * One timeout for all four phases of this request (negative = none).
+ * One timeout for all four phases of this request (negative = none; NaN =
+ * `HTTPX_E_INVALID_ARGUMENT`).
  */
 httpx_code httpx_request_set_timeout(httpx_request *req, double seconds);
 

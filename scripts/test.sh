@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of libhttpx: Rust unit and integration tests (real nginx, httpbin,
 # tinyproxy, microsocks and fault servers on 127.0.0.1), the C ABI tests under
-# valgrind, the CMake examples, the header drift check and ABI checks (tests/abi.rs),
-# the language bindings, and the install check (a DESTDIR install used by CMake and
-# pkg-config consumers, shared and static: scripts/install-check.sh).
+# valgrind and AddressSanitizer, the CMake examples, the header drift check and ABI
+# checks (tests/abi.rs), the language bindings, a bounded fuzzing run (scripts/fuzz.sh),
+# and the install check (a DESTDIR install used by CMake and pkg-config consumers,
+# shared and static: scripts/install-check.sh).
 # Needs the packages that .ci/run installs (on a fresh machine run `bash .ci/run`, which
 # installs them and then runs this). Prints the time of each suite at the end.
 set -euo pipefail
@@ -32,6 +33,10 @@ run "cargo build (lib, cdylib)" cargo build --locked
 run "cargo test" cargo test --locked --no-fail-fast
 if [ -f scripts/test_bindings.sh ]; then
   run "bindings (Go, Ruby, C++)" bash scripts/test_bindings.sh
+fi
+if [ -f scripts/fuzz.sh ]; then
+  # Response parser / framing / decoders, bounded (FUZZ_SECONDS, default 60).
+  run "fuzz (${FUZZ_SECONDS:-60} s)" bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 fi
 # After the bindings: their release build makes the cargo step of the install a no-op.
 if [ -f scripts/install-check.sh ]; then

@@ -163,7 +163,11 @@ impl Client {
                 mounts,
                 hooks: cfg.hooks.clone(),
                 head_limits: cfg.head_limits,
-                decode_limits: DecodeLimits { max_decoded_bytes: cfg.max_decoded_bytes, ..DecodeLimits::default() },
+                decode_limits: DecodeLimits {
+                    max_decoded_bytes: cfg.max_decoded_bytes,
+                    max_body_bytes: cfg.max_body_bytes,
+                    ..DecodeLimits::default()
+                },
                 default_encoding: cfg.default_encoding.clone(),
                 observers: crate::debug::observers_for(cfg),
                 netrc: OnceCell::new(),

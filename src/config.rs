@@ -117,7 +117,11 @@ pub struct ClientConfig {
     pub mounts: Vec<(String, Option<Arc<dyn Transport>>)>,
     pub hooks: EventHooks,
     pub head_limits: HeadLimits,
+    /// Decompression-bomb guard for every read, streamed or buffered (`Decoding`).
     pub max_decoded_bytes: Option<u64>,
+    /// Cap on a body read whole into memory, raw and decoded bytes (`BodyTooLarge`);
+    /// `None` for none. Default 1 GiB.
+    pub max_body_bytes: Option<u64>,
     pub default_encoding: Option<String>,
     /// Progress and trace callbacks.
     pub observers: Observers,
@@ -145,6 +149,7 @@ impl Default for ClientConfig {
             hooks: EventHooks::default(),
             head_limits: HeadLimits::default(),
             max_decoded_bytes: Some(1 << 30),
+            max_body_bytes: Some(crate::decoding::DEFAULT_MAX_BODY_BYTES),
             default_encoding: None,
             observers: Observers::default(),
         }

@@ -331,6 +331,15 @@ impl Stream {
         let _ = self.sock().shutdown(std::net::Shutdown::Both);
     }
 
+    /// Like `read`, but a TLS peer that closes without close_notify is reported as an
+    /// `UnexpectedEof` error (for close-delimited bodies, where it means truncation).
+    pub fn read_strict_eof(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tls(t) => t.read(buf),
+            s => s.read(buf),
+        }
+    }
+
     pub fn is_tls(&self) -> bool {
         matches!(self, Stream::Tls(_))
     }

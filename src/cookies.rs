@@ -19,6 +19,16 @@ use url::{Host, Url};
 
 use crate::error::{Error, Result};
 
+/// Most cookies kept for one domain (browsers keep about 180); storing one more
+/// evicts that domain's oldest (expired ones first).
+pub const MAX_COOKIES_PER_DOMAIN: usize = 180;
+/// Most cookies kept in one jar (browsers keep about 3000); storing one more evicts
+/// the oldest (expired ones first).
+pub const MAX_COOKIES_TOTAL: usize = 3000;
+/// Longest `Cookie` header sent, in bytes (curl stops below 8 KiB too): cookies that
+/// would make it longer are left out of that request (longest paths go first).
+pub const MAX_COOKIE_HEADER_LEN: usize = 8190;
+
 /// A snapshot of one stored cookie, as returned by [`CookieJar::list`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CookieInfo {
@@ -85,11 +95,16 @@ impl CookieJar {
     /// stored cookie with the same name, domain and path.
     pub fn store_from_response(&self, url: &Url, set_cookie_values: &[&str]) {
         let Some(host) = url.host_str() else { return };
+        let https = url.scheme() == "https";
         let mut inner = self.lock();
         for line in set_cookie_values {
             let Ok(mut raw) = RawCookie::parse(*line) else {
                 continue;
             };
+            if raw.secure() == Some(true) && !https {
+                // RFC 6265bis 5.7: only a secure origin may set a Secure cookie.
+                continue;
+            }
             if let Some(domain) = raw.domain() {
                 match check_domain_attribute(domain, host) {
                     DomainCheck::Keep => {}
@@ -99,11 +114,15 @@ impl CookieJar {
             }
             let expired = is_expired_on_arrival(&raw);
             let raw = raw.into_owned();
-            if inner.store.insert_raw(&raw, url).is_ok() && expired {
-                // cookie_store marks the old cookie expired; drop it for good.
+            if inner.store.insert_raw(&raw, url).is_ok() {
                 if let Ok(c) = cookie_store::Cookie::try_from_raw_cookie(&raw, url) {
                     if let Some(d) = c.domain.as_cow() {
-                        inner.store.remove(&d, &c.path, c.name());
+                        if expired {
+                            // cookie_store marks the old cookie expired; drop it for good.
+                            inner.store.remove(&d, &c.path, c.name());
+                        } else {
+                            enforce_caps(&mut inner, &d);
+                        }
                     }
                 }
             }
@@ -134,8 +153,23 @@ impl CookieJar {
             return None;
         }
         pairs.sort_by_key(|p| std::cmp::Reverse(p.0));
-        let parts: Vec<String> = pairs.iter().map(|(_, n, v)| format!("{n}={v}")).collect();
-        Some(parts.join("; "))
+        let mut header = String::new();
+        for (_, n, v) in &pairs {
+            let extra = n.len() + 1 + v.len() + if header.is_empty() { 0 } else { 2 };
+            if header.len() + extra > MAX_COOKIE_HEADER_LEN {
+                continue;
+            }
+            if !header.is_empty() {
+                header.push_str("; ");
+            }
+            header.push_str(n);
+            header.push('=');
+            header.push_str(v);
+        }
+        if header.is_empty() {
+            return None;
+        }
+        Some(header)
     }
 
     /// Set a cookie by hand, like HTTPX's `Cookies.set(name, value, domain, path)`.
@@ -191,8 +225,13 @@ impl CookieJar {
         inner
             .store
             .insert_raw(&raw, &url)
-            .map(|_| ())
-            .map_err(|e| Error::InvalidArgument(format!("cookie {name:?} rejected: {e}")))
+            .map_err(|e| Error::InvalidArgument(format!("cookie {name:?} rejected: {e}")))?;
+        let key = match &host {
+            Host::Domain(d) => d.clone(),
+            other => other.to_string(),
+        };
+        enforce_caps(&mut inner, &key);
+        Ok(())
     }
 
     /// The value of the cookie called `name`, like HTTPX's `Cookies.get`: `domain` and
@@ -276,6 +315,41 @@ impl CookieJar {
         }
         merged
     }
+}
+
+/// Keep at most [`MAX_COOKIES_PER_DOMAIN`] cookies for `domain` and
+/// [`MAX_COOKIES_TOTAL`] in all, evicting expired cookies first, then the oldest
+/// (the store keeps insertion order).
+fn enforce_caps(inner: &mut Inner, domain: &str) {
+    let same = |c: &cookie_store::Cookie<'static>| c.domain.as_cow().is_some_and(|d| d.eq_ignore_ascii_case(domain));
+    let in_domain = inner.store.iter_any().filter(|c| same(c)).count();
+    if in_domain > MAX_COOKIES_PER_DOMAIN {
+        let doomed = victims(inner.store.iter_any().filter(|c| same(c)).collect(), in_domain - MAX_COOKIES_PER_DOMAIN);
+        for (d, p, n) in doomed {
+            inner.store.remove(&d, &p, &n);
+        }
+    }
+    let total = inner.store.iter_any().count() + inner.any_host.len();
+    if total > MAX_COOKIES_TOTAL {
+        let doomed = victims(inner.store.iter_any().collect(), total - MAX_COOKIES_TOTAL);
+        for (d, p, n) in doomed {
+            inner.store.remove(&d, &p, &n);
+        }
+    }
+}
+
+/// The first `n` cookies to evict among `cookies` (in insertion order): expired
+/// ones, then the oldest.
+fn victims(cookies: Vec<&cookie_store::Cookie<'static>>, n: usize) -> Vec<(String, String, String)> {
+    let key = |c: &cookie_store::Cookie<'static>| {
+        (c.domain.as_cow().map(|d| d.into_owned()).unwrap_or_default(), String::from(&c.path), c.name().to_owned())
+    };
+    let mut out: Vec<_> = cookies.iter().filter(|c| c.is_expired()).take(n).map(|c| key(c)).collect();
+    if out.len() < n {
+        let more = n - out.len();
+        out.extend(cookies.iter().filter(|c| !c.is_expired()).take(more).map(|c| key(c)));
+    }
+    out
 }
 
 enum DomainCheck {
@@ -461,6 +535,58 @@ mod tests {
     }
 
     #[test]
+    fn secure_cookie_from_http_is_refused() {
+        let jar = jar_with("http://example.com/", &["s=1; Secure", "p=2"]);
+        assert_eq!(jar.list().len(), 1);
+        assert_eq!(jar.header_for(&u("https://example.com/")).as_deref(), Some("p=2"));
+        let jar = jar_with("https://example.com/", &["s=1; Secure"]);
+        assert_eq!(jar.header_for(&u("https://example.com/")).as_deref(), Some("s=1"));
+    }
+
+    #[test]
+    fn cookies_per_domain_and_in_total_are_capped() {
+        let jar = CookieJar::new();
+        let url = u("http://example.com/");
+        let lines: Vec<String> = (0..MAX_COOKIES_PER_DOMAIN + 20).map(|i| format!("c{i}=v")).collect();
+        let refs: Vec<&str> = lines.iter().map(|s| s.as_str()).collect();
+        jar.store_from_response(&url, &refs);
+        let names: Vec<String> = jar.list().into_iter().map(|c| c.name).collect();
+        assert_eq!(names.len(), MAX_COOKIES_PER_DOMAIN);
+        assert!(!names.contains(&"c0".to_string()) && !names.contains(&"c19".to_string()), "oldest evicted");
+        assert!(names.contains(&"c20".to_string()) && names.contains(&format!("c{}", MAX_COOKIES_PER_DOMAIN + 19)));
+        // Total cap across many domains.
+        let jar = CookieJar::new();
+        for d in 0..40 {
+            let url = u(&format!("http://d{d}.example/"));
+            let lines: Vec<String> = (0..100).map(|i| format!("c{i}=v")).collect();
+            let refs: Vec<&str> = lines.iter().map(|s| s.as_str()).collect();
+            jar.store_from_response(&url, &refs);
+        }
+        assert_eq!(jar.list().len(), MAX_COOKIES_TOTAL);
+        assert!(jar.header_for(&u("http://d0.example/")).is_none(), "the oldest domain went first");
+        assert!(jar.header_for(&u("http://d39.example/")).is_some());
+        // By hand too.
+        let jar = CookieJar::new();
+        for i in 0..MAX_COOKIES_PER_DOMAIN + 5 {
+            jar.set(&format!("h{i}"), "v", "example.org", "/").unwrap();
+        }
+        assert_eq!(jar.list().len(), MAX_COOKIES_PER_DOMAIN);
+    }
+
+    #[test]
+    fn cookie_header_is_capped() {
+        let jar = CookieJar::new();
+        let url = u("http://example.com/");
+        let value = "x".repeat(100);
+        let lines: Vec<String> = (0..150).map(|i| format!("c{i:03}={value}")).collect();
+        let refs: Vec<&str> = lines.iter().map(|s| s.as_str()).collect();
+        jar.store_from_response(&url, &refs);
+        let h = jar.header_for(&url).unwrap();
+        assert!(h.len() <= MAX_COOKIE_HEADER_LEN && h.len() > MAX_COOKIE_HEADER_LEN - 200, "{}", h.len());
+        assert!(h.starts_with("c000="));
+    }
+
+    #[test]
     fn max_age_zero_deletes() {
         let url = u("http://example.com/");
         let jar = jar_with("http://example.com/", &["a=1", "b=2"]);
@@ -641,7 +767,7 @@ mod tests {
                 let jar = jar.clone();
                 std::thread::spawn(move || {
                     let url = Url::parse(&format!("http://h{t}.example.com/")).unwrap();
-                    for i in 0..200 {
+                    for i in 0..150 {
                         let line = format!("c{i}=v{t}");
                         jar.store_from_response(&url, &[line.as_str()]);
                         jar.set(&format!("s{t}"), &i.to_string(), "", "/").unwrap();
@@ -658,8 +784,9 @@ mod tests {
         for h in handles {
             assert_eq!(h.join().unwrap(), 1);
         }
-        // 8 hosts x 199 remaining response cookies + 8 any-host cookies
-        assert_eq!(jar.list().len(), 8 * 199 + 8);
-        assert_eq!(jar.get("s3", None, None).as_deref(), Some("199"));
+        // 8 hosts x 149 remaining response cookies (under the per-domain cap) + 8
+        // any-host cookies
+        assert_eq!(jar.list().len(), 8 * 149 + 8);
+        assert_eq!(jar.get("s3", None, None).as_deref(), Some("149"));
     }
 }

@@ -11,6 +11,7 @@
 
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::sync::{Arc, Mutex};
 
 use crate::charset::{self, Codec};
 use flate2::bufread::MultiGzDecoder;
@@ -29,12 +30,23 @@ pub struct DecodeLimits {
     pub max_decoded_bytes: Option<u64>,
     /// Most encoding layers that will be undone; more is a [`Error::Decoding`].
     pub max_encodings: usize,
+    /// Largest body read whole into memory (`Response::body`/`text`), counted on the
+    /// raw bytes and on the decoded bytes alike; `None` for no limit. More is
+    /// [`Error::BodyTooLarge`]. Streaming reads are not capped by it.
+    pub max_body_bytes: Option<u64>,
 }
 
+/// Default cap on a buffered body: 1 GiB, raw or decoded.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 1 << 30;
+
 impl Default for DecodeLimits {
-    /// 1 GiB of decoded output and at most 5 stacked encodings.
+    /// 1 GiB of decoded output, at most 5 stacked encodings, 1 GiB buffered bodies.
     fn default() -> Self {
-        DecodeLimits { max_decoded_bytes: Some(1 << 30), max_encodings: 5 }
+        DecodeLimits {
+            max_decoded_bytes: Some(1 << 30),
+            max_encodings: 5,
+            max_body_bytes: Some(DEFAULT_MAX_BODY_BYTES),
+        }
     }
 }
 
@@ -151,12 +163,28 @@ pub fn decoder<R: Read + Send + 'static>(
         return Ok(Box::new(inner));
     }
 
-    let mut reader: Box<dyn Read + Send> = Box::new(Source(inner));
+    let shared = Arc::new(Mutex::new(inner));
+    let mut reader: Box<dyn Read + Send> = Box::new(Source(shared.clone()));
     for coding in layers {
         reader = Box::new(Layer::new(reader, coding));
     }
+    let drain_source: Box<dyn FnMut() -> Option<io::Error> + Send> = Box::new(move || {
+        let mut src = shared.lock().unwrap_or_else(|e| e.into_inner());
+        let mut scratch = [0u8; 8 * 1024];
+        let mut left = DRAIN_ON_ERROR;
+        while left > 0 {
+            match src.read(&mut scratch) {
+                Ok(0) => return None,
+                Ok(n) => left = left.saturating_sub(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Some(e),
+            }
+        }
+        None
+    });
     Ok(Box::new(Output {
         inner: reader,
+        drain_source: Some(drain_source),
         remaining: limits.max_decoded_bytes,
         limit: limits.max_decoded_bytes.unwrap_or(0),
     }))
@@ -188,13 +216,20 @@ fn is_source_error(e: &io::Error) -> bool {
 }
 
 /// The caller's reader, with its errors tagged as [`SourceError`].
-struct Source<R>(R);
+struct Source<R>(Arc<Mutex<R>>);
 
 impl<R: Read> Read for Source<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read(buf).map_err(|e| io::Error::new(e.kind(), SourceError(e)))
+        let mut inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        inner.read(buf).map_err(|e| io::Error::new(e.kind(), SourceError(e)))
     }
 }
+
+/// After a decoding error, up to this many more raw bytes are read looking for an
+/// error of the body itself (a truncated or malformed framing, a closed connection):
+/// that error wins, so the outcome does not depend on how the bytes arrived (the
+/// decoders read ahead up to ~64 KiB when bytes arrive at once).
+const DRAIN_ON_ERROR: usize = 1 << 20;
 
 /// One decoding layer. Created lazily on the first read so that an empty body
 /// decodes to an empty body, and so `deflate` can sniff its first bytes.
@@ -206,9 +241,57 @@ struct Layer {
 
 enum LayerState {
     Pending(Box<dyn Read + Send>),
-    Active(Box<dyn Read + Send>),
+    Active(Box<dyn DecodeCodec>),
     Done,
     Failed(String),
+}
+
+/// The input of one codec: what it was fed plus the layer below.
+type CodecInput = BufReader<io::Chain<Cursor<Vec<u8>>, Box<dyn Read + Send>>>;
+
+/// A decoder whose input can be read to its end after the coded stream ended, so
+/// that errors below it (the connection's, another layer's) are never lost: the same
+/// bytes give the same result however they arrive.
+trait DecodeCodec: Read + Send {
+    fn input(&mut self) -> &mut CodecInput;
+}
+
+impl DecodeCodec for MultiGzDecoder<CodecInput> {
+    fn input(&mut self) -> &mut CodecInput {
+        self.get_mut()
+    }
+}
+
+impl DecodeCodec for Inflate<CodecInput> {
+    fn input(&mut self) -> &mut CodecInput {
+        &mut self.input
+    }
+}
+
+impl DecodeCodec for brotli_decompressor::Decompressor<CodecInput> {
+    fn input(&mut self) -> &mut CodecInput {
+        self.get_mut()
+    }
+}
+
+impl DecodeCodec for zstd::stream::read::Decoder<'static, CodecInput> {
+    fn input(&mut self) -> &mut CodecInput {
+        self.get_mut()
+    }
+}
+
+/// Read and discard the rest of `input` (data after the end of a coded stream is
+/// ignored, as HTTPX does), returning any error on the way.
+fn drain(input: &mut CodecInput) -> io::Result<()> {
+    let mut scratch = [0u8; 8 * 1024];
+    loop {
+        match input.read(&mut scratch) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 impl Layer {
@@ -238,8 +321,8 @@ impl Layer {
             return Ok(());
         }
         let head = &head[..len];
-        let input = BufReader::with_capacity(BUF_SIZE, Cursor::new(head.to_vec()).chain(inner));
-        let codec: Box<dyn Read + Send> = match self.coding {
+        let input: CodecInput = BufReader::with_capacity(BUF_SIZE, Cursor::new(head.to_vec()).chain(inner));
+        let codec: Box<dyn DecodeCodec> = match self.coding {
             Coding::Gzip => Box::new(MultiGzDecoder::new(input)),
             Coding::Deflate => Box::new(Inflate::new(input, looks_like_zlib(head))),
             Coding::Brotli => Box::new(brotli_decompressor::Decompressor::new(input, BUF_SIZE)),
@@ -255,7 +338,14 @@ impl Layer {
         let LayerState::Active(codec) = &mut self.state else {
             return Ok(0);
         };
-        codec.read(buf)
+        let n = codec.read(buf)?;
+        if n == 0 {
+            // The coded stream ended: read what is left below it to the end, so a
+            // truncated lower layer or a broken connection is reported, not lost.
+            drain(codec.input())?;
+            self.state = LayerState::Done;
+        }
+        Ok(n)
     }
 }
 
@@ -349,6 +439,8 @@ impl<R: BufRead> Read for Inflate<R> {
 /// errors back to what their reader returned.
 struct Output {
     inner: Box<dyn Read + Send>,
+    /// Reads the raw body on after a decoding error; returns its error if any.
+    drain_source: Option<Box<dyn FnMut() -> Option<io::Error> + Send>>,
     /// Bytes still allowed; `None` when unlimited.
     remaining: Option<u64>,
     limit: u64,
@@ -371,6 +463,21 @@ impl Output {
 
 impl Read for Output {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.read_limited(buf).map_err(|e| {
+            if is_decode_error(&e).is_none() {
+                return e;
+            }
+            // A decoding error: an error of the raw body itself wins (once).
+            match self.drain_source.take().and_then(|mut drain| drain()) {
+                Some(source_err) => source_err,
+                None => e,
+            }
+        })
+    }
+}
+
+impl Output {
+    fn read_limited(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let Some(remaining) = self.remaining else {
             return self.read_inner(buf);
         };

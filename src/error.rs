@@ -37,6 +37,7 @@ pub mod code {
     pub const STREAM_CONSUMED: u32 = 42;
     pub const CLIENT_CLOSED: u32 = 43;
     pub const CANCELLED: u32 = 44;
+    pub const BODY_TOO_LARGE: u32 = 45;
     // callbacks (50..=59)
     pub const CALLBACK: u32 = 50;
     pub const RECURSIVE_CALL: u32 = 51;
@@ -72,6 +73,7 @@ pub mod code {
             STREAM_CONSUMED => "STREAM_CONSUMED",
             CLIENT_CLOSED => "CLIENT_CLOSED",
             CANCELLED => "CANCELLED",
+            BODY_TOO_LARGE => "BODY_TOO_LARGE",
             CALLBACK => "CALLBACK",
             RECURSIVE_CALL => "RECURSIVE_CALL",
             IO => "IO",
@@ -131,6 +133,8 @@ pub enum Error {
     ClientClosed(String),
     #[error("cancelled: {0}")]
     Cancelled(String),
+    #[error("body too large: {0}")]
+    BodyTooLarge(String),
     #[error("callback aborted: {0}")]
     Callback(String),
     #[error("recursive call: {0}")]
@@ -169,6 +173,7 @@ impl Error {
             Error::StreamConsumed(_) => STREAM_CONSUMED,
             Error::ClientClosed(_) => CLIENT_CLOSED,
             Error::Cancelled(_) => CANCELLED,
+            Error::BodyTooLarge(_) => BODY_TOO_LARGE,
             Error::Callback(_) => CALLBACK,
             Error::RecursiveCall(_) => RECURSIVE_CALL,
             Error::Io(_) => IO,

@@ -36,8 +36,18 @@ pub fn validate_name(name: &str) -> Result<()> {
     }
 }
 
-/// Check that `value` holds no CR, LF or NUL (which would split the header block).
+/// Longest header value accepted from a caller, in bytes (64 KiB).
+pub const MAX_VALUE_LEN: usize = 64 * 1024;
+
+/// Check that `value` holds no CR, LF or NUL (which would split the header block)
+/// and is at most [`MAX_VALUE_LEN`] bytes.
 pub fn validate_value(name: &str, value: &str) -> Result<()> {
+    if value.len() > MAX_VALUE_LEN {
+        return Err(Error::InvalidArgument(format!(
+            "value of header {name:?} is {} bytes long, more than the {MAX_VALUE_LEN} allowed",
+            value.len()
+        )));
+    }
     if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
         return Err(Error::InvalidArgument(format!("value of header {name:?} contains CR, LF or NUL")));
     }

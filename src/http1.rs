@@ -18,6 +18,9 @@ const BUF_SIZE: usize = 16 * 1024;
 const COALESCE_LIMIT: usize = 16 * 1024;
 const CHUNK_LINE_MAX: usize = 4096;
 const TRAILER_MAX: usize = 64 * 1024;
+/// Most interim (1xx) responses accepted before the final one (`100 Continue`,
+/// `102 Processing`, `103 Early Hints`...); more is a `RemoteProtocol` error.
+pub const MAX_INTERIM_RESPONSES: usize = 100;
 
 /// HTTP version of a response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +82,13 @@ pub struct Conn {
     wbuf: Vec<u8>,
     read_to: Option<Option<Duration>>,
     write_to: Option<Option<Duration>>,
+    /// Reading a close-delimited body: a TLS peer closing without close_notify is a
+    /// truncation, not the end of the body.
+    strict_eof: bool,
+    /// Most bytes taken from the stream per read (tests and the fuzzer use 1 to
+    /// check that the same bytes give the same result however they arrive).
+    #[doc(hidden)]
+    pub max_read: usize,
     /// Bytes received since the current response began (0 = nothing yet).
     pub received: u64,
     /// Requests carried so far.
@@ -100,6 +110,8 @@ impl Conn {
             wbuf: Vec::with_capacity(1024),
             read_to: None,
             write_to: None,
+            strict_eof: false,
+            max_read: usize::MAX,
             received: 0,
             requests: 0,
             idle_since: Instant::now(),
@@ -136,7 +148,11 @@ impl Conn {
         w.push(b' ');
         w.extend_from_slice(target.as_bytes());
         w.extend_from_slice(b" HTTP/1.1\r\n");
+        let chunked = headers.has_token("Transfer-Encoding", "chunked");
         for (n, v) in headers.iter() {
+            if chunked && n.eq_ignore_ascii_case("Content-Length") {
+                continue; // one framing only (RFC 9112 6.2)
+            }
             w.extend_from_slice(n.as_bytes());
             w.extend_from_slice(b": ");
             w.extend_from_slice(v.as_bytes());
@@ -251,15 +267,16 @@ impl Conn {
             self.end -= self.start;
             self.start = 0;
         }
+        let lim = self.buf.len().min(self.end.saturating_add(self.max_read));
         loop {
-            match self.stream.read(&mut self.buf[self.end..]) {
+            match stream_read(&mut self.stream, self.strict_eof, &mut self.buf[self.end..lim]) {
                 Ok(n) => {
                     self.end += n;
                     self.received += n as u64;
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::from_read(e)),
+                Err(e) => return Err(map_body_read_err(e, self.strict_eof)),
             }
         }
     }
@@ -270,6 +287,7 @@ impl Conn {
     }
 
     /// Read and parse a response head. Informational (1xx) responses are skipped.
+    /// At most [`MAX_INTERIM_RESPONSES`] interim responses are skipped.
     /// The whole head, interim responses included, must arrive within the read
     /// timeout (a deadline for the head, not a limit per read: a peer dripping bytes
     /// cannot hold the request open).
@@ -285,9 +303,17 @@ impl Conn {
     }
 
     fn read_head_inner(&mut self, method: &str, limits: &HeadLimits) -> Result<Head> {
+        self.strict_eof = false;
+        let mut interim = 0usize;
         loop {
             let (status, reason, version, headers) = self.read_one_head(limits)?;
             if (100..200).contains(&status) && status != 101 {
+                interim += 1;
+                if interim > MAX_INTERIM_RESPONSES {
+                    return Err(Error::RemoteProtocol(format!(
+                        "server sent more than {MAX_INTERIM_RESPONSES} interim (1xx) responses"
+                    )));
+                }
                 continue;
             }
             return finish_head(method, status, reason, version, headers);
@@ -355,6 +381,7 @@ impl Conn {
                     return Ok(n);
                 }
                 Framing::Close => {
+                    self.strict_eof = self.stream.is_tls();
                     let n = self.read_some(out)?;
                     if n == 0 {
                         *framing = Framing::Done;
@@ -418,14 +445,15 @@ impl Conn {
             return Ok(n);
         }
         if out.len() >= self.buf.len() / 2 {
+            let lim = out.len().min(self.max_read);
             loop {
-                match self.stream.read(out) {
+                match stream_read(&mut self.stream, self.strict_eof, &mut out[..lim]) {
                     Ok(n) => {
                         self.received += n as u64;
                         return Ok(n);
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(Error::from_read(e)),
+                    Err(e) => return Err(map_body_read_err(e, self.strict_eof)),
                 }
             }
         }
@@ -455,6 +483,25 @@ impl Conn {
             }
         }
     }
+}
+
+/// Read from the connection; with `strict_eof` a TLS close without close_notify is
+/// an `UnexpectedEof` error instead of a quiet EOF.
+fn stream_read(stream: &mut Stream, strict_eof: bool, buf: &mut [u8]) -> io::Result<usize> {
+    if strict_eof {
+        stream.read_strict_eof(buf)
+    } else {
+        stream.read(buf)
+    }
+}
+
+fn map_body_read_err(e: io::Error, strict_eof: bool) -> Error {
+    if strict_eof && e.kind() == io::ErrorKind::UnexpectedEof {
+        return Error::RemoteProtocol(
+            "server closed the TLS connection without close_notify: the close-delimited body may be truncated".into(),
+        );
+    }
+    Error::from_read(e)
 }
 
 type Parsed = (usize, (u16, String, Version, Headers));
@@ -516,8 +563,12 @@ fn parse_with<'h, 'b>(
     }
 }
 
-/// Parse `1a3f[;ext]` strictly: 1..=16 hex digits, optional extensions.
+/// Parse `1a3f[;ext]` strictly: 1..=16 hex digits, optional extensions (ignored, but
+/// a control byte, NUL or bare CR/LF anywhere in the line is rejected).
 fn parse_chunk_size(line: &[u8]) -> Result<u64> {
+    if let Some(&b) = line.iter().find(|&&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        return Err(Error::RemoteProtocol(format!("chunk size line holds the control byte 0x{b:02x}")));
+    }
     let digits_end = line.iter().position(|&b| b == b';').unwrap_or(line.len());
     let digits = trim_ows(&line[..digits_end]);
     if digits.is_empty() || digits.len() > 16 || !digits.iter().all(|b| b.is_ascii_hexdigit()) {
@@ -548,22 +599,27 @@ fn finish_head(method: &str, status: u16, reason: String, version: Version, head
         }
         Framing::Empty
     } else if headers.contains("Transfer-Encoding") {
-        let last = headers
+        let codings: Vec<String> = headers
             .get_all("Transfer-Encoding")
             .flat_map(|v| v.split(','))
             .map(|t| t.trim().to_ascii_lowercase())
             .filter(|t| !t.is_empty())
-            .last();
+            .collect();
         if headers.contains("Content-Length") {
             // RFC 9112 6.3: Transfer-Encoding wins, but don't trust the connection after.
             keep_alive = false;
         }
-        if last.as_deref() == Some("chunked") {
-            Framing::Chunked(ChunkState::Size)
-        } else {
-            keep_alive = false;
-            Framing::Close
+        // The only transfer coding we undo is one `chunked` (RFC 9112 6.1, 7): chunked
+        // twice, anything applied with it (`identity, chunked`, `gzip, chunked`) or a
+        // coding we do not decode (`chunked, gzip`) cannot be delimited or decoded
+        // safely, and is the stuff of response smuggling.
+        if codings.len() != 1 || codings[0] != "chunked" {
+            return Err(Error::RemoteProtocol(format!(
+                "unsupported Transfer-Encoding {:?} (only a single \"chunked\" is accepted)",
+                codings.join(", ")
+            )));
         }
+        Framing::Chunked(ChunkState::Size)
     } else if headers.contains("Content-Length") {
         let mut value: Option<u64> = None;
         for v in headers.get_all("Content-Length").flat_map(|v| v.split(',')) {

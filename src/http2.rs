@@ -14,6 +14,7 @@ use once_cell::sync::Lazy;
 use tokio::runtime::Runtime;
 
 use crate::deadline::{self, Guard};
+use crate::config::HeadLimits;
 use crate::error::{Error, Result};
 use crate::headers::Headers;
 use crate::request::{unwrap_io, BodySource, Request};
@@ -153,18 +154,43 @@ pub struct H2Conn {
     send: h2::client::SendRequest<Bytes>,
     /// Addresses, TLS version, cipher, ALPN.
     pub info: std::sync::Arc<crate::info::ConnInfo>,
+    /// Caps on every response head (the same as HTTP/1.1's).
+    limits: HeadLimits,
+}
+
+/// Check a response head against the caps HTTP/1.1 applies too (h2's own
+/// `max_header_list_size`, set from the same limits, stops the bytes earlier).
+fn check_head(headers: &http::HeaderMap, limits: &HeadLimits) -> Result<()> {
+    if headers.len() > limits.max_header_count {
+        return Err(Error::RemoteProtocol(format!(
+            "HTTP/2 response has more than {} header fields ({})",
+            limits.max_header_count,
+            headers.len()
+        )));
+    }
+    let bytes: usize = headers.iter().map(|(n, v)| n.as_str().len() + v.len() + 4).sum();
+    if bytes > limits.max_header_bytes {
+        return Err(Error::RemoteProtocol(format!(
+            "HTTP/2 response head exceeds {} bytes",
+            limits.max_header_bytes
+        )));
+    }
+    Ok(())
 }
 
 impl H2Conn {
     /// Connect to `host:port`, handshake TLS offering h2, and start HTTP/2. Ok(None)
-    /// when the server chose HTTP/1.1.
+    /// when the server chose HTTP/1.1. Response heads are capped by `limits`; server
+    /// push is disabled (SETTINGS_ENABLE_PUSH = 0: a PUSH_PROMISE is a protocol error).
     pub fn connect(
         host: &str,
         port: u16,
         tls: &TlsConnector,
         connect_timeout: Option<Duration>,
         guard: &Guard,
+        limits: &HeadLimits,
     ) -> Result<Option<H2Conn>> {
+        let limits = *limits;
         let rt = rt()?;
         let name_str = host.trim_start_matches('[').trim_end_matches(']').to_string();
         let server_name = rustls::pki_types::ServerName::try_from(name_str.clone())
@@ -191,12 +217,16 @@ impl H2Conn {
             if tls.get_ref().1.alpn_protocol() != Some(b"h2") {
                 return Ok(None);
             }
+            let mut builder = h2::client::Builder::new();
+            builder
+                .enable_push(false)
+                .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
             let (send, conn) =
-                within(left(), h2::client::handshake(tls), timeout_err).await?.map_err(|e| h2_err(e, true))?;
+                within(left(), builder.handshake(tls), timeout_err).await?.map_err(|e| h2_err(e, true))?;
             tokio::spawn(async move {
                 let _ = conn.await;
             });
-            Ok(Some(H2Conn { send, info }))
+            Ok(Some(H2Conn { send, info, limits }))
         }))?
     }
 
@@ -250,6 +280,7 @@ impl H2Conn {
                     let unprocessed = e.is_go_away() || e.reason() == Some(h2::Reason::REFUSED_STREAM);
                     (h2_err(e, true), unprocessed)
                 })?;
+            check_head(resp.headers(), &self.limits).map_err(|e| (e, false))?;
             let status = resp.status().as_u16();
             let mut headers = Headers::with_capacity(resp.headers().len());
             for (n, v) in resp.headers() {

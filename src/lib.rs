@@ -20,6 +20,8 @@ pub mod deadline;
 pub mod debug;
 pub mod decoding;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod headers;
 pub mod hooks;
 pub mod http1;

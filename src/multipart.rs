@@ -102,10 +102,22 @@ impl Multipart {
     /// `content_type` if given, else guessed from the filename's extension, else
     /// `application/octet-stream`. Without one (or with an empty one), the part has
     /// no filename and a `Content-Type` only if `content_type` is given.
-    pub fn add_bytes(&mut self, name: &str, filename: Option<&str>, data: Vec<u8>, content_type: Option<&str>) {
+    ///
+    /// A `content_type` holding CR, LF, NUL or another control byte is
+    /// [`Error::InvalidArgument`] (names and filenames are escaped instead, as HTTPX
+    /// does).
+    pub fn add_bytes(
+        &mut self,
+        name: &str,
+        filename: Option<&str>,
+        data: Vec<u8>,
+        content_type: Option<&str>,
+    ) -> Result<()> {
+        check_content_type(content_type)?;
         let filename = filename.filter(|f| !f.is_empty());
         let content_type = resolve_content_type(filename, content_type);
         self.push(name, filename, content_type.as_deref(), Body::Memory(data.into()));
+        Ok(())
     }
 
     /// Add a file on disk, read when a reader reaches it.
@@ -121,6 +133,7 @@ impl Multipart {
         path: &Path,
         content_type: Option<&str>,
     ) -> Result<()> {
+        check_content_type(content_type)?;
         let len = regular_file_len(path).map_err(|e| Error::from_local_io(&path.display().to_string(), e))?;
         let default_name = path.file_name().map(|n| n.to_string_lossy());
         let filename = filename.or(default_name.as_deref()).filter(|f| !f.is_empty());
@@ -206,6 +219,17 @@ fn is_bchar(b: u8) -> bool {
 }
 
 /// The explicit content type, else (only when there is a filename) a guess from it.
+/// A part's Content-Type goes into the part's header as is: no control bytes.
+fn check_content_type(ct: Option<&str>) -> Result<()> {
+    match ct {
+        Some(ct) if ct.bytes().any(|b| b < 0x20 && b != b'\t' || b == 0x7f) => Err(Error::InvalidArgument(format!(
+            "multipart content type {:?} contains CR, LF or another control character",
+            ct.chars().take(64).collect::<String>()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 fn resolve_content_type(filename: Option<&str>, explicit: Option<&str>) -> Option<String> {
     if let Some(ct) = explicit {
         return Some(ct.to_string());
@@ -426,7 +450,7 @@ mod tests {
         let file = TempFile::new("notes.txt", b"file contents\n");
         let mut form = Multipart::with_boundary("BOUNDARY").unwrap();
         form.add_field("a", b"1");
-        form.add_bytes("upload", Some("pic.png"), b"\x89PNG".to_vec(), None);
+        form.add_bytes("upload", Some("pic.png"), b"\x89PNG".to_vec(), None).unwrap();
         form.add_file("doc", None, &file.0, None).unwrap();
         let expected: &[u8] = b"--BOUNDARY\r\n\
 Content-Disposition: form-data; name=\"a\"\r\n\
@@ -483,14 +507,14 @@ file contents\n\r\n\
         shapes.push(Multipart::new());
 
         let mut form = Multipart::new();
-        form.add_bytes("empty", Some("empty.txt"), Vec::new(), None);
+        form.add_bytes("empty", Some("empty.txt"), Vec::new(), None).unwrap();
         form.add_file("also-empty", None, &empty_file.0, None).unwrap();
         form.add_field("", b"");
         shapes.push(form);
 
         let mut form = Multipart::with_boundary("x").unwrap();
         form.add_field("naïve ☃", "välue ✓".as_bytes());
-        form.add_bytes("ファイル", Some("résumé.pdf"), vec![0xff; 1000], None);
+        form.add_bytes("ファイル", Some("résumé.pdf"), vec![0xff; 1000], None).unwrap();
         form.add_file("f", Some("名前.csv"), &file.0, Some("text/csv; charset=utf-8")).unwrap();
         form.add_file("g", None, &file.0, None).unwrap();
         shapes.push(form);
@@ -515,7 +539,7 @@ file contents\n\r\n\
         let mut form = Multipart::new();
         form.add_field("field", b"value");
         form.add_file("file", None, &file.0, None).unwrap();
-        form.add_bytes("mem", None, vec![7; 12345], None);
+        form.add_bytes("mem", None, vec![7; 12345], None).unwrap();
         let reference = body(&form);
         assert_eq!(form.content_length(), Some(reference.len() as u64));
         for size in [1, 2, 3, 7, 13, 4095, 65537, 1 << 20] {
@@ -654,16 +678,20 @@ file contents\n\r\n\
     #[test]
     fn escaping() {
         let mut form = Multipart::with_boundary("b").unwrap();
+        // A content type with CR/LF is refused; names and filenames are escaped.
+        let err = form.add_bytes("n", None, b"d".to_vec(), Some("text/plain\r\nX-Evil: 1")).unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
         form.add_bytes(
             "na\"me\r\nX-Injected: 1",
             Some("fi\"le\\\n\r\t\x1b.txt"),
             b"d".to_vec(),
-            Some("text/plain\r\nX-Evil: 1"),
-        );
+            Some("text/plain; x=1"),
+        )
+        .unwrap();
         let out = String::from_utf8(body(&form)).unwrap();
         let expected = "--b\r\n\
 Content-Disposition: form-data; name=\"na%22me%0D%0AX-Injected: 1\"; filename=\"fi%22le\\\\%0A%0D%09\x1b.txt\"\r\n\
-Content-Type: text/plain%0D%0AX-Evil: 1\r\n\
+Content-Type: text/plain; x=1\r\n\
 \r\n\
 d\r\n\
 --b--\r\n";
@@ -677,13 +705,13 @@ d\r\n\
     fn content_type_choice() {
         let file = TempFile::new("archive.unknownext", b"zz");
         let mut form = Multipart::with_boundary("b").unwrap();
-        form.add_bytes("png", Some("image.PNG"), vec![1], None);
-        form.add_bytes("unknown", Some("blob.qqqzzz"), vec![2], None);
-        form.add_bytes("noext", Some("README"), vec![3], None);
-        form.add_bytes("nofilename", None, vec![4], None);
-        form.add_bytes("emptyfilename", Some(""), vec![5], None);
-        form.add_bytes("explicit", None, vec![6], Some("application/json"));
-        form.add_bytes("override", Some("a.png"), vec![7], Some("text/x-custom"));
+        form.add_bytes("png", Some("image.PNG"), vec![1], None).unwrap();
+        form.add_bytes("unknown", Some("blob.qqqzzz"), vec![2], None).unwrap();
+        form.add_bytes("noext", Some("README"), vec![3], None).unwrap();
+        form.add_bytes("nofilename", None, vec![4], None).unwrap();
+        form.add_bytes("emptyfilename", Some(""), vec![5], None).unwrap();
+        form.add_bytes("explicit", None, vec![6], Some("application/json")).unwrap();
+        form.add_bytes("override", Some("a.png"), vec![7], Some("text/x-custom")).unwrap();
         form.add_file("disk", None, &file.0, None).unwrap();
         form.add_file("renamed", Some("photo.jpg"), &file.0, None).unwrap();
         let out = String::from_utf8_lossy(&body(&form)).into_owned();

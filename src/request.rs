@@ -300,7 +300,14 @@ impl Request {
     }
 
     /// POST/PUT/PATCH with no framing header get `Content-Length: 0`, as HTTPX does.
+    /// A caller's own `Transfer-Encoding: chunked` beside a `Content-Length` keeps the
+    /// chunked framing and drops the length: exactly one framing goes out (RFC 9112
+    /// 6.2; both at once is the pattern behind request smuggling).
     pub(crate) fn ensure_framing(&mut self) {
+        if self.headers.has_token("Transfer-Encoding", "chunked") {
+            self.headers.remove("Content-Length");
+            return;
+        }
         if self.headers.contains("Content-Length") || self.headers.contains("Transfer-Encoding") {
             return;
         }

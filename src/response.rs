@@ -43,25 +43,46 @@ impl RawBody for BytesBody {
     }
 }
 
-/// Raw body bytes, counted (for progress reports) and shown to the debug hook.
-struct RawReader(Box<dyn RawBody>, Arc<AtomicU64>, Option<crate::debug::DebugFn>);
+/// Raw body bytes, counted (for progress reports), shown to the debug hook, and
+/// optionally capped: more than `cap` raw bytes is [`Error::BodyTooLarge`]
+/// (buffered bodies only).
+struct RawReader {
+    inner: Box<dyn RawBody>,
+    received: Arc<AtomicU64>,
+    debug: Option<crate::debug::DebugFn>,
+    cap: Option<u64>,
+    seen: u64,
+}
 
 impl Read for RawReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.0.read(buf).map_err(wrap_err)?;
-        self.1.fetch_add(n as u64, Ordering::Relaxed);
-        if let (Some(d), true) = (&self.2, n > 0) {
+        let n = self.inner.read(buf).map_err(wrap_err)?;
+        self.received.fetch_add(n as u64, Ordering::Relaxed);
+        if let (Some(d), true) = (&self.debug, n > 0) {
             d(crate::debug::DebugKind::DataIn, &buf[..n]);
+        }
+        self.seen += n as u64;
+        if let Some(cap) = self.cap {
+            if self.seen > cap {
+                return Err(wrap_err(too_large("raw", cap)));
+            }
         }
         Ok(n)
     }
 }
 
+fn too_large(what: &str, cap: u64) -> Error {
+    Error::BodyTooLarge(format!(
+        "the {what} response body is larger than the client's buffered-body cap of {cap} bytes \
+         (httpx_client_config_set_max_body_size; stream it with httpx_response_read instead)"
+    ))
+}
+
 enum BodyState {
     /// Not decoded yet; decoding is set up on first read.
     Raw(Box<dyn RawBody>),
-    /// Decoding stream in progress.
-    Stream(Box<dyn Read + Send>),
+    /// Decoding stream in progress; `started` once a streaming read took bytes.
+    Stream(Box<dyn Read + Send>, bool),
     /// Whole body in memory; `pos` is the streaming read position.
     Buffered {
         data: Vec<u8>,
@@ -176,16 +197,24 @@ impl Response {
         matches!(self.status, 301 | 302 | 303 | 307 | 308) && self.headers.contains("Location")
     }
 
-    fn start_stream(&mut self) -> Result<()> {
+    /// Set up decoding; `buffered` caps the raw bytes at the body cap.
+    fn start_stream(&mut self, buffered: bool) -> Result<()> {
         if let BodyState::Raw(_) = self.body {
             let BodyState::Raw(raw) = std::mem::replace(&mut self.body, BodyState::Consumed) else { unreachable!() };
             let encodings: Vec<&str> = self.headers.get_all("Content-Encoding").collect();
-            let reader = RawReader(raw, self.received.clone(), self.observers.debug.clone());
+            let cap = if buffered { self.limits.max_body_bytes } else { None };
+            let reader = RawReader {
+                inner: raw,
+                received: self.received.clone(),
+                debug: self.observers.debug.clone(),
+                cap,
+                seen: 0,
+            };
             if encodings.is_empty() {
-                self.body = BodyState::Stream(Box::new(reader));
+                self.body = BodyState::Stream(Box::new(reader), false);
             } else {
                 match decoding::decoder(reader, &encodings, &self.limits) {
-                    Ok(d) => self.body = BodyState::Stream(d),
+                    Ok(d) => self.body = BodyState::Stream(d, false),
                     Err(e) => {
                         self.body = BodyState::Failed(e.clone());
                         return Err(e);
@@ -220,9 +249,10 @@ impl Response {
 
     /// Streaming read of the decoded body; 0 at the end.
     pub fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
-        self.start_stream()?;
+        self.start_stream(false)?;
         match &mut self.body {
-            BodyState::Stream(r) => loop {
+            BodyState::Stream(r, started) => loop {
+                *started = true;
                 match r.read(buf) {
                     Ok(0) if !buf.is_empty() => {
                         self.body = BodyState::Consumed;
@@ -256,23 +286,38 @@ impl Response {
     }
 
     /// The whole decoded body, read on first call and kept.
+    /// The body is capped at the client's body size (raw and decoded bytes alike,
+    /// [`Error::BodyTooLarge`]); streaming reads with [`Response::read`] are not.
+    /// After a streaming read took bytes: [`Error::StreamConsumed`].
     pub fn body(&mut self) -> Result<&[u8]> {
-        if let BodyState::Consumed = self.body {
+        if matches!(self.body, BodyState::Consumed | BodyState::Stream(_, true)) {
             return Err(Error::StreamConsumed("the body was already read by streaming reads".into()));
         }
         if !matches!(self.body, BodyState::Buffered { .. }) {
-            self.start_stream()?;
+            let cap = self.limits.max_body_bytes;
+            let hint = self.headers.get("Content-Length").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
+            if let Some(cap) = cap {
+                let bodiless =
+                    self.request.method.eq_ignore_ascii_case("HEAD") || matches!(self.status, 100..=199 | 204 | 304);
+                if hint > cap && !bodiless && matches!(self.body, BodyState::Raw(_)) {
+                    let e = self.failed(too_large("announced (Content-Length)", cap));
+                    self.body = BodyState::Failed(e.clone());
+                    return Err(e);
+                }
+            }
+            self.start_stream(true)?;
             if let BodyState::Failed(e) = &self.body {
                 return Err(e.clone());
             }
             let mut data = Vec::new();
-            let hint = self.headers.get("Content-Length").and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(0);
-            data.reserve(hint.min(64 << 20));
+            data.reserve(hint.min(cap.unwrap_or(u64::MAX)).min(64 << 20) as usize);
+            // One byte over the cap is enough to know the body is too large.
+            let limit = cap.map_or(u64::MAX, |c| c.saturating_add(1));
             if self.observers.progress.is_none() {
                 // No per-chunk reports wanted: let std grow `data` without zeroing a
                 // scratch buffer per response.
-                if let BodyState::Stream(r) = &mut self.body {
-                    if let Err(e) = r.read_to_end(&mut data) {
+                if let BodyState::Stream(r, _) = &mut self.body {
+                    if let Err(e) = r.by_ref().take(limit).read_to_end(&mut data) {
                         let err = self.failed(Self::map_read_err(e));
                         self.body = BodyState::Failed(err.clone());
                         return Err(err);
@@ -280,8 +325,12 @@ impl Response {
                 }
             } else {
                 let mut chunk = vec![0u8; 16 * 1024];
-                while let BodyState::Stream(r) = &mut self.body {
-                    match r.read(&mut chunk) {
+                while let BodyState::Stream(r, _) = &mut self.body {
+                    if data.len() as u64 >= limit {
+                        break;
+                    }
+                    let want = (limit - data.len() as u64).min(chunk.len() as u64) as usize;
+                    match r.read(&mut chunk[..want]) {
                         Ok(0) => break,
                         Ok(n) => {
                             data.extend_from_slice(&chunk[..n]);
@@ -294,6 +343,14 @@ impl Response {
                             return Err(err);
                         }
                     }
+                }
+            }
+            if let Some(cap) = cap {
+                if data.len() as u64 > cap {
+                    drop(data);
+                    let e = self.failed(too_large("decoded", cap));
+                    self.body = BodyState::Failed(e.clone());
+                    return Err(e);
                 }
             }
             self.elapsed = self.started.elapsed();
@@ -341,7 +398,7 @@ impl Response {
 
     /// Drop the body (closing a half-read connection).
     pub fn close(&mut self) {
-        if matches!(self.body, BodyState::Raw(_) | BodyState::Stream(_)) {
+        if matches!(self.body, BodyState::Raw(_) | BodyState::Stream(..)) {
             self.body = BodyState::Consumed;
         }
         self.elapsed = self.started.elapsed();

@@ -4,9 +4,28 @@
 use crate::error::{Error, Result};
 use url::Url;
 
+/// Longest URL accepted from a caller, in bytes (64 KiB; servers refuse far less).
+pub const MAX_URL_LEN: usize = 64 * 1024;
+
+/// A caller's URL, checked before parsing: at most [`MAX_URL_LEN`] bytes and no CR,
+/// LF, NUL, TAB or other control byte (the URL parser would silently strip some of
+/// them, sending something else than asked: `/a\r\nX: 1` became `/aX:%201`).
+pub fn check_caller_url(s: &str) -> Result<()> {
+    if s.len() > MAX_URL_LEN {
+        return Err(Error::InvalidUrl(format!("URL is {} bytes long, more than the {MAX_URL_LEN} allowed", s.len())));
+    }
+    if let Some(b) = s.bytes().find(|b| b.is_ascii_control()) {
+        let shown: String = s.chars().take(80).collect();
+        return Err(Error::InvalidUrl(format!("{shown:?} contains the control character 0x{b:02x} (CR, LF, TAB...)")));
+    }
+    Ok(())
+}
+
 /// Parse an absolute http(s) URL. Other schemes are `UnsupportedProtocol`; a URL that
-/// cannot be parsed, or has no host, is `InvalidUrl`.
+/// cannot be parsed, has no host, is too long or holds control characters is
+/// `InvalidUrl`.
 pub fn parse_absolute(s: &str) -> Result<Url> {
+    check_caller_url(s)?;
     let s = &*escape_path_backslashes(s, true);
     let url = Url::parse(s).map_err(|e| match e {
         url::ParseError::RelativeUrlWithoutBase => {
@@ -71,6 +90,7 @@ pub fn parse_base(s: &str) -> Result<Url> {
 /// an absolute URL is used as is; a relative one is appended to the base path, so
 /// base `http://h/api` + `/users` is `http://h/api/users`.
 pub fn resolve(base: Option<&Url>, s: &str) -> Result<Url> {
+    check_caller_url(s)?;
     let is_absolute = s.contains("://") || Url::parse(s).is_ok();
     match (base, is_absolute) {
         (_, true) => parse_absolute(s),

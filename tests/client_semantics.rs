@@ -241,7 +241,7 @@ fn request_bodies_form_json_multipart() {
     std::fs::write(&path, b"file content here").unwrap();
     let mut m = httpx::multipart::Multipart::new();
     m.add_field("name", b"value");
-    m.add_bytes("upload-file", None, b"text content".to_vec(), Some("text/plain"));
+    m.add_bytes("upload-file", None, b"text content".to_vec(), Some("text/plain")).unwrap();
     m.add_file("doc", None, &path, None).unwrap();
     let mut req = c.build_request("POST", &hb.url("/post")).unwrap();
     req.set_multipart(m);

@@ -269,6 +269,12 @@ pub unsafe extern "C" fn httpx_client_pool_stats(
 
 /// Set a cookie in the client's jar. `domain` NULL or "" = every host; `path` NULL
 /// = "/". Invalid name/value (CR, LF, ';'): `HTTPX_E_INVALID_ARGUMENT`. Any thread.
+///
+/// Jar limits (for cookies set here and by responses alike): at most 180 cookies per
+/// domain and 3000 in all (storing one more evicts expired cookies first, then the
+/// oldest); a `Secure` cookie set by an http:// response is refused (RFC 6265bis);
+/// the `Cookie` header sent is at most 8190 bytes (cookies that would make it longer
+/// are left out of that request, longest paths first, as curl does).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_cookie_set(
     client: *const httpx_client,

@@ -154,17 +154,18 @@ pub unsafe extern "C" fn httpx_client_config_set_auth(
     })
 }
 
-/// One timeout for connect, read, write and pool, in seconds; negative = none.
+/// One timeout for connect, read, write and pool, in seconds; negative = none,
+/// NaN = `HTTPX_E_INVALID_ARGUMENT`.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_config_set_timeout(cfg: *mut httpx_client_config, seconds: f64) -> httpx_code {
     run(std::ptr::null_mut(), || {
-        cfg_mut(cfg)?.timeouts = Timeouts::all(secs(seconds));
+        cfg_mut(cfg)?.timeouts = Timeouts::all(secs_checked(seconds)?);
         Ok(())
     })
 }
 
 /// The four timeouts in seconds (HTTPX `Timeout(connect=, read=, write=, pool=)`);
-/// negative = no timeout. Read and write timeouts apply to each I/O operation, with
+/// negative = no timeout; NaN = `HTTPX_E_INVALID_ARGUMENT`. Read and write timeouts apply to each I/O operation, with
 /// two deadlines "as a whole": the response head (status line, headers and any
 /// interim 1xx responses) must arrive within the read timeout, and DNS, connect, TLS
 /// and any proxy CONNECT / SOCKS4/5 handshake must complete within the connect
@@ -180,7 +181,7 @@ pub unsafe extern "C" fn httpx_client_config_set_timeouts(
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
         cfg_mut(cfg)?.timeouts =
-            Timeouts { connect: secs(connect), read: secs(read), write: secs(write), pool: secs(pool) };
+            Timeouts { connect: secs_checked(connect)?, read: secs_checked(read)?, write: secs_checked(write)?, pool: secs_checked(pool)? };
         Ok(())
     })
 }
@@ -197,7 +198,7 @@ pub unsafe extern "C" fn httpx_client_config_set_total_timeout(
     seconds: f64,
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
-        cfg_mut(cfg)?.total_timeout = secs(seconds);
+        cfg_mut(cfg)?.total_timeout = secs_checked(seconds)?;
         Ok(())
     })
 }
@@ -221,7 +222,7 @@ pub unsafe extern "C" fn httpx_client_config_set_limits(
         c.limits = Limits {
             max_connections: lim(max_connections),
             max_keepalive_connections: lim(max_keepalive_connections),
-            keepalive_expiry: secs(keepalive_expiry),
+            keepalive_expiry: secs_checked(keepalive_expiry)?,
         };
         Ok(())
     })
@@ -493,7 +494,11 @@ pub unsafe extern "C" fn httpx_client_config_add_response_hook(
 }
 
 /// Limits on a response head: total bytes (default 65536) and header count
-/// (default 100). Exceeding them is `HTTPX_E_REMOTE_PROTOCOL`.
+/// (default 100). Exceeding them is `HTTPX_E_REMOTE_PROTOCOL`. They apply to HTTP/1.1
+/// and HTTP/2 alike (HTTP/2: also as SETTINGS_MAX_HEADER_LIST_SIZE). At most 100
+/// interim (1xx) responses are skipped before the final one; more is
+/// `HTTPX_E_REMOTE_PROTOCOL` too. HTTP/2 connections refuse server push
+/// (SETTINGS_ENABLE_PUSH = 0).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_config_set_max_header(
     cfg: *mut httpx_client_config,
@@ -511,7 +516,9 @@ pub unsafe extern "C" fn httpx_client_config_set_max_header(
 }
 
 /// Cap on the decoded size of a compressed body (default 1 GiB; negative = none).
-/// Exceeding it is `HTTPX_E_DECODING` (a decompression bomb stops early).
+/// Exceeding it is `HTTPX_E_DECODING` (a decompression bomb stops early). It applies
+/// to streaming reads (`httpx_response_read`) too; for bodies read whole the body cap
+/// of `httpx_client_config_set_max_body_size` applies as well, and the smaller wins.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_config_set_max_decoded_size(
     cfg: *mut httpx_client_config,
@@ -519,6 +526,24 @@ pub unsafe extern "C" fn httpx_client_config_set_max_decoded_size(
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
         cfg_mut(cfg)?.max_decoded_bytes = if max_bytes < 0 { None } else { Some(max_bytes as u64) };
+        Ok(())
+    })
+}
+
+/// Cap on a body read whole into memory: `httpx_client_send`, `httpx_response_body`,
+/// `httpx_response_text` (and bodies drained for redirects). Counted on the raw bytes
+/// received and on the decoded bytes alike; default 1 GiB (1073741824); negative = no
+/// cap. Going over it is `HTTPX_E_BODY_TOO_LARGE`, reported as soon as the cap is
+/// passed (at once when Content-Length announces more), so memory stays bounded
+/// whatever the server sends. Streaming reads (`httpx_client_send_stream` +
+/// `httpx_response_read`) are not capped by it. Call from any thread that owns `cfg`.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_set_max_body_size(
+    cfg: *mut httpx_client_config,
+    max_bytes: i64,
+) -> httpx_code {
+    run(std::ptr::null_mut(), || {
+        cfg_mut(cfg)?.max_body_bytes = if max_bytes < 0 { None } else { Some(max_bytes as u64) };
         Ok(())
     })
 }

@@ -61,6 +61,9 @@ pub const HTTPX_E_STREAM_CONSUMED: httpx_code = 42;
 pub const HTTPX_E_CLIENT_CLOSED: httpx_code = 43;
 /// The request's cancel token was fired (`httpx_cancel_fire`).
 pub const HTTPX_E_CANCELLED: httpx_code = 44;
+/// A buffered body (`httpx_client_send`, `httpx_response_body`/`_text`) went over the
+/// client's body size cap (`httpx_client_config_set_max_body_size`).
+pub const HTTPX_E_BODY_TOO_LARGE: httpx_code = 45;
 /// Callback errors are 50..=59.
 pub const HTTPX_E_CALLBACK: httpx_code = 50;
 pub const HTTPX_E_RECURSIVE_CALL: httpx_code = 51;
@@ -262,9 +265,20 @@ pub unsafe extern "C" fn httpx_error_free(err: *mut httpx_error) {
     }
 }
 
-/// Parse seconds from C: negative = no timeout.
+/// Parse seconds from C: negative (or NaN) = no timeout. Setters use
+/// [`secs_checked`], which refuses NaN.
+#[allow(dead_code)]
 pub(crate) fn secs(s: f64) -> Option<std::time::Duration> {
     crate::config::Timeouts::secs(s)
+}
+
+/// Parse seconds from C: negative = no timeout, NaN = `InvalidArgument` (a NaN is a
+/// caller's bug, not a request for "no timeout").
+pub(crate) fn secs_checked(s: f64) -> crate::Result<Option<std::time::Duration>> {
+    if s.is_nan() {
+        return Err(crate::Error::InvalidArgument("a timeout is NaN (use a negative value for no timeout)".into()));
+    }
+    Ok(crate::config::Timeouts::secs(s))
 }
 
 #[cfg(test)]
@@ -298,6 +312,7 @@ mod tests {
             (HTTPX_E_STREAM_CONSUMED, code::STREAM_CONSUMED),
             (HTTPX_E_CLIENT_CLOSED, code::CLIENT_CLOSED),
             (HTTPX_E_CANCELLED, code::CANCELLED),
+            (HTTPX_E_BODY_TOO_LARGE, code::BODY_TOO_LARGE),
             (HTTPX_E_CALLBACK, code::CALLBACK),
             (HTTPX_E_RECURSIVE_CALL, code::RECURSIVE_CALL),
             (HTTPX_E_IO, code::IO),

@@ -110,7 +110,9 @@ unsafe fn req_body<'a>(req: *mut httpx_request) -> crate::Result<&'a mut Request
 
 /// A standalone request (HTTPX `Request(method, url)`); `url` must be absolute.
 /// Writes `*req_out` on success; free with `httpx_request_free`. Bad URL:
-/// `HTTPX_E_INVALID_URL` or `HTTPX_E_UNSUPPORTED_PROTOCOL`.
+/// `HTTPX_E_INVALID_URL` or `HTTPX_E_UNSUPPORTED_PROTOCOL`. A URL longer than 65536
+/// bytes or holding CR, LF, TAB or another control character is `HTTPX_E_INVALID_URL`
+/// (nothing is sent; it is not silently stripped).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_request_new(
     method: *const c_char,
@@ -159,8 +161,10 @@ pub unsafe extern "C" fn httpx_request_free(req: *mut httpx_request) {
     }
 }
 
-/// Replace every value of header `name` with `value`. CR/LF/NUL in the value or an
-/// invalid name: `HTTPX_E_INVALID_ARGUMENT`, request unchanged.
+/// Replace every value of header `name` with `value`. CR/LF/NUL in the value, a
+/// value over 65536 bytes, or an invalid name: `HTTPX_E_INVALID_ARGUMENT`, request
+/// unchanged. A `Transfer-Encoding: chunked` set here wins over a Content-Length:
+/// exactly one framing is sent (RFC 9112 6.2).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_request_set_header(
     req: *mut httpx_request,
@@ -343,6 +347,8 @@ pub unsafe extern "C" fn httpx_request_add_multipart_field(
 /// Add a file streamed from disk at send time (never loaded whole). `filename` NULL
 /// = the path's base name; `content_type` NULL = guessed from the file name
 /// (unknown: application/octet-stream). Missing or unreadable file: `HTTPX_E_IO`.
+/// A `content_type` with CR, LF or another control character:
+/// `HTTPX_E_INVALID_ARGUMENT` (field names and filenames are escaped instead).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_request_add_multipart_file(
     req: *mut httpx_request,
@@ -366,6 +372,8 @@ pub unsafe extern "C" fn httpx_request_add_multipart_file(
 
 /// Add in-memory file content (copied). `filename` NULL = no filename and, unless
 /// `content_type` is given, no Content-Type (HTTPX's rule for `(None, data)`).
+/// A `content_type` with CR, LF or another control character:
+/// `HTTPX_E_INVALID_ARGUMENT` (field names and filenames are escaped instead).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_request_add_multipart_bytes(
     req: *mut httpx_request,
@@ -382,7 +390,7 @@ pub unsafe extern "C" fn httpx_request_add_multipart_bytes(
         let ct = opt_cstr(content_type, "content_type")?;
         let r = req_body(req)?;
         let mut m = multipart_of(r);
-        m.add_bytes(f, fname, d, ct);
+        m.add_bytes(f, fname, d, ct)?;
         r.set_multipart(m);
         Ok(())
     })
@@ -411,7 +419,8 @@ pub unsafe extern "C" fn httpx_request_inherit_auth(req: *mut httpx_request) -> 
     })
 }
 
-/// Timeouts for this request only (seconds; negative = none). Same rules as
+/// Timeouts for this request only (seconds; negative = none; NaN =
+/// `HTTPX_E_INVALID_ARGUMENT`). Same rules as
 /// `httpx_client_config_set_timeouts`: the response head must arrive within the read
 /// timeout as a whole, proxy handshakes complete within the connect timeout as a
 /// whole; `httpx_request_set_total_timeout` caps the whole send.
@@ -425,16 +434,17 @@ pub unsafe extern "C" fn httpx_request_set_timeouts(
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
         req_mut(req)?.options.timeouts =
-            Some(Timeouts { connect: secs(connect), read: secs(read), write: secs(write), pool: secs(pool) });
+            Some(Timeouts { connect: secs_checked(connect)?, read: secs_checked(read)?, write: secs_checked(write)?, pool: secs_checked(pool)? });
         Ok(())
     })
 }
 
-/// One timeout for all four phases of this request (negative = none).
+/// One timeout for all four phases of this request (negative = none; NaN =
+/// `HTTPX_E_INVALID_ARGUMENT`).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_request_set_timeout(req: *mut httpx_request, seconds: f64) -> httpx_code {
     run(std::ptr::null_mut(), || {
-        req_mut(req)?.options.timeouts = Some(Timeouts::all(secs(seconds)));
+        req_mut(req)?.options.timeouts = Some(Timeouts::all(secs_checked(seconds)?));
         Ok(())
     })
 }
@@ -445,7 +455,7 @@ pub unsafe extern "C" fn httpx_request_set_timeout(req: *mut httpx_request, seco
 #[no_mangle]
 pub unsafe extern "C" fn httpx_request_set_total_timeout(req: *mut httpx_request, seconds: f64) -> httpx_code {
     run(std::ptr::null_mut(), || {
-        req_mut(req)?.options.total_timeout = Some(secs(seconds));
+        req_mut(req)?.options.total_timeout = Some(secs_checked(seconds)?);
         Ok(())
     })
 }

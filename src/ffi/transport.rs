@@ -220,7 +220,7 @@ pub unsafe extern "C" fn httpx_transport_http_set_limits(
             o.limits = Limits {
                 max_connections: lim(max_connections),
                 max_keepalive_connections: lim(max_keepalive_connections),
-                keepalive_expiry: secs(keepalive_expiry),
+                keepalive_expiry: secs_checked(keepalive_expiry)?,
             };
             Ok(())
         })

@@ -377,7 +377,7 @@ impl HttpTransport {
                 }
                 obs.trace(TraceEvent::ConnectStart, ctx.started.elapsed(), &host);
                 cap.connecting(obs, &host, port, None);
-                match H2Conn::connect(&host, port, tls, ctx.timeouts.connect, &ctx.guard) {
+                match H2Conn::connect(&host, port, tls, ctx.timeouts.connect, &ctx.guard, &ctx.head_limits) {
                     Ok(Some(c)) => {
                         cap.connected(obs, &host, port, (*c.info).clone());
                         obs.trace(TraceEvent::TlsDone, ctx.started.elapsed(), &host);

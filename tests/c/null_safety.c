@@ -163,6 +163,7 @@ static void config_checks(void) {
     IA(httpx_client_config_add_response_hook(cfg, NULL, &free_count[0], count_free));
     IA(httpx_client_config_set_max_header(NULL, 4096, 10));
     IA(httpx_client_config_set_max_decoded_size(NULL, 1000));
+    IA(httpx_client_config_set_max_body_size(NULL, 1000));
     IA(httpx_client_config_set_default_encoding(NULL, "utf-8"));
     OK(httpx_client_config_set_default_encoding(cfg, NULL)); /* NULL restores the default */
     IA(httpx_client_config_set_progress(NULL, dummy_progress, &free_count[0], count_free));

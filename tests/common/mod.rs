@@ -1370,6 +1370,11 @@ impl FaultServer {
         format!("http://127.0.0.1:{}{}", self.port, path)
     }
 
+    /// `https://127.0.0.1:{port}{path}` (for [`tls_fault_server`]s).
+    pub fn https_url(&self, path: &str) -> String {
+        format!("https://127.0.0.1:{}{}", self.port, path)
+    }
+
     pub fn accepts(&self) -> u64 {
         self.accepts.load(Ordering::SeqCst)
     }
@@ -1386,6 +1391,48 @@ impl Drop for FaultServer {
             let _ = c.shutdown(Shutdown::Both);
         }
     }
+}
+
+/// rustls server configuration for in-process TLS fault servers: the test PKI's
+/// localhost/127.0.0.1 certificate (clients trust `certs().ca_pem`), offering `alpn`.
+pub fn tls_server_config(alpn: &[&[u8]]) -> Arc<rustls::ServerConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let c = certs();
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&c.server_chain)
+        .expect("server chain")
+        .collect::<Result<_, _>>()
+        .expect("server chain PEM");
+    let key = PrivateKeyDer::from_pem_file(&c.server_key).expect("server key PEM");
+    let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .expect("server certificate");
+    cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    Arc::new(cfg)
+}
+
+/// A blocking TLS stream handed to a [`tls_fault_server`] handler.
+pub type TlsServerStream = rustls::StreamOwned<rustls::ServerConnection, TcpStream>;
+
+/// A [`FaultServer`] speaking TLS (see [`tls_server_config`]): each connection's
+/// handshake is completed (10 s timeouts), then the stream goes to `handler`.
+/// `https_url` of the result: `https://127.0.0.1:{port}{path}`.
+pub fn tls_fault_server<F: Fn(TlsServerStream) + Send + Sync + 'static>(alpn: &[&[u8]], handler: F) -> FaultServer {
+    let cfg = tls_server_config(alpn);
+    FaultServer::start(move |tcp| {
+        let Ok(conn) = rustls::ServerConnection::new(cfg.clone()) else { return };
+        let mut tls = rustls::StreamOwned::new(conn, tcp);
+        // Bounded by the socket timeouts FaultServer sets.
+        while tls.conn.is_handshaking() {
+            if tls.conn.complete_io(&mut tls.sock).is_err() {
+                return;
+            }
+        }
+        handler(tls)
+    })
 }
 
 /// Reads a request head up to and including "\r\n\r\n" (byte by byte, so nothing after the
