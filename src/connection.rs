@@ -344,6 +344,15 @@ impl Stream {
         matches!(self, Stream::Tls(_))
     }
 
+    /// The plain TCP socket under this stream (for the HTTP/2 runtime, which does
+    /// its own TLS); a Unix or TLS stream is handed back.
+    pub fn into_tcp(self) -> std::result::Result<TcpStream, Stream> {
+        match self {
+            Stream::Tcp(s) => Ok(TcpStream::from(s.s)),
+            other => Err(other),
+        }
+    }
+
     /// ALPN protocol negotiated on a TLS stream.
     pub fn alpn(&self) -> Option<Vec<u8>> {
         match self {

@@ -13,8 +13,8 @@ use bytes::Bytes;
 use once_cell::sync::Lazy;
 use tokio::runtime::Runtime;
 
-use crate::deadline::{self, Guard};
 use crate::config::HeadLimits;
+use crate::deadline::{self, Guard};
 use crate::error::{Error, Result};
 use crate::headers::Headers;
 use crate::request::{unwrap_io, BodySource, Request};
@@ -170,10 +170,7 @@ fn check_head(headers: &http::HeaderMap, limits: &HeadLimits) -> Result<()> {
     }
     let bytes: usize = headers.iter().map(|(n, v)| n.as_str().len() + v.len() + 4).sum();
     if bytes > limits.max_header_bytes {
-        return Err(Error::RemoteProtocol(format!(
-            "HTTP/2 response head exceeds {} bytes",
-            limits.max_header_bytes
-        )));
+        return Err(Error::RemoteProtocol(format!("HTTP/2 response head exceeds {} bytes", limits.max_header_bytes)));
     }
     Ok(())
 }
@@ -190,18 +187,35 @@ impl H2Conn {
         guard: &Guard,
         limits: &HeadLimits,
     ) -> Result<Option<H2Conn>> {
+        let name_str = host.trim_start_matches('[').trim_end_matches(']').to_string();
+        let deadline = connect_timeout.map(|t| Instant::now() + t);
+        // Resolve and connect on this thread, like HTTP/1.1 (same timeout handling,
+        // TCP_NODELAY), then hand the socket to the runtime.
+        let std_tcp = crate::connection::connect_tcp_guarded(&name_str, port, connect_timeout, None, guard)?;
+        H2Conn::handshake(std_tcp, host, port, tls, deadline, guard, limits)
+    }
+
+    /// TLS offering h2, then HTTP/2, over `std_tcp`: a socket connected to the
+    /// origin, or a tunnel to it (CONNECT or SOCKS already done). Both within
+    /// `deadline`. Ok(None) when the server chose HTTP/1.1. Response heads are capped
+    /// by `limits`; server push is disabled.
+    pub fn handshake(
+        std_tcp: std::net::TcpStream,
+        host: &str,
+        port: u16,
+        tls: &TlsConnector,
+        deadline: Option<Instant>,
+        guard: &Guard,
+        limits: &HeadLimits,
+    ) -> Result<Option<H2Conn>> {
         let limits = *limits;
         let rt = rt()?;
         let name_str = host.trim_start_matches('[').trim_end_matches(']').to_string();
         let server_name = rustls::pki_types::ServerName::try_from(name_str.clone())
             .map_err(|e| Error::InvalidUrl(format!("{host:?} is not a valid TLS server name: {e}")))?;
         let connector = tokio_rustls::TlsConnector::from(tls.config());
-        let deadline = connect_timeout.map(|t| Instant::now() + t);
         let left = move || deadline.map(|d| d.saturating_duration_since(Instant::now()));
         let timeout_err = || Error::ConnectTimeout(format!("connecting to {name_str}:{port}"));
-        // Resolve and connect on this thread, like HTTP/1.1 (same timeout handling,
-        // TCP_NODELAY), then hand the socket to the runtime.
-        let std_tcp = crate::connection::connect_tcp_guarded(&name_str, port, connect_timeout, None, guard)?;
         let addrs = (std_tcp.peer_addr().ok(), std_tcp.local_addr().ok());
         std_tcp.set_nonblocking(true).map_err(|e| Error::Connect(e.to_string()))?;
         rt.block_on(guarded(guard, async {
@@ -218,9 +232,7 @@ impl H2Conn {
                 return Ok(None);
             }
             let mut builder = h2::client::Builder::new();
-            builder
-                .enable_push(false)
-                .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
+            builder.enable_push(false).max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
             let (send, conn) =
                 within(left(), builder.handshake(tls), timeout_err).await?.map_err(|e| h2_err(e, true))?;
             tokio::spawn(async move {
@@ -302,6 +314,23 @@ impl H2Conn {
         match r {
             Ok(inner) => inner,
             Err(e) => Err((e, !sent.get())),
+        }
+    }
+
+    /// Close this handle; the connection ends (GOAWAY, then the socket closes) once
+    /// no other handle or stream uses it. The runtime gets a turn so that happens now
+    /// rather than at the next HTTP/2 request.
+    pub fn close(self) {
+        drop(self.send);
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return; // inside the runtime already: it runs the connection task itself
+        }
+        if let Ok(rt) = rt() {
+            rt.block_on(async {
+                for _ in 0..2 {
+                    tokio::task::yield_now().await;
+                }
+            });
         }
     }
 

@@ -14,6 +14,7 @@ pub mod cancel;
 pub mod charset;
 pub mod client;
 pub mod config;
+pub mod connect;
 pub mod connection;
 pub mod cookies;
 pub mod deadline;

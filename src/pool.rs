@@ -6,6 +6,13 @@
 //! `PoolTimeout`. Idle connections are kept up to `max_keepalive_connections` and
 //! `keepalive_expiry`; before reuse each is checked with a non-blocking peek so a
 //! connection the server has closed is never handed out.
+//!
+//! The pool holds both protocols. An HTTP/1.1 connection is checked out by one
+//! request at a time; an HTTP/2 connection stays in the pool while in use and every
+//! request to its key opens a stream on it ([`Pool::shared`], [`H2Lease`]). It holds
+//! one slot of `max_connections`, is idle while no stream is open, and then obeys
+//! `max_keepalive_connections` and `keepalive_expiry` like an idle HTTP/1.1 one (and
+//! may be evicted for a request elsewhere when the pool is full).
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -14,6 +21,7 @@ use crate::config::Limits;
 use crate::deadline::{self, Guard};
 use crate::error::{Error, Result};
 use crate::http1::Conn;
+use crate::http2::H2Conn;
 
 /// What makes two connections interchangeable.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -33,13 +41,27 @@ impl PoolKey {
     }
 }
 
+/// An HTTP/2 connection in the pool (shared by the streams to its key).
+struct Shared {
+    id: u64,
+    key: PoolKey,
+    conn: H2Conn,
+    /// Streams (requests with their bodies) in flight.
+    streams: usize,
+    /// When the last stream ended (keep-alive expiry counts from here).
+    idle_since: Instant,
+}
+
 struct State {
-    /// Connections in existence (idle + in use + being opened).
+    /// Connections in existence (idle + in use + being opened), both protocols.
     total: usize,
     /// Idle connections per key. A short list scanned linearly: a client talks to a
     /// handful of origins, and this avoids hashing on every request.
     idle: Vec<(PoolKey, Vec<Conn>)>,
     idle_count: usize,
+    /// HTTP/2 connections, idle or carrying streams.
+    shared: Vec<Shared>,
+    next_shared: u64,
     closed: bool,
     /// Threads waiting for a slot: notify only when someone waits (a futex wake
     /// per request otherwise).
@@ -73,7 +95,15 @@ impl Pool {
     pub fn new(limits: Limits) -> Pool {
         Pool {
             inner: Arc::new(Inner {
-                state: Mutex::new(State { total: 0, idle: Vec::new(), idle_count: 0, closed: false, waiters: 0 }),
+                state: Mutex::new(State {
+                    total: 0,
+                    idle: Vec::new(),
+                    idle_count: 0,
+                    shared: Vec::new(),
+                    next_shared: 1,
+                    closed: false,
+                    waiters: 0,
+                }),
                 cond: Condvar::new(),
                 limits,
             }),
@@ -143,9 +173,10 @@ impl Pool {
                 return Ok(Checkout { pool: self.inner.clone(), key, conn: None, reused: false, released: false });
             }
             // Full: close an idle connection to another origin to make room.
-            if st.idle_count > 0 {
+            if st.idle_count > 0 || st.shared.iter().any(|s| s.streams == 0) {
                 if let Some(victim) = evict_one(&mut st) {
-                    drop_conn(victim);
+                    drop(st);
+                    victim.close();
                     return Ok(Checkout { pool: self.inner.clone(), key, conn: None, reused: false, released: false });
                 }
             }
@@ -185,6 +216,48 @@ impl Pool {
         self.inner.limits.keepalive_expiry.is_some_and(|e| conn.idle_since.elapsed() >= e)
     }
 
+    /// A stream on the pooled HTTP/2 connection for `key`, if there is one that can
+    /// take more requests. Idle HTTP/2 connections past the keep-alive expiry and
+    /// connections the server has closed (GOAWAY) are closed and leave the pool here.
+    pub fn shared(&self, key: &PoolKey) -> Result<Option<H2Lease>> {
+        let expiry = self.inner.limits.keepalive_expiry;
+        loop {
+            let mut st = self.lock()?;
+            if st.closed {
+                return Err(Error::ClientClosed("the client has been closed".into()));
+            }
+            let mut dead = Vec::new();
+            st.shared.retain(|s| {
+                let expired = s.streams == 0 && expiry.is_some_and(|e| s.idle_since.elapsed() >= e);
+                if expired {
+                    dead.push(s.conn.clone());
+                }
+                !expired
+            });
+            st.total -= dead.len();
+            if !dead.is_empty() && st.waiters > 0 {
+                self.inner.cond.notify_all();
+            }
+            let found = st.shared.iter().find(|s| s.key == *key).map(|s| (s.id, s.conn.clone()));
+            drop(st);
+            for c in dead {
+                c.close();
+            }
+            let Some((id, conn)) = found else { return Ok(None) };
+            // is_open lets the runtime run: not under the lock.
+            if conn.is_open() {
+                let mut st = self.lock()?;
+                if let Some(s) = st.shared.iter_mut().find(|s| s.id == id) {
+                    s.streams += 1;
+                    return Ok(Some(H2Lease { pool: self.inner.clone(), id, conn: Some(conn), reused: true }));
+                }
+                continue; // removed meanwhile
+            }
+            remove_shared(&self.inner, id);
+            conn.close();
+        }
+    }
+
     /// Close every idle connection and refuse new checkouts.
     pub fn close(&self) {
         if let Ok(mut st) = self.lock() {
@@ -192,17 +265,23 @@ impl Pool {
             let idle: Vec<Conn> = st.idle.drain(..).flat_map(|(_, v)| v).collect();
             st.total -= idle.len();
             st.idle_count = 0;
+            let shared: Vec<Shared> = st.shared.drain(..).collect();
+            st.total -= shared.len();
             drop(st);
             for c in idle {
                 drop_conn(c);
+            }
+            for s in shared {
+                s.conn.close();
             }
             self.inner.cond.notify_all();
         }
     }
 
-    /// (connections in existence, idle connections).
+    /// (connections in existence, idle connections), both protocols: an HTTP/2
+    /// connection is idle while no stream is open on it.
     pub fn stats(&self) -> (usize, usize) {
-        self.lock().map(|st| (st.total, st.idle_count)).unwrap_or((0, 0))
+        self.lock().map(|st| (st.total, st.idle_count + idle_shared(&st))).unwrap_or((0, 0))
     }
 }
 
@@ -220,21 +299,66 @@ fn pop_idle(st: &mut State, key: &PoolKey) -> Option<Conn> {
     c
 }
 
-/// Remove the idle connection that has waited longest (any origin).
-fn evict_one(st: &mut State) -> Option<Conn> {
-    let pos = st
+fn idle_shared(st: &State) -> usize {
+    st.shared.iter().filter(|s| s.streams == 0).count()
+}
+
+/// A connection taken out of the pool to be closed.
+enum Victim {
+    Http1(Conn),
+    Http2(H2Conn),
+}
+
+impl Victim {
+    fn close(self) {
+        match self {
+            Victim::Http1(c) => drop_conn(c),
+            Victim::Http2(c) => c.close(),
+        }
+    }
+}
+
+/// Remove the idle connection that has waited longest (any origin, either protocol).
+/// Its slot passes to the caller.
+fn evict_one(st: &mut State) -> Option<Victim> {
+    let h1 = st
         .idle
         .iter()
         .enumerate()
         .filter_map(|(i, (_, v))| v.first().map(|c| (i, c.idle_since)))
-        .min_by_key(|(_, t)| *t)?
-        .0;
-    let c = st.idle[pos].1.remove(0);
-    st.idle_count -= 1;
-    if st.idle[pos].1.is_empty() {
-        st.idle.swap_remove(pos);
+        .min_by_key(|(_, t)| *t);
+    let h2 = st
+        .shared
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.streams == 0)
+        .map(|(i, s)| (i, s.idle_since))
+        .min_by_key(|(_, t)| *t);
+    match (h1, h2) {
+        (Some((_, t1)), Some((j, t2))) if t2 < t1 => Some(Victim::Http2(st.shared.swap_remove(j).conn)),
+        (None, Some((j, _))) => Some(Victim::Http2(st.shared.swap_remove(j).conn)),
+        (Some((pos, _)), _) => {
+            let c = st.idle[pos].1.remove(0);
+            st.idle_count -= 1;
+            if st.idle[pos].1.is_empty() {
+                st.idle.swap_remove(pos);
+            }
+            Some(Victim::Http1(c))
+        }
+        (None, None) => None,
     }
-    Some(c)
+}
+
+/// Take an HTTP/2 connection out of the pool (gone, or being closed), freeing its slot.
+fn remove_shared(inner: &Inner, id: u64) -> Option<H2Conn> {
+    let mut st = inner.state.lock().ok()?;
+    let pos = st.shared.iter().position(|s| s.id == id)?;
+    let s = st.shared.swap_remove(pos);
+    st.total -= 1;
+    if st.waiters > 0 {
+        inner.cond.notify_all();
+    }
+    Some(s.conn)
 }
 
 fn drop_conn(mut c: Conn) {
@@ -254,7 +378,7 @@ impl Checkout {
         let inner = self.pool.clone();
         let Ok(mut st) = inner.state.lock() else { return };
         let keep = !st.closed
-            && inner.limits.max_keepalive_connections.is_none_or(|m| st.idle_count < m)
+            && inner.limits.max_keepalive_connections.is_none_or(|m| st.idle_count + idle_shared(&st) < m)
             && inner.limits.keepalive_expiry.is_none_or(|e| !e.is_zero());
         if keep {
             conn.idle_since = Instant::now();
@@ -278,6 +402,26 @@ impl Checkout {
                 inner.cond.notify_one();
             }
         }
+    }
+
+    /// Put a new HTTP/2 connection into the pool under this permit's key: it keeps
+    /// this slot, and the caller's request is its first stream.
+    pub fn share(mut self, conn: H2Conn) -> H2Lease {
+        self.released = true;
+        let inner = self.pool.clone();
+        let key = std::mem::replace(&mut self.key, PoolKey::empty());
+        let Ok(mut st) = inner.state.lock() else {
+            return H2Lease { pool: inner.clone(), id: 0, conn: Some(conn), reused: false };
+        };
+        if st.closed {
+            st.total -= 1;
+            return H2Lease { pool: inner.clone(), id: 0, conn: Some(conn), reused: false };
+        }
+        let id = st.next_shared;
+        st.next_shared += 1;
+        st.shared.push(Shared { id, key, conn: conn.clone(), streams: 1, idle_since: Instant::now() });
+        drop(st);
+        H2Lease { pool: inner, id, conn: Some(conn), reused: false }
     }
 
     /// Give up this slot, closing the connection if any.
@@ -306,6 +450,63 @@ impl Drop for Checkout {
                 drop_conn(c);
             }
             self.free_slot();
+        }
+    }
+}
+
+/// One request's stream on a pooled HTTP/2 connection. Dropping it ends the stream's
+/// use of the connection; the last one to go leaves the connection idle in the pool
+/// (or closes it when the pool keeps no more idle connections).
+pub struct H2Lease {
+    pool: Arc<Inner>,
+    id: u64,
+    conn: Option<H2Conn>,
+    /// True when the connection was already in the pool.
+    pub reused: bool,
+}
+
+impl H2Lease {
+    /// The connection to send on.
+    pub fn conn(&self) -> Option<&H2Conn> {
+        self.conn.as_ref()
+    }
+
+    /// The connection failed (GOAWAY, I/O error): take it out of the pool and close it
+    /// (streams still open on it finish or fail on their own).
+    pub fn discard(mut self) {
+        if let Some(c) = remove_shared(&self.pool, self.id) {
+            self.id = 0;
+            drop(self.conn.take());
+            c.close();
+        }
+    }
+}
+
+impl Drop for H2Lease {
+    fn drop(&mut self) {
+        drop(self.conn.take());
+        let inner = self.pool.clone();
+        let Ok(mut st) = inner.state.lock() else { return };
+        let Some(pos) = st.shared.iter().position(|s| s.id == self.id) else { return };
+        let s = &mut st.shared[pos];
+        s.streams = s.streams.saturating_sub(1);
+        if s.streams > 0 {
+            return;
+        }
+        s.idle_since = Instant::now();
+        let idle = st.idle_count + idle_shared(&st);
+        let keep = inner.limits.max_keepalive_connections.is_none_or(|m| idle <= m)
+            && inner.limits.keepalive_expiry.is_none_or(|e| !e.is_zero());
+        if !keep {
+            let gone = st.shared.swap_remove(pos);
+            st.total -= 1;
+            if st.waiters > 0 {
+                inner.cond.notify_all();
+            }
+            drop(st);
+            gone.conn.close();
+        } else if st.waiters > 0 {
+            inner.cond.notify_one();
         }
     }
 }

@@ -1,5 +1,7 @@
-//! The default network transport: HTTP/1.1 over a connection pool, directly, over a
-//! Unix socket, or through a proxy.
+//! The default network transport: HTTP/1.1 and HTTP/2 over one connection pool,
+//! directly, over a Unix socket, or through a proxy. Connections are built by the
+//! connector chain in `connect/`; this file picks the protocol, checks connections in
+//! and out of the pool, retries and traces.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,17 +10,17 @@ use std::time::{Duration, Instant};
 use url::Url;
 
 use crate::config::{Limits, ProxyMode};
-use crate::connection::{self, remaining, Stream};
+use crate::connect::{Dialed, Dialer, Target};
 use crate::deadline::Guard;
 use crate::debug::DebugKind;
 use crate::error::{Error, Result};
 use crate::headers::Headers;
 use crate::http1::{Conn, Framing};
-use crate::http2::H2Conn;
+use crate::http2::H2Body;
 use crate::info::{Capture, ConnInfo};
 use crate::observe::{Observers, TraceEvent};
-use crate::pool::{Checkout, Pool, PoolKey};
-use crate::proxy::{self, ProxyConfig};
+use crate::pool::{Checkout, H2Lease, Pool, PoolKey};
+use crate::proxy::ProxyConfig;
 use crate::request::{Body, BodySource, Request};
 use crate::response::{RawBody, Response};
 use crate::routing::Router;
@@ -38,7 +40,8 @@ pub struct HttpOptions {
     pub uds: Option<PathBuf>,
     /// (routing key, proxy URL or None for "no proxy", mode)
     pub proxies: Vec<(String, Option<String>, ProxyMode)>,
-    /// Offer HTTP/2 (ALPN "h2") on direct https connections.
+    /// Offer HTTP/2 (ALPN "h2") on https connections over TCP: direct, through a
+    /// CONNECT tunnel of an http:// proxy, or through SOCKS.
     pub http2: bool,
 }
 
@@ -57,21 +60,17 @@ impl Default for HttpOptions {
     }
 }
 
-/// Pooled HTTP/1.1 network transport.
+/// Pooled HTTP/1.1 + HTTP/2 network transport.
 pub struct HttpTransport {
+    /// One pool for both protocols (limits, keep-alive expiry, stats).
     pool: Pool,
-    tls: TlsConnector,
-    /// TLS offering h2 (only with `http2`), its connections, and the origins that
-    /// answered with HTTP/1.1 instead.
-    tls_h2: Option<TlsConnector>,
-    h2: std::sync::Mutex<Vec<(PoolKey, H2Conn)>>,
+    dialer: Dialer,
+    /// Origins that answered an h2 offer with HTTP/1.1.
     h1_only: std::sync::Mutex<Vec<PoolKey>>,
     /// Held while opening an HTTP/2 connection, so threads that arrive together
     /// share one connection instead of racing to open one each.
     h2_connecting: std::sync::Arc<ConnectGate>,
-    proxy_tls: TlsConnector,
     proxies: Router<Option<ProxyConfig>>,
-    opts: HttpOptions,
 }
 
 impl HttpTransport {
@@ -98,18 +97,21 @@ impl HttpTransport {
         }
         Ok(HttpTransport {
             pool: Pool::new(opts.limits),
-            tls,
-            tls_h2,
-            h2: std::sync::Mutex::new(Vec::new()),
+            dialer: Dialer {
+                tls,
+                tls_h2,
+                proxy_tls,
+                local_address: opts.local_address,
+                uds: opts.uds,
+                retries: opts.retries,
+            },
             h1_only: std::sync::Mutex::new(Vec::new()),
             h2_connecting: std::sync::Arc::new(ConnectGate::default()),
-            proxy_tls,
             proxies,
-            opts,
         })
     }
 
-    /// (connections in existence, idle connections).
+    /// (connections in existence, idle connections), HTTP/1.1 and HTTP/2.
     pub fn pool_stats(&self) -> (usize, usize) {
         self.pool.stats()
     }
@@ -118,18 +120,19 @@ impl HttpTransport {
         self.proxies.lookup(url).and_then(|p| p.as_ref())
     }
 
-    fn key_for(&self, url: &Url, proxy: Option<&ProxyConfig>) -> PoolKey {
+    /// The pool key of `url`; `tls_id` tells HTTP/1.1 connections from h2-offering ones.
+    fn key_for(&self, url: &Url, proxy: Option<&ProxyConfig>, tls_id: u64) -> PoolKey {
         let https = url.scheme() == "https";
         PoolKey {
             scheme: if https { "https" } else { "http" },
             host: url.host_str().unwrap_or("").to_ascii_lowercase(),
             port: url.port_or_known_default().unwrap_or(80),
-            tls_id: if https { self.tls.id } else { 0 },
+            tls_id: if https { tls_id } else { 0 },
             proxy: proxy.map(|p| p.identity()).unwrap_or_default(),
         }
     }
 
-    /// Open a new connection for `url`, within the connect timeout.
+    /// Open a new HTTP/1.1 connection for `url`, within the connect timeout.
     fn open(
         &self,
         url: &Url,
@@ -138,64 +141,18 @@ impl HttpTransport {
         guard: &Guard,
         obs: &Observers,
     ) -> Result<(Conn, bool)> {
-        let deadline = connect_timeout.map(|t| Instant::now() + t);
-        let host = url.host_str().unwrap_or("");
-        let port = url.port_or_known_default().unwrap_or(80);
-        let https = url.scheme() == "https";
-        let mut attempt = 0;
-        loop {
-            let r = self.open_once(url, host, port, https, proxy, deadline, guard);
-            match r {
-                Err(Error::Connect(_) | Error::Resolve(_)) if attempt < self.opts.retries => {
-                    let backoff = Duration::from_millis(500u64 << attempt.min(6));
-                    obs.debug_text(|| {
-                        format!(
-                            "Connect failed, retrying in {} (attempt {})",
-                            crate::info::secs_text(backoff),
-                            attempt + 2
-                        )
-                    });
-                    let left = remaining(deadline, || Error::ConnectTimeout(format!("connecting to {host}:{port}")))?;
-                    guard.sleep(left.map_or(backoff, |l| l.min(backoff)))?;
-                    attempt += 1;
-                }
-                other => return other,
-            }
+        match self.dialer.dial(target(url), proxy, None, connect_timeout, guard, obs)? {
+            Dialed::Http1 { conn, forward } => Ok((conn, forward)),
+            _ => Err(Error::Internal("HTTP/1.1 dial gave another protocol".into())),
         }
     }
+}
 
-    #[allow(clippy::too_many_arguments)]
-    fn open_once(
-        &self,
-        _url: &Url,
-        host: &str,
-        port: u16,
-        https: bool,
-        proxy: Option<&ProxyConfig>,
-        deadline: Option<Instant>,
-        guard: &Guard,
-    ) -> Result<(Conn, bool)> {
-        let to = || remaining(deadline, || Error::ConnectTimeout(format!("connecting to {host}:{port}")));
-        let mut base = if let Some(p) = proxy {
-            let s =
-                proxy::connect_via(p, &self.proxy_tls, host, port, https, deadline, self.opts.local_address, guard)?;
-            if !p.tunnels(https) {
-                // Forwarding: requests go to the proxy in absolute form.
-                return Ok((Conn::new(s), true));
-            }
-            s
-        } else if let Some(path) = &self.opts.uds {
-            guard.check()?;
-            Stream::unix(connection::connect_unix(path)?)?
-        } else {
-            Stream::tcp(connection::connect_tcp_guarded(host, port, to()?, self.opts.local_address, guard)?)?
-        };
-        // The TLS handshake reads and writes through the guarded socket: a fire or
-        // the total deadline interrupts it too.
-        base.set_guard(guard);
-        let stream =
-            if https { self.tls.handshake(host, base, deadline).map_err(|e| guard.classify(e))? } else { base };
-        Ok((Conn::new(stream), false))
+fn target(url: &Url) -> Target<'_> {
+    Target {
+        host: url.host_str().unwrap_or(""),
+        port: url.port_or_known_default().unwrap_or(80),
+        https: url.scheme() == "https",
     }
 }
 
@@ -230,9 +187,6 @@ impl Transport for HttpTransport {
 
     fn close(&self) {
         self.pool.close();
-        if let Ok(mut h) = self.h2.lock() {
-            h.clear();
-        }
     }
 }
 
@@ -240,11 +194,7 @@ impl HttpTransport {
     fn handle_inner(&self, req: Request, ctx: &SendContext) -> Result<Response> {
         urls::check_http(&req.url)?;
         ctx.guard.check()?;
-        let req = if self.tls_h2.is_some()
-            && req.url.scheme() == "https"
-            && self.opts.uds.is_none()
-            && self.proxy_for(&req.url).is_none()
-        {
+        let req = if self.dialer.offers_h2(req.url.scheme() == "https", self.proxy_for(&req.url)) {
             match self.send_h2(req, ctx, true) {
                 Ok(result) => return result,
                 Err(req) => req, // the server chose HTTP/1.1
@@ -261,7 +211,7 @@ impl HttpTransport {
             let peer = || crate::info::peer_of(url);
             let mut checkout: Checkout = self
                 .pool
-                .checkout_guarded(self.key_for(url, proxy), ctx.timeouts.pool, &ctx.guard)
+                .checkout_guarded(self.key_for(url, proxy, self.dialer.tls.id), ctx.timeouts.pool, &ctx.guard)
                 .map_err(|e| explain(e, &peer(), ctx))?;
             let key = &checkout.key;
             let obs = &ctx.observers;
@@ -339,66 +289,80 @@ impl HttpTransport {
         ctx: &SendContext,
         may_retry: bool,
     ) -> std::result::Result<Result<Response>, Request> {
-        let Some(tls) = &self.tls_h2 else { return Err(req) };
+        let Some(tls) = &self.dialer.tls_h2 else { return Err(req) };
         let url = &req.url;
-        let host = url.host_str().unwrap_or("").to_string();
-        let port = url.port_or_known_default().unwrap_or(443);
-        let key = PoolKey { scheme: "https", host: host.clone(), port, tls_id: tls.id, proxy: String::new() };
+        let proxy = self.proxy_for(url);
+        let key = self.key_for(url, proxy, tls.id);
+        let (host, port) = (key.host.clone(), key.port);
         let obs = &ctx.observers;
-        let lookup = || {
-            self.h2
-                .lock()
-                .ok()
-                .and_then(|m| m.iter().find(|(k, _)| *k == key).map(|(_, c)| c.clone()))
-                .filter(|c| c.is_open())
+        let peer = || crate::info::peer_of(url);
+        let mut existing = match self.pool.shared(&key) {
+            Ok(l) => l,
+            Err(e) => return Ok(Err(explain(e, &peer(), ctx))),
         };
-        let mut existing = lookup();
         let _connecting = if existing.is_none() {
             let g = match ConnectGate::enter(&self.h2_connecting, &ctx.guard) {
                 Ok(g) => g,
                 Err(e) => return Ok(Err(e)),
             };
-            existing = lookup(); // someone may have connected while we waited
+            // Someone may have connected while we waited.
+            existing = match self.pool.shared(&key) {
+                Ok(l) => l,
+                Err(e) => return Ok(Err(explain(e, &peer(), ctx))),
+            };
             Some(g)
         } else {
             None
         };
         let mut cap = Capture::new(ctx.started);
         cap.queued();
-        let (conn, reused) = match existing {
-            Some(c) => {
+        let lease: H2Lease = match existing {
+            Some(l) => {
                 obs.trace(TraceEvent::ConnectionReused, ctx.started.elapsed(), &host);
-                cap.reused(obs, &host, port, Some(c.info.clone()));
-                (c, true)
+                cap.reused(obs, &host, port, l.conn().map(|c| c.info.clone()));
+                l
             }
             None => {
                 if self.h1_only.lock().map(|l| l.contains(&key)).unwrap_or(false) {
                     return Err(req);
                 }
+                // A new HTTP/2 connection takes a slot of the pool like any other.
+                let checkout = match self.pool.checkout_guarded(key.clone(), ctx.timeouts.pool, &ctx.guard) {
+                    Ok(c) => c,
+                    Err(e) => return Ok(Err(explain(e, &peer(), ctx))),
+                };
                 obs.trace(TraceEvent::ConnectStart, ctx.started.elapsed(), &host);
-                cap.connecting(obs, &host, port, None);
-                match H2Conn::connect(&host, port, tls, ctx.timeouts.connect, &ctx.guard, &ctx.head_limits) {
-                    Ok(Some(c)) => {
+                cap.connecting(obs, &host, port, proxy.map(|p| (proxy_scheme(p), p.host.as_str(), p.port)));
+                match self.dialer.dial(
+                    target(url),
+                    proxy,
+                    Some(&ctx.head_limits),
+                    ctx.timeouts.connect,
+                    &ctx.guard,
+                    obs,
+                ) {
+                    Ok(Dialed::Http2(c)) => {
                         cap.connected(obs, &host, port, (*c.info).clone());
                         obs.trace(TraceEvent::TlsDone, ctx.started.elapsed(), &host);
                         obs.trace(TraceEvent::Connected, ctx.started.elapsed(), &host);
-                        if let Ok(mut m) = self.h2.lock() {
-                            m.retain(|(k, _)| *k != key);
-                            m.push((key.clone(), c.clone()));
-                        }
-                        (c, false)
+                        checkout.share(c)
                     }
-                    Ok(None) => {
+                    Ok(_) => {
+                        drop(checkout);
                         if let Ok(mut l) = self.h1_only.lock() {
                             l.push(key);
                         }
                         return Err(req);
                     }
-                    Err(e) => return Ok(Err(explain(e, &crate::info::peer_of(url), ctx))),
+                    Err(e) => return Ok(Err(explain(e, &peer(), ctx))),
                 }
             }
         };
         drop(_connecting);
+        let reused = lease.reused;
+        let Some(conn) = lease.conn().cloned() else {
+            return Ok(Err(Error::Internal("HTTP/2 lease without a connection".into())));
+        };
         let mut body = match req.body.open() {
             Ok(b) => b,
             Err(e) => return Ok(Err(e)),
@@ -431,7 +395,7 @@ impl HttpTransport {
                     String::new(),
                     crate::http1::Version::Http2,
                     headers,
-                    Box::new(body),
+                    Box::new(PooledH2Body { body, lease: Some(lease) }),
                     req,
                     ctx.started,
                 );
@@ -445,9 +409,7 @@ impl HttpTransport {
             Err((e, before_send)) => {
                 // A pooled connection the server has since closed (GOAWAY): drop it
                 // and, if nothing was sent and the body can be replayed, try a new one.
-                if let Ok(mut m) = self.h2.lock() {
-                    m.retain(|(k, _)| *k != key);
-                }
+                lease.discard();
                 if reused && before_send && may_retry && req.body.is_replayable() {
                     obs.debug_text(|| format!("HTTP/2 connection died ({e}), retrying on a new connection"));
                     return self.send_h2(req, ctx, false);
@@ -456,6 +418,25 @@ impl HttpTransport {
                 Ok(Err(explain(e, &crate::info::peer_of(url), ctx)))
             }
         }
+    }
+}
+
+/// An HTTP/2 response body holding its stream's lease on the pooled connection: at
+/// the end of the body (or when it is dropped) the stream no longer counts.
+struct PooledH2Body {
+    body: H2Body,
+    lease: Option<H2Lease>,
+}
+
+impl RawBody for PooledH2Body {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let r = self.body.read(buf);
+        match &r {
+            Ok(0) if !buf.is_empty() => drop(self.lease.take()),
+            Err(_) => drop(self.lease.take()),
+            _ => {}
+        }
+        r
     }
 }
 
