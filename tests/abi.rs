@@ -128,7 +128,11 @@ fn symbol_list_matches_header() {
     // The header cargo generated for this build says the same (the drift test in
     // tests/c_api.rs checks the whole text).
     let generated = header_functions(httpx::GENERATED_HEADER);
-    assert!(generated == listed, "generated header != abi list: {FIX}\n{}", diff("generated", &generated, "list", &listed));
+    assert!(
+        generated == listed,
+        "generated header != abi list: {FIX}\n{}",
+        diff("generated", &generated, "list", &listed)
+    );
 }
 
 /// Version nodes are HTTPX_<major>.<minor>, with the SONAME's major, and none is newer
@@ -170,8 +174,11 @@ fn built_library_exports_exactly_the_list() {
         .expect("libhttpx.so next to the test binary (crate-type cdylib)");
     let (ok, out) = run(Command::new(nm).args(["-D", "--defined-only"]).arg(&so), Duration::from_secs(60));
     assert!(ok, "nm -D {}: {out}", so.display());
-    let exported: BTreeSet<String> =
-        out.lines().filter_map(|l| l.split_whitespace().nth(2)).map(|s| s.split('@').next().unwrap().to_string()).collect();
+    let exported: BTreeSet<String> = out
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .map(|s| s.split('@').next().unwrap().to_string())
+        .collect();
     let stray: Vec<_> = exported.iter().filter(|s| !s.starts_with("httpx_")).collect();
     assert!(stray.is_empty(), "{} exports symbols that are not httpx_*: {stray:?}", so.display());
     let listed: BTreeSet<String> = symbol_list().into_keys().collect();
