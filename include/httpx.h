@@ -810,10 +810,14 @@ httpx_code httpx_client_config_set_max_redirects(httpx_client_config *cfg, uint3
 /**
  * Offer HTTP/2 on https connections (ALPN "h2"; off by default, as in HTTPX). An
  * origin that picks h2 gets one multiplexed connection that carries concurrent
- * requests from every thread; one that picks HTTP/1.1 is remembered and served by
- * the regular pool. Plain http, proxies and Unix sockets stay on HTTP/1.1.
- * `httpx_response_http_version` tells which was used. HTTP/2 connections are not
- * counted against `max_connections`. The calling threads drive HTTP/2 I/O (no
+ * requests from every thread; one that picks HTTP/1.1 is remembered and served over
+ * HTTP/1.1. HTTP/2 is offered directly, inside a CONNECT tunnel of an http:// proxy
+ * and over SOCKS; plain http, forwarding proxies, https:// proxies and Unix sockets
+ * stay on HTTP/1.1. `httpx_response_http_version` tells which was used. HTTP/2
+ * connections live in the same pool as HTTP/1.1 ones: each counts once against
+ * `max_connections` (however many streams it carries), is idle while no stream is
+ * open, then obeys `max_keepalive_connections` and `keepalive_expiry`, and shows in
+ * `httpx_client_pool_stats`. The calling threads drive HTTP/2 I/O (no
  * background thread); don't call into libhttpx from inside a tokio runtime thread,
  * nor from a body read callback of an HTTP/2 request.
  */

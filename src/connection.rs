@@ -344,12 +344,12 @@ impl Stream {
         matches!(self, Stream::Tls(_))
     }
 
-    /// The plain TCP socket under this stream (for the HTTP/2 runtime, which does
-    /// its own TLS); a Unix or TLS stream is handed back.
-    pub fn into_tcp(self) -> std::result::Result<TcpStream, Stream> {
+    /// The plain TCP socket of this stream (for the HTTP/2 runtime, which does its
+    /// own TLS); None for a Unix or TLS stream.
+    pub fn into_tcp(self) -> Option<TcpStream> {
         match self {
-            Stream::Tcp(s) => Ok(TcpStream::from(s.s)),
-            other => Err(other),
+            Stream::Tcp(s) => Some(TcpStream::from(s.s)),
+            _ => None,
         }
     }
 

@@ -1,7 +1,9 @@
 //! libhttpx: HTTPX's client in Rust, with a C ABI (`src/ffi`).
 //!
 //! The core is safe Rust with an API of its own: [`Client`], [`Request`],
-//! [`Response`], [`ClientConfig`]. Module map: `pool` (connection pool),
+//! [`Response`], [`ClientConfig`]. Module map: `pool` (one connection pool for
+//! HTTP/1.1 and HTTP/2), `connect` (dialing as a chain: tcp, unix, proxy, socks,
+//! tunnel, tls),
 //! `connection` (TCP/Unix/TLS streams), `http1` (wire protocol), `tls` (rustls),
 //! `proxy` (forward, CONNECT, SOCKS), `auth` (Basic, Digest, custom flows),
 //! `cookies`, `decoding`, `multipart`, `netrc`, `routing` (mount/proxy keys),

@@ -304,6 +304,7 @@ fn idle_shared(st: &State) -> usize {
 }
 
 /// A connection taken out of the pool to be closed.
+#[allow(clippy::large_enum_variant)]
 enum Victim {
     Http1(Conn),
     Http2(H2Conn),

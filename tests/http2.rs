@@ -214,7 +214,11 @@ fn h2_client_with(f: impl FnOnce(&mut ClientConfig)) -> Client {
 
 fn via_proxy(url: String) -> Client {
     h2_client_with(|k| {
-        k.proxies = vec![httpx::config::ProxySpec { key: "all://".into(), url: Some(url), mode: httpx::config::ProxyMode::Default }]
+        k.proxies = vec![httpx::config::ProxySpec {
+            key: "all://".into(),
+            url: Some(url),
+            mode: httpx::config::ProxyMode::Default,
+        }]
     })
 }
 

@@ -43,7 +43,8 @@ pub struct Target<'a> {
     pub https: bool,
 }
 
-/// What a dial produced.
+/// What a dial produced (handed on at once: its size does not matter).
+#[allow(clippy::large_enum_variant)]
 pub enum Dialed {
     /// An HTTP/1.1 connection; `forward` when it goes to a forwarding proxy (requests
     /// in absolute form).

@@ -40,6 +40,6 @@ pub fn handshake_h2(
     guard: &Guard,
     limits: &HeadLimits,
 ) -> Result<Option<H2Conn>> {
-    let tcp = stream.into_tcp().map_err(|_| Error::Internal("HTTP/2 needs a TCP socket".into()))?;
+    let tcp = stream.into_tcp().ok_or_else(|| Error::Internal("HTTP/2 needs a TCP socket".into()))?;
     H2Conn::handshake(tcp, host, port, tls, deadline, guard, limits).map_err(|e| guard.classify(e))
 }
