@@ -299,10 +299,9 @@ fn io_error(proto: &str, what: &str, e: io::Error) -> Error {
 mod tests {
     use super::*;
     use std::io::Cursor;
-    use std::net::{Shutdown, TcpListener, TcpStream};
-    use std::process::{Child, Command, Stdio};
+    use std::net::{TcpListener, TcpStream};
     use std::thread;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     struct Mock {
         input: Cursor<Vec<u8>>,
@@ -543,145 +542,13 @@ mod tests {
         assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
     }
 
-    // ---- over real sockets ----
-
-    fn echo_server(conns: usize) -> (u16, thread::JoinHandle<()>) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let handle = thread::spawn(move || {
-            for _ in 0..conns {
-                let Ok((mut s, _)) = listener.accept() else {
-                    return;
-                };
-                s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-                let mut buf = [0u8; 1024];
-                while let Ok(n @ 1..) = s.read(&mut buf) {
-                    if s.write_all(&buf[..n]).is_err() {
-                        break;
-                    }
-                }
-            }
-        });
-        (port, handle)
-    }
-
-    fn free_port() -> u16 {
-        TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-    }
-
-    /// A microsocks child, killed on drop.
-    struct Microsocks {
-        child: Child,
-        port: u16,
-    }
-
-    impl Drop for Microsocks {
-        fn drop(&mut self) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-
-    fn microsocks_available() -> bool {
-        Command::new("microsocks").arg("-h").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
-    }
-
-    fn start_microsocks(auth: Option<(&str, &str)>) -> Microsocks {
-        for _ in 0..3 {
-            let port = free_port();
-            let mut cmd = Command::new("microsocks");
-            cmd.args(["-i", "127.0.0.1", "-p", &port.to_string()]);
-            if let Some((u, p)) = auth {
-                cmd.args(["-u", u, "-P", p]);
-            }
-            let child =
-                cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn microsocks");
-            let mut proxy = Microsocks { child, port };
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = proxy.child.try_wait() {
-                    break;
-                }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return proxy;
-                }
-                thread::sleep(Duration::from_millis(20));
-            }
-            drop(proxy);
-        }
-        panic!("microsocks did not start");
-    }
+    // ---- over real sockets (against microsocks: tests/proxy_handshakes.rs) ----
 
     fn connect(port: u16) -> TcpStream {
         let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         s.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
         s
-    }
-
-    fn assert_echo(s: &mut TcpStream) {
-        s.write_all(b"ping over socks").unwrap();
-        let mut buf = [0u8; 15];
-        s.read_exact(&mut buf).unwrap();
-        assert_eq!(&buf, b"ping over socks");
-        s.shutdown(Shutdown::Both).unwrap();
-    }
-
-    #[test]
-    fn microsocks_without_auth() {
-        if !microsocks_available() {
-            eprintln!("microsocks not installed; skipping");
-            return;
-        }
-        let (echo_port, echo) = echo_server(3);
-        let proxy = start_microsocks(None);
-        let mut s = connect(proxy.port);
-        socks5_connect(&mut s, "127.0.0.1", echo_port, None, false).unwrap();
-        assert_echo(&mut s);
-        let mut s = connect(proxy.port);
-        socks5_connect(&mut s, "localhost", echo_port, None, true).unwrap();
-        assert_echo(&mut s);
-        let mut s = connect(proxy.port);
-        socks5_connect(&mut s, "localhost", echo_port, None, false).unwrap();
-        assert_echo(&mut s);
-        echo.join().unwrap();
-    }
-
-    #[test]
-    fn microsocks_refused_target() {
-        if !microsocks_available() {
-            return;
-        }
-        let proxy = start_microsocks(None);
-        let closed = free_port();
-        let mut s = connect(proxy.port);
-        let err = socks5_connect(&mut s, "127.0.0.1", closed, None, true).unwrap_err();
-        assert_eq!(
-            err,
-            Error::Proxy(format!("SOCKS5: connection refused by destination host (target 127.0.0.1:{closed})"))
-        );
-    }
-
-    #[test]
-    fn microsocks_with_auth() {
-        if !microsocks_available() {
-            return;
-        }
-        let (echo_port, echo) = echo_server(1);
-        let proxy = start_microsocks(Some(("alice", "s3cret")));
-
-        let mut s = connect(proxy.port);
-        let err = socks5_connect(&mut s, "127.0.0.1", echo_port, Some(("alice", "nope")), true).unwrap_err();
-        assert_eq!(err, Error::Proxy("SOCKS5: username/password authentication failed".into()));
-
-        let mut s = connect(proxy.port);
-        let err = socks5_connect(&mut s, "127.0.0.1", echo_port, None, true).unwrap_err();
-        assert!(matches!(&err, Error::Proxy(m) if m.contains("requires authentication")), "{err:?}");
-
-        let mut s = connect(proxy.port);
-        socks5_connect(&mut s, "127.0.0.1", echo_port, Some(("alice", "s3cret")), true).unwrap();
-        assert_echo(&mut s);
-        echo.join().unwrap();
     }
 
     /// One-shot fake SOCKS server replying with fixed bytes after reading the greeting.

@@ -157,8 +157,7 @@ fn io_error(authority: &str, what: &str, e: io::Error) -> Error {
 mod tests {
     use super::*;
     use std::io::Cursor;
-    use std::net::{Shutdown, TcpListener, TcpStream};
-    use std::process::{Child, Command, Stdio};
+    use std::net::{TcpListener, TcpStream};
     use std::thread;
     use std::time::{Duration, Instant};
 
@@ -322,171 +321,13 @@ mod tests {
         assert_eq!(basic_proxy_authorization("ü@x", "p:w"), "Basic w7xAeDpwOnc=");
     }
 
-    // ---- over real sockets ----
-
-    /// Echo server accepting up to `conns` connections, each echoing until EOF.
-    fn echo_server(conns: usize) -> (u16, thread::JoinHandle<()>) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let handle = thread::spawn(move || {
-            for _ in 0..conns {
-                let Ok((mut s, _)) = listener.accept() else {
-                    return;
-                };
-                s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-                let mut buf = [0u8; 1024];
-                while let Ok(n @ 1..) = s.read(&mut buf) {
-                    if s.write_all(&buf[..n]).is_err() {
-                        break;
-                    }
-                }
-            }
-        });
-        (port, handle)
-    }
-
-    fn free_port() -> u16 {
-        TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-    }
-
-    /// A tinyproxy child, killed on drop.
-    struct Tinyproxy {
-        child: Child,
-        port: u16,
-        _dir: TempDir,
-    }
-
-    impl Drop for Tinyproxy {
-        fn drop(&mut self) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-
-    struct TempDir(std::path::PathBuf);
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
-    fn tinyproxy_available() -> bool {
-        Command::new("tinyproxy").arg("-v").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
-    }
-
-    /// Start tinyproxy on a free loopback port allowing CONNECT to `connect_port`.
-    fn start_tinyproxy(connect_port: u16, auth: Option<(&str, &str)>) -> Tinyproxy {
-        for attempt in 0..3 {
-            let port = free_port();
-            let dir = std::env::temp_dir().join(format!("httpx-tinyproxy-{}-{port}-{attempt}", std::process::id()));
-            std::fs::create_dir_all(&dir).unwrap();
-            let dir = TempDir(dir);
-            let mut conf = format!(
-                "Port {port}\nListen 127.0.0.1\nTimeout 10\nAllow 127.0.0.1\nMaxClients 10\n\
-                 LogLevel Critical\nConnectPort {connect_port}\n"
-            );
-            if let Some((u, p)) = auth {
-                conf.push_str(&format!("BasicAuth {u} {p}\n"));
-            }
-            let conf_path = dir.0.join("tinyproxy.conf");
-            std::fs::write(&conf_path, conf).unwrap();
-            let child = Command::new("tinyproxy")
-                .arg("-d")
-                .arg("-c")
-                .arg(&conf_path)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn tinyproxy");
-            let mut proxy = Tinyproxy { child, port, _dir: dir };
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = proxy.child.try_wait() {
-                    break; // exited (port taken?): retry with another port
-                }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return proxy;
-                }
-                thread::sleep(Duration::from_millis(20));
-            }
-            drop(proxy);
-        }
-        panic!("tinyproxy did not start");
-    }
+    // ---- over real sockets (against tinyproxy: tests/proxy_handshakes.rs) ----
 
     fn connect(port: u16) -> TcpStream {
         let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         s.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
         s
-    }
-
-    fn assert_echo(s: &mut TcpStream) {
-        s.write_all(b"hello through the tunnel").unwrap();
-        let mut buf = [0u8; 24];
-        s.read_exact(&mut buf).unwrap();
-        assert_eq!(&buf, b"hello through the tunnel");
-    }
-
-    #[test]
-    fn tinyproxy_tunnel() {
-        if !tinyproxy_available() {
-            eprintln!("tinyproxy not installed; skipping");
-            return;
-        }
-        let (echo_port, echo) = echo_server(1);
-        let proxy = start_tinyproxy(echo_port, None);
-        let mut s = connect(proxy.port);
-        connect_tunnel(&mut s, "127.0.0.1", echo_port, None, &[]).unwrap();
-        assert_echo(&mut s);
-        s.shutdown(Shutdown::Both).unwrap();
-        drop(proxy);
-        echo.join().unwrap();
-    }
-
-    #[test]
-    fn tinyproxy_refuses_port_not_allowed() {
-        if !tinyproxy_available() {
-            return;
-        }
-        let allowed = free_port();
-        let proxy = start_tinyproxy(allowed, None);
-        let mut s = connect(proxy.port);
-        let other = if allowed == 65535 { 1 } else { allowed + 1 };
-        let err = connect_tunnel(&mut s, "127.0.0.1", other, None, &[]).unwrap_err();
-        assert!(
-            matches!(&err, Error::Proxy(m) if m.starts_with(&format!("proxy CONNECT to 127.0.0.1:{other} answered 403"))),
-            "{err:?}"
-        );
-    }
-
-    #[test]
-    fn tinyproxy_basic_auth() {
-        if !tinyproxy_available() {
-            return;
-        }
-        let (echo_port, echo) = echo_server(1);
-        let proxy = start_tinyproxy(echo_port, Some(("user", "s3cret")));
-
-        let mut s = connect(proxy.port);
-        let err = connect_tunnel(&mut s, "127.0.0.1", echo_port, None, &[]).unwrap_err();
-        assert!(matches!(&err, Error::Proxy(m) if m.contains("answered 407")), "{err:?}");
-
-        let mut s = connect(proxy.port);
-        let bad = basic_proxy_authorization("user", "wrong");
-        let err = connect_tunnel(&mut s, "127.0.0.1", echo_port, Some(&bad), &[]).unwrap_err();
-        // tinyproxy 1.11 answers wrong credentials with 401 rather than 407.
-        assert!(matches!(&err, Error::Proxy(m) if m.contains("answered 407") || m.contains("answered 401")), "{err:?}");
-
-        let mut s = connect(proxy.port);
-        let good = basic_proxy_authorization("user", "s3cret");
-        connect_tunnel(&mut s, "127.0.0.1", echo_port, Some(&good), &[]).unwrap();
-        assert_echo(&mut s);
-        s.shutdown(Shutdown::Both).unwrap();
-        drop(proxy);
-        echo.join().unwrap();
     }
 
     /// One-shot fake proxy: reads the request head, answers `reply`, then closes.
