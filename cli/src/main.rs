@@ -276,12 +276,10 @@ fn run(o: &Opts) -> i32 {
             Err(e) => return report(&console, &e),
         }
     }
-    let forward_proxy = o.unix_socket.is_none()
-        && o.proxy.as_deref().is_some_and(|p| p.starts_with("http://") || p.starts_with("https://"));
-    let verbose = verbose::install(
+    verbose::install(
         &mut cfg,
         console.clone(),
-        verbose::VerboseOptions { verbose: o.verbose, forward_proxy, unix_socket: o.unix_socket.is_some() },
+        verbose::VerboseOptions { verbose: o.verbose, unix_socket: o.unix_socket.is_some() },
     );
     let received = Arc::new(AtomicU64::new(0));
     if o.download.is_some() {
@@ -301,10 +299,7 @@ fn run(o: &Opts) -> i32 {
     };
     let mut resp = match client.send(&req) {
         Ok(r) => r,
-        Err(e) => {
-            verbose.flush_pending();
-            return report(&console, &e);
-        }
+        Err(e) => return report(&console, &e),
     };
     if let Some(path) = &o.download {
         let shown = path.to_string_lossy().into_owned();

@@ -792,18 +792,25 @@ fn tls_options() {
     assert!(r.stdout.ends_with("\n\nmtls ok\n"), "{}", r.stdout);
     let r = httpx(&[&mtls, "--cacert", ca]);
     assert_eq!(r.code, 1, "{}", r.stdout);
-    // -v on TLS: connect lines and the TLS milestone. (HTTPX prints the resolved peer
-    // address in "Connected to" and the TLS version, cipher, ALPN and certificate; the
-    // trace callback gives us the host name and the milestone only.)
+    // -v on TLS, as HTTPX prints it: the host it connects to, the peer address it got,
+    // the TLS version and cipher (OpenSSL's name, as Python's ssl module gives it) and
+    // the ALPN protocol, then the heads as sent and received.
     let r = httpx(&[&url, "--cacert", ca, "-v"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let port = n.https_port;
     assert!(
         r.stdout.starts_with(&format!(
-            "* Connecting to 'localhost'\n* Connected to 'localhost' on port {}\n* SSL established\nGET / HTTP/1.1\n",
-            n.https_port
+            "* Connecting to 'localhost'\n* Connected to '127.0.0.1' on port {port}\n\
+             * SSL established using 'TLSv1.3' / 'TLS_AES_256_GCM_SHA384'\n* Selected ALPN protocol: 'http/1.1'\n\
+             GET / HTTP/1.1\nHost: localhost:{port}\nAccept: */*\n{AE}\nConnection: keep-alive\n{UA}\n\n\
+             HTTP/1.1 200 OK\nServer: nginx\nDate: "
         )),
         "{}",
         r.stdout
     );
+    assert!(r
+        .stdout
+        .ends_with("\nContent-Type: text/plain\nContent-Length: 13\nConnection: keep-alive\n\nHello, world!\n"));
 }
 
 // --http2 against nginx with ALPN h2: "HTTP/2 200 OK" (standard reason), and -v shows
@@ -814,7 +821,16 @@ fn http2_option() {
     let ca = common::certs().ca_pem.to_str().unwrap();
     let r = httpx(&[&n.https_url_on(n.https_h2_port, "/"), "--http2", "--cacert", ca, "-v"]);
     assert_eq!(r.code, 0, "{}", r.stdout);
-    assert!(r.stdout.contains("\nGET / HTTP/2\nhost: localhost:"), "{}", r.stdout);
+    assert!(
+        r.stdout.starts_with(&format!(
+            "* Connecting to 'localhost'\n* Connected to '127.0.0.1' on port {}\n\
+             * SSL established using 'TLSv1.3' / 'TLS_AES_256_GCM_SHA384'\n* Selected ALPN protocol: 'h2'\n\
+             GET / HTTP/2\nhost: localhost:",
+            n.https_h2_port
+        )),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("\naccept: */*\n"), "{}", r.stdout);
     assert!(r.stdout.contains("\nHTTP/2 200 OK\n"), "{}", r.stdout);
     assert!(r.stdout.ends_with("\n\nHello, world!\n"), "{}", r.stdout);
@@ -830,9 +846,18 @@ fn http2_option() {
 fn proxy_http_option() {
     let p = common::tinyproxy();
     let rec = Recorder::start();
-    let r = httpx(&[&rec.url("/text"), "--proxy", &p.url(), "-v"]);
+    let url = format!("http://localhost:{}/text", rec.port);
+    let r = httpx(&[&url, "--proxy", &p.url(), "-v"]);
     assert_eq!(r.code, 0, "{}", r.stdout);
-    assert!(r.stdout.contains(&format!("GET {} HTTP/1.1\n", rec.url("/text"))), "{}", r.stdout);
+    // -v names the proxy it connects to (not the URL's host) and the head as sent to it.
+    assert!(
+        r.stdout.starts_with(&format!(
+            "* Connecting to '127.0.0.1'\n* Connected to '127.0.0.1' on port {}\nGET {url} HTTP/1.1\n",
+            p.port
+        )),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.ends_with("\n\nhello\nworld\n"), "{}", r.stdout);
     let reqs = rec.requests();
     assert_eq!(reqs.len(), 1);
@@ -852,6 +877,14 @@ fn proxy_socks_options() {
         let req = rec.only_request();
         assert!(req.starts_with(&format!("GET /text HTTP/1.1\r\nHost: localhost:{}\r\n", rec.port)), "{req}");
     }
+    // -v names the SOCKS proxy it connects to.
+    let rec = Recorder::start();
+    let url = format!("http://localhost:{}/text", rec.port);
+    let r = httpx(&[&url, "--proxy", &p.url(), "-v"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let want =
+        format!("* Connecting to '127.0.0.1'\n* Connected to '127.0.0.1' on port {}\nGET /text HTTP/1.1\n", p.port);
+    assert!(r.stdout.starts_with(&want), "{}", r.stdout);
 }
 
 // --unix-socket PATH: the recorder on a Unix socket gets the request for the URL's host.
