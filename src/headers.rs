@@ -237,6 +237,12 @@ impl Headers {
         self.idx.insert(0, e);
     }
 
+    /// Insert a header line at position `i` (clamped to the end), without validation.
+    pub(crate) fn insert_unchecked(&mut self, i: usize, name: &str, value: &str) {
+        let e = self.entry(name, value);
+        self.idx.insert(i.min(self.idx.len()), e);
+    }
+
     /// True when a comma-separated header contains `token` (case-insensitive).
     pub fn has_token(&self, name: &str, token: &str) -> bool {
         self.get_all(name).flat_map(|v| v.split(',')).any(|t| t.trim().eq_ignore_ascii_case(token))

@@ -299,7 +299,9 @@ impl Request {
         self.url = url;
     }
 
-    /// POST/PUT/PATCH with no framing header get `Content-Length: 0`, as HTTPX does.
+    /// POST/PUT/PATCH with no framing header get `Content-Length: 0`, as HTTPX does, and
+    /// where it does: HTTPX's `Request._prepare` puts its automatic headers first, `Host`
+    /// then `Content-Length`, so the line goes right after a leading Host (else first).
     /// A caller's own `Transfer-Encoding: chunked` beside a `Content-Length` keeps the
     /// chunked framing and drops the length: exactly one framing goes out (RFC 9112
     /// 6.2; both at once is the pattern behind request smuggling).
@@ -314,7 +316,8 @@ impl Request {
         match self.body.len() {
             Some(0) | None if self.body.is_empty_body() => {
                 if matches!(self.method.as_str(), "POST" | "PUT" | "PATCH") {
-                    self.headers.set_unchecked("Content-Length", "0");
+                    let after_host = self.headers.at(0).is_some_and(|(n, _)| n.eq_ignore_ascii_case("Host"));
+                    self.headers.insert_unchecked(usize::from(after_host), "Content-Length", "0");
                 }
             }
             Some(n) => self.headers.set_unchecked("Content-Length", &n.to_string()),

@@ -411,6 +411,47 @@ fn connect_refused_is_connect_error() {
     assert_eq!(get(&c, &format!("http://127.0.0.1:{port}/")).unwrap_err().code(), code::CONNECT);
 }
 
+/// HTTPX's `Request._prepare` prepends its automatic headers, `Host` then
+/// `Content-Length: 0` for a POST/PUT/PATCH without a body; a body's length goes last
+/// (`setdefault`). HTTPX 0.28.1 sent for an empty POST (recorded while building the CLI):
+/// `POST /k HTTP/1.1\r\nHost: 127.0.0.1:PORT\r\nContent-Length: 0\r\nAccept: */*\r\n
+/// Accept-Encoding: gzip, deflate, br, zstd\r\nConnection: keep-alive\r\n
+/// User-Agent: python-httpx/0.28.1\r\n\r\n`. Same order here, our User-Agent aside.
+#[test]
+fn empty_post_put_patch_send_content_length_right_after_host() {
+    let heads = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let h = heads.clone();
+    let srv = FaultServer::start(move |mut s| {
+        for _ in 0..16 {
+            let Some((head, _)) = read_request(&mut s) else { return };
+            h.lock().unwrap().push(String::from_utf8_lossy(&head).into_owned());
+            if s.write_all(&http_response(200, &[], b"ok")).is_err() {
+                return;
+            }
+        }
+    });
+    let c = client_with(|cfg| cfg.trust_env = false);
+    for m in ["POST", "PUT", "PATCH", "GET", "DELETE", "POST"] {
+        let mut req = c.build_request(m, &srv.url("/k")).unwrap();
+        if heads.lock().unwrap().len() == 5 {
+            req.set_body_bytes(b"abc".to_vec(), None);
+        }
+        let mut r = c.send(&req).unwrap();
+        assert_eq!(r.body().unwrap(), b"ok");
+    }
+    let port = srv.port;
+    let rest = "Accept: */*\r\nAccept-Encoding: gzip, deflate, br, zstd\r\nConnection: keep-alive\r\nUser-Agent: libhttpx/0.1.0\r\n";
+    let heads = heads.lock().unwrap().clone();
+    assert_eq!(heads.len(), 6);
+    for (i, m) in ["POST", "PUT", "PATCH"].iter().enumerate() {
+        assert_eq!(heads[i], format!("{m} /k HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\n{rest}\r\n"));
+    }
+    for (i, m) in [(3, "GET"), (4, "DELETE")] {
+        assert_eq!(heads[i], format!("{m} /k HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{rest}\r\n"));
+    }
+    assert_eq!(heads[5], format!("POST /k HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{rest}Content-Length: 3\r\n\r\n"));
+}
+
 #[test]
 fn raw_wire_is_one_write_for_small_requests() {
     // The request head and a small body arrive in one segment.

@@ -207,26 +207,6 @@ fn build_request(client: &Client, o: &Opts, method: &str) -> Result<Request, Err
         let body = pyfmt::dumps_compact(j).map_err(|e| Error::InvalidArgument(e.0))?;
         req.set_body_bytes(body.into_bytes(), Some("application/json"));
     }
-    // An empty POST/PUT/PATCH gets `Content-Length: 0` right after Host, where
-    // HTTPX's Request._prepare puts it.
-    if matches!(req.method.as_str(), "POST" | "PUT" | "PATCH")
-        && !req.headers.contains("Content-Length")
-        && !req.headers.contains("Transfer-Encoding")
-    {
-        let mut h = Headers::with_capacity(req.headers.len() + 1);
-        let mut placed = false;
-        for (n, v) in req.headers.iter() {
-            h.append(n, v)?;
-            if !placed && n.eq_ignore_ascii_case("Host") {
-                h.append("Content-Length", "0")?;
-                placed = true;
-            }
-        }
-        if !placed {
-            h.append("Content-Length", "0")?;
-        }
-        req.headers = h;
-    }
     if let Some((user, pass)) = &o.auth {
         let auth = if o.digest { Auth::digest(user, pass)? } else { Auth::basic(user, pass)? };
         req.options.auth = AuthChoice::Use(Arc::new(auth));
