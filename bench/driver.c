@@ -1,16 +1,21 @@
 /*
- * bench/driver.c: the benchmark of libhttpx against libcurl (issue 7).
+ * bench/driver.c: the benchmark of libhttpx against libcurl and ureq 3 (issues 7, 16).
  *
- * Runs every workload with both libraries, interleaved (rep 1: httpx then curl, rep 2:
- * curl then httpx, ...), each run in its own child process (bench_httpx / bench_curl,
- * built from bench/runner.c), so CPU time and peak RSS are per library. Then wrk as the
- * floor. Writes a markdown report (median and min-max over the repetitions, paired
- * httpx/curl ratios, goals met or missed). Started by scripts/bench.sh, which builds
- * everything, generates the TLS files and data files and runs nginx.
+ * Runs every workload with each library, interleaved (the order rotates per repetition:
+ * rep 1 httpx curl ureq, rep 2 curl ureq httpx, rep 3 ureq httpx curl, ...), each run in
+ * its own child process (bench_httpx / bench_curl, built from bench/runner.c, and
+ * bench_ureq, built from bench/ureq), so CPU time and peak RSS are per library. Then wrk
+ * as the floor. Writes a markdown report (median and min-max over the repetitions, paired
+ * ratios to each peer and to the best peer of the row, goals met or missed). Started by
+ * scripts/bench.sh, which builds everything, generates the TLS files and data files and
+ * runs nginx.
  *
  * usage: bench_driver --bin DIR --http URL --https URL --ca FILE --data DIR --out FILE
  *                     [--quick] [--reps N] [--wrk PATH] [--resume-log FILE]
  *                     [--only ID,ID...] [--meta TEXT]... [--server-pids PID,PID...]
+ *                     [--libs httpx,curl[,ureq]] [--no-verdicts WHY]
+ * A runner that exits with status 3 does not support the workload (ureq: HTTP/2): n/a.
+ * --no-verdicts (scripts/bench.sh passes it for a debug build): no goal is judged.
  * Exit status: 0 when every run succeeded (goals missed do not fail), 1 otherwise.
  */
 #define _GNU_SOURCE
@@ -41,8 +46,10 @@ enum kind { MAIN, MEM };
  * varies from run to run (measured: 12k vs 75k req/s for the same binary), which would
  * bury the libraries' own costs in noise. FREE: no pinning (2-thread scaling). */
 enum place { PIN, FREE };
-enum { HTTPX, CURL, NLIBS };
-static const char *LIBS[NLIBS] = {"httpx", "curl"};
+enum { HTTPX, CURL, UREQ, NLIBS };
+static const char *LIBS[NLIBS] = {"httpx", "curl", "ureq"};
+static const char *LIBTITLE[NLIBS] = {"libhttpx", "libcurl", "ureq"};
+static int ACTIVE[NLIBS] = {1, 1, 0}; /* --libs */
 
 struct workload {
     const char *id, *title, *mode, *scheme, *path;
@@ -59,6 +66,7 @@ struct workload {
     int ok[NLIBS][MAXREPS];
     double rate[NLIBS][MAXREPS], cpu[NLIBS][MAXREPS], rss_mib[NLIBS][MAXREPS];
     int failed[NLIBS];
+    int unsupported[NLIBS]; /* the runner exited with 3: workload not supported */
 };
 
 static struct workload W[] = {
@@ -87,6 +95,7 @@ static struct workload W[] = {
 static struct {
     const char *bin, *http, *https, *h2, *ca, *data, *out, *wrk, *resume_log, *only;
     int quick, reps;
+    const char *no_verdicts;
     const char *meta[16];
     int nmeta;
 } A = {.reps = 0};
@@ -213,6 +222,11 @@ static void run_one(struct workload *w, int lib, int rep) {
     long ops = 0, rss = 0;
     long long bytes = 0;
     double wall = 0, ut = 0, sy = 0;
+    if (st == 3) {
+        if (!w->unsupported[lib]) logf_("%-14s %-5s: not supported by this library (n/a)", w->id, LIBS[lib]);
+        w->unsupported[lib] = 1;
+        return;
+    }
     char *res = strstr(out, "RESULT ");
     if (st != 0 || !res ||
         sscanf(res, "RESULT ops=%ld bytes=%lld wall=%lf utime=%lf stime=%lf maxrss_kb=%ld",
@@ -258,14 +272,32 @@ static struct stat3 stats(const double *v, const int *ok, int n) {
     s.med = k % 2 ? t[k / 2] : (t[k / 2 - 1] + t[k / 2]) / 2;
     return s;
 }
-/* paired ratios httpx/curl over reps where both succeeded */
-static struct stat3 ratio(const struct workload *w, const double (*v)[MAXREPS]) {
+/* paired ratios httpx/peer over reps where both succeeded */
+static struct stat3 ratio_to(const struct workload *w, const double (*v)[MAXREPS], int peer) {
     double r[MAXREPS];
     int k = 0;
     for (int i = 0; i < w->nrep; i++)
-        if (w->ok[HTTPX][i] && w->ok[CURL][i] && v[CURL][i] > 0) r[k++] = v[HTTPX][i] / v[CURL][i];
+        if (w->ok[HTTPX][i] && w->ok[peer][i] && v[peer][i] > 0) r[k++] = v[HTTPX][i] / v[peer][i];
     return stats(r, NULL, k);
 }
+static struct stat3 ratio(const struct workload *w, const double (*v)[MAXREPS]) { return ratio_to(w, v, CURL); }
+static int has(const struct workload *w, int lib) {
+    if (!ACTIVE[lib] || w->unsupported[lib]) return 0;
+    for (int i = 0; i < w->nrep; i++) if (w->ok[lib][i]) return 1;
+    return 0;
+}
+/* The best peer of a row: lowest median CPU (higher_better = 0) or highest median rate. */
+static int best_peer(const struct workload *w, const double (*v)[MAXREPS], int higher_better) {
+    int best = -1;
+    double bv = NAN;
+    for (int l = 0; l < NLIBS; l++) {
+        if (l == HTTPX || !has(w, l)) continue;
+        double m = stats(v[l], w->ok[l], w->nrep).med;
+        if (best < 0 || (higher_better ? m > bv : m < bv)) { best = l; bv = m; }
+    }
+    return best;
+}
+#define V(w, f) ((const double (*)[MAXREPS])(w)->f)
 
 static void fmt_num(char *b, size_t cap, double x) {
     if (isnan(x)) snprintf(b, cap, "n/a");
@@ -308,7 +340,7 @@ static struct workload *find(const char *id) {
 
 /* ---------------------------------------------------------------------------- wrk */
 struct wrkres { const char *title; int ok; double rps, us_per_req; long reqs; };
-static struct wrkres WRK[6];
+static struct wrkres WRK[8];
 static int NWRK;
 
 static void run_wrk(const char *title, const char *threads, const char *conns, const char *dur,
@@ -348,24 +380,33 @@ static void run_wrk(const char *title, const char *threads, const char *conns, c
     logf_("wrk %-40s %9.0f req/s  %7.2f us CPU/req", title, r->rps, r->us_per_req);
 }
 
+/* The wrk run that does what a workload does (same placement), or NULL. */
+static const struct wrkres *wrk_for(const char *id) {
+    static const char *ids[] = {"small_http", "small_https", "small_free", NULL, "newconn_http", "newconn_https"};
+    for (int i = 0; i < NWRK && i < 6; i++)
+        if (ids[i] && strcmp(ids[i], id) == 0 && WRK[i].ok && WRK[i].us_per_req > 0) return &WRK[i];
+    return NULL;
+}
+
 /* ------------------------------------------------------------------- resumption log */
 static void resume_stats(FILE *o) {
     if (!A.resume_log) return;
     FILE *f = fopen(A.resume_log, "r");
     if (!f) return;
-    const char *libs[] = {"httpx", "curl", "wrk"};
-    long tot[2][3] = {{0}}, reused[2][3] = {{0}};
+    const char *libs[] = {"httpx", "curl", "ureq", "wrk"};
+    long tot[2][4] = {{0}}, reused[2][4] = {{0}};
     char sch[16], ru[8], lib[32];
     while (fscanf(f, "%15s %7s %31s", sch, ru, lib) == 3) {
         if (strcmp(sch, "https") != 0) continue;
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 4; i++)
             if (strcmp(lib, libs[i]) == 0) { tot[1][i]++; reused[1][i] += ru[0] == 'r'; }
     }
     fclose(f);
+    if (!tot[1][0] && !tot[1][1] && !tot[1][2] && !tot[1][3]) return;
     fprintf(o, "\nTLS session resumption on the HTTPS new-connection runs (nginx `$ssl_session_reused`, "
                "warm-up included): ");
-    for (int i = 0; i < 3; i++)
-        if (tot[1][i]) fprintf(o, "%s%s %ld/%ld resumed", i ? "; " : "", libs[i], reused[1][i], tot[1][i]);
+    for (int i = 0, k = 0; i < 4; i++)
+        if (tot[1][i]) fprintf(o, "%s%s %ld/%ld resumed", k++ ? "; " : "", libs[i], reused[1][i], tot[1][i]);
     fprintf(o, ".\n");
 }
 
@@ -375,11 +416,13 @@ static void goal_line(FILE *o, const char *what, int met, const char *detail) {
 }
 
 static void report(FILE *o, double elapsed) {
-    char b1[200], b2[200], b3[200], b4[200], b5[200], b6[200];
-    fprintf(o, "## libhttpx vs libcurl: benchmark results\n\n");
+    char b1[200], b2[200];
+    fprintf(o, "## libhttpx vs libcurl%s: benchmark results\n\n", ACTIVE[UREQ] ? " and ureq" : "");
     for (int i = 0; i < A.nmeta; i++) fprintf(o, "- %s\n", A.meta[i]);
     fprintf(o, "- %d interleaved repetitions per workload (each run a fresh process per library); "
-               "cells: median (min-max). Ratios: median of the per-repetition httpx/curl ratios.\n",
+               "cells: median (min-max). Ratios: median of the per-repetition httpx/peer ratios (each "
+               "repetition ran the libraries back to back); the best peer of a row is the one with the "
+               "lowest median CPU (highest median rate; lowest RSS).\n",
             A.reps);
     fprintf(o, "- CPU = the client process's user+sys time (getrusage RUSAGE_SELF) around the measured "
                "loop only (setup and warm-up excluded).\n");
@@ -390,19 +433,52 @@ static void report(FILE *o, double elapsed) {
     fprintf(o, "- Run time: %.0f s.%s\n\n", elapsed,
             A.quick ? " **--quick (smoke) run: few requests, numbers are rough.**" : "");
 
-    fprintf(o, "| workload | libhttpx rate | libcurl rate | rate httpx/curl | libhttpx CPU | libcurl CPU | CPU httpx/curl |\n");
-    fprintf(o, "|---|---:|---:|---:|---:|---:|---:|\n");
+    /* Client CPU: each library, paired ratios to each peer, to the best peer of the row
+     * (the peer with the lowest median CPU), and to wrk where wrk ran the same thing. */
+    fprintf(o, "Client CPU (user+sys per request or per GiB):\n\n| workload |");
+    for (int l = 0; l < NLIBS; l++) if (ACTIVE[l]) fprintf(o, " %s |", LIBTITLE[l]);
+    for (int l = 1; l < NLIBS; l++) if (ACTIVE[l]) fprintf(o, " httpx/%s |", LIBS[l]);
+    fprintf(o, " **httpx/best peer** | httpx/wrk |\n|---|");
+    for (int l = 0; l < NLIBS; l++) if (ACTIVE[l]) fprintf(o, "---:|");
+    for (int l = 1; l < NLIBS; l++) if (ACTIVE[l]) fprintf(o, "---:|");
+    fprintf(o, "---:|---:|\n");
+    for (int i = 0; i < NW; i++) {
+        struct workload *w = &W[i];
+        if (w->kind != MAIN || !w->nrep) continue;
+        const char *cu = w->unit == REQ ? " us/req" : " s/GiB";
+        fprintf(o, "| %s |", w->title);
+        for (int l = 0; l < NLIBS; l++) {
+            if (!ACTIVE[l]) continue;
+            if (w->unsupported[l]) fprintf(o, " n/a (unsupported) |");
+            else fprintf(o, " %s%s |", cell(b1, sizeof b1, stats(w->cpu[l], w->ok[l], w->nrep)), cu);
+        }
+        for (int l = 1; l < NLIBS; l++)
+            if (ACTIVE[l]) fprintf(o, " %s |", rcell(b1, sizeof b1, ratio_to(w, V(w, cpu), l)));
+        int bp = best_peer(w, V(w, cpu), 0);
+        if (bp < 0) fprintf(o, " n/a |");
+        else fprintf(o, " **%s** (%s) |", rcell(b1, sizeof b1, ratio_to(w, V(w, cpu), bp)), LIBS[bp]);
+        const struct wrkres *wr = wrk_for(w->id);
+        if (wr) fprintf(o, " %.2fx |\n", stats(w->cpu[HTTPX], w->ok[HTTPX], w->nrep).med / wr->us_per_req);
+        else fprintf(o, " |\n");
+    }
+    fprintf(o, "\nRate (requests/s or MiB/s over the measured loop):\n\n| workload |");
+    for (int l = 0; l < NLIBS; l++) if (ACTIVE[l]) fprintf(o, " %s |", LIBTITLE[l]);
+    fprintf(o, " **httpx/best peer** |\n|---|");
+    for (int l = 0; l < NLIBS; l++) if (ACTIVE[l]) fprintf(o, "---:|");
+    fprintf(o, "---:|\n");
     for (int i = 0; i < NW; i++) {
         struct workload *w = &W[i];
         if (w->kind != MAIN || !w->nrep) continue;
         const char *ru = w->unit == REQ ? " req/s" : " MiB/s";
-        const char *cu = w->unit == REQ ? " us/req" : " s/GiB";
-        struct stat3 rh = stats(w->rate[HTTPX], w->ok[HTTPX], w->nrep), rc = stats(w->rate[CURL], w->ok[CURL], w->nrep);
-        struct stat3 ch = stats(w->cpu[HTTPX], w->ok[HTTPX], w->nrep), cc = stats(w->cpu[CURL], w->ok[CURL], w->nrep);
-        fprintf(o, "| %s | %s%s | %s%s | %s | %s%s | %s%s | %s |\n", w->title, cell(b1, sizeof b1, rh), ru,
-                cell(b2, sizeof b2, rc), ru, rcell(b3, sizeof b3, ratio(w, (const double (*)[MAXREPS])w->rate)),
-                cell(b4, sizeof b4, ch), cu, cell(b5, sizeof b5, cc), cu,
-                rcell(b6, sizeof b6, ratio(w, (const double (*)[MAXREPS])w->cpu)));
+        fprintf(o, "| %s |", w->title);
+        for (int l = 0; l < NLIBS; l++) {
+            if (!ACTIVE[l]) continue;
+            if (w->unsupported[l]) fprintf(o, " n/a |");
+            else fprintf(o, " %s%s |", cell(b1, sizeof b1, stats(w->rate[l], w->ok[l], w->nrep)), ru);
+        }
+        int bp = best_peer(w, V(w, rate), 1);
+        if (bp < 0) fprintf(o, " n/a |\n");
+        else fprintf(o, " **%s** (%s) |\n", rcell(b1, sizeof b1, ratio_to(w, V(w, rate), bp)), LIBS[bp]);
     }
     int any_wrk = 0;
     for (int i = 0; i < NWRK; i++) any_wrk |= WRK[i].ok;
@@ -420,21 +496,72 @@ static void report(FILE *o, double elapsed) {
     resume_stats(o);
 
     /* Memory */
-    fprintf(o, "\nPeak RSS (ru_maxrss of the run's process, MiB; median over repetitions):\n\n");
-    fprintf(o, "| workload | libhttpx | libcurl | httpx/curl |\n|---|---:|---:|---:|\n");
-    double peak[NLIBS] = {0, 0};
+    fprintf(o, "\nPeak RSS (ru_maxrss of the run's process, MiB; median over repetitions):\n\n| workload |");
+    for (int l = 0; l < NLIBS; l++) if (ACTIVE[l]) fprintf(o, " %s |", LIBTITLE[l]);
+    fprintf(o, " **httpx/best peer** |\n|---|");
+    for (int l = 0; l < NLIBS; l++) if (ACTIVE[l]) fprintf(o, "---:|");
+    fprintf(o, "---:|\n");
+    /* peak[l]: max over the MAIN rows; peak_vs[l]: httpx's max over the rows l also ran */
+    double peak[NLIBS] = {0}, peak_vs[NLIBS] = {0};
     for (int i = 0; i < NW; i++) {
         struct workload *w = &W[i];
         if (!w->nrep) continue;
-        struct stat3 h = stats(w->rss_mib[HTTPX], w->ok[HTTPX], w->nrep), c = stats(w->rss_mib[CURL], w->ok[CURL], w->nrep);
-        if (w->kind == MAIN) {
-            if (h.n && h.max > peak[HTTPX]) peak[HTTPX] = h.max;
-            if (c.n && c.max > peak[CURL]) peak[CURL] = c.max;
+        struct stat3 h = stats(w->rss_mib[HTTPX], w->ok[HTTPX], w->nrep);
+        fprintf(o, "| %s |", w->title);
+        int bp = -1;
+        double bv = NAN;
+        for (int l = 0; l < NLIBS; l++) {
+            if (!ACTIVE[l]) continue;
+            struct stat3 c = stats(w->rss_mib[l], w->ok[l], w->nrep);
+            if (!has(w, l)) { fprintf(o, " n/a |"); continue; }
+            fprintf(o, " %.1f |", c.med);
+            if (l != HTTPX && (bp < 0 || c.med < bv)) { bp = l; bv = c.med; }
+            if (w->kind == MAIN) {
+                if (c.max > peak[l]) peak[l] = c.max;
+                if (h.n && h.max > peak_vs[l]) peak_vs[l] = h.max;
+            }
         }
-        fprintf(o, "| %s | %.1f | %.1f | %.2fx |\n", w->title, h.med, c.med, h.med / c.med);
+        if (bp < 0 || !h.n) fprintf(o, " n/a |\n");
+        else fprintf(o, " %.2fx (%s) |\n", h.med / bv, LIBS[bp]);
     }
 
     /* Goals */
+    if (A.no_verdicts) {
+        fprintf(o, "\nGoals: %s: no verdicts (only a release build measures anything).\n", A.no_verdicts);
+        if (any_failure) fprintf(o, "\n**Some runs FAILED: see the log.**\n");
+        return;
+    }
+    fprintf(o, "\nGoals (issue 16; client CPU from the same run, against the best peer of each row):\n\n"
+               "| goal | status | measured |\n|---|---|---|\n");
+    for (int i = 0; i < NW; i++) {
+        struct workload *w = &W[i];
+        if (w->kind != MAIN || !w->nrep) continue;
+        int bp = best_peer(w, V(w, cpu), 0);
+        snprintf(b2, sizeof b2, "%s: CPU <= 1.0x the best peer", w->title);
+        if (bp < 0) { goal_line(o, b2, -1, "no peer ran it"); continue; }
+        struct stat3 r = ratio_to(w, V(w, cpu), bp);
+        if (!r.n) { goal_line(o, b2, -1, "no paired runs"); continue; }
+        snprintf(b1, sizeof b1, "%.2fx %s", r.med, LIBS[bp]);
+        if (r.med > 1.0 && r.med <= 1.03) fprintf(o, "| %s | **tie** | %s (within 3%%) |\n", b2, b1);
+        else goal_line(o, b2, r.med <= 1.0, b1);
+    }
+    const char *ka[] = {"small_http", "small_https"};
+    for (int g = 0; g < 2; g++) {
+        struct workload *w = find(ka[g]);
+        const struct wrkres *wr = wrk_for(ka[g]);
+        if (!w || !wr) continue;
+        double r = stats(w->cpu[HTTPX], w->ok[HTTPX], w->nrep).med / wr->us_per_req;
+        snprintf(b2, sizeof b2, "%s: CPU <= 1.1x wrk", w->title);
+        snprintf(b1, sizeof b1, "%.2fx (httpx %.2f us, wrk %.2f us per request)", r,
+                 stats(w->cpu[HTTPX], w->ok[HTTPX], w->nrep).med, wr->us_per_req);
+        goal_line(o, b2, r <= 1.1, b1);
+    }
+    if (ACTIVE[UREQ] && peak[UREQ] > 0) {
+        snprintf(b1, sizeof b1, "max over the rows both ran (not the 1 GiB ones): httpx %.1f MiB, ureq %.1f MiB",
+                 peak_vs[UREQ], peak[UREQ]);
+        goal_line(o, "peak RSS <= ureq's", peak_vs[UREQ] <= peak[UREQ], b1);
+    }
+
     fprintf(o, "\nGoals (issue 7; client CPU from the same run):\n\n| goal | status | measured |\n|---|---|---|\n");
     struct { const char *id, *what; double max; } cpug[] = {
         {"small_http", "keep-alive small GET, HTTP: CPU/req <= 0.8x libcurl", 0.8},
@@ -518,6 +645,11 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--resume-log") == 0) A.resume_log = v;
         else if (strcmp(a, "--only") == 0) A.only = v;
         else if (strcmp(a, "--reps") == 0) A.reps = atoi(v);
+        else if (strcmp(a, "--no-verdicts") == 0) A.no_verdicts = v;
+        else if (strcmp(a, "--libs") == 0) {
+            for (int l = 0; l < NLIBS; l++) ACTIVE[l] = strstr(v, LIBS[l]) != NULL;
+            ACTIVE[HTTPX] = 1;
+        }
         else if (strcmp(a, "--server-pids") == 0) {
             for (char *e, *q = (char *)v; *q && NSERVER < 64; q = *e ? e + 1 : e) {
                 long pid = strtol(q, &e, 10);
@@ -542,9 +674,10 @@ int main(int argc, char **argv) {
         for (int i = 0; i < NW; i++) {
             struct workload *w = &W[i];
             if (w->kind != MAIN || !wanted(w)) continue;
-            int first = rep % 2 ? CURL : HTTPX;
-            run_one(w, first, rep);
-            run_one(w, 1 - first, rep);
+            /* the order rotates: rep 1 httpx curl ureq, rep 2 curl ureq httpx, ... */
+            int order[NLIBS], n = 0;
+            for (int l = 0; l < NLIBS; l++) if (ACTIVE[l]) order[n++] = l;
+            for (int k = 0; k < n; k++) run_one(w, order[(k + rep) % n], rep);
             w->nrep = rep + 1;
         }
     }
@@ -552,8 +685,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < NW; i++) {
         struct workload *w = &W[i];
         if (w->kind != MEM || !wanted(w)) continue;
-        run_one(w, HTTPX, 0);
-        run_one(w, CURL, 0);
+        for (int l = 0; l < NLIBS; l++) if (ACTIVE[l]) run_one(w, l, 0);
         w->nrep = 1;
     }
     /* wrk floor: index 0 = HTTP -c1, 1 = HTTPS -c1 (both pinned); 2 = HTTP -c1, 3 = HTTP

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# scripts/bench.sh: benchmark libhttpx against libcurl (and wrk as the floor) on a local
-# nginx, and write a markdown report. See bench/README.md.
+# scripts/bench.sh: benchmark libhttpx against libcurl and ureq 3 (and wrk as the floor)
+# on a local nginx, and write a markdown report. See bench/README.md.
 #
-#   bash scripts/bench.sh                 # full run: ~1.5 min of runs (+ a release build)
-#   bash scripts/bench.sh --quick         # smoke run (~20 s; CI), debug build by default
+#   bash scripts/bench.sh                 # full run: ~2.5 min of runs (+ release builds)
+#   bash scripts/bench.sh --quick         # smoke run (~20 s; CI), debug build by default,
+#                                         # no ureq (building it costs ~70 s of CPU)
 #   options: --reps N  --only ID,ID  --out FILE  --no-wrk  --profile release|debug
+#            --ureq / --no-ureq (default: on, off with --quick)
+#            --lib DIR (use DIR/libhttpx.so as it is: no cargo build; for before/after runs)
 #            --keep (keep the temp dir)  --serve [SECONDS] (only start nginx and wait; for
 #            profiling by hand: prints the URLs and the runner commands)
 #
@@ -18,7 +21,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 CMDLINE="bash scripts/bench.sh${*:+ $*}"
 
-QUICK=0 REPS="" ONLY="" OUT="" USE_WRK=1 PROFILE="" KEEP=0 SERVE=""
+QUICK=0 REPS="" ONLY="" OUT="" USE_WRK=1 PROFILE="" KEEP=0 SERVE="" USE_UREQ="" LIB_DIR=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -26,10 +29,13 @@ while [ $# -gt 0 ]; do
     --only) ONLY=$2; shift ;;
     --out) OUT=$2; shift ;;
     --no-wrk) USE_WRK=0 ;;
+    --ureq) USE_UREQ=1 ;;
+    --no-ureq) USE_UREQ=0 ;;
+    --lib) LIB_DIR=$2; shift ;;
     --profile) PROFILE=$2; shift ;;
     --keep) KEEP=1 ;;
     --serve) SERVE=600; if [ $# -gt 1 ] && [[ $2 =~ ^[0-9]+$ ]]; then SERVE=$2; shift; fi ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -37,6 +43,9 @@ done
 # --quick is the CI smoke run: it reuses the debug library that scripts/test.sh has just
 # built (a release build takes ~80 s on 2 cores). Its numbers only show the benchmark works.
 PROFILE=${PROFILE:-${BENCH_PROFILE:-$([ "$QUICK" = 1 ] && echo debug || echo release)}}
+# ureq's runner (bench/ureq, its own Cargo workspace) is a release build of ureq + rustls
+# + ring: ~70 s of CPU from scratch, too much for the CI smoke, so --quick leaves it out.
+USE_UREQ=${USE_UREQ:-${BENCH_UREQ:-$([ "$QUICK" = 1 ] && echo 0 || echo 1)}}
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 OUT=${OUT:-$TARGET_DIR/bench/results.md}
 log() { echo "[bench.sh] $*" >&2; }
@@ -67,7 +76,10 @@ trap 'exit 130' INT TERM
 
 # ----------------------------------------------------------------------------- build
 T_BUILD=$(date +%s)
-if [ "$PROFILE" = release ]; then
+if [ -n "$LIB_DIR" ]; then
+  log "using $LIB_DIR/libhttpx.so as it is (--lib: no cargo build)"
+  LIBDIR=$(cd "$LIB_DIR" && pwd)
+elif [ "$PROFILE" = release ]; then
   log "cargo build --release (target dir $TARGET_DIR)"
   cargo build --release --locked >&2
   LIBDIR=$TARGET_DIR/release
@@ -82,6 +94,13 @@ gcc "${CFLAGS[@]}" -DBENCH_HTTPX -I"$ROOT/include" bench/runner.c -o "$WORK/benc
   -L"$LIBDIR" -lhttpx -Wl,-rpath,"$LIBDIR" -lpthread
 gcc "${CFLAGS[@]}" -DBENCH_CURL bench/runner.c -o "$WORK/bench_curl" -lcurl -lpthread
 gcc "${CFLAGS[@]}" -Wno-missing-field-initializers bench/driver.c -o "$WORK/bench_driver" -lm
+LIBS_ARG=httpx,curl
+if [ "$USE_UREQ" = 1 ]; then
+  log "cargo build --release of the ureq runner (bench/ureq, target dir $TARGET_DIR/bench-ureq)"
+  cargo build --release --locked --manifest-path bench/ureq/Cargo.toml --target-dir "$TARGET_DIR/bench-ureq" >&2
+  cp "$TARGET_DIR/bench-ureq/release/bench_ureq" "$WORK/bench_ureq"
+  LIBS_ARG=httpx,curl,ureq
+fi
 log "built in $(( $(date +%s) - T_BUILD )) s"
 
 # ----------------------------------------------------------------------------- TLS
@@ -174,6 +193,7 @@ if [ -n "$SERVE" ]; then
 [bench.sh] serving for $SERVE s (Ctrl-C to stop). Examples:
   $WORK/bench_httpx --mode get --url $HTTP_URL/ --n 20000 --expect 13
   $WORK/bench_curl  --mode get --url $HTTPS_URL/ --n 20000 --expect 13 --ca $WORK/certs/ca.pem
+  $WORK/bench_ureq  --mode newconn --url $HTTP_URL/newconn?lib=ureq --n 3000 --expect 13   (with --ureq)
   $WORK/bench_httpx --mode stream --url $HTTP_URL/files/100m.bin --n 3 --expect 104857600
   $WORK/bench_httpx --mode upload --url $HTTP_URL/upload --n 1 --file $WORK/data/up_100m.bin
 EOF
@@ -198,13 +218,16 @@ done
 ARGS=(--bin "$WORK" --server-pids "$SERVER_PIDS" --http "$HTTP_URL" --https "$HTTPS_URL" --h2 "$H2_URL" --ca "$WORK/certs/ca.pem" --data "$WORK/data"
       --resume-log "$WORK/resume.log" --out "$WORK/results.md"
       --meta "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs ($CPU_MODEL); Linux $(uname -r)"
-      --meta "libhttpx $("$WORK/bench_httpx" --version) (git $GIT_REV${DIRTY:+, modified src}), $PROFILE build; $("$WORK/bench_curl" --version | cut -d' ' -f1-2); $("$NGINX" -v 2>&1 | sed 's/.*: //') (2 workers)"
+      --libs "$LIBS_ARG"
+      --meta "libhttpx $("$WORK/bench_httpx" --version) (git $GIT_REV${DIRTY:+, modified src}${LIB_DIR:+, library from $LIB_DIR}), $PROFILE build; $("$WORK/bench_curl" --version | cut -d' ' -f1-2)$([ "$USE_UREQ" = 1 ] && echo "; $("$WORK/bench_ureq" --version) (rustls, ring)"); $("$NGINX" -v 2>&1 | sed 's/.*: //') (2 workers)"
       --meta "Command: \`$CMDLINE\`")
 [ "$QUICK" = 1 ] && ARGS+=(--quick)
 [ -n "$REPS" ] && ARGS+=(--reps "$REPS")
 [ -n "$ONLY" ] && ARGS+=(--only "$ONLY")
 [ -n "$WRK_BIN" ] && ARGS+=(--wrk "$WRK_BIN")
 if [ "$PROFILE" != release ]; then
+  # A debug build says nothing about the goals: the driver prints "debug build: no verdicts".
+  ARGS+=(--no-verdicts "$PROFILE build")
   ARGS+=(--meta "**$PROFILE build of libhttpx: a smoke run, not a measurement.**")
 fi
 
