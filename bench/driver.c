@@ -75,6 +75,7 @@ static struct workload W[] = {
     {"small_https_debug", "keep-alive GET, 13 B body, HTTPS, with a debug hook (libcurl: DEBUGFUNCTION + VERBOSE)", "get", "https", "/", 20000, 2000, -1, 13, 1, REQ, MAIN, NULL, 0, PIN},
     {"k64_http", "keep-alive GET, 64 KiB body, HTTP", "get", "http", "/files/64k.bin", 5000, 500, -1, 65536, 1, REQ, MAIN, NULL, 0, PIN},
     {"newconn_http", "new connection per GET, HTTP", "newconn", "http", "/newconn?lib=", 3000, 300, -1, 13, 1, REQ, MAIN, NULL, 0, PIN},
+    {"newclient_http", "new client + new connection per GET, HTTP (default config: trust_env on)", "newclient", "http", "/newconn?lib=", 2000, 200, -1, 13, 1, REQ, MAIN, NULL, 0, PIN},
     {"small_https", "keep-alive GET, 13 B body, HTTPS", "get", "https", "/", 20000, 2000, -1, 13, 1, REQ, MAIN, NULL, 0, PIN},
     {"k64_https", "keep-alive GET, 64 KiB body, HTTPS", "get", "https", "/files/64k.bin", 4000, 400, -1, 65536, 1, REQ, MAIN, NULL, 0, PIN},
     {"small_h2", "keep-alive GET, 13 B body, HTTP/2 (TLS 1.3)", "get", "h2", "/", 20000, 2000, -1, 13, 1, REQ, MAIN, NULL, 0, PIN},
@@ -205,7 +206,7 @@ static void run_one(struct workload *w, int lib, int rep) {
     argv[a++] = "--expect"; argv[a++] = expect;
     argv[a++] = "--threads"; argv[a++] = threads;
     if (w->warmup >= 0) { argv[a++] = "--warmup"; argv[a++] = warm; }
-    if (strcmp(w->scheme, "https") == 0 || h2) { argv[a++] = "--ca"; argv[a++] = (char *)A.ca; }
+    if ((strcmp(w->scheme, "https") == 0 || h2) && strcmp(w->mode, "newclient") != 0) { argv[a++] = "--ca"; argv[a++] = (char *)A.ca; }
     if (h2) argv[a++] = "--http2";
     if (strstr(w->id, "_debug")) argv[a++] = "--debug"; /* issue 12: hook rows */
     if (w->file) {

@@ -18,6 +18,9 @@
  *            + one share handle with CURL_LOCK_DATA_CONNECT/DNS/SSL_SESSION).
  *   newconn  the same, but a new connection per request (libhttpx: max keep-alive 0;
  *            libcurl: CURLOPT_FORBID_REUSE).
+ *   newclient the same, with a new client per request in its default configuration
+ *            (libhttpx: httpx_client_new + free, trust_env on; libcurl: a new easy
+ *            handle): what creating a client costs.
  *   stream   streaming GET, every byte read and dropped (libhttpx: send_stream +
  *            httpx_response_read into a BUFSIZE buffer; libcurl: write callback, with
  *            CURLOPT_BUFFERSIZE = BUFSIZE).
@@ -124,13 +127,33 @@ static void debug_count(void *ud, uint32_t kind, const uint8_t *data, uintptr_t 
     __atomic_fetch_add(&DEBUG_BYTES, len, __ATOMIC_RELAXED);
 }
 
+/* newclient: a client in its default configuration (trust_env on: proxy environment,
+ * SSL_CERT_FILE, .netrc), made and freed per request. */
+static void one_newclient(void) {
+    httpx_client_config *cfg = NULL;
+    httpx_client *c = NULL;
+    httpx_response *r = NULL;
+    httpx_error *e = NULL;
+    check(httpx_client_config_new(&cfg), NULL, "config_new");
+    check(httpx_client_new(cfg, &c, &e), e, "client_new");
+    httpx_client_config_free(cfg);
+    check(httpx_client_get(c, O.url, &r, &e), e, "get");
+    if (httpx_response_status(r) != 200) die("status %s%s", "!= 200", NULL);
+    const uint8_t *d = NULL;
+    uintptr_t len = 0;
+    check(httpx_response_body(r, &d, &len, &e), e, "response_body");
+    if (O.expect >= 0 && (long long)len != O.expect) die("body length mismatch%s%s", NULL, NULL);
+    httpx_response_free(r);
+    httpx_client_free(c);
+}
+
 static void setup(void) {
     httpx_client_config *cfg = NULL;
     httpx_error *e = NULL;
     check(httpx_client_config_new(&cfg), NULL, "config_new");
     check(httpx_client_config_set_timeouts(cfg, 10, 60, 60, 10), NULL, "set_timeouts");
     check(httpx_client_config_set_trust_env(cfg, 0), NULL, "set_trust_env");
-    if (strcmp(O.mode, "newconn") == 0)
+    if (strcmp(O.mode, "newconn") == 0 || strcmp(O.mode, "newclient") == 0)
         check(httpx_client_config_set_limits(cfg, 100, 0, 5.0), NULL, "set_limits");
     else
         check(httpx_client_config_set_limits(cfg, 100, 20, 60.0), NULL, "set_limits");
@@ -145,6 +168,11 @@ static void teardown(void) { httpx_client_free(CLIENT); }
 struct worker { long long bytes; int tid; };
 
 static void one_get(struct worker *w) {
+    if (strcmp(O.mode, "newclient") == 0) {
+        one_newclient();
+        w->bytes += O.expect > 0 ? O.expect : 0;
+        return;
+    }
     httpx_response *r = NULL;
     httpx_error *e = NULL;
     check(httpx_client_get(CLIENT, O.url, &r, &e), e, "get");
@@ -323,6 +351,12 @@ static void perform(struct worker *w, const char *what) {
     if (st != 200) die("%s: status %s", what, "!= 200");
 }
 static void one_get(struct worker *w) {
+    if (strcmp(O.mode, "newclient") == 0) { /* a new easy handle (default options + ours) */
+        worker_fini(w);
+        w->mem = NULL;
+        w->mem_cap = 0;
+        worker_init(w);
+    }
     w->mem_len = 0;
     perform(w, "get");
     if (O.expect >= 0 && (long long)w->mem_len != O.expect) die("body length mismatch%s%s", NULL, NULL);
@@ -353,7 +387,7 @@ static void worker_fini(struct worker *w) { (void)w; }
 #endif
 
 static void one(struct worker *w) {
-    if (strcmp(O.mode, "get") == 0 || strcmp(O.mode, "newconn") == 0) one_get(w);
+    if (strcmp(O.mode, "get") == 0 || strcmp(O.mode, "newconn") == 0 || strcmp(O.mode, "newclient") == 0) one_get(w);
     else if (strcmp(O.mode, "stream") == 0) one_stream(w);
     else if (strcmp(O.mode, "upload") == 0) one_upload(w);
     else die("unknown mode %s%s", O.mode, NULL);

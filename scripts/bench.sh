@@ -232,7 +232,12 @@ if [ "$PROFILE" != release ]; then
 fi
 
 status=0
-"$WORK/bench_driver" "${ARGS[@]}" >/dev/null || status=$?
+# The newclient row uses each library's default configuration (libhttpx: trust_env on):
+# give it SSL_CERT_FILE (the bench CA, as a user with a custom bundle would have: read at
+# client creation), a HOME without .netrc, and no proxy variables (every row goes direct).
+env -u http_proxy -u https_proxy -u all_proxy -u HTTP_PROXY -u HTTPS_PROXY -u ALL_PROXY -u NETRC \
+  HOME="$WORK" SSL_CERT_FILE="$WORK/certs/ca.pem" \
+  "$WORK/bench_driver" "${ARGS[@]}" >/dev/null || status=$?
 if [ -f "$WORK/results.md" ]; then
   mkdir -p "$(dirname "$OUT")"
   cp "$WORK/results.md" "$OUT"

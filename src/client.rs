@@ -344,10 +344,8 @@ impl Client {
             return Ok(n.clone());
         }
         let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
-        let loaded = match crate::netrc::locate(std::env::var_os("NETRC").as_deref(), home.as_deref()) {
-            Some(p) => Some(Arc::new(Netrc::load(&p)?)),
-            None => None,
-        };
+        // Shared per process, re-read only when the file changed (netrc::load_cached).
+        let loaded = crate::netrc::load_cached(std::env::var_os("NETRC").as_deref(), home.as_deref())?;
         let _ = self.inner.netrc.set(loaded.clone());
         Ok(loaded)
     }

@@ -531,12 +531,12 @@ fn connect_one(
         }
     };
     let domain = socket2::Domain::for_address(addr);
-    let sock = Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))
+    // Non-blocking from the start (SOCK_NONBLOCK): no fcntl round trip per connection.
+    let sock = Socket::new(domain, socket2::Type::STREAM.nonblocking(), Some(socket2::Protocol::TCP))
         .map_err(|e| Error::Connect(e.to_string()))?;
     if let Some(local) = local {
         sock.bind(&local.into()).map_err(|e| Error::Connect(format!("binding {local}: {e}")))?;
     }
-    sock.set_nonblocking(true).map_err(|e| Error::Connect(e.to_string()))?;
     match sock.connect(&addr.into()) {
         Ok(()) => {}
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) || e.kind() == io::ErrorKind::WouldBlock => {

@@ -213,7 +213,7 @@ impl H2Conn {
         let name_str = host.trim_start_matches('[').trim_end_matches(']').to_string();
         let server_name = rustls::pki_types::ServerName::try_from(name_str.clone())
             .map_err(|e| Error::InvalidUrl(format!("{host:?} is not a valid TLS server name: {e}")))?;
-        let connector = tokio_rustls::TlsConnector::from(tls.config());
+        let connector = tokio_rustls::TlsConnector::from(tls.config()?);
         let left = move || deadline.map(|d| d.saturating_duration_since(Instant::now()));
         let timeout_err = || Error::ConnectTimeout(format!("connecting to {name_str}:{port}"));
         let addrs = (std_tcp.peer_addr().ok(), std_tcp.local_addr().ok());

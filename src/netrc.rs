@@ -97,6 +97,69 @@ impl Netrc {
     }
 }
 
+/// [`locate`] and [`Netrc::load`] with a per-process cache, so that creating many
+/// clients (each reads its netrc once, on its first request that may need it) costs one
+/// `statx` each and one parse in all:
+/// - a file found before is re-checked with one `statx` (type, mtime, size, inode in one
+///   call) and read and parsed again only when one of those changed;
+/// - "no netrc in HOME" is re-checked with one `statx` of HOME: creating, removing or
+///   renaming a file in a directory changes the directory's mtime.
+pub fn load_cached(netrc_env: Option<&OsStr>, home: Option<&Path>) -> Result<Option<std::sync::Arc<Netrc>>> {
+    use std::os::unix::fs::MetadataExt;
+    use std::sync::{Arc, Mutex};
+    type Key = (PathBuf, Option<std::time::SystemTime>, u64, u64);
+    enum Cached {
+        Found(Key, Arc<Netrc>),
+        /// No $NETRC, and neither HOME/.netrc nor HOME/_netrc when HOME had this mtime.
+        Absent(PathBuf, std::time::SystemTime),
+    }
+    static CACHE: Mutex<Option<Cached>> = Mutex::new(None);
+    let poisoned = || Error::Internal("netrc cache poisoned".into());
+    let key_of = |p: PathBuf, m: &std::fs::Metadata| -> Key { (p, m.modified().ok(), m.len(), m.ino()) };
+    let from_env = netrc_env.filter(|v| !v.is_empty()).map(PathBuf::from);
+    // The fast paths: one statx.
+    match CACHE.lock().map_err(|_| poisoned())?.as_ref() {
+        Some(Cached::Found(k, n)) if from_env.as_ref().is_none_or(|e| *e == k.0) => {
+            // Only a path of this HOME (or $NETRC itself) may be reused as is: an
+            // earlier candidate may have appeared since, which the HOME check catches.
+            let same_place = from_env.is_some() || home.is_some_and(|h| k.0 == h.join(".netrc"));
+            if same_place {
+                if let Some(m) = std::fs::metadata(&k.0).ok().filter(|m| m.is_file()) {
+                    if key_of(k.0.clone(), &m) == *k {
+                        return Ok(Some(n.clone()));
+                    }
+                }
+            }
+        }
+        Some(Cached::Absent(h, mtime)) if from_env.is_none() && home == Some(h.as_path()) => {
+            if std::fs::metadata(h).ok().and_then(|m| m.modified().ok()) == Some(*mtime) {
+                return Ok(None);
+            }
+        }
+        _ => {}
+    }
+    // HOME's mtime before looking, so that a file created meanwhile is not missed.
+    let home_mtime = home.and_then(|h| std::fs::metadata(h).ok()).and_then(|m| m.modified().ok());
+    let from_home = home.into_iter().flat_map(|h| [h.join(".netrc"), h.join("_netrc")]);
+    let found =
+        from_env.clone().into_iter().chain(from_home).find_map(|p| std::fs::metadata(&p).ok().filter(|m| m.is_file()).map(|m| (p, m)));
+    let Some((path, meta)) = found else {
+        if let (None, Some(h), Some(m)) = (&from_env, home, home_mtime) {
+            *CACHE.lock().map_err(|_| poisoned())? = Some(Cached::Absent(h.to_path_buf(), m));
+        }
+        return Ok(None);
+    };
+    let key = key_of(path, &meta);
+    if let Some(Cached::Found(k, n)) = CACHE.lock().map_err(|_| poisoned())?.as_ref() {
+        if *k == key {
+            return Ok(Some(n.clone()));
+        }
+    }
+    let n = Arc::new(Netrc::load(&key.0)?);
+    *CACHE.lock().map_err(|_| poisoned())? = Some(Cached::Found(key, n.clone()));
+    Ok(Some(n))
+}
+
 /// Find the `.netrc` file to use, as HTTPX does: `$NETRC` (when set and non-empty),
 /// then `HOME/.netrc`, then `HOME/_netrc`; the first that exists as a file.
 ///
@@ -455,6 +518,31 @@ mod tests {
         let dir_home = TempDir::new("dirhome");
         fs::create_dir(dir_home.0.join(".netrc")).unwrap();
         assert_eq!(locate(None, Some(&dir_home.0)), None);
+    }
+
+    #[test]
+    fn load_cached_follows_changes() {
+        let home = TempDir::new("cached");
+        let h = home.0.as_path();
+        let get = |h: &Path| load_cached(None, Some(h)).unwrap().and_then(|n| n.lookup("h"));
+        assert_eq!(get(h), None);
+        assert_eq!(get(h), None); // the "absent" fast path
+        fs::write(h.join(".netrc"), "machine h login u password p\n").unwrap();
+        assert_eq!(get(h), creds("u", "p"));
+        assert_eq!(get(h), creds("u", "p")); // the "found" fast path
+        fs::write(h.join(".netrc"), "machine h login u2 password p2\n").unwrap();
+        assert_eq!(get(h), creds("u2", "p2"));
+        fs::remove_file(h.join(".netrc")).unwrap();
+        fs::write(h.join("_netrc"), "machine h login w password q\n").unwrap();
+        assert_eq!(get(h), creds("w", "q"));
+        fs::remove_file(h.join("_netrc")).unwrap();
+        assert_eq!(get(h), None);
+        // $NETRC first.
+        let other = TempDir::new("cached-env");
+        let custom = other.0.join("n");
+        fs::write(&custom, "machine h login e password f\n").unwrap();
+        let n = load_cached(Some(custom.as_os_str()), Some(h)).unwrap().unwrap();
+        assert_eq!(n.lookup("h"), creds("e", "f"));
     }
 
     #[test]

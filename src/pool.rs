@@ -267,6 +267,8 @@ impl Pool {
             st.idle_count = 0;
             let shared: Vec<Shared> = st.shared.drain(..).collect();
             st.total -= shared.len();
+            // std's condvar makes a futex syscall even with no waiter: skip it then.
+            let waiters = st.waiters;
             drop(st);
             for c in idle {
                 drop_conn(c);
@@ -274,7 +276,9 @@ impl Pool {
             for s in shared {
                 s.conn.close();
             }
-            self.inner.cond.notify_all();
+            if waiters > 0 {
+                self.inner.cond.notify_all();
+            }
         }
     }
 

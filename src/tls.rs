@@ -1,12 +1,16 @@
 //! TLS with rustls: trust roots, verification, client certificates, handshakes.
 //!
 //! Trust stores are parsed once per process and shared (webpki-roots, and each CA
-//! file by path), so creating a client stays cheap. Settings are per client, as in
-//! HTTPX; every distinct `TlsSettings` gets its own `rustls::ClientConfig`.
+//! file by path and modification time: a client created later costs one `statx` of
+//! the bundle), so creating a client stays cheap. Settings are per client, as in
+//! HTTPX; every distinct `TlsSettings` gets its own `rustls::ClientConfig`, built on
+//! the first TLS handshake that needs it (a plain-http client never builds one), while
+//! everything that can fail (CA file, CA PEM, client certificate and key) is still
+//! checked when the client is created.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use once_cell::sync::Lazy;
@@ -99,6 +103,11 @@ fn roots_from_pem(pem: &[u8], what: &str) -> Result<RootCertStore> {
 fn roots_from_file(path: &Path) -> Result<Arc<RootCertStore>> {
     let mtime =
         std::fs::metadata(path).map_err(|e| Error::Io(format!("CA file {}: {e}", path.display())))?.modified().ok();
+    roots_from_file_at(path, mtime)
+}
+
+/// `roots_from_file` when the caller has stat'ed the file already (one `statx`).
+fn roots_from_file_at(path: &Path, mtime: Option<std::time::SystemTime>) -> Result<Arc<RootCertStore>> {
     let key = (path.to_path_buf(), mtime);
     if let Some(s) = CA_FILES.lock().map_err(|_| Error::Internal("CA cache poisoned".into()))?.get(&key) {
         return Ok(s.clone());
@@ -152,8 +161,9 @@ fn root_store(trust: &Trust, trust_env: bool) -> Result<Arc<RootCertStore>> {
             if trust_env {
                 if let Some(f) = std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty()) {
                     let p = PathBuf::from(f);
-                    if p.is_file() {
-                        return roots_from_file(&p);
+                    // One stat for "is it a file" and the cache key.
+                    if let Some(m) = std::fs::metadata(&p).ok().filter(|m| m.is_file()) {
+                        return roots_from_file_at(&p, m.modified().ok());
                     }
                 }
                 if let Some(d) = std::env::var_os("SSL_CERT_DIR").filter(|v| !v.is_empty()) {
@@ -283,12 +293,43 @@ impl ServerCertVerifier for SelfSignedAware {
     }
 }
 
-/// A built TLS configuration, ready to open connections.
+/// The trust roots of a set of `TlsSettings`, resolved once and shared by the
+/// connectors of one transport (direct, HTTP/2, proxy): `None` = webpki-roots or no
+/// verification, nothing read from disk.
+#[derive(Clone, Default)]
+pub struct Roots(Option<Arc<RootCertStore>>);
+
+impl Roots {
+    /// Resolve now, so a missing or bad CA file / PEM shows at client creation. The
+    /// built-in webpki-roots are not touched here (a plain-http client never needs them).
+    pub fn resolve(s: &TlsSettings, trust_env: bool) -> Result<Roots> {
+        if !s.verify {
+            return Ok(Roots(None));
+        }
+        let env_trust = trust_env
+            && (std::env::var_os("SSL_CERT_FILE").is_some_and(|v| !v.is_empty())
+                || std::env::var_os("SSL_CERT_DIR").is_some_and(|v| !v.is_empty()));
+        match &s.trust {
+            Trust::Default if !env_trust => Ok(Roots(None)),
+            t => root_store(t, trust_env).map(|r| Roots(Some(r))),
+        }
+    }
+}
+
+/// A TLS configuration, ready to open connections. The `rustls::ClientConfig` is built
+/// on the first handshake; clones share it.
 #[derive(Clone)]
 pub struct TlsConnector {
-    config: Arc<ClientConfig>,
+    lazy: Arc<LazyConfig>,
     /// Distinguishes pooled connections made under different settings.
     pub id: u64,
+}
+
+struct LazyConfig {
+    settings: TlsSettings,
+    trust_env: bool,
+    roots: Roots,
+    config: OnceLock<Arc<ClientConfig>>,
 }
 
 impl std::fmt::Debug for TlsConnector {
@@ -303,6 +344,37 @@ impl TlsConnector {
     /// Build from settings. Certificate, key and CA problems are reported here, at
     /// client creation, not at the first request.
     pub fn new(s: &TlsSettings, trust_env: bool) -> Result<TlsConnector> {
+        TlsConnector::with_roots(s, trust_env, &Roots::resolve(s, trust_env)?)
+    }
+
+    /// Like `new`, with trust roots already resolved (shared by a transport's
+    /// connectors). Only a client certificate is loaded now (to report its errors);
+    /// everything else waits for the first handshake.
+    pub fn with_roots(s: &TlsSettings, trust_env: bool, roots: &Roots) -> Result<TlsConnector> {
+        let lazy = LazyConfig { settings: s.clone(), trust_env, roots: roots.clone(), config: OnceLock::new() };
+        if s.client_cert.is_some() {
+            let c = lazy.build()?;
+            let _ = lazy.config.set(c);
+        }
+        Ok(TlsConnector {
+            lazy: Arc::new(lazy),
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        })
+    }
+
+    /// The rustls configuration (for the async HTTP/2 connector), built on first use.
+    pub(crate) fn config(&self) -> Result<Arc<ClientConfig>> {
+        if let Some(c) = self.lazy.config.get() {
+            return Ok(c.clone());
+        }
+        let c = self.lazy.build()?;
+        Ok(self.lazy.config.get_or_init(|| c).clone())
+    }
+}
+
+impl LazyConfig {
+    fn build(&self) -> Result<Arc<ClientConfig>> {
+        let (s, trust_env) = (&self.settings, self.trust_env);
         let versions: &[&rustls::SupportedProtocolVersion] = match s.min_version {
             MinVersion::Tls12 => &[&rustls::version::TLS13, &rustls::version::TLS12],
             MinVersion::Tls13 => &[&rustls::version::TLS13],
@@ -311,7 +383,7 @@ impl TlsConnector {
             .with_protocol_versions(versions)
             .map_err(|e| Error::Tls(e.to_string()))?;
         let builder = if s.verify {
-            let roots = root_store(&s.trust, trust_env)?;
+            let roots = self.roots.0.clone().unwrap_or_else(|| WEBPKI.clone());
             let pinned = pinned_certs(&s.trust);
             if pinned.is_empty() {
                 builder.with_root_certificates(roots)
@@ -348,20 +420,18 @@ impl TlsConnector {
         if trust_env && std::env::var_os("SSLKEYLOGFILE").is_some() {
             config.key_log = Arc::new(rustls::KeyLogFile::new());
         }
-        Ok(TlsConnector { config: Arc::new(config), id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed) })
+        Ok(Arc::new(config))
     }
+}
 
-    /// The rustls configuration (for the async HTTP/2 connector).
-    pub(crate) fn config(&self) -> Arc<ClientConfig> {
-        self.config.clone()
-    }
+impl TlsConnector {
 
     /// Run the handshake over `inner` for `host`, within `deadline`.
     pub fn handshake(&self, host: &str, inner: Stream, deadline: Option<Instant>) -> Result<Stream> {
         let name_str = host.trim_start_matches('[').trim_end_matches(']');
         let name = ServerName::try_from(name_str.to_string())
             .map_err(|e| Error::InvalidUrl(format!("{host:?} is not a valid TLS server name: {e}")))?;
-        let mut conn = ClientConnection::new(self.config.clone(), name).map_err(|e| Error::Tls(e.to_string()))?;
+        let mut conn = ClientConnection::new(self.config()?, name).map_err(|e| Error::Tls(e.to_string()))?;
         let mut sock = inner;
         while conn.is_handshaking() {
             let left = remaining(deadline, || Error::ConnectTimeout(format!("TLS handshake with {host}")))?;

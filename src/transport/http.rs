@@ -24,7 +24,7 @@ use crate::proxy::ProxyConfig;
 use crate::request::{Body, BodySource, Request};
 use crate::response::{RawBody, Response};
 use crate::routing::Router;
-use crate::tls::{TlsConnector, TlsSettings};
+use crate::tls::{Roots, TlsConnector, TlsSettings};
 use crate::transport::{SendContext, Transport};
 use crate::urls;
 
@@ -76,16 +76,20 @@ pub struct HttpTransport {
 impl HttpTransport {
     /// Build the transport; TLS material and proxy URLs are checked here.
     pub fn new(opts: HttpOptions) -> Result<HttpTransport> {
-        let tls = TlsConnector::new(&TlsSettings { alpn_http2: false, ..opts.tls.clone() }, opts.trust_env)?;
+        // Trust roots resolved once for the three connectors; each builds its rustls
+        // configuration on its first handshake (a plain-http client builds none).
+        let roots = Roots::resolve(&opts.tls, opts.trust_env)?;
+        let tls = TlsConnector::with_roots(&TlsSettings { alpn_http2: false, ..opts.tls.clone() }, opts.trust_env, &roots)?;
         let tls_h2 = if opts.http2 {
-            Some(TlsConnector::new(&TlsSettings { alpn_http2: true, ..opts.tls.clone() }, opts.trust_env)?)
+            Some(TlsConnector::with_roots(&TlsSettings { alpn_http2: true, ..opts.tls.clone() }, opts.trust_env, &roots)?)
         } else {
             None
         };
         // Proxies reached over https are verified with default trust.
-        let proxy_tls = TlsConnector::new(
+        let proxy_tls = TlsConnector::with_roots(
             &TlsSettings { client_cert: None, alpn_http2: false, ..opts.tls.clone() },
             opts.trust_env,
+            &roots,
         )?;
         let mut proxies = Router::new();
         for (key, url, mode) in &opts.proxies {

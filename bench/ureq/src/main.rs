@@ -111,7 +111,7 @@ fn agent(o: &Opts) -> Agent {
         }
         tls = tls.root_certs(RootCerts::new_with_certs(&certs));
     }
-    let newconn = o.mode == "newconn";
+    let newconn = o.mode == "newconn" || o.mode == "newclient";
     Agent::config_builder()
         .proxy(None)
         .http_status_as_error(false)
@@ -154,8 +154,16 @@ impl Read for UpSrc<'_> {
 fn one(c: &Ctx, buf: &mut [u8]) -> u64 {
     let o = &c.o;
     match o.mode.as_str() {
-        "get" | "newconn" => {
-            let mut r = c.agent.get(&o.url).call().unwrap_or_else(|e| die(&format!("get: {e}")));
+        "get" | "newconn" | "newclient" => {
+            // newclient: a new Agent per request, default configuration.
+            let fresh;
+            let agent = if o.mode == "newclient" {
+                fresh = Agent::new_with_defaults();
+                &fresh
+            } else {
+                &c.agent
+            };
+            let mut r = agent.get(&o.url).call().unwrap_or_else(|e| die(&format!("get: {e}")));
             if r.status() != 200 {
                 die("status != 200");
             }
