@@ -81,11 +81,11 @@ if [ -n "$LIB_DIR" ]; then
   LIBDIR=$(cd "$LIB_DIR" && pwd)
 elif [ "$PROFILE" = release ]; then
   log "cargo build --release (target dir $TARGET_DIR)"
-  cargo build --release --locked >&2
+  cargo build --release --locked -p httpx >&2
   LIBDIR=$TARGET_DIR/release
 else
   log "cargo build (debug profile, target dir $TARGET_DIR)"
-  cargo build --locked >&2
+  cargo build --locked -p httpx >&2
   LIBDIR=$TARGET_DIR/debug
 fi
 [ -f "$LIBDIR/libhttpx.so" ] || { echo "bench.sh: $LIBDIR/libhttpx.so missing" >&2; exit 1; }
