@@ -7,8 +7,8 @@
 //!                   [--threads T] [--bufsize BYTES] [--http2]
 //!        bench_ureq --version
 //!
-//! ureq has no HTTP/2: `--http2` exits with status 3 ("unsupported"), which the driver
-//! reports as n/a rather than a failure.
+//! ureq has no HTTP/2 and no debug hook: `--http2` and `--debug` exit with status 3
+//! ("unsupported"), which the driver reports as n/a rather than a failure.
 //! Set-up mirrors the C runners: one `Agent` (shared by the threads: it is one pool),
 //! proxy environment ignored (`proxy(None)`, like trust_env 0 / CURLOPT_PROXY ""),
 //! status codes are not errors, the bench CA as the only root, newconn = no idle
@@ -62,6 +62,11 @@ fn parse_args() -> Opts {
             }
             "--http2" => {
                 eprintln!("[ureq] no HTTP/2 support");
+                std::process::exit(3)
+            }
+            "--debug" => {
+                // The debug-hook rows (issue 12): ureq has no per-request debug callback.
+                eprintln!("[ureq] no debug hook");
                 std::process::exit(3)
             }
             _ => {}
