@@ -13,7 +13,7 @@ use once_cell::sync::OnceCell;
 use url::Url;
 
 use crate::auth::{self, digest, Auth, FlowAction, FlowStep};
-use crate::config::{ClientConfig, HeadLimits, ProxyMode, Timeouts};
+use crate::config::ClientConfig;
 use crate::cookies::CookieJar;
 use crate::deadline::Guard;
 use crate::decoding::{self, DecodeLimits};
@@ -21,12 +21,32 @@ use crate::error::{Error, Result};
 use crate::headers::Headers;
 use crate::hooks::EventHooks;
 use crate::netrc::Netrc;
-use crate::request::{normalize_method, AuthChoice, Body, Request};
+use crate::request::{normalize_method, Body, Request};
 use crate::response::Response;
 use crate::routing::Router;
 use crate::transport::http::{HttpOptions, HttpTransport};
 use crate::transport::{SendContext, Transport};
+use crate::types::{HeadLimits, ProxyMode, Timeouts};
 use crate::urls;
+
+/// Auth choice of one send: inherit the client's, none, or a specific one (HTTPX's
+/// `client.send(request, auth=...)`: `USE_CLIENT_DEFAULT`, `None`, an auth).
+#[derive(Clone, Default)]
+pub enum AuthChoice {
+    #[default]
+    Inherit,
+    Disabled,
+    Use(Arc<Auth>),
+}
+
+/// Options of one send, as HTTPX's `client.send(request, auth=...,
+/// follow_redirects=...)`: they belong to the send, not to the request.
+#[derive(Clone, Default)]
+pub struct SendOptions {
+    pub auth: AuthChoice,
+    /// `None` = the client's setting.
+    pub follow_redirects: Option<bool>,
+}
 
 /// Flow steps a custom auth callback may take before we call it a loop.
 pub const MAX_AUTH_STEPS: u32 = 16;
@@ -257,9 +277,14 @@ impl Client {
     /// and params of the config apply, merged under the request's own by
     /// [`Client::merge_into`]), one send with the body read, then the client closed.
     pub fn send_once(cfg: &ClientConfig, req: &Request) -> Result<Response> {
+        Client::send_once_with(cfg, req, &SendOptions::default())
+    }
+
+    /// [`Client::send_once`] with this send's auth / follow_redirects choice.
+    pub fn send_once_with(cfg: &ClientConfig, req: &Request, opts: &SendOptions) -> Result<Response> {
         let client = Client::new(cfg)?;
         let merged = client.merge_into(req);
-        let result = client.send(&merged).and_then(|mut r| r.body().map(|_| ()).map(|_| r));
+        let result = client.send_with(&merged, opts).and_then(|mut r| r.body().map(|_| ()).map(|_| r));
         client.close();
         result
     }
@@ -293,9 +318,15 @@ impl Client {
         Ok(url)
     }
 
-    /// Send a request; returns once the response head is in (body still to read).
-    /// The request is not consumed.
+    /// Send a request with the client's auth and redirect setting; returns once the
+    /// response head is in (body still to read). The request is not consumed.
     pub fn send(&self, req: &Request) -> Result<Response> {
+        self.send_with(req, &SendOptions::default())
+    }
+
+    /// Send a request with this send's own auth / follow_redirects choice (HTTPX
+    /// `client.send(request, auth=..., follow_redirects=...)`).
+    pub fn send_with(&self, req: &Request, opts: &SendOptions) -> Result<Response> {
         if self.is_closed() {
             return Err(Error::ClientClosed("cannot send a request: the client has been closed".into()));
         }
@@ -309,7 +340,7 @@ impl Client {
         urls::check_http(&req.url)?;
         req.ensure_framing();
         let timeouts = req.options.timeouts.unwrap_or(self.inner.timeouts);
-        let follow = req.options.follow_redirects.unwrap_or(self.inner.follow_redirects);
+        let follow = opts.follow_redirects.unwrap_or(self.inner.follow_redirects);
         let ctx = SendContext {
             timeouts,
             head_limits: self.inner.head_limits,
@@ -317,7 +348,7 @@ impl Client {
             observers: self.inner.observers.clone(),
             guard,
         };
-        let auth = self.auth_for(&mut req)?;
+        let auth = self.auth_for(&mut req, &opts.auth)?;
         let mut resp = match auth.as_deref() {
             None => self.send_handling_redirects(req, follow, &ctx),
             Some(Auth::Basic { user, pass }) => {
@@ -341,9 +372,9 @@ impl Client {
 
     /// Which auth applies (HTTPX `_build_request_auth`): the request's, else the
     /// client's, else URL credentials, else .netrc when trust_env.
-    fn auth_for(&self, req: &mut Request) -> Result<Option<Arc<Auth>>> {
+    fn auth_for(&self, req: &mut Request, choice: &AuthChoice) -> Result<Option<Arc<Auth>>> {
         let url_user = urls_userinfo(&mut req.url);
-        match &req.options.auth {
+        match choice {
             AuthChoice::Disabled => return Ok(None),
             AuthChoice::Use(a) => return Ok(Some(a.clone())),
             AuthChoice::Inherit => {}

@@ -8,69 +8,7 @@ use crate::hooks::EventHooks;
 use crate::observe::Observers;
 use crate::tls::TlsSettings;
 use crate::transport::Transport;
-
-/// The four timeouts of HTTPX. `None` means no timeout.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Timeouts {
-    pub connect: Option<Duration>,
-    pub read: Option<Duration>,
-    pub write: Option<Duration>,
-    pub pool: Option<Duration>,
-}
-
-impl Default for Timeouts {
-    fn default() -> Self {
-        Timeouts::all(Some(Duration::from_secs(5)))
-    }
-}
-
-impl Timeouts {
-    pub fn all(d: Option<Duration>) -> Self {
-        Timeouts { connect: d, read: d, write: d, pool: d }
-    }
-
-    pub fn none() -> Self {
-        Timeouts::all(None)
-    }
-
-    /// Seconds as given by C: negative (or NaN) means no timeout.
-    pub fn secs(s: f64) -> Option<Duration> {
-        if s.is_nan() || s < 0.0 {
-            None
-        } else {
-            Some(Duration::from_secs_f64(s.min(1e9)))
-        }
-    }
-}
-
-/// Connection pool limits. `None` means no limit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
-    pub max_connections: Option<usize>,
-    pub max_keepalive_connections: Option<usize>,
-    pub keepalive_expiry: Option<Duration>,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_connections: Some(100),
-            max_keepalive_connections: Some(20),
-            keepalive_expiry: Some(Duration::from_secs(5)),
-        }
-    }
-}
-
-/// Proxy behaviour, as `httpx.Proxy(mode=...)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProxyMode {
-    /// Forward plain http requests, tunnel https ones.
-    Default,
-    /// Always forward (absolute-form request line), even for https targets.
-    ForwardOnly,
-    /// Always open a CONNECT tunnel, even for http targets.
-    TunnelOnly,
-}
+pub use crate::types::{HeadLimits, Limits, ProxyMode, Timeouts};
 
 /// One configured proxy: a routing key, the proxy URL (None = no proxy for that key).
 #[derive(Clone, Debug)]
@@ -78,19 +16,6 @@ pub struct ProxySpec {
     pub key: String,
     pub url: Option<String>,
     pub mode: ProxyMode,
-}
-
-/// Limits on what a server may send in a response head.
-#[derive(Clone, Copy, Debug)]
-pub struct HeadLimits {
-    pub max_header_bytes: usize,
-    pub max_header_count: usize,
-}
-
-impl Default for HeadLimits {
-    fn default() -> Self {
-        HeadLimits { max_header_bytes: 64 * 1024, max_header_count: 100 }
-    }
 }
 
 /// Everything `httpx.Client(...)` takes. Build one, then `Client::new(&cfg)`.

@@ -7,11 +7,12 @@
 use std::io::{self, Read, Write};
 use std::time::{Duration, Instant};
 
-use crate::config::HeadLimits;
 use crate::connection::Stream;
 use crate::error::{Error, Result};
 use crate::headers::Headers;
 use crate::request::{unwrap_io, BodySource};
+pub use crate::types::Version;
+use crate::types::HeadLimits;
 
 /// The read buffer of a connection (it grows for a larger head or trailer line, up to
 /// their limits). 8 KiB: an idle pooled connection holds ~9.5 KiB of heap (issue 16:
@@ -27,24 +28,6 @@ const TRAILER_MAX: usize = 64 * 1024;
 /// Most interim (1xx) responses accepted before the final one (`100 Continue`,
 /// `102 Processing`, `103 Early Hints`...); more is a `RemoteProtocol` error.
 pub const MAX_INTERIM_RESPONSES: usize = 100;
-
-/// HTTP version of a response.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Version {
-    Http10,
-    Http11,
-    Http2,
-}
-
-impl Version {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Version::Http10 => "HTTP/1.0",
-            Version::Http11 => "HTTP/1.1",
-            Version::Http2 => "HTTP/2",
-        }
-    }
-}
 
 /// How the response body is delimited.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

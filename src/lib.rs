@@ -41,6 +41,7 @@ pub mod routing;
 pub mod status;
 pub mod tls;
 pub mod transport;
+pub mod types;
 pub mod urls;
 
 pub use client::Client;

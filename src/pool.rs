@@ -17,7 +17,7 @@
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::config::Limits;
+use crate::types::Limits;
 use crate::deadline::{self, Guard};
 use crate::error::{Error, Result};
 use crate::http1::Conn;

@@ -1,13 +1,12 @@
-//! `Request`: method, URL, headers, body, and per-request options.
+//! `Request`: method, URL, headers, body, and per-request options (timeouts, cancel).
 
 use std::io::{self, Read};
 use std::sync::{Arc, Mutex};
 
 use url::Url;
 
-use crate::auth::Auth;
 use crate::cancel::CancelToken;
-use crate::config::Timeouts;
+use crate::types::Timeouts;
 use crate::error::{Error, Result};
 use crate::headers::Headers;
 use crate::multipart::Multipart;
@@ -127,21 +126,13 @@ pub enum BodySource {
     Reader(BodyReader),
 }
 
-/// Auth choice at request level: inherit the client's, none, or a specific one.
-#[derive(Clone, Default)]
-pub enum AuthChoice {
-    #[default]
-    Inherit,
-    Disabled,
-    Use(Arc<Auth>),
-}
-
-/// Per-request options that override the client's.
+/// Per-request options that override the client's and travel with the request
+/// (HTTPX keeps timeouts in `request.extensions`). The choices HTTPX takes at
+/// `client.send(request, auth=..., follow_redirects=...)` are not here: they are the
+/// send's, `client::SendOptions`.
 #[derive(Clone, Default)]
 pub struct RequestOptions {
     pub timeouts: Option<Timeouts>,
-    pub follow_redirects: Option<bool>,
-    pub auth: AuthChoice,
     /// Total timeout of this request: `None` = the client's, `Some(None)` = none.
     pub total_timeout: Option<Option<std::time::Duration>>,
     /// Cancel token: firing it stops this request's send and body reads.

@@ -11,7 +11,7 @@ use url::Url;
 use crate::decoding::{self, DecodeLimits};
 use crate::error::{Error, Result};
 use crate::headers::Headers;
-use crate::http1::Version;
+use crate::types::Version;
 use crate::observe::{Observers, TraceEvent};
 use crate::request::{unwrap_io, wrap_err, Request};
 

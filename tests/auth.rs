@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use common::*;
 use httpx::auth::{Auth, AuthFlow, FlowAction, FlowStep};
 use httpx::error::code;
-use httpx::request::AuthChoice;
+use httpx::client::{AuthChoice, SendOptions};
 use httpx::transport::callback::{BuiltBody, CallbackTransport, Handler, ResponseBuilder};
 use httpx::{Client, ClientConfig, Request};
 use md5::{Digest, Md5};
@@ -324,7 +324,7 @@ fn custom_flow_steps_are_capped_and_errors_abort() {
     let c = app_client(Fails);
     assert_eq!(c.send(&c.build_request("GET", "http://app.test/").unwrap()).unwrap_err().code(), code::CALLBACK);
     // Request-level "no auth" skips the flow.
-    let mut req = c.build_request("GET", "http://app.test/").unwrap();
-    req.options.auth = AuthChoice::Disabled;
-    assert_eq!(c.send(&req).unwrap().status, 401);
+    let req = c.build_request("GET", "http://app.test/").unwrap();
+    let no_auth = SendOptions { auth: AuthChoice::Disabled, ..SendOptions::default() };
+    assert_eq!(c.send_with(&req, &no_auth).unwrap().status, 401);
 }

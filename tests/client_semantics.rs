@@ -8,7 +8,7 @@ use std::sync::Arc;
 use common::*;
 use httpx::auth::Auth;
 use httpx::error::code;
-use httpx::request::AuthChoice;
+use httpx::client::{AuthChoice, SendOptions};
 use httpx::{Client, ClientConfig, Request};
 
 fn json(r: &mut httpx::Response) -> String {
@@ -22,9 +22,18 @@ fn cfg() -> ClientConfig {
 }
 
 fn send(c: &Client, req: &Request) -> httpx::Response {
-    let mut r = c.send(req).unwrap();
+    send_with(c, req, SendOptions::default())
+}
+
+/// HTTPX's `client.send(request, auth=..., follow_redirects=...)`.
+fn send_with(c: &Client, req: &Request, opts: SendOptions) -> httpx::Response {
+    let mut r = c.send_with(req, &opts).unwrap();
     r.body().unwrap();
     r
+}
+
+fn following() -> SendOptions {
+    SendOptions { follow_redirects: Some(true), ..SendOptions::default() }
 }
 
 #[test]
@@ -99,15 +108,14 @@ fn request_auth_overrides_and_can_disable_client_auth() {
     let mut k = cfg();
     k.auth = Some(Arc::new(Auth::basic("tom", "mot123").unwrap()));
     let c = Client::new(&k).unwrap();
-    let mut req = c.build_request("GET", &hb.url("/basic-auth/alice/ecila123")).unwrap();
-    req.options.auth = AuthChoice::Use(Arc::new(Auth::basic("alice", "ecila123").unwrap()));
-    let r = send(&c, &req);
+    let req = c.build_request("GET", &hb.url("/basic-auth/alice/ecila123")).unwrap();
+    let auth = AuthChoice::Use(Arc::new(Auth::basic("alice", "ecila123").unwrap()));
+    let r = send_with(&c, &req, SendOptions { auth, ..SendOptions::default() });
     assert_eq!(r.status, 200);
     let v = r.request.headers.get("Authorization").unwrap();
     assert_eq!(v, "Basic YWxpY2U6ZWNpbGExMjM=");
-    let mut req = c.build_request("GET", &hb.url("/headers")).unwrap();
-    req.options.auth = AuthChoice::Disabled;
-    let r = send(&c, &req);
+    let req = c.build_request("GET", &hb.url("/headers")).unwrap();
+    let r = send_with(&c, &req, SendOptions { auth: AuthChoice::Disabled, ..SendOptions::default() });
     assert!(r.request.headers.get("Authorization").is_none());
 }
 
@@ -115,9 +123,8 @@ fn request_auth_overrides_and_can_disable_client_auth() {
 fn cookies_persist_across_requests_and_redirects() {
     let hb = httpbin();
     let c = Client::new(&cfg()).unwrap();
-    let mut req = c.build_request("GET", &hb.url("/cookies/set?flavor=oat&n=1")).unwrap();
-    req.options.follow_redirects = Some(true);
-    let mut r = send(&c, &req);
+    let req = c.build_request("GET", &hb.url("/cookies/set?flavor=oat&n=1")).unwrap();
+    let mut r = send_with(&c, &req, following());
     assert_eq!(r.status, 200);
     assert_eq!(r.history.len(), 1);
     let b = json(&mut r);
@@ -126,9 +133,8 @@ fn cookies_persist_across_requests_and_redirects() {
     let mut r = send(&c, &c.build_request("GET", &hb.url("/cookies")).unwrap());
     assert!(json(&mut r).contains("oat"));
     // Deleted by the server.
-    let mut req = c.build_request("GET", &hb.url("/cookies/delete?flavor")).unwrap();
-    req.options.follow_redirects = Some(true);
-    let mut r = send(&c, &req);
+    let req = c.build_request("GET", &hb.url("/cookies/delete?flavor")).unwrap();
+    let mut r = send_with(&c, &req, following());
     assert!(!json(&mut r).contains("oat"));
     // Client-level cookies from config; cookies never go to other hosts.
     let mut k = cfg();
@@ -254,9 +260,8 @@ fn request_bodies_form_json_multipart() {
     let mut m = httpx::multipart::Multipart::new();
     m.add_file("doc", Some("r.txt"), &path, Some("text/plain")).unwrap();
     let mut req = c.build_request("POST", &hb.url("/redirect-to?url=/post&status_code=307")).unwrap();
-    req.options.follow_redirects = Some(true);
     req.set_multipart(m);
-    let mut r = send(&c, &req);
+    let mut r = send_with(&c, &req, following());
     assert!(json(&mut r).contains("file content here"));
     let _ = std::fs::remove_dir_all(dir);
 }

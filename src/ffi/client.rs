@@ -61,7 +61,7 @@ pub unsafe extern "C" fn httpx_client_free(client: *mut httpx_client) {
 }
 
 fn send(c: &httpx_client, req: &httpx_request, stream: bool) -> crate::Result<httpx_response> {
-    let mut resp = c.client.send(req.get())?;
+    let mut resp = c.client.send_with(req.get(), &req.send)?;
     if !stream {
         resp.body()?;
     }
@@ -241,7 +241,7 @@ pub unsafe extern "C" fn httpx_send(
         let r = handle(req, "req")?;
         let default = ClientConfig::default();
         let c = cfg.as_ref().map(|c| &c.cfg).unwrap_or(&default);
-        let resp = Client::send_once(c, r.get())?;
+        let resp = Client::send_once_with(c, r.get(), &r.send)?;
         *resp_out = Box::into_raw(Box::new(httpx_response::owned(resp)));
         Ok(())
     })

@@ -10,9 +10,10 @@ use std::path::Path;
 use super::auth::httpx_auth;
 use super::client::httpx_client;
 use super::*;
-use crate::config::Timeouts;
+use crate::client::{AuthChoice, SendOptions};
+use crate::types::Timeouts;
 use crate::multipart::Multipart;
-use crate::request::{AuthChoice, Body, Request};
+use crate::request::{Body, Request};
 
 pub(crate) enum Slot<T> {
     Owned(Box<T>),
@@ -26,6 +27,11 @@ pub struct httpx_request {
     /// The body reader's userdata, kept until the request is freed or its body
     /// replaced (the reader itself is dropped once a send has consumed it).
     body_ud: Option<std::sync::Arc<UserData>>,
+    /// The send options set on this handle (`httpx_request_set_auth`,
+    /// `_inherit_auth`, `_set_follow_redirects`): the core takes them at the send
+    /// (`Client::send_with`), as HTTPX's `client.send(request, auth=...,
+    /// follow_redirects=...)`; the C API keeps them beside the request.
+    pub(crate) send: SendOptions,
     method: OnceCell<CString>,
     url: OnceCell<CString>,
     headers: OnceCell<Vec<(CString, CString)>>,
@@ -40,6 +46,7 @@ impl httpx_request {
         httpx_request {
             slot: Slot::Owned(Box::new(r)),
             body_ud: None,
+            send: SendOptions::default(),
             method: OnceCell::new(),
             url: OnceCell::new(),
             headers: OnceCell::new(),
@@ -51,6 +58,7 @@ impl httpx_request {
         httpx_request {
             slot: Slot::Borrowed(r),
             body_ud: None,
+            send: SendOptions::default(),
             method: OnceCell::new(),
             url: OnceCell::new(),
             headers: OnceCell::new(),
@@ -61,6 +69,7 @@ impl httpx_request {
         httpx_request {
             slot: Slot::ReadOnly(r),
             body_ud: None,
+            send: SendOptions::default(),
             method: OnceCell::new(),
             url: OnceCell::new(),
             headers: OnceCell::new(),
@@ -96,6 +105,14 @@ impl httpx_request {
 
 unsafe fn req_mut<'a>(req: *mut httpx_request) -> crate::Result<&'a mut Request> {
     handle_mut(req, "req")?.get_mut()
+}
+
+/// The send options of an editable request handle (read-only views refuse, as for
+/// any edit).
+unsafe fn send_mut<'a>(req: *mut httpx_request) -> crate::Result<&'a mut SendOptions> {
+    let h = handle_mut(req, "req")?;
+    h.get_mut()?;
+    Ok(&mut h.send)
 }
 
 /// For body setters: the request, after releasing a previous body reader's userdata.
@@ -401,8 +418,7 @@ pub unsafe extern "C" fn httpx_request_add_multipart_bytes(
 #[no_mangle]
 pub unsafe extern "C" fn httpx_request_set_auth(req: *mut httpx_request, auth: *const httpx_auth) -> httpx_code {
     run(std::ptr::null_mut(), || {
-        let r = req_mut(req)?;
-        r.options.auth = match auth.as_ref() {
+        send_mut(req)?.auth = match auth.as_ref() {
             Some(a) => AuthChoice::Use(a.auth.clone()),
             None => AuthChoice::Disabled,
         };
@@ -414,7 +430,7 @@ pub unsafe extern "C" fn httpx_request_set_auth(req: *mut httpx_request, auth: *
 #[no_mangle]
 pub unsafe extern "C" fn httpx_request_inherit_auth(req: *mut httpx_request) -> httpx_code {
     run(std::ptr::null_mut(), || {
-        req_mut(req)?.options.auth = AuthChoice::Inherit;
+        send_mut(req)?.auth = AuthChoice::Inherit;
         Ok(())
     })
 }
@@ -481,7 +497,7 @@ pub unsafe extern "C" fn httpx_request_set_cancel(
 #[no_mangle]
 pub unsafe extern "C" fn httpx_request_set_follow_redirects(req: *mut httpx_request, on: i32) -> httpx_code {
     run(std::ptr::null_mut(), || {
-        req_mut(req)?.options.follow_redirects = Some(on != 0);
+        send_mut(req)?.follow_redirects = Some(on != 0);
         Ok(())
     })
 }
@@ -575,7 +591,9 @@ pub unsafe extern "C" fn httpx_request_clone(
     run(std::ptr::null_mut(), || {
         need_out(req_out, "req_out")?;
         let r = handle(req, "req")?;
-        *req_out = Box::into_raw(Box::new(httpx_request::owned(r.get().clone())));
+        let mut copy = httpx_request::owned(r.get().clone());
+        copy.send = r.send.clone();
+        *req_out = Box::into_raw(Box::new(copy));
         Ok(())
     })
 }

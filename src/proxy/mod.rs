@@ -9,7 +9,7 @@ pub mod tunnel;
 
 use url::Url;
 
-use crate::config::ProxyMode;
+use crate::types::ProxyMode;
 use crate::error::{Error, Result};
 
 /// Kind of proxy, from its URL scheme.

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::headers::Headers;
-use crate::http1::Version;
+use crate::types::Version;
 use crate::request::{BodySource, Request};
 use crate::response::{BytesBody, RawBody, Response};
 use crate::transport::{SendContext, Transport};

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
-use crate::config::{Limits, ProxyMode};
 use crate::connect::{Dialed, Dialer, Target};
+use crate::types::{Limits, ProxyMode};
 use crate::deadline::Guard;
 use crate::debug::DebugKind;
 use crate::error::{Error, Result};
@@ -397,7 +397,7 @@ impl HttpTransport {
                 let mut resp = Response::new(
                     status,
                     String::new(),
-                    crate::http1::Version::Http2,
+                    crate::types::Version::Http2,
                     headers,
                     Box::new(PooledH2Body { body, lease: Some(lease) }),
                     req,

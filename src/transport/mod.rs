@@ -7,7 +7,7 @@ pub mod http;
 
 use std::time::Instant;
 
-use crate::config::{HeadLimits, Timeouts};
+use crate::types::{HeadLimits, Timeouts};
 use crate::deadline::Guard;
 use crate::error::Result;
 use crate::observe::Observers;
