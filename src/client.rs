@@ -133,6 +133,9 @@ impl Client {
     /// Build a client. TLS material, proxy URLs, mount keys and base_url are checked
     /// here, so mistakes show at creation rather than at the first request.
     pub fn new(cfg: &ClientConfig) -> Result<Client> {
+        // Every rule of the configuration, also for fields a Rust caller set directly
+        // (`Limits { max_connections: Some(0), .. }` fails here, not at the first send).
+        cfg.check()?;
         let base_url = cfg.base_url.as_deref().map(urls::parse_base).transpose()?;
         let mut headers = default_headers();
         let mut user = Headers::new();

@@ -11,8 +11,8 @@ use crate::connection::Stream;
 use crate::error::{Error, Result};
 use crate::headers::Headers;
 use crate::request::{unwrap_io, BodySource};
-pub use crate::types::Version;
 use crate::types::HeadLimits;
+pub use crate::types::Version;
 
 /// The read buffer of a connection (it grows for a larger head or trailer line, up to
 /// their limits). 8 KiB: an idle pooled connection holds ~9.5 KiB of heap (issue 16:

@@ -17,11 +17,11 @@
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::types::Limits;
 use crate::deadline::{self, Guard};
 use crate::error::{Error, Result};
 use crate::http1::Conn;
 use crate::http2::H2Conn;
+use crate::types::Limits;
 
 /// What makes two connections interchangeable.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -6,10 +6,10 @@ use std::sync::{Arc, Mutex};
 use url::Url;
 
 use crate::cancel::CancelToken;
-use crate::types::Timeouts;
 use crate::error::{Error, Result};
 use crate::headers::Headers;
 use crate::multipart::Multipart;
+use crate::types::Timeouts;
 use crate::urls;
 
 /// A streamed request body source (a C read callback, a file...).
@@ -210,6 +210,16 @@ impl Request {
         self.body = Body::from_bytes(data);
     }
 
+    /// [`Request::set_body_bytes`] with the Content-Type checked first (no CR, LF or
+    /// NUL): `InvalidArgument`, request unchanged.
+    pub fn set_body(&mut self, data: Vec<u8>, content_type: Option<&str>) -> Result<()> {
+        if let Some(ct) = content_type {
+            crate::headers::validate_value("Content-Type", ct)?;
+        }
+        self.set_body_bytes(data, content_type);
+        Ok(())
+    }
+
     /// Stream the body from a reader; `len` known -> Content-Length, else chunked.
     pub fn set_body_stream(&mut self, reader: BodyReader, len: Option<u64>) {
         self.replace_content_type(None);
@@ -239,6 +249,20 @@ impl Request {
         // Python's urlencode (HTTPX): `~` stays, `*` is `%2A`.
         let encoded = urls::urlencode(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         self.set_body_bytes(encoded.into_bytes(), Some("application/x-www-form-urlencoded"));
+    }
+
+    /// A cookie for this request only (added to its Cookie header, replacing one of
+    /// the same name). A name that is empty or has a space, control byte, `;` or `=`,
+    /// or a value with a control byte or `;`: `InvalidArgument`, request unchanged.
+    pub fn set_cookie(&mut self, name: &str, value: &str) -> Result<()> {
+        if name.is_empty()
+            || name.bytes().any(|b| b <= b' ' || b == b';' || b == b'=' || b == 0x7f)
+            || value.bytes().any(|b| b < b' ' || b == b';' || b == 0x7f)
+        {
+            return Err(Error::InvalidArgument("invalid cookie name or value".into()));
+        }
+        self.merge_cookies([(name, value)]);
+        Ok(())
     }
 
     /// Merge cookies into the Cookie header: each given name replaces the same name

@@ -11,9 +11,9 @@ use url::Url;
 use crate::decoding::{self, DecodeLimits};
 use crate::error::{Error, Result};
 use crate::headers::Headers;
-use crate::types::Version;
 use crate::observe::{Observers, TraceEvent};
 use crate::request::{unwrap_io, wrap_err, Request};
+use crate::types::Version;
 
 /// A body as produced by a transport, before content decoding.
 pub trait RawBody: Send {

@@ -50,6 +50,17 @@ pub enum MinVersion {
     Tls13,
 }
 
+impl MinVersion {
+    /// From the version number: 12 or 13, else `InvalidArgument`.
+    pub fn from_code(v: u32) -> Result<MinVersion> {
+        match v {
+            12 => Ok(MinVersion::Tls12),
+            13 => Ok(MinVersion::Tls13),
+            v => Err(Error::InvalidArgument(format!("unknown TLS version {v}"))),
+        }
+    }
+}
+
 /// The TLS knobs of a client (HTTPX `verify=`, `cert=`, `trust_env`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TlsSettings {

@@ -82,9 +82,7 @@ impl Limits {
     /// The rule: at least one connection (or no limit).
     pub fn check(&self) -> Result<()> {
         if self.max_connections == Some(0) {
-            return Err(Error::InvalidArgument(
-                "max_connections must be at least 1 (or negative for no limit)".into(),
-            ));
+            return Err(Error::InvalidArgument("max_connections must be at least 1 (or negative for no limit)".into()));
         }
         Ok(())
     }

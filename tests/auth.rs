@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use common::*;
 use httpx::auth::{Auth, AuthFlow, FlowAction, FlowStep};
-use httpx::error::code;
 use httpx::client::{AuthChoice, SendOptions};
+use httpx::error::code;
 use httpx::transport::callback::{BuiltBody, CallbackTransport, Handler, ResponseBuilder};
 use httpx::{Client, ClientConfig, Request};
 use md5::{Digest, Md5};

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use common::*;
 use httpx::auth::Auth;
-use httpx::error::code;
 use httpx::client::{AuthChoice, SendOptions};
+use httpx::error::code;
 use httpx::{Client, ClientConfig, Request};
 
 fn json(r: &mut httpx::Response) -> String {

@@ -233,10 +233,13 @@ fn no_import_cycle_among_core_modules() {
     if !found.is_empty() {
         let mut msg = String::from("import cycles among core modules (src/ minus src/ffi):\n");
         for comp in &found {
-            msg.push_str(&format!("  group {{{}}}\n    e.g. {}\n", comp.join(", "), one_cycle(&graph, comp).join(" -> ")));
+            msg.push_str(&format!(
+                "  group {{{}}}\n    e.g. {}\n",
+                comp.join(", "),
+                one_cycle(&graph, comp).join(" -> ")
+            ));
             for m in comp {
-                let inside: Vec<&str> =
-                    graph[m].iter().filter(|w| comp.contains(w)).map(String::as_str).collect();
+                let inside: Vec<&str> = graph[m].iter().filter(|w| comp.contains(w)).map(String::as_str).collect();
                 msg.push_str(&format!("    {m} -> {}\n", inside.join(", ")));
             }
         }

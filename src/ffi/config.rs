@@ -11,8 +11,9 @@ use super::request::httpx_request;
 use super::response::httpx_response;
 use super::transport::httpx_transport;
 use super::*;
-use crate::config::{ClientConfig, Limits, ProxyMode, ProxySpec, Timeouts};
+use crate::config::ClientConfig;
 use crate::tls::{MinVersion, PemSource, Trust};
+use crate::types::{HeadLimits, Limits, ProxyMode, Timeouts};
 
 /// Client configuration (opaque).
 pub struct httpx_client_config {
@@ -76,12 +77,7 @@ pub unsafe extern "C" fn httpx_client_config_set_base_url(
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
-        let u = opt_cstr(url, "url")?;
-        if let Some(u) = u {
-            crate::urls::parse_base(u)?;
-        }
-        c.base_url = u.map(str::to_string);
-        Ok(())
+        c.set_base_url(opt_cstr(url, "url")?)
     })
 }
 
@@ -95,11 +91,7 @@ pub unsafe extern "C" fn httpx_client_config_add_header(
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
-        let (n, v) = (cstr(name, "name")?, cstr(value, "value")?);
-        crate::headers::validate_name(n)?;
-        crate::headers::validate_value(n, v)?;
-        c.headers.push((n.into(), v.into()));
-        Ok(())
+        c.add_header(cstr(name, "name")?, cstr(value, "value")?)
     })
 }
 
@@ -134,9 +126,7 @@ pub unsafe extern "C" fn httpx_client_config_add_cookie(
         let v = cstr(value, "value")?;
         let d = opt_cstr(domain, "domain")?.unwrap_or("");
         let p = opt_cstr(path, "path")?.unwrap_or("/");
-        crate::cookies::CookieJar::new().set(n, v, d, p)?;
-        c.cookies.push((n.into(), v.into(), d.into(), p.into()));
-        Ok(())
+        c.add_cookie(n, v, d, p)
     })
 }
 
@@ -213,18 +203,12 @@ pub unsafe extern "C" fn httpx_client_config_set_limits(
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
-        if max_connections == 0 {
-            return Err(crate::Error::InvalidArgument(
-                "max_connections must be at least 1 (or negative for no limit)".into(),
-            ));
-        }
         let lim = |v: i64| if v < 0 { None } else { Some(v as usize) };
-        c.limits = Limits {
-            max_connections: lim(max_connections),
-            max_keepalive_connections: lim(max_keepalive_connections),
-            keepalive_expiry: secs_checked(keepalive_expiry)?,
-        };
-        Ok(())
+        c.set_limits(Limits::new(
+            lim(max_connections),
+            lim(max_keepalive_connections),
+            secs_checked(keepalive_expiry)?,
+        )?)
     })
 }
 
@@ -320,11 +304,7 @@ pub unsafe extern "C" fn httpx_client_config_set_min_tls_version(
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
-        c.tls.min_version = match version {
-            HTTPX_TLS_1_2 => MinVersion::Tls12,
-            HTTPX_TLS_1_3 => MinVersion::Tls13,
-            v => return Err(crate::Error::InvalidArgument(format!("unknown TLS version {v}"))),
-        };
+        c.tls.min_version = MinVersion::from_code(version)?;
         Ok(())
     })
 }
@@ -345,19 +325,8 @@ pub unsafe extern "C" fn httpx_client_config_add_proxy(
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
         let key = cstr(key, "key")?;
-        crate::routing::Pattern::parse(key)?;
         let url = opt_cstr(url, "url")?;
-        let mode = match mode {
-            HTTPX_PROXY_DEFAULT => ProxyMode::Default,
-            HTTPX_PROXY_FORWARD_ONLY => ProxyMode::ForwardOnly,
-            HTTPX_PROXY_TUNNEL_ONLY => ProxyMode::TunnelOnly,
-            m => return Err(crate::Error::InvalidArgument(format!("unknown proxy mode {m}"))),
-        };
-        if let Some(u) = url {
-            crate::proxy::ProxyConfig::parse(u, mode)?;
-        }
-        c.proxies.push(ProxySpec { key: key.into(), url: url.map(str::to_string), mode });
-        Ok(())
+        c.add_proxy(key, url, ProxyMode::from_code(mode)?)
     })
 }
 
@@ -432,14 +401,12 @@ pub unsafe extern "C" fn httpx_client_config_mount(
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
         let key = cstr(key, "key")?;
-        crate::routing::Pattern::parse(key)?;
+        crate::routing::Pattern::parse(key)?; // before `shared()`, which may take the transport
         let t = match transport.as_ref() {
             Some(t) => Some(t.shared()?),
             None => None,
         };
-        c.mounts.retain(|(k, _)| k != key);
-        c.mounts.push((key.into(), t));
-        Ok(())
+        c.mount(key, t)
     })
 }
 
@@ -511,11 +478,7 @@ pub unsafe extern "C" fn httpx_client_config_set_max_header(
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
-        if max_bytes < 64 || max_count < 1 {
-            return Err(crate::Error::InvalidArgument("max header bytes must be >= 64 and count >= 1".into()));
-        }
-        c.head_limits = crate::config::HeadLimits { max_header_bytes: max_bytes, max_header_count: max_count };
-        Ok(())
+        c.set_head_limits(HeadLimits::new(max_bytes, max_count)?)
     })
 }
 
@@ -565,14 +528,7 @@ pub unsafe extern "C" fn httpx_client_config_set_default_encoding(
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let c = cfg_mut(cfg)?;
-        let l = opt_cstr(label, "label")?;
-        if let Some(l) = l {
-            if crate::charset::lookup(l).is_none() {
-                return Err(crate::Error::InvalidArgument(format!("unknown encoding {l:?}")));
-            }
-        }
-        c.default_encoding = l.map(str::to_string);
-        Ok(())
+        c.set_default_encoding(opt_cstr(label, "label")?)
     })
 }
 

@@ -269,7 +269,7 @@ pub unsafe extern "C" fn httpx_error_free(err: *mut httpx_error) {
 /// [`secs_checked`], which refuses NaN.
 #[allow(dead_code)]
 pub(crate) fn secs(s: f64) -> Option<std::time::Duration> {
-    crate::config::Timeouts::secs(s)
+    crate::types::Timeouts::secs(s)
 }
 
 /// Parse seconds from C: negative = no timeout, NaN = `InvalidArgument` (a NaN is a

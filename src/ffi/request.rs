@@ -11,9 +11,9 @@ use super::auth::httpx_auth;
 use super::client::httpx_client;
 use super::*;
 use crate::client::{AuthChoice, SendOptions};
-use crate::types::Timeouts;
 use crate::multipart::Multipart;
 use crate::request::{Body, Request};
+use crate::types::Timeouts;
 
 pub(crate) enum Slot<T> {
     Owned(Box<T>),
@@ -245,14 +245,7 @@ pub unsafe extern "C" fn httpx_request_set_cookie(
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let (n, v) = (cstr(name, "name")?, cstr(value, "value")?);
-        if n.is_empty()
-            || n.bytes().any(|b| b <= b' ' || b == b';' || b == b'=' || b == 0x7f)
-            || v.bytes().any(|b| b < b' ' || b == b';' || b == 0x7f)
-        {
-            return Err(crate::Error::InvalidArgument("invalid cookie name or value".into()));
-        }
-        req_mut(req)?.merge_cookies([(n, v)]);
-        Ok(())
+        req_mut(req)?.set_cookie(n, v)
     })
 }
 
@@ -269,10 +262,10 @@ pub unsafe extern "C" fn httpx_request_set_body(
         let d = bytes(data, len, "data")?.to_vec();
         let ct = opt_cstr(content_type, "content_type")?;
         if let Some(ct) = ct {
+            // Checked before `req_body` releases the old body's userdata.
             crate::headers::validate_value("Content-Type", ct)?;
         }
-        req_body(req)?.set_body_bytes(d, ct);
-        Ok(())
+        req_body(req)?.set_body(d, ct)
     })
 }
 

@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use super::request::httpx_request;
 use super::*;
-use crate::config::Limits;
 use crate::tls::{PemSource, Trust};
 use crate::transport::callback::{BuiltBody, CallbackTransport, Handler, ResponseBuilder};
 use crate::transport::http::{HttpOptions, HttpTransport};
 use crate::transport::Transport;
+use crate::types::{Limits, ProxyMode};
 
 enum Kind {
     Callback(Option<CallbackTransport>),
@@ -324,12 +324,7 @@ pub unsafe extern "C" fn httpx_transport_http_set_proxy(
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let u = cstr(url, "url")?.to_string();
-        let m = match mode {
-            super::config::HTTPX_PROXY_DEFAULT => crate::config::ProxyMode::Default,
-            super::config::HTTPX_PROXY_FORWARD_ONLY => crate::config::ProxyMode::ForwardOnly,
-            super::config::HTTPX_PROXY_TUNNEL_ONLY => crate::config::ProxyMode::TunnelOnly,
-            m => return Err(crate::Error::InvalidArgument(format!("unknown proxy mode {m}"))),
-        };
+        let m = ProxyMode::from_code(mode)?;
         crate::proxy::ProxyConfig::parse(&u, m)?;
         http_edit(t, |o| {
             o.proxies = vec![("all://".into(), Some(u), m)];
@@ -356,13 +351,7 @@ unsafe fn builder<'a>(b: *mut httpx_response_builder) -> crate::Result<&'a mut R
 /// Status code of the answer (100..=999; default 200).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_response_builder_set_status(b: *mut httpx_response_builder, status: u16) -> httpx_code {
-    run(std::ptr::null_mut(), || {
-        if !(100..=999).contains(&status) {
-            return Err(crate::Error::InvalidArgument(format!("invalid status {status}")));
-        }
-        builder(b)?.status = status;
-        Ok(())
-    })
+    run(std::ptr::null_mut(), || builder(b)?.set_status(status))
 }
 
 /// Add a response header (validated like request headers).
@@ -387,11 +376,7 @@ pub unsafe extern "C" fn httpx_response_builder_set_body(
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let d = bytes(data, len, "data")?.to_vec();
-        let bb = builder(b)?;
-        if !bb.headers.contains("Content-Length") && !bb.headers.contains("Transfer-Encoding") {
-            bb.headers.set_unchecked("Content-Length", &d.len().to_string());
-        }
-        bb.body = BuiltBody::Bytes(d);
+        builder(b)?.set_body_bytes(d);
         Ok(())
     })
 }

@@ -8,10 +8,10 @@ use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::headers::Headers;
-use crate::types::Version;
 use crate::request::{BodySource, Request};
 use crate::response::{BytesBody, RawBody, Response};
 use crate::transport::{SendContext, Transport};
+use crate::types::Version;
 
 /// Body of a built response.
 pub enum BuiltBody {
@@ -42,6 +42,24 @@ pub struct ResponseBuilder {
 }
 
 impl ResponseBuilder {
+    /// The answer's status: 100..=999, else `InvalidArgument` (builder unchanged).
+    pub fn set_status(&mut self, status: u16) -> Result<()> {
+        if !(100..=999).contains(&status) {
+            return Err(Error::InvalidArgument(format!("invalid status {status}")));
+        }
+        self.status = status;
+        Ok(())
+    }
+
+    /// The answer's body as bytes, with `Content-Length` added unless the handler set
+    /// Content-Length or Transfer-Encoding itself.
+    pub fn set_body_bytes(&mut self, data: Vec<u8>) {
+        if !self.headers.contains("Content-Length") && !self.headers.contains("Transfer-Encoding") {
+            self.headers.set_unchecked("Content-Length", &data.len().to_string());
+        }
+        self.body = BuiltBody::Bytes(data);
+    }
+
     /// The whole request body (a streamed body is read into memory on first call).
     /// After `read_request_body` has been used: `StreamConsumed`.
     pub fn request_body(&mut self) -> Result<&[u8]> {

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use url::Url;
 
 use crate::connect::{Dialed, Dialer, Target};
-use crate::types::{Limits, ProxyMode};
 use crate::deadline::Guard;
 use crate::debug::DebugKind;
 use crate::error::{Error, Result};
@@ -26,6 +25,7 @@ use crate::response::{RawBody, Response};
 use crate::routing::Router;
 use crate::tls::{Roots, TlsConnector, TlsSettings};
 use crate::transport::{SendContext, Transport};
+use crate::types::{Limits, ProxyMode};
 use crate::urls;
 
 /// Options of the network transport (HTTPX `HTTPTransport(...)`).

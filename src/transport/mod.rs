@@ -7,12 +7,12 @@ pub mod http;
 
 use std::time::Instant;
 
-use crate::types::{HeadLimits, Timeouts};
 use crate::deadline::Guard;
 use crate::error::Result;
 use crate::observe::Observers;
 use crate::request::Request;
 use crate::response::Response;
+use crate::types::{HeadLimits, Timeouts};
 
 /// Per-send settings handed to a transport.
 #[derive(Clone)]
