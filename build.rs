@@ -11,9 +11,19 @@
 //! `// __cplusplus` comments, which C89/C90 `-pedantic` rejects. They become `/* */`
 //! comments so the header compiles in every C mode from C89 on.
 
+#[cfg(feature = "capi")]
 use std::path::PathBuf;
 
 fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    // Without the `capi` feature there is no C ABI and no header to generate (and
+    // cbindgen is not even built).
+    #[cfg(feature = "capi")]
+    generate_header();
+}
+
+#[cfg(feature = "capi")]
+fn generate_header() {
     let crate_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
     println!("cargo:rerun-if-changed=src/ffi");
@@ -36,6 +46,7 @@ fn main() {
     }
 }
 
+#[cfg(feature = "capi")]
 /// Turns the `// ...` comments cbindgen puts after its own guard lines (`#endif //
 /// __cplusplus`, `}  // extern "C"`) into `/* ... */`. Only lines that start with `#endif`,
 /// `#else` or `}` are touched, so doc comments and string constants stay as they are.

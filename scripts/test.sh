@@ -30,6 +30,7 @@ run() { # run NAME CMD...
 }
 
 run "cargo build (lib, cdylib)" cargo build --locked
+run "cargo check (features http2/capi on and off)" bash scripts/check-features.sh
 run "cargo test" cargo test --locked --no-fail-fast
 if [ -f scripts/test_bindings.sh ]; then
   run "bindings (Go, Ruby, C++)" bash scripts/test_bindings.sh

@@ -28,6 +28,11 @@ pub mod fuzzing;
 pub mod headers;
 pub mod hooks;
 pub mod http1;
+#[cfg(feature = "http2")]
+pub mod http2;
+/// Without the `http2` feature: the same names, refusing `http2: true`.
+#[cfg(not(feature = "http2"))]
+#[path = "http2_off.rs"]
 pub mod http2;
 pub mod info;
 pub mod multipart;
@@ -49,9 +54,11 @@ pub use config::{ClientConfig, Limits, Timeouts};
 pub use error::{Error, Result};
 pub use request::{Body, Request};
 pub use response::Response;
+#[cfg(feature = "capi")]
 pub mod ffi;
 
 /// The header cbindgen generated for this build (compared with the committed
 /// `include/httpx.h` by the drift test).
+#[cfg(feature = "capi")]
 #[doc(hidden)]
 pub const GENERATED_HEADER: &str = include_str!(concat!(env!("OUT_DIR"), "/httpx.h"));

@@ -225,3 +225,13 @@ fn the_builder_keeps_the_first_error_and_checks_the_whole() {
     assert!(k.follow_redirects);
     Client::new(&k).unwrap();
 }
+
+/// Built without the `http2` feature, asking for HTTP/2 is refused at build (HTTPX
+/// raises ImportError for `http2=True` without the h2 package).
+#[cfg(not(feature = "http2"))]
+#[test]
+fn http2_without_the_feature_is_refused_at_build() {
+    let mut k = cfg();
+    k.http2 = true;
+    refused(&k, code::UNSUPPORTED_PROTOCOL);
+}

@@ -80,6 +80,10 @@ impl HttpTransport {
         // configuration on its first handshake (a plain-http client builds none).
         let roots = Roots::resolve(&opts.tls, opts.trust_env)?;
         let tls = TlsConnector::with_roots(&TlsSettings { alpn_http2: false, ..opts.tls.clone() }, opts.trust_env, &roots)?;
+        #[cfg(not(feature = "http2"))]
+        if opts.http2 {
+            return Err(crate::http2::not_built());
+        }
         let tls_h2 = if opts.http2 {
             Some(TlsConnector::with_roots(&TlsSettings { alpn_http2: true, ..opts.tls.clone() }, opts.trust_env, &roots)?)
         } else {
