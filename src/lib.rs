@@ -7,7 +7,8 @@
 //! `connection` (TCP/Unix/TLS streams), `http1` (wire protocol), `tls` (rustls),
 //! `proxy` (forward, CONNECT, SOCKS), `auth` (Basic, Digest, custom flows),
 //! `cookies`, `decoding`, `multipart`, `netrc`, `routing` (mount/proxy keys),
-//! `transport` (network and callback transports), `client` (merging, redirects).
+//! `transport` (network and callback transports), `client` (merging, redirects),
+//! `types` (the small value types every layer shares). Layers and features: README.
 
 #![deny(unsafe_code)]
 
