@@ -24,7 +24,7 @@ use httpx::auth::Auth;
 use httpx::config::{ProxyMode, ProxySpec};
 use httpx::headers::Headers;
 use httpx::multipart::Multipart;
-use httpx::request::AuthChoice;
+use httpx::client::{AuthChoice, SendOptions};
 use httpx::tls::{PemSource, Trust};
 use httpx::transport::http::{HttpOptions, HttpTransport};
 use httpx::{Client, ClientConfig, Error, Request, Response, Timeouts};
@@ -165,7 +165,9 @@ fn client_config(o: &Opts) -> ClientConfig {
 }
 
 /// The request HTTPX's CLI builds for these options (`client.stream(...)` arguments).
-fn build_request(client: &Client, o: &Opts, method: &str) -> Result<Request, Error> {
+/// The request and its send's options (HTTPX `client.send(request, auth=...,
+/// follow_redirects=...)`).
+fn build_request(client: &Client, o: &Opts, method: &str) -> Result<(Request, SendOptions), Error> {
     let mut req = client.build_request(method, &o.url)?;
     // `URL(url, params=...)` replaces the query when params are given.
     if !o.params.is_empty() {
@@ -207,12 +209,12 @@ fn build_request(client: &Client, o: &Opts, method: &str) -> Result<Request, Err
         let body = pyfmt::dumps_compact(j).map_err(|e| Error::InvalidArgument(e.0))?;
         req.set_body_bytes(body.into_bytes(), Some("application/json"));
     }
+    let mut send = SendOptions { follow_redirects: Some(o.follow_redirects), ..SendOptions::default() };
     if let Some((user, pass)) = &o.auth {
         let auth = if o.digest { Auth::digest(user, pass)? } else { Auth::basic(user, pass)? };
-        req.options.auth = AuthChoice::Use(Arc::new(auth));
+        send.auth = AuthChoice::Use(Arc::new(auth));
     }
-    req.options.follow_redirects = Some(o.follow_redirects);
-    Ok(req)
+    Ok((req, send))
 }
 
 static PYGMENTS_MIMETYPES: &str = include_str!("pygments_mimetypes.tsv");
@@ -273,11 +275,11 @@ fn run(o: &Opts) -> i32 {
         Ok(c) => c,
         Err(e) => return report(&console, &e),
     };
-    let req = match build_request(&client, o, &method) {
+    let (req, send) = match build_request(&client, o, &method) {
         Ok(r) => r,
         Err(e) => return report(&console, &e),
     };
-    let mut resp = match client.send(&req) {
+    let mut resp = match client.send_with(&req, &send) {
         Ok(r) => r,
         Err(e) => return report(&console, &e),
     };
