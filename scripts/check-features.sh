@@ -10,7 +10,7 @@ for features in "" "--no-default-features" "--no-default-features --features htt
     "--no-default-features --features capi"; do
     label=${features:-default}
     # shellcheck disable=SC2086
-    if ! out=$(cargo check --locked --lib $features --message-format short 2>&1); then
+    if ! out=$(cargo check --locked -p httpx --lib $features --message-format short 2>&1); then
         echo "FAIL cargo check $label"
         echo "$out" | grep -E '^(error|warning)|: (error|warning)' | head -40
         status=1
@@ -25,7 +25,7 @@ for features in "" "--no-default-features" "--no-default-features --features htt
     echo "ok   cargo check $label"
 done
 # Without http2 nothing of tokio/h2 is linked in; without capi no cbindgen is built.
-if cargo tree --locked --no-default-features -e normal,build 2>/dev/null | grep -E '^[│├└ ]*[^ ]* ?(tokio|h2|cbindgen) v' >/dev/null; then
+if cargo tree --locked -p httpx --no-default-features -e normal,build 2>/dev/null | grep -E '^[│├└ ]*[^ ]* ?(tokio|h2|cbindgen) v' >/dev/null; then
     echo "FAIL --no-default-features still depends on tokio, h2 or cbindgen"
     status=1
 else
