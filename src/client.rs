@@ -194,7 +194,7 @@ impl Client {
                     ..DecodeLimits::default()
                 },
                 default_encoding: cfg.default_encoding.clone(),
-                observers: crate::debug::observers_for(cfg),
+                observers: crate::config::observers_for(cfg),
                 netrc: OnceCell::new(),
                 closed: AtomicBool::new(false),
                 own_transport: own,

@@ -327,3 +327,25 @@ impl ClientConfigBuilder {
         Ok(self.cfg)
     }
 }
+
+/// The observers a client built from `cfg` uses (the `HTTPX_DEBUG`-style env switch of
+/// `crate::debug` applied). Here rather than in `debug`, which sits below the
+/// configuration.
+pub fn observers_for(cfg: &ClientConfig) -> Observers {
+    let mut o = cfg.observers.clone();
+    o.debug = crate::debug::with_env(o.debug.take(), cfg.trust_env);
+    o
+}
+
+impl ClientConfig {
+    /// Set the debug hook: TEXT lines, heads and body bytes as they pass (see
+    /// `crate::debug`). Runs on the sending thread.
+    pub fn set_debug(&mut self, hook: crate::debug::DebugFn) {
+        self.observers.debug = Some(hook);
+    }
+
+    /// Remove the debug hook.
+    pub fn clear_debug(&mut self) {
+        self.observers.debug = None;
+    }
+}

@@ -566,3 +566,25 @@ fn other_msg(e: &Error) -> String {
 pub fn connect_unix(path: &Path) -> Result<UnixStream> {
     UnixStream::connect(path).map_err(|e| Error::Connect(format!("connecting to {}: {e}", path.display())))
 }
+
+/// Connection facts of an open stream (`info` names no stream type, so that
+/// `connection` may report to it without an import cycle).
+fn addrs(s: &Stream) -> (Option<std::net::SocketAddr>, Option<std::net::SocketAddr>) {
+    match s {
+        Stream::Tcp(t) => t.addrs(),
+        Stream::Unix(_) => (None, None),
+        Stream::Tls(t) => addrs(&t.sock),
+    }
+}
+
+impl crate::info::ConnInfo {
+    /// Addresses and TLS parameters of an open stream (two syscalls).
+    pub fn of_stream(s: &Stream) -> crate::info::ConnInfo {
+        let (remote, local) = addrs(s);
+        let mut info = crate::info::ConnInfo { remote, local, ..crate::info::ConnInfo::default() };
+        if let Stream::Tls(t) = s {
+            crate::info::tls_parts(&t.conn, &mut info);
+        }
+        info
+    }
+}

@@ -103,26 +103,6 @@ pub fn with_env(configured: Option<DebugFn>, trust_env: bool) -> Option<DebugFn>
     })
 }
 
-/// The observers a client built from `cfg` uses (the env switch applied).
-pub fn observers_for(cfg: &crate::config::ClientConfig) -> crate::observe::Observers {
-    let mut o = cfg.observers.clone();
-    o.debug = with_env(o.debug.take(), cfg.trust_env);
-    o
-}
-
-impl crate::config::ClientConfig {
-    /// Set the debug hook: TEXT lines, heads and body bytes as they pass (see
-    /// `crate::debug`). Runs on the sending thread.
-    pub fn set_debug(&mut self, hook: DebugFn) {
-        self.observers.debug = Some(hook);
-    }
-
-    /// Remove the debug hook.
-    pub fn clear_debug(&mut self) {
-        self.observers.debug = None;
-    }
-}
-
 /// An HTTP/2 request head as HTTP/1.1-style text: `GET /path HTTP/2`, `Host:` from
 /// `:authority`, then the header fields that went out.
 pub fn render_h2_request(method: &str, url: &url::Url, headers: &Headers, skipped: &[&str]) -> Vec<u8> {

@@ -20,7 +20,8 @@ pub(crate) fn not_built() -> Error {
 /// Never made in this build (`connect` refuses).
 #[derive(Clone)]
 pub struct H2Conn {
-    _none: (),
+    /// Addresses, TLS version, cipher, ALPN (as `http2::H2Conn`).
+    pub info: std::sync::Arc<crate::info::ConnInfo>,
 }
 
 impl H2Conn {

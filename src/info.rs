@@ -16,8 +16,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::config::Timeouts;
-use crate::connection::Stream;
+use crate::types::Timeouts;
 use crate::error::Error;
 use crate::observe::Observers;
 
@@ -34,7 +33,7 @@ pub struct ConnInfo {
     pub alpn: Option<String>,
 }
 
-fn tls_parts(c: &rustls::CommonState, info: &mut ConnInfo) {
+pub(crate) fn tls_parts(c: &rustls::CommonState, info: &mut ConnInfo) {
     info.tls_version = c.protocol_version().map(|v| match v {
         rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3",
         rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2",
@@ -46,25 +45,7 @@ fn tls_parts(c: &rustls::CommonState, info: &mut ConnInfo) {
     info.alpn = c.alpn_protocol().map(|p| String::from_utf8_lossy(p).into_owned());
 }
 
-fn addrs(s: &Stream) -> (Option<SocketAddr>, Option<SocketAddr>) {
-    match s {
-        Stream::Tcp(t) => t.addrs(),
-        Stream::Unix(_) => (None, None),
-        Stream::Tls(t) => addrs(&t.sock),
-    }
-}
-
 impl ConnInfo {
-    /// Addresses and TLS parameters of an open stream (two syscalls).
-    pub fn of_stream(s: &Stream) -> ConnInfo {
-        let (remote, local) = addrs(s);
-        let mut info = ConnInfo { remote, local, ..ConnInfo::default() };
-        if let Stream::Tls(t) = s {
-            tls_parts(&t.conn, &mut info);
-        }
-        info
-    }
-
     /// For a TLS connection driven elsewhere (HTTP/2).
     pub fn of_tls(remote: Option<SocketAddr>, local: Option<SocketAddr>, c: &rustls::CommonState) -> ConnInfo {
         let mut info = ConnInfo { remote, local, ..ConnInfo::default() };
