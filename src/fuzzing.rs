@@ -7,7 +7,7 @@ use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::time::Instant;
 
-use crate::config::HeadLimits;
+use crate::types::HeadLimits;
 use crate::connection::Stream;
 use crate::decoding::DecodeLimits;
 use crate::error::{Error, Result};

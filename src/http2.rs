@@ -13,8 +13,8 @@ use bytes::Bytes;
 use once_cell::sync::Lazy;
 use tokio::runtime::Runtime;
 
-use crate::config::HeadLimits;
 use crate::deadline::{self, Guard};
+use crate::types::HeadLimits;
 use crate::error::{Error, Result};
 use crate::headers::Headers;
 use crate::request::{unwrap_io, BodySource, Request};

@@ -11,6 +11,7 @@ use crate::headers::Headers;
 use crate::request::{BodySource, Request};
 use crate::response::RawBody;
 use crate::tls::TlsConnector;
+use crate::types::HeadLimits;
 
 /// The error for a configuration that asks for HTTP/2.
 pub(crate) fn not_built() -> Error {
@@ -31,6 +32,7 @@ impl H2Conn {
         _tls: &TlsConnector,
         _connect_timeout: Option<Duration>,
         _guard: &Guard,
+        _limits: &HeadLimits,
     ) -> Result<Option<H2Conn>> {
         Err(not_built())
     }

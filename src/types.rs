@@ -36,6 +36,15 @@ impl Timeouts {
         Timeouts::all(None)
     }
 
+    /// Seconds: negative means no timeout, NaN is `InvalidArgument` (a NaN is a
+    /// caller's bug, not a request for "no timeout").
+    pub fn secs_checked(s: f64) -> Result<Option<Duration>> {
+        if s.is_nan() {
+            return Err(Error::InvalidArgument("a timeout is NaN (use a negative value for no timeout)".into()));
+        }
+        Ok(Timeouts::secs(s))
+    }
+
     /// Seconds as given by C: negative (or NaN) means no timeout.
     pub fn secs(s: f64) -> Option<Duration> {
         if s.is_nan() || s < 0.0 {
@@ -177,6 +186,13 @@ mod tests {
         assert!(HeadLimits::new(63, 1).is_err());
         assert!(HeadLimits::new(64, 0).is_err());
         assert_eq!(HeadLimits::new(64, 1).unwrap(), HeadLimits { max_header_bytes: 64, max_header_count: 1 });
+    }
+
+    #[test]
+    fn timeout_seconds() {
+        assert_eq!(Timeouts::secs_checked(f64::NAN).unwrap_err().code(), code::INVALID_ARGUMENT);
+        assert_eq!(Timeouts::secs_checked(-1.0).unwrap(), None);
+        assert_eq!(Timeouts::secs_checked(1.5).unwrap(), Some(Duration::from_millis(1500)));
     }
 
     #[test]

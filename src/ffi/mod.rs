@@ -275,10 +275,7 @@ pub(crate) fn secs(s: f64) -> Option<std::time::Duration> {
 /// Parse seconds from C: negative = no timeout, NaN = `InvalidArgument` (a NaN is a
 /// caller's bug, not a request for "no timeout").
 pub(crate) fn secs_checked(s: f64) -> crate::Result<Option<std::time::Duration>> {
-    if s.is_nan() {
-        return Err(crate::Error::InvalidArgument("a timeout is NaN (use a negative value for no timeout)".into()));
-    }
-    Ok(crate::config::Timeouts::secs(s))
+    crate::types::Timeouts::secs_checked(s)
 }
 
 #[cfg(test)]
