@@ -37,6 +37,21 @@ impl H2Conn {
         Err(not_built())
     }
 
+    #[allow(clippy::too_many_arguments)]
+    pub fn handshake(
+        _std_tcp: std::net::TcpStream,
+        _host: &str,
+        _port: u16,
+        _tls: &TlsConnector,
+        _deadline: Option<std::time::Instant>,
+        _guard: &Guard,
+        _limits: &HeadLimits,
+    ) -> Result<Option<H2Conn>> {
+        Err(not_built())
+    }
+
+    pub fn close(self) {}
+
     pub fn send(
         &self,
         _req: &Request,

@@ -25,7 +25,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::config::HeadLimits;
+use crate::types::HeadLimits;
 use crate::connection::remaining;
 use crate::deadline::Guard;
 use crate::error::{Error, Result};

@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use crate::config::HeadLimits;
+use crate::types::HeadLimits;
 use crate::connection::Stream;
 use crate::deadline::Guard;
 use crate::error::{Error, Result};
