@@ -91,7 +91,13 @@ test_go() {
     CGO_LDFLAGS="-L$LIBDIR${CGO_LDFLAGS:+ $CGO_LDFLAGS}" "$go" vet -tags=httpx_dev ./... || exit 1
     local tags=""
     if [ "$mode" = pkgconfig ]; then
-      local stage=$TMP/go-stage prefix=/opt/libhttpx
+      # A fixed stage path: go caches a cgo package with the -L of the `pkg-config --libs`
+      # it saw (only --cflags is in its cache key), so a per-run temporary path would
+      # leave a later run linking against a deleted directory.
+      local stage=$TARGET_DIR/go-stage prefix=/opt/libhttpx
+      rm -rf "$stage"
+      # ... and its own build cache, so no entry from another stage path is reused.
+      export GOCACHE=$TARGET_DIR/go-cache
       echo "--- DESTDIR install for the pkg-config build ($stage$prefix)"
       # scripts/install.sh's three CMake commands, without the command-line tool
       # (HTTPX_CLI=OFF: the binding needs only the library, header and httpx.pc).
