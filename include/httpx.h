@@ -684,6 +684,16 @@ httpx_code httpx_client_config_new(httpx_client_config **cfg_out);
 void httpx_client_config_free(httpx_client_config *cfg);
 
 /**
+ * The first failure of a setter on `cfg` since `httpx_client_config_new`: its code
+ * (`HTTPX_OK` when every setter succeeded) and, through `err` (may be NULL), its
+ * message. A failed setter leaves the config unchanged and returns the same code;
+ * this keeps the reason for a caller that checks once after configuring.
+ * `httpx_client_new` does not look at it. NULL `cfg`: `HTTPX_E_INVALID_ARGUMENT`.
+ * Call from the thread that owns `cfg`.
+ */
+httpx_code httpx_client_config_error(const httpx_client_config *cfg, httpx_error **err);
+
+/**
  * Prefix for relative request URLs (HTTPX `base_url`); its path is kept:
  * base "http://h/api" + "/users" = "http://h/api/users". NULL clears it. The URL
  * is checked now: unparsable is `HTTPX_E_INVALID_URL`, a missing or non-http(s)
@@ -964,6 +974,15 @@ int32_t httpx_response_connection_reused(const httpx_response *resp);
  * NULL pointers: `HTTPX_E_INVALID_ARGUMENT`.
  */
 httpx_code httpx_response_timing(const httpx_response *resp, uint32_t which, double *seconds_out);
+
+/**
+ * The first failure of a setter on `req` (a request the caller owns, or a view it
+ * was lent, for the duration of the call): its code (`HTTPX_OK` when none failed)
+ * and, through `err` (may be NULL), its message. Copies made by
+ * `httpx_request_clone` start without one. NULL `req`: `HTTPX_E_INVALID_ARGUMENT`.
+ * Call from the thread that owns `req`.
+ */
+httpx_code httpx_request_error(const httpx_request *req, httpx_error **err);
 
 /**
  * A standalone request (HTTPX `Request(method, url)`); `url` must be absolute.
@@ -1365,6 +1384,14 @@ httpx_code httpx_transport_http_set_proxy(const httpx_transport *t, const char *
  * the callback's `free_fn` runs when the last of them is freed.
  */
 void httpx_transport_free(httpx_transport *t);
+
+/**
+ * The first failure of a setter on `t` (`httpx_transport_callback_set_*`,
+ * `httpx_transport_http_set_*`): its code (`HTTPX_OK` when none failed) and,
+ * through `err` (may be NULL), its message. NULL `t`: `HTTPX_E_INVALID_ARGUMENT`.
+ * Any thread.
+ */
+httpx_code httpx_transport_error(const httpx_transport *t, httpx_error **err);
 
 /**
  * Status code of the answer (100..=999; default 200).

@@ -6,184 +6,158 @@
 
 use std::io;
 
-/// Stable numeric codes, mirrored 1:1 by the `HTTPX_*` constants in the C header.
-pub mod code {
-    pub const OK: u32 = 0;
-    // usage
-    pub const INVALID_ARGUMENT: u32 = 1;
-    pub const INVALID_URL: u32 = 2;
-    pub const UNSUPPORTED_PROTOCOL: u32 = 3;
-    // timeouts (10..=19)
-    pub const CONNECT_TIMEOUT: u32 = 10;
-    pub const READ_TIMEOUT: u32 = 11;
-    pub const WRITE_TIMEOUT: u32 = 12;
-    pub const POOL_TIMEOUT: u32 = 13;
-    pub const TOTAL_TIMEOUT: u32 = 14;
-    // network (20..=29)
-    pub const CONNECT: u32 = 20;
-    pub const READ: u32 = 21;
-    pub const WRITE: u32 = 22;
-    pub const CLOSE: u32 = 23;
-    pub const PROXY: u32 = 24;
-    pub const TLS: u32 = 25;
-    pub const RESOLVE: u32 = 26;
-    // protocol (30..=39)
-    pub const REMOTE_PROTOCOL: u32 = 30;
-    pub const LOCAL_PROTOCOL: u32 = 31;
-    pub const DECODING: u32 = 32;
-    // client-level (40..=49)
-    pub const TOO_MANY_REDIRECTS: u32 = 40;
-    pub const HTTP_STATUS: u32 = 41;
-    pub const STREAM_CONSUMED: u32 = 42;
-    pub const CLIENT_CLOSED: u32 = 43;
-    pub const CANCELLED: u32 = 44;
-    pub const BODY_TOO_LARGE: u32 = 45;
-    // callbacks (50..=59)
-    pub const CALLBACK: u32 = 50;
-    pub const RECURSIVE_CALL: u32 = 51;
-    // local resources (60..=69)
-    pub const IO: u32 = 60;
-    // bugs
-    pub const INTERNAL: u32 = 99;
+/// The one table of error kinds: variant, Display text, code name, value, group.
+/// It generates the [`Error`] enum, [`Error::code`], the [`code`] constants,
+/// [`code::name`], [`code::c_name`], [`code::group`] and [`code::ALL`]; the C header's
+/// `HTTPX_E_*` constants (literals, for cbindgen) are checked against it at compile
+/// time in `src/ffi/mod.rs`. Add a kind here, then its `HTTPX_E_*` there.
+macro_rules! error_table {
+    ($( $(#[$doc:meta])* $variant:ident = $name:ident = $value:literal, $group:ident, ($($display:tt)+); )*) => {
+        /// Stable numeric codes, mirrored 1:1 by the `HTTPX_*` constants in the C header.
+        /// Values are grouped ([`Group`]); a value is never reused for another meaning.
+        pub mod code {
+            pub const OK: u32 = 0;
+            $( pub const $name: u32 = $value; )*
 
-    /// Static name of a code, never empty.
-    pub fn name(code: u32) -> &'static str {
-        match code {
-            OK => "OK",
-            INVALID_ARGUMENT => "INVALID_ARGUMENT",
-            INVALID_URL => "INVALID_URL",
-            UNSUPPORTED_PROTOCOL => "UNSUPPORTED_PROTOCOL",
-            CONNECT_TIMEOUT => "CONNECT_TIMEOUT",
-            READ_TIMEOUT => "READ_TIMEOUT",
-            WRITE_TIMEOUT => "WRITE_TIMEOUT",
-            POOL_TIMEOUT => "POOL_TIMEOUT",
-            TOTAL_TIMEOUT => "TOTAL_TIMEOUT",
-            CONNECT => "CONNECT",
-            READ => "READ",
-            WRITE => "WRITE",
-            CLOSE => "CLOSE",
-            PROXY => "PROXY",
-            TLS => "TLS",
-            RESOLVE => "RESOLVE",
-            REMOTE_PROTOCOL => "REMOTE_PROTOCOL",
-            LOCAL_PROTOCOL => "LOCAL_PROTOCOL",
-            DECODING => "DECODING",
-            TOO_MANY_REDIRECTS => "TOO_MANY_REDIRECTS",
-            HTTP_STATUS => "HTTP_STATUS",
-            STREAM_CONSUMED => "STREAM_CONSUMED",
-            CLIENT_CLOSED => "CLIENT_CLOSED",
-            CANCELLED => "CANCELLED",
-            BODY_TOO_LARGE => "BODY_TOO_LARGE",
-            CALLBACK => "CALLBACK",
-            RECURSIVE_CALL => "RECURSIVE_CALL",
-            IO => "IO",
-            INTERNAL => "INTERNAL",
-            _ => "UNKNOWN",
+            /// Every code but `OK`: (value, name, group), in table order.
+            pub const ALL: &[(u32, &str, super::Group)] = &[ $( ($value, stringify!($name), super::Group::$group), )* ];
+
+            /// Static name of a code, never empty ("UNKNOWN" for an undefined value).
+            pub fn name(code: u32) -> &'static str {
+                match code {
+                    OK => "OK",
+                    $( $name => stringify!($name), )*
+                    _ => "UNKNOWN",
+                }
+            }
+
+            /// [`name`] as a NUL-terminated string, for the C side.
+            pub fn c_name(code: u32) -> &'static std::ffi::CStr {
+                match code {
+                    OK => c"OK",
+                    $( $name => {
+                        const C: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
+                            concat!(stringify!($name), "\0").as_bytes(),
+                        ) {
+                            Ok(c) => c,
+                            Err(_) => panic!("a code name holds a NUL"),
+                        };
+                        C
+                    } )*
+                    _ => c"UNKNOWN",
+                }
+            }
+
+            /// The group of a defined code (`None` for `OK` and undefined values).
+            pub fn group(code: u32) -> Option<super::Group> {
+                ALL.iter().find(|(v, _, _)| *v == code).map(|(_, _, g)| *g)
+            }
         }
+
+        /// Every failure the library can report. The payload is a human message.
+        #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+        pub enum Error {
+            $( $(#[$doc])* #[error($($display)+)] $variant(String), )*
+        }
+
+        impl Error {
+            /// The stable numeric code of this error.
+            pub fn code(&self) -> u32 {
+                match self {
+                    $( Error::$variant(_) => code::$name, )*
+                }
+            }
+        }
+
+        // Checked when the crate compiles: every value inside its group's range, and
+        // no value used twice.
+        const _: () = {
+            $( assert!(Group::$group.contains($value), "a code outside its group's range"); )*
+            let all = code::ALL;
+            let mut i = 0;
+            while i < all.len() {
+                let mut j = i + 1;
+                while j < all.len() {
+                    assert!(all[i].0 != all[j].0, "two error kinds share a code");
+                    j += 1;
+                }
+                i += 1;
+            }
+        };
+    };
+}
+
+/// The families of codes: each is a range of values so a caller can test a whole
+/// family (`httpx_code_is_timeout` is `Group::Timeout.contains(code)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Usage,
+    Timeout,
+    Network,
+    Protocol,
+    Client,
+    Callback,
+    Local,
+    Bug,
+}
+
+impl Group {
+    /// The values reserved for this group.
+    pub const fn range(self) -> (u32, u32) {
+        match self {
+            Group::Usage => (1, 9),
+            Group::Timeout => (10, 19),
+            Group::Network => (20, 29),
+            Group::Protocol => (30, 39),
+            Group::Client => (40, 49),
+            Group::Callback => (50, 59),
+            Group::Local => (60, 69),
+            Group::Bug => (99, 99),
+        }
+    }
+
+    pub const fn contains(self, code: u32) -> bool {
+        let (lo, hi) = self.range();
+        lo <= code && code <= hi
     }
 }
 
-/// Every failure the library can report. The payload is a human message.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Error {
-    #[error("invalid argument: {0}")]
-    InvalidArgument(String),
-    #[error("invalid URL: {0}")]
-    InvalidUrl(String),
-    #[error("unsupported protocol: {0}")]
-    UnsupportedProtocol(String),
-    #[error("connect timed out{}", tail(.0))]
-    ConnectTimeout(String),
-    #[error("read timed out{}", tail(.0))]
-    ReadTimeout(String),
-    #[error("write timed out{}", tail(.0))]
-    WriteTimeout(String),
-    #[error("timed out waiting for a pooled connection{}", tail(.0))]
-    PoolTimeout(String),
-    #[error("total timeout expired: {0}")]
-    TotalTimeout(String),
-    #[error("connect failed: {0}")]
-    Connect(String),
-    #[error("read failed: {0}")]
-    Read(String),
-    #[error("write failed: {0}")]
-    Write(String),
-    #[error("close failed: {0}")]
-    Close(String),
-    #[error("proxy error: {0}")]
-    Proxy(String),
-    #[error("TLS error: {0}")]
-    Tls(String),
+error_table! {
+    InvalidArgument = INVALID_ARGUMENT = 1, Usage, ("invalid argument: {0}");
+    InvalidUrl = INVALID_URL = 2, Usage, ("invalid URL: {0}");
+    UnsupportedProtocol = UNSUPPORTED_PROTOCOL = 3, Usage, ("unsupported protocol: {0}");
+    ConnectTimeout = CONNECT_TIMEOUT = 10, Timeout, (fmt = timeout_fmt::connect);
+    ReadTimeout = READ_TIMEOUT = 11, Timeout, (fmt = timeout_fmt::read);
+    WriteTimeout = WRITE_TIMEOUT = 12, Timeout, (fmt = timeout_fmt::write);
+    PoolTimeout = POOL_TIMEOUT = 13, Timeout, (fmt = timeout_fmt::pool);
+    TotalTimeout = TOTAL_TIMEOUT = 14, Timeout, ("total timeout expired: {0}");
+    Connect = CONNECT = 20, Network, ("connect failed: {0}");
+    Read = READ = 21, Network, ("read failed: {0}");
+    Write = WRITE = 22, Network, ("write failed: {0}");
+    Close = CLOSE = 23, Network, ("close failed: {0}");
+    Proxy = PROXY = 24, Network, ("proxy error: {0}");
+    Tls = TLS = 25, Network, ("TLS error: {0}");
     /// The host name could not be resolved.
-    #[error("could not resolve host: {0}")]
-    Resolve(String),
-    #[error("remote protocol error: {0}")]
-    RemoteProtocol(String),
-    #[error("local protocol error: {0}")]
-    LocalProtocol(String),
-    #[error("decoding error: {0}")]
-    Decoding(String),
-    #[error("too many redirects: {0}")]
-    TooManyRedirects(String),
-    #[error("{0}")]
-    HttpStatus(String),
-    #[error("stream consumed: {0}")]
-    StreamConsumed(String),
-    #[error("client closed: {0}")]
-    ClientClosed(String),
-    #[error("cancelled: {0}")]
-    Cancelled(String),
-    #[error("body too large: {0}")]
-    BodyTooLarge(String),
-    #[error("callback aborted: {0}")]
-    Callback(String),
-    #[error("recursive call: {0}")]
-    RecursiveCall(String),
-    #[error("I/O error: {0}")]
-    Io(String),
-    #[error("internal error: {0}")]
-    Internal(String),
+    Resolve = RESOLVE = 26, Network, ("could not resolve host: {0}");
+    RemoteProtocol = REMOTE_PROTOCOL = 30, Protocol, ("remote protocol error: {0}");
+    LocalProtocol = LOCAL_PROTOCOL = 31, Protocol, ("local protocol error: {0}");
+    Decoding = DECODING = 32, Protocol, ("decoding error: {0}");
+    TooManyRedirects = TOO_MANY_REDIRECTS = 40, Client, ("too many redirects: {0}");
+    HttpStatus = HTTP_STATUS = 41, Client, ("{0}");
+    StreamConsumed = STREAM_CONSUMED = 42, Client, ("stream consumed: {0}");
+    ClientClosed = CLIENT_CLOSED = 43, Client, ("client closed: {0}");
+    Cancelled = CANCELLED = 44, Client, ("cancelled: {0}");
+    BodyTooLarge = BODY_TOO_LARGE = 45, Client, ("body too large: {0}");
+    Callback = CALLBACK = 50, Callback, ("callback aborted: {0}");
+    RecursiveCall = RECURSIVE_CALL = 51, Callback, ("recursive call: {0}");
+    Io = IO = 60, Local, ("I/O error: {0}");
+    Internal = INTERNAL = 99, Bug, ("internal error: {0}");
 }
 
 impl Error {
-    /// The stable numeric code of this error.
-    pub fn code(&self) -> u32 {
-        use code::*;
-        match self {
-            Error::InvalidArgument(_) => INVALID_ARGUMENT,
-            Error::InvalidUrl(_) => INVALID_URL,
-            Error::UnsupportedProtocol(_) => UNSUPPORTED_PROTOCOL,
-            Error::ConnectTimeout(_) => CONNECT_TIMEOUT,
-            Error::ReadTimeout(_) => READ_TIMEOUT,
-            Error::WriteTimeout(_) => WRITE_TIMEOUT,
-            Error::PoolTimeout(_) => POOL_TIMEOUT,
-            Error::TotalTimeout(_) => TOTAL_TIMEOUT,
-            Error::Connect(_) => CONNECT,
-            Error::Read(_) => READ,
-            Error::Write(_) => WRITE,
-            Error::Close(_) => CLOSE,
-            Error::Proxy(_) => PROXY,
-            Error::Tls(_) => TLS,
-            Error::Resolve(_) => RESOLVE,
-            Error::RemoteProtocol(_) => REMOTE_PROTOCOL,
-            Error::LocalProtocol(_) => LOCAL_PROTOCOL,
-            Error::Decoding(_) => DECODING,
-            Error::TooManyRedirects(_) => TOO_MANY_REDIRECTS,
-            Error::HttpStatus(_) => HTTP_STATUS,
-            Error::StreamConsumed(_) => STREAM_CONSUMED,
-            Error::ClientClosed(_) => CLIENT_CLOSED,
-            Error::Cancelled(_) => CANCELLED,
-            Error::BodyTooLarge(_) => BODY_TOO_LARGE,
-            Error::Callback(_) => CALLBACK,
-            Error::RecursiveCall(_) => RECURSIVE_CALL,
-            Error::Io(_) => IO,
-            Error::Internal(_) => INTERNAL,
-        }
-    }
-
     /// True for the timeout kinds (connect, read, write, pool, total).
     pub fn is_timeout(&self) -> bool {
-        (10..=19).contains(&self.code())
+        Group::Timeout.contains(self.code())
     }
 
     /// Map an I/O error that happened while reading from a peer.
@@ -224,6 +198,24 @@ impl Error {
 /// raised by the connection layer's I/O wait): it wins over the I/O error kind.
 pub(crate) fn carried(e: &io::Error) -> Option<Error> {
     e.get_ref().and_then(|i| i.downcast_ref::<Error>()).cloned()
+}
+
+/// Display of the timeout kinds: "read timed out" and the detail's [`tail`].
+mod timeout_fmt {
+    use std::fmt::{Formatter, Result};
+
+    pub(super) fn connect(d: &str, f: &mut Formatter<'_>) -> Result {
+        write!(f, "connect timed out{}", super::tail(d))
+    }
+    pub(super) fn read(d: &str, f: &mut Formatter<'_>) -> Result {
+        write!(f, "read timed out{}", super::tail(d))
+    }
+    pub(super) fn write(d: &str, f: &mut Formatter<'_>) -> Result {
+        write!(f, "write timed out{}", super::tail(d))
+    }
+    pub(super) fn pool(d: &str, f: &mut Formatter<'_>) -> Result {
+        write!(f, "timed out waiting for a pooled connection{}", super::tail(d))
+    }
 }
 
 /// Join a timeout's kind and its detail: "read timed out after 2 s waiting for

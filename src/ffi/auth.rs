@@ -7,22 +7,38 @@ use std::ffi::{c_char, c_void};
 use std::path::Path;
 use std::sync::Arc;
 
-use super::request::httpx_request;
-use super::response::httpx_response;
+use super::handle::{Borrowed, Castable, OwnedArc};
+use super::request::{httpx_request, RequestHandle};
+use super::response::{httpx_response, ResponseHandle};
 use super::*;
 use crate::auth::{Auth, AuthFlow, FlowAction, FlowStep};
 
 /// An authentication scheme (opaque). Thread-safe: one may serve many clients.
 pub struct httpx_auth {
-    pub(crate) auth: Arc<Auth>,
+    _private: [u8; 0],
+}
+
+impl Castable for httpx_auth {
+    type Ownership = OwnedArc;
+    type RustType = Auth;
 }
 
 /// The state of one step of a custom auth flow (opaque); valid during the call.
 pub struct httpx_auth_flow {
+    _private: [u8; 0],
+}
+
+/// What an `httpx_auth_flow *` points at (lent to the flow callback).
+pub(crate) struct FlowState {
     request: *mut httpx_request,
     response: *mut httpx_response,
     queued: Option<crate::Request>,
     step: u32,
+}
+
+impl Castable for httpx_auth_flow {
+    type Ownership = Borrowed;
+    type RustType = FlowState;
 }
 
 /// Custom flow flag: read a streamed request body into memory before the flow runs,
@@ -46,7 +62,7 @@ pub type httpx_auth_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, flow
 fn emit(auth: Auth, out: *mut *mut httpx_auth) -> crate::Result<()> {
     need_out(out, "auth_out")?;
     // SAFETY: checked non-NULL above.
-    unsafe { *out = Box::into_raw(Box::new(httpx_auth { auth: Arc::new(auth) })) };
+    unsafe { *out = to_arc::<httpx_auth>(Arc::new(auth)) as *mut httpx_auth };
     Ok(())
 }
 
@@ -89,10 +105,11 @@ pub unsafe extern "C" fn httpx_auth_netrc(
     })
 }
 
+type FlowFn = unsafe extern "C" fn(*mut c_void, *mut httpx_auth_flow) -> u32;
+
 struct CFlow {
-    cb: unsafe extern "C" fn(*mut c_void, *mut httpx_auth_flow) -> u32,
+    cb: CCallback<FlowFn>,
     flags: u32,
-    ud: UserData,
 }
 
 impl AuthFlow for CFlow {
@@ -105,16 +122,16 @@ impl AuthFlow for CFlow {
     }
 
     fn step(&self, s: &mut FlowStep<'_>) -> crate::Result<FlowAction> {
-        let mut req = httpx_request::borrowed(s.request);
-        let mut resp = s.response.as_deref_mut().map(httpx_response::borrowed);
-        let mut flow = httpx_auth_flow {
-            request: &mut req,
-            response: resp.as_mut().map(|r| r as *mut httpx_response).unwrap_or(std::ptr::null_mut()),
+        let mut req = RequestHandle::borrowed(s.request);
+        let mut resp = s.response.as_deref_mut().map(ResponseHandle::borrowed);
+        let mut flow = FlowState {
+            request: to_c_mut(&mut req),
+            response: resp.as_mut().map_or(std::ptr::null_mut(), to_c_mut),
             queued: None,
             step: s.step,
         };
-        // SAFETY: a C function given by the caller; `flow` lives across the call.
-        let rc = catch_unwind(AssertUnwindSafe(|| unsafe { (self.cb)(self.ud.ptr, &mut flow) })).unwrap_or(u32::MAX);
+        // SAFETY: a C function given by the caller; `flow`, `req`, `resp` outlive the call.
+        let rc = self.cb.call(|f, ud| unsafe { f(ud, to_c_mut(&mut flow)) });
         s.queued = flow.queued.take();
         match rc {
             HTTPX_AUTH_SEND => Ok(FlowAction::Send),
@@ -138,40 +155,38 @@ pub unsafe extern "C" fn httpx_auth_custom(
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(auth_out, "auth_out")?;
-        let cb = flow_fn.ok_or_else(|| crate::Error::InvalidArgument("flow_fn is NULL".into()))?;
+        let cb = need_fn(flow_fn, "flow_fn")?;
         if flags & !(HTTPX_AUTH_REQUIRES_REQUEST_BODY | HTTPX_AUTH_REQUIRES_RESPONSE_BODY) != 0 {
             return Err(crate::Error::InvalidArgument(format!("unknown auth flags {flags:#x}")));
         }
-        emit(Auth::Custom(Box::new(CFlow { cb, flags, ud: UserData::new(userdata, free_fn) })), auth_out)
+        emit(Auth::Custom(Box::new(CFlow { cb: CCallback::new(cb, userdata, free_fn), flags })), auth_out)
     })
 }
 
 /// Free an auth handle. NULL allowed. Configs and requests that use it keep it.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_auth_free(auth: *mut httpx_auth) {
-    if !auth.is_null() {
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(auth))));
-    }
+    free(auth)
 }
 
 /// The request being authenticated; edits (headers...) stick for later steps.
 /// Valid during the callback only.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_auth_flow_request(flow: *mut httpx_auth_flow) -> *mut httpx_request {
-    run_val(std::ptr::null_mut(), || flow.as_ref().map(|f| f.request).unwrap_or(std::ptr::null_mut()))
+    run_val(std::ptr::null_mut(), || opt_ref(flow).map_or(std::ptr::null_mut(), |f| f.request))
 }
 
 /// The response to the last request sent, or NULL on the first call. Valid during
 /// the callback only.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_auth_flow_response(flow: *mut httpx_auth_flow) -> *mut httpx_response {
-    run_val(std::ptr::null_mut(), || flow.as_ref().map(|f| f.response).unwrap_or(std::ptr::null_mut()))
+    run_val(std::ptr::null_mut(), || opt_ref(flow).map_or(std::ptr::null_mut(), |f| f.response))
 }
 
 /// 0 on the first call, then 1, 2, ...
 #[no_mangle]
 pub unsafe extern "C" fn httpx_auth_flow_step(flow: *const httpx_auth_flow) -> u32 {
-    run_val(0, || flow.as_ref().map(|f| f.step).unwrap_or(0))
+    run_val(0, || opt_ref(flow).map_or(0, |f| f.step))
 }
 
 /// Send `next` (copied; the caller keeps and frees it) at this step instead of the
@@ -180,8 +195,8 @@ pub unsafe extern "C" fn httpx_auth_flow_step(flow: *const httpx_auth_flow) -> u
 #[no_mangle]
 pub unsafe extern "C" fn httpx_auth_flow_send(flow: *mut httpx_auth_flow, next: *const httpx_request) -> httpx_code {
     run(std::ptr::null_mut(), || {
-        let f = handle_mut(flow, "flow")?;
-        let n = handle(next, "next")?;
+        let f = try_mut(flow, "flow")?;
+        let n = try_ref(next, "next")?;
         f.queued = Some(n.get().clone());
         Ok(())
     })

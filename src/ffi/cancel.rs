@@ -3,6 +3,7 @@
 //! The rules are documented on `httpx_cancel` below (cbindgen copies them into
 //! `include/httpx.h`).
 
+use super::handle::{Castable, OwnedBox};
 use super::*;
 use crate::cancel::CancelToken;
 
@@ -51,7 +52,12 @@ use crate::cancel::CancelToken;
 /// code running inside a callback (a callback transport's handler, a body reader, a
 /// hook) is not interrupted: it should check `httpx_cancel_is_fired` itself.
 pub struct httpx_cancel {
-    pub(crate) token: CancelToken,
+    _private: [u8; 0],
+}
+
+impl Castable for httpx_cancel {
+    type Ownership = OwnedBox;
+    type RustType = CancelToken;
 }
 
 /// New, unfired cancel token; writes `*out` on success. Free with
@@ -61,8 +67,7 @@ pub struct httpx_cancel {
 pub unsafe extern "C" fn httpx_cancel_new(out: *mut *mut httpx_cancel) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(out, "out")?;
-        let token = CancelToken::new()?;
-        *out = Box::into_raw(Box::new(httpx_cancel { token }));
+        *out = to_box(CancelToken::new()?);
         Ok(())
     })
 }
@@ -74,7 +79,7 @@ pub unsafe extern "C" fn httpx_cancel_new(out: *mut *mut httpx_cancel) -> httpx_
 #[no_mangle]
 pub unsafe extern "C" fn httpx_cancel_fire(tok: *const httpx_cancel) -> httpx_code {
     run(std::ptr::null_mut(), || {
-        handle(tok, "tok")?.token.fire();
+        try_ref(tok, "tok")?.fire();
         Ok(())
     })
 }
@@ -82,7 +87,7 @@ pub unsafe extern "C" fn httpx_cancel_fire(tok: *const httpx_cancel) -> httpx_co
 /// 1 once the token has fired, else 0 (also 0 for NULL). Any thread.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_cancel_is_fired(tok: *const httpx_cancel) -> i32 {
-    run_val(0, || tok.as_ref().map(|t| t.token.is_fired() as i32).unwrap_or(0))
+    run_val(0, || opt_ref(tok).map_or(0, |t| t.is_fired() as i32))
 }
 
 /// Free the caller's handle. Requests that were given the token keep their own
@@ -91,7 +96,5 @@ pub unsafe extern "C" fn httpx_cancel_is_fired(tok: *const httpx_cancel) -> i32 
 /// NULL is allowed.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_cancel_free(tok: *mut httpx_cancel) {
-    if !tok.is_null() {
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(tok))));
-    }
+    free(tok)
 }

@@ -2,22 +2,39 @@
 
 use std::ffi::{c_char, CString};
 
-use super::config::httpx_client_config;
-use super::request::httpx_request;
-use super::response::httpx_response;
+use super::config::{cfg_or_default, httpx_client_config};
+use super::handle::{Castable, OwnedBox};
+use super::request::{httpx_request, RequestHandle};
+use super::response::{httpx_response, ResponseHandle};
 use super::*;
 use crate::client::Client;
 use crate::config::ClientConfig;
 
 /// A client (opaque). Safe to share between threads and to send from many at once.
 pub struct httpx_client {
-    pub(crate) client: Client,
+    _private: [u8; 0],
+}
+
+impl Castable for httpx_client {
+    type Ownership = OwnedBox;
+    type RustType = Client;
 }
 
 /// A snapshot of a client's cookie jar (opaque).
 pub struct httpx_cookie_list {
+    _private: [u8; 0],
+}
+
+/// What an `httpx_cookie_list *` points at: (name, value, domain, path) and
+/// (secure, http_only, expires) per cookie.
+pub(crate) struct CookieList {
     items: Vec<[CString; 4]>,
     flags: Vec<(bool, bool, i64)>,
+}
+
+impl Castable for httpx_cookie_list {
+    type Ownership = OwnedBox;
+    type RustType = CookieList;
 }
 
 /// Create a client from `cfg` (NULL = defaults). The config is copied, not
@@ -31,10 +48,8 @@ pub unsafe extern "C" fn httpx_client_new(
 ) -> httpx_code {
     run(err, || {
         need_out(client_out, "client_out")?;
-        let default = ClientConfig::default();
-        let c = cfg.as_ref().map(|c| &c.cfg).unwrap_or(&default);
-        let client = Client::new(c)?;
-        *client_out = Box::into_raw(Box::new(httpx_client { client }));
+        let client = Client::new(cfg_or_default(cfg, &ClientConfig::default()))?;
+        *client_out = to_box(client);
         Ok(())
     })
 }
@@ -44,7 +59,7 @@ pub unsafe extern "C" fn httpx_client_new(
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_close(client: *const httpx_client) -> httpx_code {
     run(std::ptr::null_mut(), || {
-        handle(client, "client")?.client.close();
+        try_ref(client, "client")?.close();
         Ok(())
     })
 }
@@ -52,20 +67,18 @@ pub unsafe extern "C" fn httpx_client_close(client: *const httpx_client) -> http
 /// Close and free a client. NULL allowed. No other thread may be using it.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_free(client: *mut httpx_client) {
-    if !client.is_null() {
-        let _ = catch_unwind(AssertUnwindSafe(|| {
-            let c = Box::from_raw(client);
-            c.client.close();
-        }));
+    if let Some(c) = opt_ref(client) {
+        run_val((), || c.close());
     }
+    free(client)
 }
 
-fn send(c: &httpx_client, req: &httpx_request, stream: bool) -> crate::Result<httpx_response> {
-    let mut resp = c.client.send_with(req.get(), &req.send)?;
+fn send(c: &Client, req: &RequestHandle, stream: bool) -> crate::Result<ResponseHandle> {
+    let mut resp = c.send_with(req.get(), &req.send)?;
     if !stream {
         resp.body()?;
     }
-    Ok(httpx_response::owned(resp))
+    Ok(ResponseHandle::owned(resp))
 }
 
 /// Send `req` (not consumed; it may be sent again) and read the whole body before
@@ -82,8 +95,7 @@ pub unsafe extern "C" fn httpx_client_send(
 ) -> httpx_code {
     run(err, || {
         need_out(resp_out, "resp_out")?;
-        let r = send(handle(client, "client")?, handle(req, "req")?, false)?;
-        *resp_out = Box::into_raw(Box::new(r));
+        *resp_out = to_box(send(try_ref(client, "client")?, try_ref(req, "req")?, false)?);
         Ok(())
     })
 }
@@ -100,8 +112,7 @@ pub unsafe extern "C" fn httpx_client_send_stream(
 ) -> httpx_code {
     run(err, || {
         need_out(resp_out, "resp_out")?;
-        let r = send(handle(client, "client")?, handle(req, "req")?, true)?;
-        *resp_out = Box::into_raw(Box::new(r));
+        *resp_out = to_box(send(try_ref(client, "client")?, try_ref(req, "req")?, true)?);
         Ok(())
     })
 }
@@ -114,13 +125,12 @@ unsafe fn quick(
     resp_out: *mut *mut httpx_response,
 ) -> crate::Result<()> {
     need_out(resp_out, "resp_out")?;
-    let c = handle(client, "client")?;
-    let mut req = c.client.build_request(method, cstr(url, "url")?)?;
+    let c = try_ref(client, "client")?;
+    let mut req = c.build_request(method, cstr(url, "url")?)?;
     if let Some((b, ct)) = body {
         req.set_body_bytes(b.to_vec(), ct);
     }
-    let r = send(c, &httpx_request::owned(req), false)?;
-    *resp_out = Box::into_raw(Box::new(r));
+    *resp_out = to_box(send(c, &RequestHandle::owned(req), false)?);
     Ok(())
 }
 
@@ -214,7 +224,7 @@ pub unsafe extern "C" fn httpx_get(
         let mut resp = client.send(&req)?;
         resp.body()?;
         client.close();
-        *resp_out = Box::into_raw(Box::new(httpx_response::owned(resp)));
+        *resp_out = to_box(ResponseHandle::owned(resp));
         Ok(())
     })
 }
@@ -238,11 +248,9 @@ pub unsafe extern "C" fn httpx_send(
 ) -> httpx_code {
     run(err, || {
         need_out(resp_out, "resp_out")?;
-        let r = handle(req, "req")?;
-        let default = ClientConfig::default();
-        let c = cfg.as_ref().map(|c| &c.cfg).unwrap_or(&default);
-        let resp = Client::send_once_with(c, r.get(), &r.send)?;
-        *resp_out = Box::into_raw(Box::new(httpx_response::owned(resp)));
+        let r = try_ref(req, "req")?;
+        let resp = Client::send_once_with(cfg_or_default(cfg, &ClientConfig::default()), r.get(), &r.send)?;
+        *resp_out = to_box(ResponseHandle::owned(resp));
         Ok(())
     })
 }
@@ -256,13 +264,9 @@ pub unsafe extern "C" fn httpx_client_pool_stats(
     idle_out: *mut usize,
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
-        let (t, i) = handle(client, "client")?.client.pool_stats();
-        if !total_out.is_null() {
-            *total_out = t;
-        }
-        if !idle_out.is_null() {
-            *idle_out = i;
-        }
+        let (t, i) = try_ref(client, "client")?.pool_stats();
+        put(total_out, t);
+        put(idle_out, i);
         Ok(())
     })
 }
@@ -284,8 +288,7 @@ pub unsafe extern "C" fn httpx_client_cookie_set(
     path: *const c_char,
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
-        let c = handle(client, "client")?;
-        c.client.cookies().set(
+        try_ref(client, "client")?.cookies().set(
             cstr(name, "name")?,
             cstr(value, "value")?,
             opt_cstr(domain, "domain")?.unwrap_or(""),
@@ -314,8 +317,7 @@ pub unsafe extern "C" fn httpx_client_cookie_get(
     run(std::ptr::null_mut(), || {
         need_out(len_out, "len_out")?;
         need_out(found_out, "found_out")?;
-        let c = handle(client, "client")?;
-        let v = c.client.cookies().get_checked(
+        let v = try_ref(client, "client")?.cookies().get_checked(
             cstr(name, "name")?,
             opt_cstr(domain, "domain")?,
             opt_cstr(path, "path")?,
@@ -351,11 +353,8 @@ pub unsafe extern "C" fn httpx_client_cookie_delete(
     n_out: *mut usize,
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
-        let c = handle(client, "client")?;
-        let n = c.client.cookies().delete(cstr(name, "name")?, opt_cstr(domain, "domain")?, opt_cstr(path, "path")?);
-        if !n_out.is_null() {
-            *n_out = n;
-        }
+        let c = try_ref(client, "client")?;
+        put(n_out, c.cookies().delete(cstr(name, "name")?, opt_cstr(domain, "domain")?, opt_cstr(path, "path")?));
         Ok(())
     })
 }
@@ -364,7 +363,7 @@ pub unsafe extern "C" fn httpx_client_cookie_delete(
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_cookie_clear(client: *const httpx_client) -> httpx_code {
     run(std::ptr::null_mut(), || {
-        handle(client, "client")?.client.cookies().clear();
+        try_ref(client, "client")?.cookies().clear();
         Ok(())
     })
 }
@@ -378,15 +377,13 @@ pub unsafe extern "C" fn httpx_client_cookies(
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(list_out, "list_out")?;
-        let c = handle(client, "client")?;
         let mut items = Vec::new();
         let mut flags = Vec::new();
-        for ck in c.client.cookies().list() {
-            let s = |x: &str| CString::new(x.replace('\0', "")).unwrap_or_default();
-            items.push([s(&ck.name), s(&ck.value), s(&ck.domain), s(&ck.path)]);
+        for ck in try_ref(client, "client")?.cookies().list() {
+            items.push([&ck.name, &ck.value, &ck.domain, &ck.path].map(|s| to_cstring(s)));
             flags.push((ck.secure, ck.http_only, ck.expires_unix.unwrap_or(-1)));
         }
-        *list_out = Box::into_raw(Box::new(httpx_cookie_list { items, flags }));
+        *list_out = to_box(CookieList { items, flags });
         Ok(())
     })
 }
@@ -394,7 +391,7 @@ pub unsafe extern "C" fn httpx_client_cookies(
 /// Number of cookies in a snapshot.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_cookie_list_count(list: *const httpx_cookie_list) -> usize {
-    run_val(0, || list.as_ref().map(|l| l.items.len()).unwrap_or(0))
+    run_val(0, || opt_ref(list).map_or(0, |l| l.items.len()))
 }
 
 /// The `i`th cookie: strings owned by the list. Any out pointer may be NULL.
@@ -411,21 +408,15 @@ pub unsafe extern "C" fn httpx_cookie_list_at(
     expires_out: *mut i64,
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
-        let l = handle(list, "list")?;
+        let l = try_ref(list, "list")?;
         let it =
             l.items.get(i).ok_or_else(|| crate::Error::InvalidArgument(format!("cookie index {i} out of range")))?;
         let f = l.flags[i];
         for (out, v) in [(name_out, &it[0]), (value_out, &it[1]), (domain_out, &it[2]), (path_out, &it[3])] {
-            if !out.is_null() {
-                *out = v.as_ptr();
-            }
+            put(out, v.as_ptr());
         }
-        if !secure_out.is_null() {
-            *secure_out = f.0 as i32;
-        }
-        if !expires_out.is_null() {
-            *expires_out = f.2;
-        }
+        put(secure_out, f.0 as i32);
+        put(expires_out, f.2);
         Ok(())
     })
 }
@@ -433,7 +424,5 @@ pub unsafe extern "C" fn httpx_cookie_list_at(
 /// Free a cookie snapshot. NULL allowed.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_cookie_list_free(list: *mut httpx_cookie_list) {
-    if !list.is_null() {
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(list))));
-    }
+    free(list)
 }

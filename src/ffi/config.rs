@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::auth::httpx_auth;
-use super::request::httpx_request;
-use super::response::httpx_response;
+use super::handle::{Castable, OwnedBox};
+use super::request::{httpx_request, RequestHandle};
+use super::response::{httpx_response, ResponseHandle};
 use super::transport::httpx_transport;
 use super::*;
 use crate::config::ClientConfig;
@@ -17,7 +18,25 @@ use crate::types::{HeadLimits, Limits, ProxyMode, Timeouts};
 
 /// Client configuration (opaque).
 pub struct httpx_client_config {
+    _private: [u8; 0],
+}
+
+/// What an `httpx_client_config *` points at.
+#[derive(Default)]
+pub(crate) struct ConfigHandle {
     pub(crate) cfg: ClientConfig,
+    errors: FirstError,
+}
+
+impl Castable for httpx_client_config {
+    type Ownership = OwnedBox;
+    type RustType = ConfigHandle;
+}
+
+impl RecordsErrors for ConfigHandle {
+    fn first_error(&self) -> &FirstError {
+        &self.errors
+    }
 }
 
 /// Proxy modes for `httpx_client_config_add_proxy` (HTTPX `Proxy(mode=...)`).
@@ -42,7 +61,15 @@ pub type httpx_response_hook_fn =
     Option<unsafe extern "C" fn(userdata: *mut c_void, resp: *mut httpx_response) -> httpx_code>;
 
 pub(crate) unsafe fn cfg_mut<'a>(cfg: *mut httpx_client_config) -> crate::Result<&'a mut ClientConfig> {
-    Ok(&mut handle_mut(cfg, "cfg")?.cfg)
+    Ok(&mut try_mut(cfg, "cfg")?.cfg)
+}
+
+/// The configuration behind `cfg`, or the defaults for NULL.
+pub(crate) unsafe fn cfg_or_default<'a>(
+    cfg: *const httpx_client_config,
+    default: &'a ClientConfig,
+) -> &'a ClientConfig {
+    opt_ref(cfg).map_or(default, |c| &c.cfg)
 }
 
 /// New configuration with HTTPX's defaults: 5 s timeouts, 100 connections, 20
@@ -53,7 +80,7 @@ pub(crate) unsafe fn cfg_mut<'a>(cfg: *mut httpx_client_config) -> crate::Result
 pub unsafe extern "C" fn httpx_client_config_new(cfg_out: *mut *mut httpx_client_config) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(cfg_out, "cfg_out")?;
-        *cfg_out = Box::into_raw(Box::new(httpx_client_config { cfg: ClientConfig::default() }));
+        *cfg_out = to_box(ConfigHandle::default());
         Ok(())
     })
 }
@@ -61,9 +88,21 @@ pub unsafe extern "C" fn httpx_client_config_new(cfg_out: *mut *mut httpx_client
 /// Free a configuration. NULL is allowed. Clients made from it are unaffected.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_config_free(cfg: *mut httpx_client_config) {
-    if !cfg.is_null() {
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(cfg))));
-    }
+    free(cfg)
+}
+
+/// The first failure of a setter on `cfg` since `httpx_client_config_new`: its code
+/// (`HTTPX_OK` when every setter succeeded) and, through `err` (may be NULL), its
+/// message. A failed setter leaves the config unchanged and returns the same code;
+/// this keeps the reason for a caller that checks once after configuring.
+/// `httpx_client_new` does not look at it. NULL `cfg`: `HTTPX_E_INVALID_ARGUMENT`.
+/// Call from the thread that owns `cfg`.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_client_config_error(
+    cfg: *const httpx_client_config,
+    err: *mut *mut httpx_error,
+) -> httpx_code {
+    report_first_error(cfg, "cfg", err)
 }
 
 /// Prefix for relative request URLs (HTTPX `base_url`); its path is kept:
@@ -75,7 +114,7 @@ pub unsafe extern "C" fn httpx_client_config_set_base_url(
     cfg: *mut httpx_client_config,
     url: *const c_char,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
         c.set_base_url(opt_cstr(url, "url")?)
     })
@@ -89,7 +128,7 @@ pub unsafe extern "C" fn httpx_client_config_add_header(
     name: *const c_char,
     value: *const c_char,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
         c.add_header(cstr(name, "name")?, cstr(value, "value")?)
     })
@@ -103,7 +142,7 @@ pub unsafe extern "C" fn httpx_client_config_add_param(
     key: *const c_char,
     value: *const c_char,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
         c.params.push((cstr(key, "key")?.into(), cstr(value, "value")?.into()));
         Ok(())
@@ -120,7 +159,7 @@ pub unsafe extern "C" fn httpx_client_config_add_cookie(
     domain: *const c_char,
     path: *const c_char,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
         let n = cstr(name, "name")?;
         let v = cstr(value, "value")?;
@@ -137,9 +176,9 @@ pub unsafe extern "C" fn httpx_client_config_set_auth(
     cfg: *mut httpx_client_config,
     auth: *const httpx_auth,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
-        c.auth = auth.as_ref().map(|a| a.auth.clone());
+        c.auth = opt_arc(auth);
         Ok(())
     })
 }
@@ -148,7 +187,7 @@ pub unsafe extern "C" fn httpx_client_config_set_auth(
 /// NaN = `HTTPX_E_INVALID_ARGUMENT`.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_config_set_timeout(cfg: *mut httpx_client_config, seconds: f64) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         cfg_mut(cfg)?.timeouts = Timeouts::all(secs_checked(seconds)?);
         Ok(())
     })
@@ -169,9 +208,13 @@ pub unsafe extern "C" fn httpx_client_config_set_timeouts(
     write: f64,
     pool: f64,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
-        cfg_mut(cfg)?.timeouts =
-            Timeouts { connect: secs_checked(connect)?, read: secs_checked(read)?, write: secs_checked(write)?, pool: secs_checked(pool)? };
+    run_setter(cfg, || {
+        cfg_mut(cfg)?.timeouts = Timeouts {
+            connect: secs_checked(connect)?,
+            read: secs_checked(read)?,
+            write: secs_checked(write)?,
+            pool: secs_checked(pool)?,
+        };
         Ok(())
     })
 }
@@ -187,7 +230,7 @@ pub unsafe extern "C" fn httpx_client_config_set_total_timeout(
     cfg: *mut httpx_client_config,
     seconds: f64,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         cfg_mut(cfg)?.total_timeout = secs_checked(seconds)?;
         Ok(())
     })
@@ -201,12 +244,11 @@ pub unsafe extern "C" fn httpx_client_config_set_limits(
     max_keepalive_connections: i64,
     keepalive_expiry: f64,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
-        let lim = |v: i64| if v < 0 { None } else { Some(v as usize) };
         c.set_limits(Limits::new(
-            lim(max_connections),
-            lim(max_keepalive_connections),
+            limit(max_connections),
+            limit(max_keepalive_connections),
             secs_checked(keepalive_expiry)?,
         )?)
     })
@@ -216,7 +258,7 @@ pub unsafe extern "C" fn httpx_client_config_set_limits(
 /// SSL_CERT_DIR, SSLKEYLOGFILE, NETRC and ~/.netrc). Default on (non-zero).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_config_set_trust_env(cfg: *mut httpx_client_config, on: i32) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         cfg_mut(cfg)?.trust_env = on != 0;
         Ok(())
     })
@@ -226,7 +268,7 @@ pub unsafe extern "C" fn httpx_client_config_set_trust_env(cfg: *mut httpx_clien
 /// client only; pooled connections are never shared with verifying clients.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_config_set_verify(cfg: *mut httpx_client_config, on: i32) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         cfg_mut(cfg)?.tls.verify = on != 0;
         Ok(())
     })
@@ -239,7 +281,7 @@ pub unsafe extern "C" fn httpx_client_config_set_ca_file(
     cfg: *mut httpx_client_config,
     path: *const c_char,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
         c.tls.trust = Trust::CaFile(PathBuf::from(cstr(path, "path")?));
         Ok(())
@@ -253,7 +295,7 @@ pub unsafe extern "C" fn httpx_client_config_set_ca_pem(
     pem: *const u8,
     len: usize,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
         c.tls.trust = Trust::CaPem(bytes(pem, len, "pem")?.to_vec());
         Ok(())
@@ -269,7 +311,7 @@ pub unsafe extern "C" fn httpx_client_config_set_client_cert(
     cert_path: *const c_char,
     key_path: *const c_char,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
         let cert = PemSource::File(PathBuf::from(cstr(cert_path, "cert_path")?));
         let key = PemSource::File(PathBuf::from(cstr(key_path, "key_path")?));
@@ -287,7 +329,7 @@ pub unsafe extern "C" fn httpx_client_config_set_client_cert_pem(
     key: *const u8,
     key_len: usize,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
         let cert = PemSource::Bytes(bytes(cert, cert_len, "cert")?.to_vec());
         let key = PemSource::Bytes(bytes(key, key_len, "key")?.to_vec());
@@ -302,7 +344,7 @@ pub unsafe extern "C" fn httpx_client_config_set_min_tls_version(
     cfg: *mut httpx_client_config,
     version: u32,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
         c.tls.min_version = MinVersion::from_code(version)?;
         Ok(())
@@ -322,7 +364,7 @@ pub unsafe extern "C" fn httpx_client_config_add_proxy(
     url: *const c_char,
     mode: u32,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
         let key = cstr(key, "key")?;
         let url = opt_cstr(url, "url")?;
@@ -336,7 +378,7 @@ pub unsafe extern "C" fn httpx_client_config_set_follow_redirects(
     cfg: *mut httpx_client_config,
     on: i32,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         cfg_mut(cfg)?.follow_redirects = on != 0;
         Ok(())
     })
@@ -345,7 +387,7 @@ pub unsafe extern "C" fn httpx_client_config_set_follow_redirects(
 /// Maximum redirects followed before `HTTPX_E_TOO_MANY_REDIRECTS` (default 20).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_config_set_max_redirects(cfg: *mut httpx_client_config, n: u32) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         cfg_mut(cfg)?.max_redirects = n;
         Ok(())
     })
@@ -365,7 +407,7 @@ pub unsafe extern "C" fn httpx_client_config_set_max_redirects(cfg: *mut httpx_c
 /// nor from a body read callback of an HTTP/2 request.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_config_set_http2(cfg: *mut httpx_client_config, on: i32) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         cfg_mut(cfg)?.http2 = on != 0;
         Ok(())
     })
@@ -379,12 +421,9 @@ pub unsafe extern "C" fn httpx_client_config_set_transport(
     cfg: *mut httpx_client_config,
     transport: *const httpx_transport,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
-        c.transport = match transport.as_ref() {
-            Some(t) => Some(t.shared()?),
-            None => None,
-        };
+        c.transport = opt_ref(transport).map(|t| t.shared()).transpose()?;
         Ok(())
     })
 }
@@ -398,14 +437,11 @@ pub unsafe extern "C" fn httpx_client_config_mount(
     key: *const c_char,
     transport: *const httpx_transport,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
         let key = cstr(key, "key")?;
         crate::routing::Pattern::parse(key)?; // before `shared()`, which may take the transport
-        let t = match transport.as_ref() {
-            Some(t) => Some(t.shared()?),
-            None => None,
-        };
+        let t = opt_ref(transport).map(|t| t.shared()).transpose()?;
         c.mount(key, t)
     })
 }
@@ -421,18 +457,13 @@ pub unsafe extern "C" fn httpx_client_config_add_request_hook(
     userdata: *mut c_void,
     free_fn: httpx_free_fn,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
-        let hook = hook.ok_or_else(|| crate::Error::InvalidArgument("hook is NULL".into()))?;
-        let ud = Arc::new(UserData::new(userdata, free_fn));
+        let hook = CCallback::new(need_fn(hook, "hook")?, userdata, free_fn);
         c.hooks.request.push(Arc::new(move |req: &mut crate::Request| {
-            let mut h = httpx_request::borrowed(req);
-            let rc = catch_unwind(AssertUnwindSafe(|| hook(ud.ptr, &mut h))).unwrap_or(HTTPX_E_INTERNAL);
-            if rc == HTTPX_OK {
-                Ok(())
-            } else {
-                Err(crate::Error::Callback(format!("request hook returned {rc}")))
-            }
+            let mut h = RequestHandle::borrowed(req);
+            // SAFETY: a C function given by the caller; `h` outlives the call.
+            callback_result(hook.call(|f, ud| unsafe { f(ud, to_c_mut(&mut h)) }), "request hook")
         }));
         Ok(())
     })
@@ -447,18 +478,13 @@ pub unsafe extern "C" fn httpx_client_config_add_response_hook(
     userdata: *mut c_void,
     free_fn: httpx_free_fn,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
-        let hook = hook.ok_or_else(|| crate::Error::InvalidArgument("hook is NULL".into()))?;
-        let ud = Arc::new(UserData::new(userdata, free_fn));
+        let hook = CCallback::new(need_fn(hook, "hook")?, userdata, free_fn);
         c.hooks.response.push(Arc::new(move |resp: &mut crate::Response| {
-            let mut h = httpx_response::borrowed(resp);
-            let rc = catch_unwind(AssertUnwindSafe(|| hook(ud.ptr, &mut h))).unwrap_or(HTTPX_E_INTERNAL);
-            if rc == HTTPX_OK {
-                Ok(())
-            } else {
-                Err(crate::Error::Callback(format!("response hook returned {rc}")))
-            }
+            let mut h = ResponseHandle::borrowed(resp);
+            // SAFETY: a C function given by the caller; `h` outlives the call.
+            callback_result(hook.call(|f, ud| unsafe { f(ud, to_c_mut(&mut h)) }), "response hook")
         }));
         Ok(())
     })
@@ -476,7 +502,7 @@ pub unsafe extern "C" fn httpx_client_config_set_max_header(
     max_bytes: usize,
     max_count: usize,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
         c.set_head_limits(HeadLimits::new(max_bytes, max_count)?)
     })
@@ -491,8 +517,8 @@ pub unsafe extern "C" fn httpx_client_config_set_max_decoded_size(
     cfg: *mut httpx_client_config,
     max_bytes: i64,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
-        cfg_mut(cfg)?.max_decoded_bytes = if max_bytes < 0 { None } else { Some(max_bytes as u64) };
+    run_setter(cfg, || {
+        cfg_mut(cfg)?.max_decoded_bytes = limit(max_bytes);
         Ok(())
     })
 }
@@ -509,8 +535,8 @@ pub unsafe extern "C" fn httpx_client_config_set_max_body_size(
     cfg: *mut httpx_client_config,
     max_bytes: i64,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
-        cfg_mut(cfg)?.max_body_bytes = if max_bytes < 0 { None } else { Some(max_bytes as u64) };
+    run_setter(cfg, || {
+        cfg_mut(cfg)?.max_body_bytes = limit(max_bytes);
         Ok(())
     })
 }
@@ -526,7 +552,7 @@ pub unsafe extern "C" fn httpx_client_config_set_default_encoding(
     cfg: *mut httpx_client_config,
     label: *const c_char,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
         c.set_default_encoding(opt_cstr(label, "label")?)
     })
@@ -567,17 +593,18 @@ pub unsafe extern "C" fn httpx_client_config_set_progress(
     userdata: *mut c_void,
     free_fn: httpx_free_fn,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
         let Some(f) = progress_fn else {
             c.observers.progress = None;
-            drop(UserData::new(userdata, free_fn)); // taken and released at once
+            release_userdata(userdata, free_fn);
             return Ok(());
         };
-        let ud = Arc::new(UserData::new(userdata, free_fn));
+        let cb = CCallback::new(f, userdata, free_fn);
         let tot = |t: Option<u64>| t.map(|v| v as i64).unwrap_or(-1);
         c.observers.progress = Some(Arc::new(move |sent, st, recv, rt| {
-            catch_unwind(AssertUnwindSafe(|| f(ud.ptr, sent, tot(st), recv, tot(rt)))).unwrap_or(1) == 0
+            // SAFETY: a C function given by the caller.
+            cb.call(|f, ud| unsafe { f(ud, sent, tot(st), recv, tot(rt)) }) == 0
         }));
         Ok(())
     })
@@ -594,17 +621,18 @@ pub unsafe extern "C" fn httpx_client_config_set_trace(
     userdata: *mut c_void,
     free_fn: httpx_free_fn,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
         let Some(f) = trace_fn else {
             c.observers.trace = None;
-            drop(UserData::new(userdata, free_fn)); // taken and released at once
+            release_userdata(userdata, free_fn);
             return Ok(());
         };
-        let ud = Arc::new(UserData::new(userdata, free_fn));
+        let cb = CCallback::new(f, userdata, free_fn);
         c.observers.trace = Some(Arc::new(move |ev, since, detail| {
-            let d = std::ffi::CString::new(detail.replace('\0', "")).unwrap_or_default();
-            let _ = catch_unwind(AssertUnwindSafe(|| f(ud.ptr, ev.code(), since.as_secs_f64(), d.as_ptr())));
+            let d = to_cstring(detail);
+            // SAFETY: a C function given by the caller; `d` outlives the call.
+            cb.call(|f, ud| unsafe { f(ud, ev.code(), since.as_secs_f64(), d.as_ptr()) });
         }));
         Ok(())
     })

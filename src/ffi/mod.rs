@@ -12,6 +12,7 @@ pub mod auth;
 pub mod cancel;
 pub mod client;
 pub mod config;
+pub(crate) mod handle;
 pub mod observe;
 pub mod request;
 pub mod response;
@@ -19,6 +20,10 @@ pub mod transport;
 
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, OnceLock};
+
+pub(crate) use handle::{free, opt_arc, opt_ref, to_arc, to_box, to_c, to_c_mut, try_mut, try_ref};
+use handle::{Castable, OwnedBox};
 
 use crate::error::{code, Error, Result};
 
@@ -70,6 +75,41 @@ pub const HTTPX_E_RECURSIVE_CALL: httpx_code = 51;
 pub const HTTPX_E_IO: httpx_code = 60;
 pub const HTTPX_E_INTERNAL: httpx_code = 99;
 
+// The `HTTPX_E_*` literals (cbindgen copies literals only) are the table's values in
+// `src/error.rs`, checked when the crate compiles; `tests::header_lists_every_code`
+// checks that the header defines one for every kind of the table.
+const _: () = {
+    assert!(HTTPX_OK == code::OK);
+    assert!(HTTPX_E_INVALID_ARGUMENT == code::INVALID_ARGUMENT);
+    assert!(HTTPX_E_INVALID_URL == code::INVALID_URL);
+    assert!(HTTPX_E_UNSUPPORTED_PROTOCOL == code::UNSUPPORTED_PROTOCOL);
+    assert!(HTTPX_E_CONNECT_TIMEOUT == code::CONNECT_TIMEOUT);
+    assert!(HTTPX_E_READ_TIMEOUT == code::READ_TIMEOUT);
+    assert!(HTTPX_E_WRITE_TIMEOUT == code::WRITE_TIMEOUT);
+    assert!(HTTPX_E_POOL_TIMEOUT == code::POOL_TIMEOUT);
+    assert!(HTTPX_E_TOTAL_TIMEOUT == code::TOTAL_TIMEOUT);
+    assert!(HTTPX_E_CONNECT == code::CONNECT);
+    assert!(HTTPX_E_READ == code::READ);
+    assert!(HTTPX_E_WRITE == code::WRITE);
+    assert!(HTTPX_E_CLOSE == code::CLOSE);
+    assert!(HTTPX_E_PROXY == code::PROXY);
+    assert!(HTTPX_E_TLS == code::TLS);
+    assert!(HTTPX_E_RESOLVE == code::RESOLVE);
+    assert!(HTTPX_E_REMOTE_PROTOCOL == code::REMOTE_PROTOCOL);
+    assert!(HTTPX_E_LOCAL_PROTOCOL == code::LOCAL_PROTOCOL);
+    assert!(HTTPX_E_DECODING == code::DECODING);
+    assert!(HTTPX_E_TOO_MANY_REDIRECTS == code::TOO_MANY_REDIRECTS);
+    assert!(HTTPX_E_HTTP_STATUS == code::HTTP_STATUS);
+    assert!(HTTPX_E_STREAM_CONSUMED == code::STREAM_CONSUMED);
+    assert!(HTTPX_E_CLIENT_CLOSED == code::CLIENT_CLOSED);
+    assert!(HTTPX_E_CANCELLED == code::CANCELLED);
+    assert!(HTTPX_E_BODY_TOO_LARGE == code::BODY_TOO_LARGE);
+    assert!(HTTPX_E_CALLBACK == code::CALLBACK);
+    assert!(HTTPX_E_RECURSIVE_CALL == code::RECURSIVE_CALL);
+    assert!(HTTPX_E_IO == code::IO);
+    assert!(HTTPX_E_INTERNAL == code::INTERNAL);
+};
+
 pub const HTTPX_VERSION_MAJOR: u32 = 0;
 pub const HTTPX_VERSION_MINOR: u32 = 1;
 pub const HTTPX_VERSION_PATCH: u32 = 0;
@@ -86,26 +126,62 @@ pub type httpx_read_fn =
 
 /// A detailed error: a code and a message.
 pub struct httpx_error {
+    _private: [u8; 0],
+}
+
+/// What an `httpx_error *` points at.
+pub(crate) struct ErrorValue {
     code: httpx_code,
     message: CString,
 }
 
-fn to_cstring(s: &str) -> CString {
-    CString::new(s.replace('\0', "\\0")).unwrap_or_default()
+impl Castable for httpx_error {
+    type Ownership = OwnedBox;
+    type RustType = ErrorValue;
+}
+
+/// Text going out to C, the one policy for every string the library returns: a
+/// NUL-terminated copy in which an embedded NUL (validation keeps them out of
+/// headers, URLs, cookies and names) is written as the two characters `\0`, so a
+/// string is never cut short.
+pub(crate) fn to_cstring(s: &str) -> CString {
+    let owned;
+    let s = if s.contains('\0') {
+        owned = s.replace('\0', "\\0");
+        &owned
+    } else {
+        s
+    };
+    CString::new(s).unwrap_or_default()
+}
+
+/// `to_cstring` for optional text (`None` stays NULL).
+pub(crate) fn opt_cstring(s: Option<&str>) -> Option<CString> {
+    s.map(to_cstring)
+}
+
+/// The pointer of an optional C string (NULL for `None`).
+pub(crate) fn ptr_of(s: &Option<CString>) -> *const c_char {
+    s.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())
 }
 
 pub(crate) fn set_error(err_out: *mut *mut httpx_error, e: &Error) {
     if err_out.is_null() {
         return;
     }
-    let boxed = Box::new(httpx_error { code: e.code(), message: to_cstring(&e.to_string()) });
+    let value = ErrorValue { code: e.code(), message: to_cstring(&e.to_string()) };
     // SAFETY: err_out was checked non-NULL; the caller passes a valid `httpx_error **`.
-    unsafe { *err_out = Box::into_raw(boxed) };
+    unsafe { *err_out = to_box(value) };
 }
 
-/// Run `f` behind the panic boundary, reporting errors through `err_out`.
+fn panicked() -> Error {
+    Error::Internal("panic inside libhttpx".into())
+}
+
+/// Run `f` behind the panic boundary, reporting errors through `err_out`. Every
+/// call from C into Rust that can fail goes through here (or `run_setter`).
 pub(crate) fn run(err_out: *mut *mut httpx_error, f: impl FnOnce() -> Result<()>) -> httpx_code {
-    let r = catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| Err(Error::Internal("panic inside libhttpx".into())));
+    let r = catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| Err(panicked()));
     match r {
         Ok(()) => HTTPX_OK,
         Err(e) => {
@@ -120,7 +196,86 @@ pub(crate) fn run_val<T>(default: T, f: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or(default)
 }
 
-/// Borrow a NUL-terminated UTF-8 string. NULL or invalid UTF-8 is InvalidArgument.
+/// The first failure of a handle's setters, kept with its message (setters have no
+/// `err` parameter): `httpx_client_config_error`, `httpx_request_error` and
+/// `httpx_transport_error` hand it out.
+#[derive(Default)]
+pub(crate) struct FirstError(OnceLock<Error>);
+
+impl FirstError {
+    fn record(&self, e: &Error) {
+        let _ = self.0.set(e.clone());
+    }
+
+    /// `HTTPX_OK`, or the recorded code with a detailed error through `err_out`.
+    pub(crate) fn report(&self, err_out: *mut *mut httpx_error) -> httpx_code {
+        match self.0.get() {
+            None => HTTPX_OK,
+            Some(e) => {
+                set_error(err_out, e);
+                e.code()
+            }
+        }
+    }
+}
+
+/// Handles whose setters record their first failure.
+pub(crate) trait RecordsErrors {
+    fn first_error(&self) -> &FirstError;
+}
+
+/// `run` for a setter on handle `h` (which has no `err` parameter): a failure is
+/// returned as its code and, when `h` is not NULL, recorded on `h` with its message.
+///
+/// # Safety
+/// `h` is NULL or a live handle of type `C`; `f` has ended its borrows of it when it
+/// returns.
+pub(crate) unsafe fn run_setter<C>(h: *const C, f: impl FnOnce() -> Result<()>) -> httpx_code
+where
+    C: Castable,
+    C::RustType: RecordsErrors,
+{
+    let r = catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| Err(panicked()));
+    match r {
+        Ok(()) => HTTPX_OK,
+        Err(e) => {
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                // SAFETY: NULL or live (the caller's promise); `f` is done with it.
+                if let Some(v) = unsafe { opt_ref(h) } {
+                    v.first_error().record(&e);
+                }
+            }));
+            e.code()
+        }
+    }
+}
+
+/// The `_error` exports: the first recorded setter failure of handle `h` (`HTTPX_OK`
+/// when none), with its message through `err_out`; NULL `h` is `InvalidArgument`.
+///
+/// # Safety
+/// `h` is NULL or a live handle of type `C`.
+pub(crate) unsafe fn report_first_error<C>(h: *const C, what: &str, err_out: *mut *mut httpx_error) -> httpx_code
+where
+    C: Castable,
+    C::RustType: RecordsErrors,
+{
+    let mut rc = HTTPX_OK;
+    // SAFETY: NULL or live (the caller's promise).
+    let outer = run(err_out, || {
+        rc = unsafe { try_ref(h, what) }?.first_error().report(err_out);
+        Ok(())
+    });
+    if outer != HTTPX_OK {
+        outer
+    } else {
+        rc
+    }
+}
+
+/// Text coming in from C, the one policy for every `const char *` parameter: NUL-
+/// terminated UTF-8. NULL (where text is required) or invalid UTF-8 is
+/// `InvalidArgument` naming the parameter.
 pub(crate) unsafe fn cstr<'a>(p: *const c_char, what: &str) -> Result<&'a str> {
     if p.is_null() {
         return Err(Error::InvalidArgument(format!("{what} is NULL")));
@@ -128,7 +283,7 @@ pub(crate) unsafe fn cstr<'a>(p: *const c_char, what: &str) -> Result<&'a str> {
     CStr::from_ptr(p).to_str().map_err(|_| Error::InvalidArgument(format!("{what} is not valid UTF-8")))
 }
 
-/// Like `cstr`, NULL allowed.
+/// Like `cstr`, NULL allowed (it means what the export documents).
 pub(crate) unsafe fn opt_cstr<'a>(p: *const c_char, what: &str) -> Result<Option<&'a str>> {
     if p.is_null() {
         Ok(None)
@@ -148,6 +303,17 @@ pub(crate) unsafe fn bytes<'a>(p: *const u8, len: usize, what: &str) -> Result<&
     Ok(std::slice::from_raw_parts(p, len))
 }
 
+/// Borrow `(buf, cap)` to write into. NULL is allowed only with cap 0.
+pub(crate) unsafe fn bytes_mut<'a>(p: *mut u8, cap: usize, what: &str) -> Result<&'a mut [u8]> {
+    if cap == 0 {
+        return Ok(&mut []);
+    }
+    if p.is_null() {
+        return Err(Error::InvalidArgument(format!("{what} is NULL")));
+    }
+    Ok(std::slice::from_raw_parts_mut(p, cap))
+}
+
 /// Check an output pointer before doing any work.
 pub(crate) fn need_out<T>(p: *mut T, what: &str) -> Result<()> {
     if p.is_null() {
@@ -157,18 +323,21 @@ pub(crate) fn need_out<T>(p: *mut T, what: &str) -> Result<()> {
     }
 }
 
-/// Borrow a handle, NULL being InvalidArgument.
-pub(crate) unsafe fn handle<'a, T>(p: *const T, what: &str) -> Result<&'a T> {
-    p.as_ref().ok_or_else(|| Error::InvalidArgument(format!("{what} is NULL")))
+/// Write an optional output (`*p = v` unless `p` is NULL).
+pub(crate) unsafe fn put<T>(p: *mut T, v: T) {
+    if !p.is_null() {
+        *p = v;
+    }
 }
 
-pub(crate) unsafe fn handle_mut<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T> {
-    p.as_mut().ok_or_else(|| Error::InvalidArgument(format!("{what} is NULL")))
+/// A required C callback: NULL is `InvalidArgument` naming it.
+pub(crate) fn need_fn<F>(f: Option<F>, what: &str) -> Result<F> {
+    f.ok_or_else(|| Error::InvalidArgument(format!("{what} is NULL")))
 }
 
 /// C userdata plus its free function; freed exactly once when dropped.
 pub(crate) struct UserData {
-    pub ptr: *mut c_void,
+    ptr: *mut c_void,
     free: httpx_free_fn,
 }
 
@@ -192,19 +361,64 @@ impl Drop for UserData {
     }
 }
 
-/// A C read callback as a `std::io::Read`.
-pub(crate) struct CallbackReader {
-    pub cb: unsafe extern "C" fn(*mut c_void, *mut u8, usize, *mut usize) -> httpx_code,
-    pub ud: std::sync::Arc<UserData>,
+/// A C callback and its userdata: the one way libhttpx calls into C. `call` calls
+/// straight in, with no `catch_unwind`: a C function cannot unwind into Rust (an
+/// unwind out of an `extern "C"` function aborts), so there is nothing to catch.
+/// The panic boundary sits on calls *from* C (`run`, `run_val`, `free`).
+pub(crate) struct CCallback<F: Copy> {
+    f: F,
+    ud: Arc<UserData>,
 }
+
+impl<F: Copy> CCallback<F> {
+    /// Takes `userdata`: `free_fn` runs once when the last clone is dropped.
+    pub fn new(f: F, userdata: *mut c_void, free_fn: httpx_free_fn) -> CCallback<F> {
+        CCallback { f, ud: Arc::new(UserData::new(userdata, free_fn)) }
+    }
+
+    /// Call into C: `g` receives the function and the userdata pointer.
+    pub fn call<R>(&self, g: impl FnOnce(F, *mut c_void) -> R) -> R {
+        g(self.f, self.ud.ptr)
+    }
+
+    /// The userdata, for a handle that must keep it alive beyond the callback.
+    pub fn userdata(&self) -> Arc<UserData> {
+        self.ud.clone()
+    }
+}
+
+impl<F: Copy> Clone for CCallback<F> {
+    fn clone(&self) -> Self {
+        CCallback { f: self.f, ud: self.ud.clone() }
+    }
+}
+
+/// A callback's return code as a result: `HTTPX_OK` goes on, anything else aborts
+/// with `HTTPX_E_CALLBACK` ("`what` returned N").
+pub(crate) fn callback_result(rc: httpx_code, what: &str) -> Result<()> {
+    if rc == HTTPX_OK {
+        Ok(())
+    } else {
+        Err(Error::Callback(format!("{what} returned {rc}")))
+    }
+}
+
+/// Release a callback registration that was given NULL for the function: the
+/// userdata is taken and `free_fn` runs at once (the documented "NULL removes it").
+pub(crate) fn release_userdata(userdata: *mut c_void, free_fn: httpx_free_fn) {
+    drop(UserData::new(userdata, free_fn));
+}
+
+type ReadFn = unsafe extern "C" fn(*mut c_void, *mut u8, usize, *mut usize) -> httpx_code;
+
+/// A C read callback as a `std::io::Read`.
+pub(crate) struct CallbackReader(pub CCallback<ReadFn>);
 
 impl std::io::Read for CallbackReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let mut n: usize = 0;
         // SAFETY: buf is valid for buf.len() bytes; n is a valid out pointer.
-        let rc =
-            catch_unwind(AssertUnwindSafe(|| unsafe { (self.cb)(self.ud.ptr, buf.as_mut_ptr(), buf.len(), &mut n) }))
-                .unwrap_or(HTTPX_E_INTERNAL);
+        let rc = self.0.call(|f, ud| unsafe { f(ud, buf.as_mut_ptr(), buf.len(), &mut n) });
         if rc != HTTPX_OK {
             return Err(std::io::Error::other(Error::Callback(format!("read callback returned {rc}"))));
         }
@@ -228,48 +442,32 @@ pub extern "C" fn httpx_version() -> *const c_char {
 /// value the library does not define). Any thread.
 #[no_mangle]
 pub extern "C" fn httpx_code_str(code: httpx_code) -> *const c_char {
-    run_val(c"INTERNAL".as_ptr(), || {
-        let name = code::name(code);
-        static NAMES: once_cell::sync::Lazy<std::collections::HashMap<&'static str, CString>> =
-            once_cell::sync::Lazy::new(|| {
-                (0..200u32).map(|c| (code::name(c), CString::new(code::name(c)).unwrap_or_default())).collect()
-            });
-        NAMES.get(name).map(|c| c.as_ptr()).unwrap_or(c"UNKNOWN".as_ptr())
-    })
+    run_val(c"INTERNAL".as_ptr(), || code::c_name(code).as_ptr())
 }
 
 /// 1 when `code` is a timeout (connect, read, write, pool, total), else 0.
 #[no_mangle]
 pub extern "C" fn httpx_code_is_timeout(code: httpx_code) -> i32 {
-    (10..=19).contains(&code) as i32
+    crate::error::Group::Timeout.contains(code) as i32
 }
 
 /// Code of a detailed error; `HTTPX_E_INVALID_ARGUMENT` for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_error_code(err: *const httpx_error) -> httpx_code {
-    run_val(HTTPX_E_INTERNAL, || err.as_ref().map(|e| e.code).unwrap_or(HTTPX_E_INVALID_ARGUMENT))
+    run_val(HTTPX_E_INTERNAL, || opt_ref(err).map_or(HTTPX_E_INVALID_ARGUMENT, |e| e.code))
 }
 
 /// Human-readable message of a detailed error: NUL-terminated, owned by `err`,
 /// valid until `httpx_error_free(err)`. Never NULL ("" for a NULL `err`).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_error_message(err: *const httpx_error) -> *const c_char {
-    run_val(c"".as_ptr(), || err.as_ref().map(|e| e.message.as_ptr()).unwrap_or(c"".as_ptr()))
+    run_val(c"".as_ptr(), || opt_ref(err).map_or(c"".as_ptr(), |e| e.message.as_ptr()))
 }
 
 /// Free a detailed error. NULL is allowed. Any thread.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_error_free(err: *mut httpx_error) {
-    if !err.is_null() {
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(err))));
-    }
-}
-
-/// Parse seconds from C: negative (or NaN) = no timeout. Setters use
-/// [`secs_checked`], which refuses NaN.
-#[allow(dead_code)]
-pub(crate) fn secs(s: f64) -> Option<std::time::Duration> {
-    crate::types::Timeouts::secs(s)
+    free(err)
 }
 
 /// Parse seconds from C: negative = no timeout, NaN = `InvalidArgument` (a NaN is a
@@ -278,47 +476,50 @@ pub(crate) fn secs_checked(s: f64) -> crate::Result<Option<std::time::Duration>>
     crate::types::Timeouts::secs_checked(s)
 }
 
+/// A C count where negative means "no limit".
+pub(crate) fn limit<T: TryFrom<i64>>(v: i64) -> Option<T> {
+    if v < 0 {
+        None
+    } else {
+        T::try_from(v).ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The committed header defines `HTTPX_E_<NAME> <value>` for every kind of the
+    /// table in `src/error.rs` and no other (values are checked at compile time).
     #[test]
-    fn c_codes_match_core() {
-        let pairs = [
-            (HTTPX_OK, code::OK),
-            (HTTPX_E_INVALID_ARGUMENT, code::INVALID_ARGUMENT),
-            (HTTPX_E_INVALID_URL, code::INVALID_URL),
-            (HTTPX_E_UNSUPPORTED_PROTOCOL, code::UNSUPPORTED_PROTOCOL),
-            (HTTPX_E_CONNECT_TIMEOUT, code::CONNECT_TIMEOUT),
-            (HTTPX_E_READ_TIMEOUT, code::READ_TIMEOUT),
-            (HTTPX_E_WRITE_TIMEOUT, code::WRITE_TIMEOUT),
-            (HTTPX_E_POOL_TIMEOUT, code::POOL_TIMEOUT),
-            (HTTPX_E_TOTAL_TIMEOUT, code::TOTAL_TIMEOUT),
-            (HTTPX_E_CONNECT, code::CONNECT),
-            (HTTPX_E_READ, code::READ),
-            (HTTPX_E_WRITE, code::WRITE),
-            (HTTPX_E_CLOSE, code::CLOSE),
-            (HTTPX_E_PROXY, code::PROXY),
-            (HTTPX_E_TLS, code::TLS),
-            (HTTPX_E_RESOLVE, code::RESOLVE),
-            (HTTPX_E_REMOTE_PROTOCOL, code::REMOTE_PROTOCOL),
-            (HTTPX_E_LOCAL_PROTOCOL, code::LOCAL_PROTOCOL),
-            (HTTPX_E_DECODING, code::DECODING),
-            (HTTPX_E_TOO_MANY_REDIRECTS, code::TOO_MANY_REDIRECTS),
-            (HTTPX_E_HTTP_STATUS, code::HTTP_STATUS),
-            (HTTPX_E_STREAM_CONSUMED, code::STREAM_CONSUMED),
-            (HTTPX_E_CLIENT_CLOSED, code::CLIENT_CLOSED),
-            (HTTPX_E_CANCELLED, code::CANCELLED),
-            (HTTPX_E_BODY_TOO_LARGE, code::BODY_TOO_LARGE),
-            (HTTPX_E_CALLBACK, code::CALLBACK),
-            (HTTPX_E_RECURSIVE_CALL, code::RECURSIVE_CALL),
-            (HTTPX_E_IO, code::IO),
-            (HTTPX_E_INTERNAL, code::INTERNAL),
-        ];
-        for (c, r) in pairs {
-            assert_eq!(c, r);
-            assert_ne!(code::name(c), "UNKNOWN");
+    fn header_lists_every_code() {
+        let h = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/include/httpx.h")).unwrap();
+        let mut defined: Vec<(String, u32)> = h
+            .lines()
+            .filter_map(|l| l.strip_prefix("#define HTTPX_E_"))
+            .map(|r| {
+                let mut it = r.split_whitespace();
+                (it.next().unwrap().to_string(), it.next().unwrap().parse().unwrap())
+            })
+            .collect();
+        defined.sort();
+        let mut table: Vec<(String, u32)> = code::ALL.iter().map(|(v, n, _)| (n.to_string(), *v)).collect();
+        table.sort();
+        assert_eq!(defined, table);
+        for (v, n, g) in code::ALL {
+            assert_eq!(code::name(*v), *n);
+            assert_eq!(code::c_name(*v).to_str().unwrap(), *n);
+            assert_eq!(code::group(*v), Some(*g));
         }
+        assert_eq!(code::c_name(HTTPX_OK), c"OK");
+        assert_eq!(code::c_name(7), c"UNKNOWN");
+    }
+
+    #[test]
+    fn outgoing_text_never_cut_short() {
+        assert_eq!(to_cstring("a\0b").as_bytes(), b"a\\0b");
+        assert_eq!(to_cstring("a\u{0}b").as_bytes(), b"a\\0b");
+        assert_eq!(to_cstring("plain").as_bytes(), b"plain");
     }
 
     #[test]

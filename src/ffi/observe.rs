@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_void, CString};
 use std::sync::Arc;
 
 use super::config::{cfg_mut, httpx_client_config};
-use super::response::httpx_response;
+use super::response::{httpx_response, ResponseHandle};
 use super::*;
 use crate::info::Timing;
 
@@ -43,16 +43,17 @@ pub unsafe extern "C" fn httpx_client_config_set_debug(
     userdata: *mut c_void,
     free_fn: httpx_free_fn,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
         let Some(f) = debug_fn else {
             c.observers.debug = None;
-            drop(UserData::new(userdata, free_fn)); // taken and released at once
+            release_userdata(userdata, free_fn);
             return Ok(());
         };
-        let ud = Arc::new(UserData::new(userdata, free_fn));
+        let cb = CCallback::new(f, userdata, free_fn);
         c.observers.debug = Some(Arc::new(move |kind, data| {
-            let _ = catch_unwind(AssertUnwindSafe(|| f(ud.ptr, kind.code(), data.as_ptr(), data.len())));
+            // SAFETY: a C function given by the caller; `data` outlives the call.
+            cb.call(|f, ud| unsafe { f(ud, kind.code(), data.as_ptr(), data.len()) });
         }));
         Ok(())
     })
@@ -82,31 +83,22 @@ pub(crate) struct InfoStrings {
     alpn: Option<CString>,
 }
 
-fn strings(r: &httpx_response) -> &InfoStrings {
+fn strings(r: &ResponseHandle) -> &InfoStrings {
     r.info_strs.get_or_init(|| {
         let c = r.get().info.conn.as_deref();
-        let cs = |s: Option<String>| s.and_then(|s| CString::new(s).ok());
+        let addr = |a: Option<std::net::SocketAddr>| opt_cstring(a.map(|a| crate::info::addr_text(&a)).as_deref());
         InfoStrings {
-            remote: cs(c.and_then(|c| c.remote).map(|a| crate::info::addr_text(&a))),
-            local: cs(c.and_then(|c| c.local).map(|a| crate::info::addr_text(&a))),
-            cipher: cs(c.and_then(|c| c.tls_cipher.clone())),
-            alpn: cs(c.and_then(|c| c.alpn.clone())),
+            remote: addr(c.and_then(|c| c.remote)),
+            local: addr(c.and_then(|c| c.local)),
+            cipher: opt_cstring(c.and_then(|c| c.tls_cipher.as_deref())),
+            alpn: opt_cstring(c.and_then(|c| c.alpn.as_deref())),
         }
     })
-}
-
-fn ptr(s: &Option<CString>) -> *const c_char {
-    s.as_ref().map(|c| c.as_ptr()).unwrap_or(std::ptr::null())
 }
 
 fn info_str(resp: *const httpx_response, pick: fn(&InfoStrings) -> &Option<CString>) -> *const c_char {
-    run_val(std::ptr::null(), || {
-        // SAFETY: the caller passes a response handle or NULL.
-        match unsafe { resp.as_ref() } {
-            Some(r) => ptr(pick(strings(r))),
-            None => std::ptr::null(),
-        }
-    })
+    // SAFETY: the caller passes a response handle or NULL.
+    run_val(std::ptr::null(), || unsafe { opt_ref(resp) }.map_or(std::ptr::null(), |r| ptr_of(pick(strings(r)))))
 }
 
 /// Address of the server (or proxy) the response came from: "127.0.0.1:8080",
@@ -129,7 +121,7 @@ pub unsafe extern "C" fn httpx_response_local_addr(resp: *const httpx_response) 
 #[no_mangle]
 pub unsafe extern "C" fn httpx_response_tls_version(resp: *const httpx_response) -> *const c_char {
     run_val(std::ptr::null(), || {
-        let v = resp.as_ref().and_then(|r| r.get().info.conn.as_deref().and_then(|c| c.tls_version));
+        let v = opt_ref(resp).and_then(|r| r.get().info.conn.as_deref().and_then(|c| c.tls_version));
         match v {
             Some("TLSv1.3") => c"TLSv1.3".as_ptr(),
             Some("TLSv1.2") => c"TLSv1.2".as_ptr(),
@@ -159,7 +151,7 @@ pub unsafe extern "C" fn httpx_response_alpn(resp: *const httpx_response) -> *co
 /// (pooled HTTP/1.1 connection, shared HTTP/2 connection), else 0 (also for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_response_connection_reused(resp: *const httpx_response) -> i32 {
-    run_val(0, || resp.as_ref().map(|r| r.get().info.reused as i32).unwrap_or(0))
+    run_val(0, || opt_ref(resp).map_or(0, |r| r.get().info.reused as i32))
 }
 
 /// Seconds from the start of the send to the end of phase `which` (`HTTPX_TIMING_*`),
@@ -176,7 +168,7 @@ pub unsafe extern "C" fn httpx_response_timing(
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(seconds_out, "seconds_out")?;
-        let r = handle(resp, "resp")?;
+        let r = try_ref(resp, "resp")?;
         let t =
             Timing::from_code(which).ok_or_else(|| crate::Error::InvalidArgument(format!("unknown timing {which}")))?;
         let d = r.get().info.timings.get(t).ok_or_else(|| {

@@ -9,21 +9,23 @@ use std::path::Path;
 
 use super::auth::httpx_auth;
 use super::client::httpx_client;
+use super::handle::{Castable, OwnedBox, View};
 use super::*;
 use crate::client::{AuthChoice, SendOptions};
 use crate::multipart::Multipart;
 use crate::request::{Body, Request};
 use crate::types::Timeouts;
 
-pub(crate) enum Slot<T> {
-    Owned(Box<T>),
-    Borrowed(*mut T),
-    ReadOnly(*const T),
-}
-
 /// A request (opaque).
 pub struct httpx_request {
-    slot: Slot<Request>,
+    _private: [u8; 0],
+}
+
+/// What an `httpx_request *` points at: the request (its own, or a view of one a
+/// hook, auth flow, transport callback or response lends) and what the C API keeps
+/// beside it.
+pub(crate) struct RequestHandle {
+    view: View<Request>,
     /// The body reader's userdata, kept until the request is freed or its body
     /// replaced (the reader itself is dropped once a send has consumed it).
     body_ud: Option<std::sync::Arc<UserData>>,
@@ -35,94 +37,99 @@ pub struct httpx_request {
     method: OnceCell<CString>,
     url: OnceCell<CString>,
     headers: OnceCell<Vec<(CString, CString)>>,
+    errors: FirstError,
 }
 
-fn cs(s: &str) -> CString {
-    CString::new(s.replace('\0', "")).unwrap_or_default()
+impl Castable for httpx_request {
+    type Ownership = OwnedBox;
+    type RustType = RequestHandle;
+
+    /// Views (a hook's request, a response's request) are not the caller's to free.
+    fn releasable(h: &RequestHandle) -> bool {
+        h.view.is_owned()
+    }
 }
 
-impl httpx_request {
-    pub(crate) fn owned(r: Request) -> httpx_request {
-        httpx_request {
-            slot: Slot::Owned(Box::new(r)),
+impl RecordsErrors for RequestHandle {
+    fn first_error(&self) -> &FirstError {
+        &self.errors
+    }
+}
+
+impl RequestHandle {
+    fn with(view: View<Request>) -> RequestHandle {
+        RequestHandle {
+            view,
             body_ud: None,
             send: SendOptions::default(),
             method: OnceCell::new(),
             url: OnceCell::new(),
             headers: OnceCell::new(),
+            errors: FirstError::default(),
         }
+    }
+
+    pub(crate) fn owned(r: Request) -> RequestHandle {
+        RequestHandle::with(View::Owned(Box::new(r)))
     }
 
     /// A view of a request owned elsewhere, valid for a callback's duration.
-    pub(crate) fn borrowed(r: &mut Request) -> httpx_request {
-        httpx_request {
-            slot: Slot::Borrowed(r),
-            body_ud: None,
-            send: SendOptions::default(),
-            method: OnceCell::new(),
-            url: OnceCell::new(),
-            headers: OnceCell::new(),
-        }
+    pub(crate) fn borrowed(r: &mut Request) -> RequestHandle {
+        RequestHandle::with(View::Borrowed(r))
     }
 
-    pub(crate) fn read_only(r: &Request) -> httpx_request {
-        httpx_request {
-            slot: Slot::ReadOnly(r),
-            body_ud: None,
-            send: SendOptions::default(),
-            method: OnceCell::new(),
-            url: OnceCell::new(),
-            headers: OnceCell::new(),
-        }
+    pub(crate) fn read_only(r: &Request) -> RequestHandle {
+        RequestHandle::with(View::ReadOnly(r))
     }
 
     pub(crate) fn get(&self) -> &Request {
-        // SAFETY: borrowed pointers are only created for the duration of a callback
-        // (or the life of the owning response), during which the target is alive.
-        match &self.slot {
-            Slot::Owned(b) => b,
-            Slot::Borrowed(p) => unsafe { &**p },
-            Slot::ReadOnly(p) => unsafe { &**p },
-        }
+        self.view.get()
     }
 
+    /// The request for editing (the string caches are dropped: the edit may change
+    /// them); a read-only view is `InvalidArgument`.
     pub(crate) fn get_mut(&mut self) -> crate::Result<&mut Request> {
         self.method.take();
         self.url.take();
         self.headers.take();
-        match &mut self.slot {
-            Slot::Owned(b) => Ok(b),
-            // SAFETY: as in `get`; the callback has exclusive use during the call.
-            Slot::Borrowed(p) => Ok(unsafe { &mut **p }),
-            Slot::ReadOnly(_) => Err(crate::Error::InvalidArgument("this request is read-only".into())),
-        }
+        self.view.get_mut("request")
     }
 
     fn header_cache(&self) -> &Vec<(CString, CString)> {
-        self.headers.get_or_init(|| self.get().headers.iter().map(|(n, v)| (cs(n), cs(v))).collect())
+        self.headers.get_or_init(|| self.get().headers.iter().map(|(n, v)| (to_cstring(n), to_cstring(v))).collect())
     }
 }
 
 unsafe fn req_mut<'a>(req: *mut httpx_request) -> crate::Result<&'a mut Request> {
-    handle_mut(req, "req")?.get_mut()
+    try_mut(req, "req")?.get_mut()
 }
 
 /// The send options of an editable request handle (read-only views refuse, as for
 /// any edit).
 unsafe fn send_mut<'a>(req: *mut httpx_request) -> crate::Result<&'a mut SendOptions> {
-    let h = handle_mut(req, "req")?;
+    let h = try_mut(req, "req")?;
     h.get_mut()?;
     Ok(&mut h.send)
 }
 
 /// For body setters: the request, after releasing a previous body reader's userdata.
 unsafe fn req_body<'a>(req: *mut httpx_request) -> crate::Result<&'a mut Request> {
-    let h = handle_mut(req, "req")?;
-    if matches!(h.slot, Slot::ReadOnly(_)) {
+    let h = try_mut(req, "req")?;
+    if h.view.is_read_only() {
         return Err(crate::Error::InvalidArgument("this request is read-only".into()));
     }
     h.body_ud = None;
     h.get_mut()
+}
+
+/// The first failure of a setter on `req` (a request the caller owns, or a view it
+/// was lent, for the duration of the call): its code (`HTTPX_OK` when none failed)
+/// and, through `err` (may be NULL), its message. Copies made by
+/// `httpx_request_clone` start without one. NULL `req`: `HTTPX_E_INVALID_ARGUMENT`.
+/// Call from the thread that owns `req`.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_request_error(req: *const httpx_request, err: *mut *mut httpx_error) -> httpx_code {
+    report_first_error(req, "req", err)
 }
 
 /// A standalone request (HTTPX `Request(method, url)`); `url` must be absolute.
@@ -140,7 +147,7 @@ pub unsafe extern "C" fn httpx_request_new(
     run(err, || {
         need_out(req_out, "req_out")?;
         let r = Request::new(cstr(method, "method")?, cstr(url, "url")?)?;
-        *req_out = Box::into_raw(Box::new(httpx_request::owned(r)));
+        *req_out = to_box(RequestHandle::owned(r));
         Ok(())
     })
 }
@@ -158,9 +165,8 @@ pub unsafe extern "C" fn httpx_request_build(
 ) -> httpx_code {
     run(err, || {
         need_out(req_out, "req_out")?;
-        let c = handle(client, "client")?;
-        let r = c.client.build_request(cstr(method, "method")?, cstr(url, "url")?)?;
-        *req_out = Box::into_raw(Box::new(httpx_request::owned(r)));
+        let r = try_ref(client, "client")?.build_request(cstr(method, "method")?, cstr(url, "url")?)?;
+        *req_out = to_box(RequestHandle::owned(r));
         Ok(())
     })
 }
@@ -169,13 +175,7 @@ pub unsafe extern "C" fn httpx_request_build(
 /// the body was never sent.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_request_free(req: *mut httpx_request) {
-    if !req.is_null() {
-        // Views (a hook's request, a response's request) are not ours to free.
-        if !matches!((*req).slot, Slot::Owned(_)) {
-            return;
-        }
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(req))));
-    }
+    free(req)
 }
 
 /// Replace every value of header `name` with `value`. CR/LF/NUL in the value, a
@@ -188,7 +188,7 @@ pub unsafe extern "C" fn httpx_request_set_header(
     name: *const c_char,
     value: *const c_char,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(req, || {
         let (n, v) = (cstr(name, "name")?, cstr(value, "value")?);
         req_mut(req)?.headers.set(n, v)
     })
@@ -201,7 +201,7 @@ pub unsafe extern "C" fn httpx_request_add_header(
     name: *const c_char,
     value: *const c_char,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(req, || {
         let (n, v) = (cstr(name, "name")?, cstr(value, "value")?);
         req_mut(req)?.headers.append(n, v)
     })
@@ -211,7 +211,7 @@ pub unsafe extern "C" fn httpx_request_add_header(
 /// request). Removing an absent header is not an error.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_request_remove_header(req: *mut httpx_request, name: *const c_char) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(req, || {
         let n = cstr(name, "name")?;
         req_mut(req)?.headers.remove(n);
         Ok(())
@@ -229,7 +229,7 @@ pub unsafe extern "C" fn httpx_request_add_param(
     key: *const c_char,
     value: *const c_char,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(req, || {
         let (k, v) = (cstr(key, "key")?, cstr(value, "value")?);
         req_mut(req)?.add_params(&[(k.into(), v.into())]);
         Ok(())
@@ -243,7 +243,7 @@ pub unsafe extern "C" fn httpx_request_set_cookie(
     name: *const c_char,
     value: *const c_char,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(req, || {
         let (n, v) = (cstr(name, "name")?, cstr(value, "value")?);
         req_mut(req)?.set_cookie(n, v)
     })
@@ -258,7 +258,7 @@ pub unsafe extern "C" fn httpx_request_set_body(
     len: usize,
     content_type: *const c_char,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(req, || {
         let d = bytes(data, len, "data")?.to_vec();
         let ct = opt_cstr(content_type, "content_type")?;
         if let Some(ct) = ct {
@@ -284,13 +284,13 @@ pub unsafe extern "C" fn httpx_request_set_body_reader(
     free_fn: httpx_free_fn,
     length: i64,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
-        let cb = read_fn.ok_or_else(|| crate::Error::InvalidArgument("read_fn is NULL".into()))?;
-        let h = handle_mut(req, "req")?;
+    run_setter(req, || {
+        let cb = need_fn(read_fn, "read_fn")?;
+        let h = try_mut(req, "req")?;
         let r = h.get_mut()?;
-        let ud = std::sync::Arc::new(UserData::new(userdata, free_fn));
-        let reader = CallbackReader { cb, ud: ud.clone() };
-        r.set_body_stream(Box::new(reader), if length < 0 { None } else { Some(length as u64) });
+        let cb = CCallback::new(cb, userdata, free_fn);
+        let ud = cb.userdata();
+        r.set_body_stream(Box::new(CallbackReader(cb)), limit(length));
         h.body_ud = Some(ud);
         Ok(())
     })
@@ -305,7 +305,7 @@ pub unsafe extern "C" fn httpx_request_set_form(
     values: *const *const c_char,
     n: usize,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(req, || {
         if n > 0 && (names.is_null() || values.is_null()) {
             return Err(crate::Error::InvalidArgument("names or values is NULL".into()));
         }
@@ -322,7 +322,7 @@ pub unsafe extern "C" fn httpx_request_set_form(
 /// application/json unless set.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_request_set_json(req: *mut httpx_request, json: *const c_char) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(req, || {
         let j = cstr(json, "json")?;
         req_body(req)?.set_body_bytes(j.as_bytes().to_vec(), Some("application/json"));
         Ok(())
@@ -344,7 +344,7 @@ pub unsafe extern "C" fn httpx_request_add_multipart_field(
     name: *const c_char,
     value: *const c_char,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(req, || {
         let (n, v) = (cstr(name, "name")?, cstr(value, "value")?);
         let r = req_body(req)?;
         let mut m = multipart_of(r);
@@ -367,7 +367,7 @@ pub unsafe extern "C" fn httpx_request_add_multipart_file(
     path: *const c_char,
     content_type: *const c_char,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(req, || {
         let f = cstr(field, "field")?;
         let fname = opt_cstr(filename, "filename")?;
         let p = cstr(path, "path")?;
@@ -393,7 +393,7 @@ pub unsafe extern "C" fn httpx_request_add_multipart_bytes(
     len: usize,
     content_type: *const c_char,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(req, || {
         let f = cstr(field, "field")?;
         let fname = opt_cstr(filename, "filename")?;
         let d = bytes(data, len, "data")?.to_vec();
@@ -410,9 +410,9 @@ pub unsafe extern "C" fn httpx_request_add_multipart_bytes(
 /// auth at all (HTTPX `auth=None` at request level). Not consumed.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_request_set_auth(req: *mut httpx_request, auth: *const httpx_auth) -> httpx_code {
-    run(std::ptr::null_mut(), || {
-        send_mut(req)?.auth = match auth.as_ref() {
-            Some(a) => AuthChoice::Use(a.auth.clone()),
+    run_setter(req, || {
+        send_mut(req)?.auth = match opt_arc(auth) {
+            Some(a) => AuthChoice::Use(a),
             None => AuthChoice::Disabled,
         };
         Ok(())
@@ -422,7 +422,7 @@ pub unsafe extern "C" fn httpx_request_set_auth(req: *mut httpx_request, auth: *
 /// Go back to the client's auth for this request.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_request_inherit_auth(req: *mut httpx_request) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(req, || {
         send_mut(req)?.auth = AuthChoice::Inherit;
         Ok(())
     })
@@ -441,9 +441,13 @@ pub unsafe extern "C" fn httpx_request_set_timeouts(
     write: f64,
     pool: f64,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
-        req_mut(req)?.options.timeouts =
-            Some(Timeouts { connect: secs_checked(connect)?, read: secs_checked(read)?, write: secs_checked(write)?, pool: secs_checked(pool)? });
+    run_setter(req, || {
+        req_mut(req)?.options.timeouts = Some(Timeouts {
+            connect: secs_checked(connect)?,
+            read: secs_checked(read)?,
+            write: secs_checked(write)?,
+            pool: secs_checked(pool)?,
+        });
         Ok(())
     })
 }
@@ -452,7 +456,7 @@ pub unsafe extern "C" fn httpx_request_set_timeouts(
 /// `HTTPX_E_INVALID_ARGUMENT`).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_request_set_timeout(req: *mut httpx_request, seconds: f64) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(req, || {
         req_mut(req)?.options.timeouts = Some(Timeouts::all(secs_checked(seconds)?));
         Ok(())
     })
@@ -463,7 +467,7 @@ pub unsafe extern "C" fn httpx_request_set_timeout(req: *mut httpx_request, seco
 /// Covers everything one send does, redirects, auth steps and the body included.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_request_set_total_timeout(req: *mut httpx_request, seconds: f64) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(req, || {
         req_mut(req)?.options.total_timeout = Some(secs_checked(seconds)?);
         Ok(())
     })
@@ -479,9 +483,9 @@ pub unsafe extern "C" fn httpx_request_set_cancel(
     req: *mut httpx_request,
     tok: *const super::cancel::httpx_cancel,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(req, || {
         let r = req_mut(req)?;
-        r.options.cancel = tok.as_ref().map(|t| t.token.clone());
+        r.options.cancel = opt_ref(tok).cloned();
         Ok(())
     })
 }
@@ -489,7 +493,7 @@ pub unsafe extern "C" fn httpx_request_set_cancel(
 /// Follow redirects for this request (overrides the client).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_request_set_follow_redirects(req: *mut httpx_request, on: i32) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(req, || {
         send_mut(req)?.follow_redirects = Some(on != 0);
         Ok(())
     })
@@ -498,25 +502,23 @@ pub unsafe extern "C" fn httpx_request_set_follow_redirects(req: *mut httpx_requ
 /// Method, e.g. "GET". Owned by the request; NULL only for a NULL `req`.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_request_method(req: *const httpx_request) -> *const c_char {
-    run_val(std::ptr::null(), || match req.as_ref() {
-        Some(r) => r.method.get_or_init(|| cs(&r.get().method)).as_ptr(),
-        None => std::ptr::null(),
+    run_val(std::ptr::null(), || {
+        opt_ref(req).map_or(std::ptr::null(), |r| r.method.get_or_init(|| to_cstring(&r.get().method)).as_ptr())
     })
 }
 
 /// Full URL with merged params. Owned by the request; NULL only for a NULL `req`.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_request_url(req: *const httpx_request) -> *const c_char {
-    run_val(std::ptr::null(), || match req.as_ref() {
-        Some(r) => r.url.get_or_init(|| cs(r.get().url.as_str())).as_ptr(),
-        None => std::ptr::null(),
+    run_val(std::ptr::null(), || {
+        opt_ref(req).map_or(std::ptr::null(), |r| r.url.get_or_init(|| to_cstring(r.get().url.as_str())).as_ptr())
     })
 }
 
 /// Number of header lines (0 for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_request_header_count(req: *const httpx_request) -> usize {
-    run_val(0, || req.as_ref().map(|r| r.get().headers.len()).unwrap_or(0))
+    run_val(0, || opt_ref(req).map_or(0, |r| r.get().headers.len()))
 }
 
 /// The `i`th header line. Writes `*name_out`/`*value_out` (owned by the request)
@@ -531,7 +533,7 @@ pub unsafe extern "C" fn httpx_request_header_at(
     run(std::ptr::null_mut(), || {
         need_out(name_out, "name_out")?;
         need_out(value_out, "value_out")?;
-        let r = handle(req, "req")?;
+        let r = try_ref(req, "req")?;
         let (n, v) = r
             .header_cache()
             .get(i)
@@ -546,7 +548,7 @@ pub unsafe extern "C" fn httpx_request_header_at(
 #[no_mangle]
 pub unsafe extern "C" fn httpx_request_header_get(req: *const httpx_request, name: *const c_char) -> *const c_char {
     run_val(std::ptr::null(), || {
-        let (Some(r), Ok(n)) = (req.as_ref(), cstr(name, "name")) else { return std::ptr::null() };
+        let (Some(r), Ok(n)) = (opt_ref(req), cstr(name, "name")) else { return std::ptr::null() };
         let idx = r.get().headers.iter().position(|(k, _)| k.eq_ignore_ascii_case(n));
         idx.and_then(|i| r.header_cache().get(i)).map(|(_, v)| v.as_ptr()).unwrap_or(std::ptr::null())
     })
@@ -564,7 +566,7 @@ pub unsafe extern "C" fn httpx_request_body(
     run(std::ptr::null_mut(), || {
         need_out(data_out, "data_out")?;
         need_out(len_out, "len_out")?;
-        let r = handle(req, "req")?;
+        let r = try_ref(req, "req")?;
         let b = r.get().body.as_bytes().ok_or_else(|| {
             crate::Error::StreamConsumed("the body is streamed; its bytes are not held in memory".into())
         })?;
@@ -583,10 +585,10 @@ pub unsafe extern "C" fn httpx_request_clone(
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(req_out, "req_out")?;
-        let r = handle(req, "req")?;
-        let mut copy = httpx_request::owned(r.get().clone());
+        let r = try_ref(req, "req")?;
+        let mut copy = RequestHandle::owned(r.get().clone());
         copy.send = r.send.clone();
-        *req_out = Box::into_raw(Box::new(copy));
+        *req_out = to_box(copy);
         Ok(())
     })
 }

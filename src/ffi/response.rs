@@ -6,42 +6,50 @@
 use std::cell::OnceCell;
 use std::ffi::{c_char, CString};
 
-use super::request::httpx_request;
+use super::handle::{Castable, OwnedBox, View};
+use super::request::{httpx_request, RequestHandle};
 use super::*;
 use crate::response::Response;
 
-enum RSlot {
-    Owned(Box<Response>),
-    Borrowed(*mut Response),
-}
-
 /// A response (opaque).
 pub struct httpx_response {
-    slot: RSlot,
+    _private: [u8; 0],
+}
+
+/// What an `httpx_response *` points at: the response (its own, or a view of one a
+/// hook, auth flow or history lends) and the C strings handed out from it.
+pub(crate) struct ResponseHandle {
+    view: View<Response>,
     reason: OnceCell<CString>,
     url: OnceCell<CString>,
     headers: OnceCell<Vec<(CString, CString)>>,
-    request: OnceCell<Box<httpx_request>>,
+    request: OnceCell<Box<RequestHandle>>,
     /// Boxed so each view keeps its address for the life of the response.
     #[allow(clippy::vec_box)]
-    history: OnceCell<Vec<Box<httpx_response>>>,
+    history: OnceCell<Vec<Box<ResponseHandle>>>,
     text: OnceCell<Vec<u8>>,
     /// Joined header values by lowercase name; each CString's buffer stays put when
     /// the Vec grows, so returned pointers live as long as the response.
     joined: std::cell::RefCell<Vec<(String, CString)>>,
-    next_request: OnceCell<Option<Box<httpx_request>>>,
+    next_request: OnceCell<Option<Box<RequestHandle>>>,
     /// Connection facts as C strings (see `ffi::observe`).
     pub(crate) info_strs: OnceCell<super::observe::InfoStrings>,
 }
 
-fn cs(s: &str) -> CString {
-    CString::new(s.replace('\0', "")).unwrap_or_default()
+impl Castable for httpx_response {
+    type Ownership = OwnedBox;
+    type RustType = ResponseHandle;
+
+    /// Views owned by another response or by a hook call are not the caller's to free.
+    fn releasable(h: &ResponseHandle) -> bool {
+        h.view.is_owned()
+    }
 }
 
-impl httpx_response {
-    fn with(slot: RSlot) -> httpx_response {
-        httpx_response {
-            slot,
+impl ResponseHandle {
+    fn with(view: View<Response>) -> ResponseHandle {
+        ResponseHandle {
+            view,
             reason: OnceCell::new(),
             url: OnceCell::new(),
             headers: OnceCell::new(),
@@ -54,56 +62,50 @@ impl httpx_response {
         }
     }
 
-    pub(crate) fn owned(r: Response) -> httpx_response {
-        httpx_response::with(RSlot::Owned(Box::new(r)))
+    pub(crate) fn owned(r: Response) -> ResponseHandle {
+        ResponseHandle::with(View::Owned(Box::new(r)))
     }
 
     /// A view of a response owned elsewhere, valid for a callback's duration.
-    pub(crate) fn borrowed(r: &mut Response) -> httpx_response {
-        httpx_response::with(RSlot::Borrowed(r))
+    pub(crate) fn borrowed(r: &mut Response) -> ResponseHandle {
+        ResponseHandle::with(View::Borrowed(r))
     }
 
     pub(crate) fn get(&self) -> &Response {
-        match &self.slot {
-            RSlot::Owned(b) => b,
-            // SAFETY: borrowed views live only while their target does.
-            RSlot::Borrowed(p) => unsafe { &**p },
-        }
+        self.view.get()
     }
 
-    pub(crate) fn get_mut(&mut self) -> &mut Response {
-        match &mut self.slot {
-            RSlot::Owned(b) => b,
-            // SAFETY: as in `get`; exclusive during the callback.
-            RSlot::Borrowed(p) => unsafe { &mut **p },
-        }
+    pub(crate) fn get_mut(&mut self) -> crate::Result<&mut Response> {
+        self.view.get_mut("response")
     }
 
     fn header_cache(&self) -> &Vec<(CString, CString)> {
-        self.headers.get_or_init(|| self.get().headers.iter().map(|(n, v)| (cs(n), cs(v))).collect())
+        self.headers.get_or_init(|| self.get().headers.iter().map(|(n, v)| (to_cstring(n), to_cstring(v))).collect())
     }
+}
+
+/// A getter's string: `f` of the response, or NULL for a NULL `resp`.
+unsafe fn text_of(resp: *const httpx_response, f: impl FnOnce(&ResponseHandle) -> *const c_char) -> *const c_char {
+    run_val(std::ptr::null(), || opt_ref(resp).map_or(std::ptr::null(), f))
 }
 
 /// Status code (e.g. 200); 0 for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_response_status(resp: *const httpx_response) -> u16 {
-    run_val(0, || resp.as_ref().map(|r| r.get().status).unwrap_or(0))
+    run_val(0, || opt_ref(resp).map_or(0, |r| r.get().status))
 }
 
 /// Reason phrase ("OK"; the standard phrase when the server sent none). Owned by
 /// the response; NULL only for a NULL `resp`.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_response_reason(resp: *const httpx_response) -> *const c_char {
-    run_val(std::ptr::null(), || match resp.as_ref() {
-        Some(r) => r.reason.get_or_init(|| cs(r.get().reason_phrase())).as_ptr(),
-        None => std::ptr::null(),
-    })
+    text_of(resp, |r| r.reason.get_or_init(|| to_cstring(r.get().reason_phrase())).as_ptr())
 }
 
 /// "HTTP/1.1", "HTTP/1.0" or "HTTP/2". Static; NULL only for a NULL `resp`.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_response_http_version(resp: *const httpx_response) -> *const c_char {
-    run_val(std::ptr::null(), || match resp.as_ref().map(|r| r.get().version) {
+    run_val(std::ptr::null(), || match opt_ref(resp).map(|r| r.get().version) {
         Some(crate::http1::Version::Http10) => c"HTTP/1.0".as_ptr(),
         Some(crate::http1::Version::Http11) => c"HTTP/1.1".as_ptr(),
         Some(crate::http1::Version::Http2) => c"HTTP/2".as_ptr(),
@@ -114,16 +116,13 @@ pub unsafe extern "C" fn httpx_response_http_version(resp: *const httpx_response
 /// Final URL (after redirects). Owned by the response.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_response_url(resp: *const httpx_response) -> *const c_char {
-    run_val(std::ptr::null(), || match resp.as_ref() {
-        Some(r) => r.url.get_or_init(|| cs(r.get().url.as_str())).as_ptr(),
-        None => std::ptr::null(),
-    })
+    text_of(resp, |r| r.url.get_or_init(|| to_cstring(r.get().url.as_str())).as_ptr())
 }
 
 /// Number of header lines (repeated headers are separate lines).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_response_header_count(resp: *const httpx_response) -> usize {
-    run_val(0, || resp.as_ref().map(|r| r.get().headers.len()).unwrap_or(0))
+    run_val(0, || opt_ref(resp).map_or(0, |r| r.get().headers.len()))
 }
 
 /// The `i`th header line; strings owned by the response.
@@ -137,7 +136,7 @@ pub unsafe extern "C" fn httpx_response_header_at(
     run(std::ptr::null_mut(), || {
         need_out(name_out, "name_out")?;
         need_out(value_out, "value_out")?;
-        let r = handle(resp, "resp")?;
+        let r = try_ref(resp, "resp")?;
         let (n, v) = r
             .header_cache()
             .get(i)
@@ -157,7 +156,7 @@ pub unsafe extern "C" fn httpx_response_header_get_nth(
     nth: usize,
 ) -> *const c_char {
     run_val(std::ptr::null(), || {
-        let (Some(r), Ok(n)) = (resp.as_ref(), cstr(name, "name")) else { return std::ptr::null() };
+        let (Some(r), Ok(n)) = (opt_ref(resp), cstr(name, "name")) else { return std::ptr::null() };
         let idx =
             r.get().headers.iter().enumerate().filter(|(_, (k, _))| k.eq_ignore_ascii_case(n)).nth(nth).map(|(i, _)| i);
         idx.and_then(|i| r.header_cache().get(i)).map(|(_, v)| v.as_ptr()).unwrap_or(std::ptr::null())
@@ -180,14 +179,14 @@ pub unsafe extern "C" fn httpx_response_header_get_joined(
     name: *const c_char,
 ) -> *const c_char {
     run_val(std::ptr::null(), || {
-        let (Some(r), Ok(n)) = (resp.as_ref(), cstr(name, "name")) else { return std::ptr::null() };
+        let (Some(r), Ok(n)) = (opt_ref(resp), cstr(name, "name")) else { return std::ptr::null() };
         let key = n.to_ascii_lowercase();
         let mut cache = r.joined.borrow_mut();
         if let Some((_, v)) = cache.iter().find(|(k, _)| *k == key) {
             return v.as_ptr();
         }
         let Some(joined) = r.get().headers.get_joined(n) else { return std::ptr::null() };
-        cache.push((key, cs(&joined)));
+        cache.push((key, to_cstring(&joined)));
         cache.last().map(|(_, v)| v.as_ptr()).unwrap_or(std::ptr::null())
     })
 }
@@ -200,12 +199,12 @@ pub unsafe extern "C" fn httpx_response_header_get_joined(
 /// `httpx_request_clone` to edit it. Do not free it.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_response_next_request(resp: *const httpx_response) -> *const httpx_request {
-    run_val(std::ptr::null(), || match resp.as_ref() {
+    run_val(std::ptr::null(), || match opt_ref(resp) {
         Some(r) => r
             .next_request
-            .get_or_init(|| r.get().next_request.as_deref().map(|q| Box::new(httpx_request::read_only(q))))
+            .get_or_init(|| r.get().next_request.as_deref().map(|q| Box::new(RequestHandle::read_only(q))))
             .as_deref()
-            .map_or(std::ptr::null(), |q| q as *const httpx_request),
+            .map_or(std::ptr::null(), to_c),
         None => std::ptr::null(),
     })
 }
@@ -214,10 +213,8 @@ pub unsafe extern "C" fn httpx_response_next_request(resp: *const httpx_response
 /// by the response and read-only; NULL only for a NULL `resp`.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_response_request(resp: *const httpx_response) -> *const httpx_request {
-    run_val(std::ptr::null(), || match resp.as_ref() {
-        Some(r) => {
-            &**r.request.get_or_init(|| Box::new(httpx_request::read_only(&r.get().request))) as *const httpx_request
-        }
+    run_val(std::ptr::null(), || match opt_ref(resp) {
+        Some(r) => to_c(&**r.request.get_or_init(|| Box::new(RequestHandle::read_only(&r.get().request)))),
         None => std::ptr::null(),
     })
 }
@@ -225,7 +222,7 @@ pub unsafe extern "C" fn httpx_response_request(resp: *const httpx_response) -> 
 /// Number of earlier responses (redirects, auth steps), oldest first.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_response_history_count(resp: *const httpx_response) -> usize {
-    run_val(0, || resp.as_ref().map(|r| r.get().history.len()).unwrap_or(0))
+    run_val(0, || opt_ref(resp).map_or(0, |r| r.get().history.len()))
 }
 
 /// The `i`th earlier response (body already read), owned by `resp`; NULL when out
@@ -233,18 +230,17 @@ pub unsafe extern "C" fn httpx_response_history_count(resp: *const httpx_respons
 #[no_mangle]
 pub unsafe extern "C" fn httpx_response_history_at(resp: *mut httpx_response, i: usize) -> *mut httpx_response {
     run_val(std::ptr::null_mut(), || {
-        let Some(r) = resp.as_mut() else { return std::ptr::null_mut() };
+        let Ok(r) = try_mut(resp, "resp") else { return std::ptr::null_mut() };
         if r.history.get().is_none() {
-            let inner = r.get_mut();
-            let v: Vec<Box<httpx_response>> =
-                inner.history.iter_mut().map(|h| Box::new(httpx_response::borrowed(h))).collect();
+            let Ok(inner) = r.get_mut() else { return std::ptr::null_mut() };
+            let v: Vec<Box<ResponseHandle>> =
+                inner.history.iter_mut().map(|h| Box::new(ResponseHandle::borrowed(h))).collect();
             let _ = r.history.set(v);
         }
-        r.history
-            .get()
-            .and_then(|v| v.get(i))
-            .map(|b| &**b as *const httpx_response as *mut httpx_response)
-            .unwrap_or(std::ptr::null_mut())
+        match r.history.get_mut().and_then(|v| v.get_mut(i)) {
+            Some(b) => to_c_mut(&mut **b),
+            None => std::ptr::null_mut(),
+        }
     })
 }
 
@@ -252,7 +248,7 @@ pub unsafe extern "C" fn httpx_response_history_at(resp: *mut httpx_response, i:
 /// body is unread).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_response_elapsed(resp: *const httpx_response) -> f64 {
-    run_val(0.0, || resp.as_ref().map(|r| r.get().elapsed.as_secs_f64()).unwrap_or(0.0))
+    run_val(0.0, || opt_ref(resp).map_or(0.0, |r| r.get().elapsed.as_secs_f64()))
 }
 
 /// The whole decoded body (gzip, deflate, br, zstd undone), read on the first call
@@ -269,8 +265,7 @@ pub unsafe extern "C" fn httpx_response_body(
     run(err, || {
         need_out(data_out, "data_out")?;
         need_out(len_out, "len_out")?;
-        let r = handle_mut(resp, "resp")?;
-        let b = r.get_mut().body()?;
+        let b = try_mut(resp, "resp")?.get_mut()?.body()?;
         *data_out = if b.is_empty() { c"".as_ptr() as *const u8 } else { b.as_ptr() };
         *len_out = b.len();
         Ok(())
@@ -290,9 +285,9 @@ pub unsafe extern "C" fn httpx_response_text(
     run(err, || {
         need_out(text_out, "text_out")?;
         need_out(len_out, "len_out")?;
-        let r = handle_mut(resp, "resp")?;
+        let r = try_mut(resp, "resp")?;
         if r.text.get().is_none() {
-            let t = r.get_mut().text()?;
+            let t = r.get_mut()?.text()?;
             let mut v = Vec::with_capacity(t.len() + 1);
             v.extend_from_slice(t.as_bytes());
             v.push(0);
@@ -319,13 +314,8 @@ pub unsafe extern "C" fn httpx_response_read(
 ) -> httpx_code {
     run(err, || {
         need_out(n_out, "n_out")?;
-        if buf.is_null() && cap > 0 {
-            return Err(crate::Error::InvalidArgument("buf is NULL".into()));
-        }
-        let r = handle_mut(resp, "resp")?;
-        let slice: &mut [u8] = if cap == 0 { &mut [] } else { std::slice::from_raw_parts_mut(buf, cap) };
-        let n = r.get_mut().read(slice)?;
-        *n_out = n;
+        let slice = bytes_mut(buf, cap, "buf")?;
+        *n_out = try_mut(resp, "resp")?.get_mut()?.read(slice)?;
         Ok(())
     })
 }
@@ -337,7 +327,7 @@ pub unsafe extern "C" fn httpx_response_raise_for_status(
     resp: *const httpx_response,
     err: *mut *mut httpx_error,
 ) -> httpx_code {
-    run(err, || handle(resp, "resp")?.get().raise_for_status())
+    run(err, || try_ref(resp, "resp")?.get().raise_for_status())
 }
 
 /// Close the body: a half-read connection is closed (not reused). The head stays
@@ -345,7 +335,7 @@ pub unsafe extern "C" fn httpx_response_raise_for_status(
 #[no_mangle]
 pub unsafe extern "C" fn httpx_response_close(resp: *mut httpx_response) -> httpx_code {
     run(std::ptr::null_mut(), || {
-        handle_mut(resp, "resp")?.get_mut().close();
+        try_mut(resp, "resp")?.get_mut()?.close();
         Ok(())
     })
 }
@@ -355,11 +345,5 @@ pub unsafe extern "C" fn httpx_response_close(resp: *mut httpx_response) -> http
 /// and hooks are owned by others: do not free them.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_response_free(resp: *mut httpx_response) {
-    if !resp.is_null() {
-        // Views owned by another response or by a hook call are not ours to free.
-        if let RSlot::Borrowed(_) = (*resp).slot {
-            return;
-        }
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(resp))));
-    }
+    free(resp)
 }

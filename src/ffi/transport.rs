@@ -6,7 +6,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::request::httpx_request;
+use super::handle::{Borrowed, Castable, OwnedBox};
+use super::request::{httpx_request, RequestHandle};
 use super::*;
 use crate::tls::{PemSource, Trust};
 use crate::transport::callback::{BuiltBody, CallbackTransport, Handler, ResponseBuilder};
@@ -22,11 +23,37 @@ enum Kind {
 /// A transport (opaque). Once mounted or set on a config it is shared and its
 /// options are frozen; it may serve several clients and threads.
 pub struct httpx_transport {
-    kind: std::sync::Mutex<Kind>,
-    built: std::sync::OnceLock<Arc<dyn Transport>>,
+    _private: [u8; 0],
 }
 
-impl httpx_transport {
+/// What an `httpx_transport *` points at: the options until first use, then the
+/// built transport.
+pub(crate) struct TransportHandle {
+    kind: std::sync::Mutex<Kind>,
+    built: std::sync::OnceLock<Arc<dyn Transport>>,
+    errors: FirstError,
+}
+
+impl Castable for httpx_transport {
+    type Ownership = OwnedBox;
+    type RustType = TransportHandle;
+}
+
+impl RecordsErrors for TransportHandle {
+    fn first_error(&self) -> &FirstError {
+        &self.errors
+    }
+}
+
+impl TransportHandle {
+    fn new(kind: Kind) -> TransportHandle {
+        TransportHandle {
+            kind: std::sync::Mutex::new(kind),
+            built: std::sync::OnceLock::new(),
+            errors: FirstError::default(),
+        }
+    }
+
     /// The shared transport, building it on first use.
     pub(crate) fn shared(&self) -> crate::Result<Arc<dyn Transport>> {
         if let Some(t) = self.built.get() {
@@ -57,10 +84,20 @@ impl httpx_transport {
 
 /// What a transport callback fills in (opaque); valid during the call.
 pub struct httpx_response_builder {
+    _private: [u8; 0],
+}
+
+/// What an `httpx_response_builder *` points at (lent to the transport callback).
+pub(crate) struct BuilderState {
     b: *mut ResponseBuilder,
     script_name: CString,
     path_info: CString,
     remote_addr: CString,
+}
+
+impl Castable for httpx_response_builder {
+    type Ownership = Borrowed;
+    type RustType = BuilderState;
 }
 
 /// Transport callback: answer `req` by filling `out` (status defaults to 200, no
@@ -76,31 +113,25 @@ pub type httpx_transport_fn = Option<
     ) -> httpx_code,
 >;
 
-struct CHandler {
-    cb: unsafe extern "C" fn(*mut c_void, *const httpx_request, *mut httpx_response_builder) -> httpx_code,
-    ud: UserData,
-}
+type TransportFn = unsafe extern "C" fn(*mut c_void, *const httpx_request, *mut httpx_response_builder) -> httpx_code;
+
+struct CHandler(CCallback<TransportFn>);
 
 impl Handler for CHandler {
     fn handle(&self, req: &crate::Request, out: &mut ResponseBuilder) -> crate::Result<()> {
-        let r = httpx_request::read_only(req);
-        let c = |s: &str| CString::new(s.replace('\0', "")).unwrap_or_default();
-        let mut b = httpx_response_builder {
-            script_name: c(&out.script_name),
-            path_info: c(&out.path_info),
-            remote_addr: c(&out.remote_addr),
+        let r = RequestHandle::read_only(req);
+        let mut b = BuilderState {
+            script_name: to_cstring(&out.script_name),
+            path_info: to_cstring(&out.path_info),
+            remote_addr: to_cstring(&out.remote_addr),
             b: out,
         };
         // SAFETY: a C function given by the caller; `r` and `b` outlive the call.
-        let rc = catch_unwind(AssertUnwindSafe(|| unsafe { (self.cb)(self.ud.ptr, &r, &mut b) }))
-            .unwrap_or(HTTPX_E_INTERNAL);
-        if rc == HTTPX_OK {
-            Ok(())
-        } else if rc == HTTPX_E_RECURSIVE_CALL {
-            Err(crate::Error::RecursiveCall("transport callback sent on its own client".into()))
-        } else {
-            Err(crate::Error::Callback(format!("transport callback returned {rc}")))
+        let rc = self.0.call(|f, ud| unsafe { f(ud, to_c(&r), to_c_mut(&mut b)) });
+        if rc == HTTPX_E_RECURSIVE_CALL {
+            return Err(crate::Error::RecursiveCall("transport callback sent on its own client".into()));
         }
+        callback_result(rc, "transport callback")
     }
 }
 
@@ -118,12 +149,9 @@ pub unsafe extern "C" fn httpx_transport_callback(
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(transport_out, "transport_out")?;
-        let cb = f.ok_or_else(|| crate::Error::InvalidArgument("fn is NULL".into()))?;
-        let t = CallbackTransport::new(Box::new(CHandler { cb, ud: UserData::new(userdata, free_fn) }));
-        *transport_out = Box::into_raw(Box::new(httpx_transport {
-            kind: std::sync::Mutex::new(Kind::Callback(Some(t))),
-            built: std::sync::OnceLock::new(),
-        }));
+        let cb = need_fn(f, "fn")?;
+        let t = CallbackTransport::new(Box::new(CHandler(CCallback::new(cb, userdata, free_fn))));
+        *transport_out = to_box(TransportHandle::new(Kind::Callback(Some(t))));
         Ok(())
     })
 }
@@ -132,8 +160,8 @@ pub unsafe extern "C" fn httpx_transport_callback(
 /// with `HTTPX_E_CALLBACK`; off answers 500 instead. Before first use only.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_transport_callback_set_raise_errors(t: *const httpx_transport, on: i32) -> httpx_code {
-    run(std::ptr::null_mut(), || {
-        handle(t, "transport")?.edit(|k| match k {
+    run_setter(t, || {
+        try_ref(t, "transport")?.edit(|k| match k {
             Kind::Callback(Some(c)) => {
                 c.raise_errors = on != 0;
                 Ok(())
@@ -150,9 +178,9 @@ pub unsafe extern "C" fn httpx_transport_callback_set_script_name(
     t: *const httpx_transport,
     script_name: *const c_char,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(t, || {
         let s = cstr(script_name, "script_name")?.trim_end_matches('/').to_string();
-        handle(t, "transport")?.edit(|k| match k {
+        try_ref(t, "transport")?.edit(|k| match k {
             Kind::Callback(Some(c)) => {
                 c.script_name = s;
                 Ok(())
@@ -169,9 +197,9 @@ pub unsafe extern "C" fn httpx_transport_callback_set_remote_addr(
     t: *const httpx_transport,
     addr: *const c_char,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(t, || {
         let s = cstr(addr, "addr")?.to_string();
-        handle(t, "transport")?.edit(|k| match k {
+        try_ref(t, "transport")?.edit(|k| match k {
             Kind::Callback(Some(c)) => {
                 c.remote_addr = s;
                 Ok(())
@@ -188,10 +216,7 @@ pub unsafe extern "C" fn httpx_transport_callback_set_remote_addr(
 pub unsafe extern "C" fn httpx_transport_http(transport_out: *mut *mut httpx_transport) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(transport_out, "transport_out")?;
-        *transport_out = Box::into_raw(Box::new(httpx_transport {
-            kind: std::sync::Mutex::new(Kind::HttpPending(HttpOptions::default())),
-            built: std::sync::OnceLock::new(),
-        }));
+        *transport_out = to_box(TransportHandle::new(Kind::HttpPending(HttpOptions::default())));
         Ok(())
     })
 }
@@ -200,7 +225,7 @@ unsafe fn http_edit(
     t: *const httpx_transport,
     f: impl FnOnce(&mut HttpOptions) -> crate::Result<()>,
 ) -> crate::Result<()> {
-    handle(t, "transport")?.edit(|k| match k {
+    try_ref(t, "transport")?.edit(|k| match k {
         Kind::HttpPending(o) => f(o),
         _ => Err(crate::Error::InvalidArgument("not an http transport".into())),
     })
@@ -214,12 +239,11 @@ pub unsafe extern "C" fn httpx_transport_http_set_limits(
     max_keepalive_connections: i64,
     keepalive_expiry: f64,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
-        let lim = |v: i64| if v < 0 { None } else { Some(v as usize) };
+    run_setter(t, || {
         http_edit(t, |o| {
             o.limits = Limits {
-                max_connections: lim(max_connections),
-                max_keepalive_connections: lim(max_keepalive_connections),
+                max_connections: limit(max_connections),
+                max_keepalive_connections: limit(max_keepalive_connections),
                 keepalive_expiry: secs_checked(keepalive_expiry)?,
             };
             Ok(())
@@ -230,7 +254,7 @@ pub unsafe extern "C" fn httpx_transport_http_set_limits(
 /// Connect retries after a failed connect, with exponential backoff from 0.5 s.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_transport_http_set_retries(t: *const httpx_transport, retries: u32) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(t, || {
         http_edit(t, |o| {
             o.retries = retries;
             Ok(())
@@ -245,7 +269,7 @@ pub unsafe extern "C" fn httpx_transport_http_set_local_address(
     t: *const httpx_transport,
     addr: *const c_char,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(t, || {
         let a = cstr(addr, "addr")?;
         let sa: SocketAddr = a
             .parse()
@@ -262,7 +286,7 @@ pub unsafe extern "C" fn httpx_transport_http_set_local_address(
 /// the Host header and TLS name).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_transport_http_set_uds(t: *const httpx_transport, path: *const c_char) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(t, || {
         let p = PathBuf::from(cstr(path, "path")?);
         http_edit(t, |o| {
             o.uds = Some(p);
@@ -274,7 +298,7 @@ pub unsafe extern "C" fn httpx_transport_http_set_uds(t: *const httpx_transport,
 /// TLS verification for this transport (default on).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_transport_http_set_verify(t: *const httpx_transport, on: i32) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(t, || {
         http_edit(t, |o| {
             o.tls.verify = on != 0;
             Ok(())
@@ -288,7 +312,7 @@ pub unsafe extern "C" fn httpx_transport_http_set_ca_file(
     t: *const httpx_transport,
     path: *const c_char,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(t, || {
         let p = PathBuf::from(cstr(path, "path")?);
         http_edit(t, |o| {
             o.tls.trust = Trust::CaFile(p);
@@ -304,7 +328,7 @@ pub unsafe extern "C" fn httpx_transport_http_set_client_cert(
     cert_path: *const c_char,
     key_path: *const c_char,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(t, || {
         let c = PemSource::File(PathBuf::from(cstr(cert_path, "cert_path")?));
         let k = PemSource::File(PathBuf::from(cstr(key_path, "key_path")?));
         http_edit(t, |o| {
@@ -322,7 +346,7 @@ pub unsafe extern "C" fn httpx_transport_http_set_proxy(
     url: *const c_char,
     mode: u32,
 ) -> httpx_code {
-    run(std::ptr::null_mut(), || {
+    run_setter(t, || {
         let u = cstr(url, "url")?.to_string();
         let m = ProxyMode::from_code(mode)?;
         crate::proxy::ProxyConfig::parse(&u, m)?;
@@ -337,13 +361,20 @@ pub unsafe extern "C" fn httpx_transport_http_set_proxy(
 /// the callback's `free_fn` runs when the last of them is freed.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_transport_free(t: *mut httpx_transport) {
-    if !t.is_null() {
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(t))));
-    }
+    free(t)
+}
+
+/// The first failure of a setter on `t` (`httpx_transport_callback_set_*`,
+/// `httpx_transport_http_set_*`): its code (`HTTPX_OK` when none failed) and,
+/// through `err` (may be NULL), its message. NULL `t`: `HTTPX_E_INVALID_ARGUMENT`.
+/// Any thread.
+#[no_mangle]
+pub unsafe extern "C" fn httpx_transport_error(t: *const httpx_transport, err: *mut *mut httpx_error) -> httpx_code {
+    report_first_error(t, "transport", err)
 }
 
 unsafe fn builder<'a>(b: *mut httpx_response_builder) -> crate::Result<&'a mut ResponseBuilder> {
-    let h = handle_mut(b, "builder")?;
+    let h = try_mut(b, "builder")?;
     // SAFETY: the builder points at the transport's ResponseBuilder during the call.
     Ok(&mut *h.b)
 }
@@ -393,8 +424,8 @@ pub unsafe extern "C" fn httpx_response_builder_set_body_reader(
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
         let bb = builder(b)?;
-        let cb = read_fn.ok_or_else(|| crate::Error::InvalidArgument("read_fn is NULL".into()))?;
-        bb.body = BuiltBody::Reader(Box::new(CallbackReader { cb, ud: Arc::new(UserData::new(userdata, free_fn)) }));
+        let cb = need_fn(read_fn, "read_fn")?;
+        bb.body = BuiltBody::Reader(Box::new(CallbackReader(CCallback::new(cb, userdata, free_fn))));
         Ok(())
     })
 }
@@ -430,12 +461,8 @@ pub unsafe extern "C" fn httpx_response_builder_request_read(
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(n_out, "n_out")?;
-        if buf.is_null() && cap > 0 {
-            return Err(crate::Error::InvalidArgument("buf is NULL".into()));
-        }
-        let bb = builder(b)?;
-        let slice: &mut [u8] = if cap == 0 { &mut [] } else { std::slice::from_raw_parts_mut(buf, cap) };
-        *n_out = bb.read_request_body(slice)?;
+        let slice = bytes_mut(buf, cap, "buf")?;
+        *n_out = builder(b)?.read_request_body(slice)?;
         Ok(())
     })
 }
@@ -443,17 +470,17 @@ pub unsafe extern "C" fn httpx_response_builder_request_read(
 /// The transport's script name (mount prefix), "" when none. Valid during the call.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_response_builder_script_name(b: *const httpx_response_builder) -> *const c_char {
-    run_val(c"".as_ptr(), || b.as_ref().map(|b| b.script_name.as_ptr()).unwrap_or(c"".as_ptr()))
+    run_val(c"".as_ptr(), || opt_ref(b).map_or(c"".as_ptr(), |b| b.script_name.as_ptr()))
 }
 
 /// The URL path after the script name (WSGI PATH_INFO). Valid during the call.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_response_builder_path_info(b: *const httpx_response_builder) -> *const c_char {
-    run_val(c"".as_ptr(), || b.as_ref().map(|b| b.path_info.as_ptr()).unwrap_or(c"".as_ptr()))
+    run_val(c"".as_ptr(), || opt_ref(b).map_or(c"".as_ptr(), |b| b.path_info.as_ptr()))
 }
 
 /// The client address configured on the transport (WSGI REMOTE_ADDR).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_response_builder_remote_addr(b: *const httpx_response_builder) -> *const c_char {
-    run_val(c"".as_ptr(), || b.as_ref().map(|b| b.remote_addr.as_ptr()).unwrap_or(c"".as_ptr()))
+    run_val(c"".as_ptr(), || opt_ref(b).map_or(c"".as_ptr(), |b| b.remote_addr.as_ptr()))
 }
