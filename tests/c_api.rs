@@ -465,6 +465,14 @@ fn c_null_safety() {
     run_c("null_safety.c", &[], Valgrind::IfAvailable, limit(60));
 }
 
+/// Setters keep their error message: the first failed setter of a config, request or
+/// transport is reported with its message by httpx_client_config_error /
+/// httpx_request_error / httpx_transport_error; code names from the one table. No server.
+#[test]
+fn c_setter_errors() {
+    run_c("setter_errors.c", &[], Valgrind::IfAvailable, limit(60));
+}
+
 /// GET against nginx (status, reason, version, headers, body), case-insensitive header
 /// lookup, CR/LF header injection refused with nothing sent (access log), bad URLs.
 #[test]
@@ -659,7 +667,8 @@ fn c_asan() {
     env.extend(httpbin_env());
     env.push(("HTTPX_TEST_FAULT_CLOSE_AFTER_RESPONSE", stale.url("/")));
     let mut failures = Vec::new();
-    for file in ["basics.c", "null_safety.c", "callbacks.c", "requests.c", "edge_cases.c", "regressions.c"] {
+    for file in ["basics.c", "null_safety.c", "setter_errors.c", "callbacks.c", "requests.c", "edge_cases.c", "regressions.c"]
+    {
         if let Err(report) = run_c_with(file, &env, Valgrind::Asan, Duration::from_secs(120), 1) {
             failures.push(report);
         }
