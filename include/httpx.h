@@ -4,9 +4,20 @@
  * Conventions (see README.md):
  *  - Fallible functions return httpx_code (HTTPX_OK = 0); an optional last
  *    httpx_error **err receives a detailed error (free with httpx_error_free).
+ *  - Setters (functions on a config, request or transport without an err
+ *    parameter) return the code; the first one that fails on a handle also keeps
+ *    its message there: httpx_client_config_error, httpx_request_error and
+ *    httpx_transport_error return that code and, through err, the message. A
+ *    failed setter leaves its handle unchanged. No thread-local "last error".
  *  - *_out pointers are written only on success.
- *  - Text is NUL-terminated UTF-8; bytes are (pointer, length). Inputs are copied.
- *  - Strings returned by a handle live until that handle is freed (or edited).
+ *  - Text in: NUL-terminated UTF-8, copied. NULL where text is required, or
+ *    invalid UTF-8, is HTTPX_E_INVALID_ARGUMENT naming the parameter (getters that
+ *    take a name return NULL instead); where NULL is allowed the function says
+ *    what it means. Bytes are (pointer, length); NULL only with length 0.
+ *  - Text out: NUL-terminated UTF-8 owned by the handle it came from, valid until
+ *    that handle is freed (or edited). An embedded NUL, which validation keeps out
+ *    of headers, URLs and cookies, comes out as the two characters \0, so text
+ *    is never cut short.
  *  - Every *_free accepts NULL. A client is thread-safe; requests, responses and
  *    configs have one owner at a time. Callbacks receive userdata; free_fn runs once.
  */

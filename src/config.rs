@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use crate::auth::Auth;
 use crate::error::{Error, Result};
-use crate::hooks::EventHooks;
-use crate::observe::Observers;
-use crate::tls::TlsSettings;
+use crate::hooks::{EventHooks, RequestHook, ResponseHook};
+use crate::observe::{Observers, ProgressFn, TraceFn};
+use crate::tls::{MinVersion, PemSource, TlsSettings, Trust};
 use crate::transport::Transport;
 pub use crate::types::{HeadLimits, Limits, ProxyMode, Timeouts};
 
@@ -22,38 +22,41 @@ pub struct ProxySpec {
     pub mode: ProxyMode,
 }
 
-/// Everything `httpx.Client(...)` takes. Build one, then `Client::new(&cfg)`.
+/// Everything `httpx.Client(...)` takes. Build one (`ClientConfig::default()` and
+/// its setters, or `ClientConfig::builder()`), then `Client::new(&cfg)`. The fields
+/// are private: the setters, which check their rules, are the only way in; getters
+/// read them back.
 #[derive(Clone)]
 pub struct ClientConfig {
-    pub base_url: Option<String>,
-    pub headers: Vec<(String, String)>,
-    pub params: Vec<(String, String)>,
+    pub(crate) base_url: Option<String>,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) params: Vec<(String, String)>,
     /// (name, value, domain, path)
-    pub cookies: Vec<(String, String, String, String)>,
-    pub auth: Option<Arc<Auth>>,
-    pub timeouts: Timeouts,
+    pub(crate) cookies: Vec<(String, String, String, String)>,
+    pub(crate) auth: Option<Arc<Auth>>,
+    pub(crate) timeouts: Timeouts,
     /// One deadline for a whole send (pool wait, DNS, connect, proxy, TLS, writing,
     /// every redirect and auth step, reading the body). `None` = none (the default).
-    pub total_timeout: Option<Duration>,
-    pub limits: Limits,
-    pub trust_env: bool,
-    pub tls: TlsSettings,
-    pub proxies: Vec<ProxySpec>,
-    pub follow_redirects: bool,
-    pub max_redirects: u32,
-    pub http2: bool,
-    pub transport: Option<Arc<dyn Transport>>,
-    pub mounts: Vec<(String, Option<Arc<dyn Transport>>)>,
-    pub hooks: EventHooks,
-    pub head_limits: HeadLimits,
+    pub(crate) total_timeout: Option<Duration>,
+    pub(crate) limits: Limits,
+    pub(crate) trust_env: bool,
+    pub(crate) tls: TlsSettings,
+    pub(crate) proxies: Vec<ProxySpec>,
+    pub(crate) follow_redirects: bool,
+    pub(crate) max_redirects: u32,
+    pub(crate) http2: bool,
+    pub(crate) transport: Option<Arc<dyn Transport>>,
+    pub(crate) mounts: Vec<(String, Option<Arc<dyn Transport>>)>,
+    pub(crate) hooks: EventHooks,
+    pub(crate) head_limits: HeadLimits,
     /// Decompression-bomb guard for every read, streamed or buffered (`Decoding`).
-    pub max_decoded_bytes: Option<u64>,
+    pub(crate) max_decoded_bytes: Option<u64>,
     /// Cap on a body read whole into memory, raw and decoded bytes (`BodyTooLarge`);
     /// `None` for none. Default 1 GiB.
-    pub max_body_bytes: Option<u64>,
-    pub default_encoding: Option<String>,
+    pub(crate) max_body_bytes: Option<u64>,
+    pub(crate) default_encoding: Option<String>,
     /// Progress and trace callbacks.
-    pub observers: Observers,
+    pub(crate) observers: Observers,
 }
 
 impl Default for ClientConfig {
@@ -163,6 +166,156 @@ impl ClientConfig {
         Ok(())
     }
 
+    /// Extra query parameter for every request.
+    pub fn add_param(&mut self, key: &str, value: &str) {
+        self.params.push((key.into(), value.into()));
+    }
+
+    /// Auth for every request (`None`: none); requests may override it at the send.
+    pub fn set_auth(&mut self, auth: Option<Arc<Auth>>) {
+        self.auth = auth;
+    }
+
+    /// The four per-phase timeouts.
+    pub fn set_timeouts(&mut self, timeouts: Timeouts) {
+        self.timeouts = timeouts;
+    }
+
+    /// One deadline for a whole send (`None`: none, the default).
+    pub fn set_total_timeout(&mut self, total: Option<Duration>) {
+        self.total_timeout = total;
+    }
+
+    /// Honour the environment (proxies, CA files, SSLKEYLOGFILE, .netrc, HTTPX_DEBUG).
+    pub fn set_trust_env(&mut self, on: bool) {
+        self.trust_env = on;
+    }
+
+    /// All TLS settings at once.
+    pub fn set_tls(&mut self, tls: TlsSettings) {
+        self.tls = tls;
+    }
+
+    /// Verify server certificates (default on).
+    pub fn set_verify(&mut self, on: bool) {
+        self.tls.verify = on;
+    }
+
+    /// Which CA certificates to trust.
+    pub fn set_trust(&mut self, trust: Trust) {
+        self.tls.trust = trust;
+    }
+
+    /// Client certificate chain and key (`None`: none).
+    pub fn set_client_cert(&mut self, cert_and_key: Option<(PemSource, PemSource)>) {
+        self.tls.client_cert = cert_and_key;
+    }
+
+    /// Minimum TLS version (default TLS 1.2).
+    pub fn set_min_tls_version(&mut self, v: MinVersion) {
+        self.tls.min_version = v;
+    }
+
+    /// Follow redirects by default (off by default, as in HTTPX).
+    pub fn set_follow_redirects(&mut self, on: bool) {
+        self.follow_redirects = on;
+    }
+
+    /// Redirects followed before `TooManyRedirects` (default 20).
+    pub fn set_max_redirects(&mut self, n: u32) {
+        self.max_redirects = n;
+    }
+
+    /// Offer HTTP/2 on https connections (ALPN h2).
+    pub fn set_http2(&mut self, on: bool) {
+        self.http2 = on;
+    }
+
+    /// The transport for requests no mount matches (`None`: the network).
+    pub fn set_transport(&mut self, transport: Option<Arc<dyn Transport>>) {
+        self.transport = transport;
+    }
+
+    /// A request hook, run in registration order before each request is sent.
+    pub fn add_request_hook(&mut self, hook: RequestHook) {
+        self.hooks.request.push(hook);
+    }
+
+    /// A response hook, run in registration order when each response head arrives.
+    pub fn add_response_hook(&mut self, hook: ResponseHook) {
+        self.hooks.response.push(hook);
+    }
+
+    /// Decompression-bomb guard for every read (`None`: none; default 1 GiB).
+    pub fn set_max_decoded_bytes(&mut self, n: Option<u64>) {
+        self.max_decoded_bytes = n;
+    }
+
+    /// Cap on a body read whole into memory (`None`: none; default 1 GiB).
+    pub fn set_max_body_bytes(&mut self, n: Option<u64>) {
+        self.max_body_bytes = n;
+    }
+
+    /// The progress callback (`None` removes it).
+    pub fn set_progress(&mut self, f: Option<ProgressFn>) {
+        self.observers.progress = f;
+    }
+
+    /// The trace callback (`None` removes it).
+    pub fn set_trace(&mut self, f: Option<TraceFn>) {
+        self.observers.trace = f;
+    }
+
+    /// Progress, trace and debug callbacks at once.
+    pub fn set_observers(&mut self, observers: Observers) {
+        self.observers = observers;
+    }
+
+    /// Replace the headers sent with every request; each is checked as by
+    /// [`ClientConfig::add_header`] (on error the configuration is unchanged).
+    pub fn set_headers(&mut self, headers: Vec<(String, String)>) -> Result<()> {
+        for (n, v) in &headers {
+            crate::headers::validate_name(n)?;
+            crate::headers::validate_value(n, v)?;
+        }
+        self.headers = headers;
+        Ok(())
+    }
+
+    /// Replace the query parameters sent with every request.
+    pub fn set_params(&mut self, params: Vec<(String, String)>) {
+        self.params = params;
+    }
+
+    /// Replace the cookies the jar is seeded with, (name, value, domain, path); each
+    /// is checked as by [`ClientConfig::add_cookie`].
+    pub fn set_cookies(&mut self, cookies: Vec<(String, String, String, String)>) -> Result<()> {
+        let jar = crate::cookies::CookieJar::new();
+        for (n, v, d, p) in &cookies {
+            jar.set(n, v, d, p)?;
+        }
+        self.cookies = cookies;
+        Ok(())
+    }
+
+    /// Replace the proxies; each is checked as by [`ClientConfig::add_proxy`].
+    pub fn set_proxies(&mut self, proxies: Vec<ProxySpec>) -> Result<()> {
+        for p in &proxies {
+            check_proxy(p)?;
+        }
+        self.proxies = proxies;
+        Ok(())
+    }
+
+    /// Replace the mounts; each key is checked as by [`ClientConfig::mount`].
+    pub fn set_mounts(&mut self, mounts: Vec<(String, Option<Arc<dyn Transport>>)>) -> Result<()> {
+        for (k, _) in &mounts {
+            crate::routing::Pattern::parse(k)?;
+        }
+        self.mounts = mounts;
+        Ok(())
+    }
+
     /// Every rule of the configuration, for fields set directly (`Client::new` runs
     /// it): base URL, header names and values, cookies, limits, head limits, proxy
     /// keys and URLs, mount keys, the default encoding.
@@ -190,6 +343,77 @@ impl ClientConfig {
             check_encoding(l)?;
         }
         Ok(())
+    }
+}
+
+/// Read the configuration back.
+impl ClientConfig {
+    pub fn base_url(&self) -> Option<&str> {
+        self.base_url.as_deref()
+    }
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+    pub fn params(&self) -> &[(String, String)] {
+        &self.params
+    }
+    /// (name, value, domain, path)
+    pub fn cookies(&self) -> &[(String, String, String, String)] {
+        &self.cookies
+    }
+    pub fn auth(&self) -> Option<&Arc<Auth>> {
+        self.auth.as_ref()
+    }
+    pub fn timeouts(&self) -> Timeouts {
+        self.timeouts
+    }
+    pub fn total_timeout(&self) -> Option<Duration> {
+        self.total_timeout
+    }
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+    pub fn trust_env(&self) -> bool {
+        self.trust_env
+    }
+    pub fn tls(&self) -> &TlsSettings {
+        &self.tls
+    }
+    pub fn proxies(&self) -> &[ProxySpec] {
+        &self.proxies
+    }
+    pub fn follow_redirects(&self) -> bool {
+        self.follow_redirects
+    }
+    pub fn max_redirects(&self) -> u32 {
+        self.max_redirects
+    }
+    pub fn http2(&self) -> bool {
+        self.http2
+    }
+    pub fn transport(&self) -> Option<&Arc<dyn Transport>> {
+        self.transport.as_ref()
+    }
+    pub fn mounts(&self) -> &[(String, Option<Arc<dyn Transport>>)] {
+        &self.mounts
+    }
+    pub fn hooks(&self) -> &EventHooks {
+        &self.hooks
+    }
+    pub fn head_limits(&self) -> HeadLimits {
+        self.head_limits
+    }
+    pub fn max_decoded_bytes(&self) -> Option<u64> {
+        self.max_decoded_bytes
+    }
+    pub fn max_body_bytes(&self) -> Option<u64> {
+        self.max_body_bytes
+    }
+    pub fn default_encoding(&self) -> Option<&str> {
+        self.default_encoding.as_deref()
+    }
+    pub fn observers(&self) -> &Observers {
+        &self.observers
     }
 }
 
@@ -234,7 +458,7 @@ impl ClientConfigBuilder {
     }
     pub fn param(self, key: &str, value: &str) -> Self {
         self.apply(|c| {
-            c.params.push((key.into(), value.into()));
+            c.add_param(key, value);
             Ok(())
         })
     }
@@ -243,19 +467,19 @@ impl ClientConfigBuilder {
     }
     pub fn auth(self, auth: Auth) -> Self {
         self.apply(|c| {
-            c.auth = Some(Arc::new(auth));
+            c.set_auth(Some(Arc::new(auth)));
             Ok(())
         })
     }
     pub fn timeouts(self, t: Timeouts) -> Self {
         self.apply(|c| {
-            c.timeouts = t;
+            c.set_timeouts(t);
             Ok(())
         })
     }
     pub fn total_timeout(self, t: Option<Duration>) -> Self {
         self.apply(|c| {
-            c.total_timeout = t;
+            c.set_total_timeout(t);
             Ok(())
         })
     }
@@ -273,43 +497,43 @@ impl ClientConfigBuilder {
     }
     pub fn transport(self, t: Arc<dyn Transport>) -> Self {
         self.apply(|c| {
-            c.transport = Some(t);
+            c.set_transport(Some(t));
             Ok(())
         })
     }
     pub fn follow_redirects(self, on: bool) -> Self {
         self.apply(|c| {
-            c.follow_redirects = on;
+            c.set_follow_redirects(on);
             Ok(())
         })
     }
     pub fn max_redirects(self, n: u32) -> Self {
         self.apply(|c| {
-            c.max_redirects = n;
+            c.set_max_redirects(n);
             Ok(())
         })
     }
     pub fn trust_env(self, on: bool) -> Self {
         self.apply(|c| {
-            c.trust_env = on;
+            c.set_trust_env(on);
             Ok(())
         })
     }
     pub fn http2(self, on: bool) -> Self {
         self.apply(|c| {
-            c.http2 = on;
+            c.set_http2(on);
             Ok(())
         })
     }
     pub fn tls(self, tls: TlsSettings) -> Self {
         self.apply(|c| {
-            c.tls = tls;
+            c.set_tls(tls);
             Ok(())
         })
     }
     pub fn max_decoded_bytes(self, n: Option<u64>) -> Self {
         self.apply(|c| {
-            c.max_decoded_bytes = n;
+            c.set_max_decoded_bytes(n);
             Ok(())
         })
     }
@@ -347,5 +571,46 @@ impl ClientConfig {
     /// Remove the debug hook.
     pub fn clear_debug(&mut self) {
         self.observers.debug = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(k: &ClientConfig, want: u32) {
+        assert_eq!(k.check().expect_err("check() accepted a broken rule").code(), want);
+    }
+
+    /// `Client::new` runs `check()`: it refuses fields written directly (inside the
+    /// crate; outside it the fields are private and the setters refuse first).
+    #[test]
+    fn check_refuses_fields_written_directly() {
+        use crate::error::code;
+        let mut k = ClientConfig::default();
+        k.limits = Limits { max_connections: Some(0), ..Limits::default() };
+        refused(&k, code::INVALID_ARGUMENT);
+        let mut k = ClientConfig::default();
+        k.base_url = Some("ftp://example.com/".into());
+        refused(&k, code::UNSUPPORTED_PROTOCOL);
+        let mut k = ClientConfig::default();
+        k.headers.push(("Bad:Name".into(), "v".into()));
+        refused(&k, code::INVALID_ARGUMENT);
+        let mut k = ClientConfig::default();
+        k.cookies.push(("bad=name".into(), "v".into(), "".into(), "/".into()));
+        assert!(k.check().is_err());
+        let mut k = ClientConfig::default();
+        k.head_limits.max_header_bytes = 10;
+        refused(&k, code::INVALID_ARGUMENT);
+        let mut k = ClientConfig::default();
+        k.proxies = vec![ProxySpec { key: "bogus key".into(), url: None, mode: ProxyMode::Default }];
+        assert!(k.check().is_err());
+        let mut k = ClientConfig::default();
+        k.mounts.push(("not a key".into(), None));
+        assert!(k.check().is_err());
+        let mut k = ClientConfig::default();
+        k.default_encoding = Some("no-such-codec".into());
+        refused(&k, code::INVALID_ARGUMENT);
+        ClientConfig::default().check().unwrap();
     }
 }

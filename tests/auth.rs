@@ -19,10 +19,10 @@ use md5::{Digest, Md5};
 fn client(auth: Option<Auth>, f: impl FnOnce(&mut ClientConfig)) -> (Client, Arc<AtomicUsize>) {
     let sent = Arc::new(AtomicUsize::new(0));
     let mut k = ClientConfig::default();
-    k.trust_env = false;
-    k.auth = auth.map(Arc::new);
+    k.set_trust_env(false);
+    k.set_auth(auth.map(Arc::new));
     let s = sent.clone();
-    k.hooks.request.push(Arc::new(move |_r: &mut Request| {
+    k.add_request_hook(Arc::new(move |_r: &mut Request| {
         s.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }));
@@ -224,9 +224,9 @@ impl Handler for TokenApp {
 
 fn app_client(flow: impl AuthFlow + 'static) -> Client {
     let mut k = ClientConfig::default();
-    k.trust_env = false;
-    k.transport = Some(Arc::new(CallbackTransport::new(Box::new(TokenApp))));
-    k.auth = Some(Arc::new(Auth::Custom(Box::new(flow))));
+    k.set_trust_env(false);
+    k.set_transport(Some(Arc::new(CallbackTransport::new(Box::new(TokenApp)))));
+    k.set_auth(Some(Arc::new(Auth::Custom(Box::new(flow)))));
     Client::new(&k).unwrap()
 }
 

@@ -27,8 +27,8 @@ const SLACK: Duration = Duration::from_millis(600);
 
 fn client_with(f: impl FnOnce(&mut ClientConfig)) -> Client {
     let mut c = ClientConfig::default();
-    c.trust_env = false;
-    c.timeouts = Timeouts::all(Some(Duration::from_secs(10)));
+    c.set_trust_env(false);
+    c.set_timeouts(Timeouts::all(Some(Duration::from_secs(10))));
     f(&mut c);
     Client::new(&c).unwrap()
 }
@@ -147,7 +147,9 @@ fn cancel_while_connecting_to_a_blackhole() {
     thread::sleep(Duration::from_millis(200));
     let url = format!("http://{addr}/");
     // Without a token the connect times out (proves the blackhole).
-    let c = client_with(|k| k.timeouts.connect = Some(Duration::from_millis(300)));
+    let c = client_with(|k| {
+        k.set_timeouts(httpx::config::Timeouts { connect: Some(Duration::from_millis(300)), ..k.timeouts() })
+    });
     let e = c.send(&c.build_request("GET", &url).unwrap()).unwrap_err();
     assert_eq!(e.code(), code::CONNECT_TIMEOUT, "{e}");
     let c = client();
@@ -162,7 +164,7 @@ fn cancel_while_connecting_to_a_blackhole() {
 fn cancel_during_the_tls_handshake() {
     // TCP accepted, the ClientHello read and never answered.
     let server = silent_server();
-    let c = client_with(|k| k.tls.trust = Trust::CaFile(certs().ca_pem.clone()));
+    let c = client_with(|k| k.set_trust(Trust::CaFile(certs().ca_pem.clone())));
     let tok = CancelToken::new().unwrap();
     let url = format!("https://127.0.0.1:{}/", server.port);
     let (code, lat) = cancel_send(&c, c.build_request("GET", &url).unwrap(), &tok, 300);
@@ -195,7 +197,8 @@ fn cancel_while_writing_to_a_server_that_does_not_read() {
 fn cancel_a_pool_wait() {
     let n = nginx();
     let c = client_with(|k| {
-        k.limits = Limits { max_connections: Some(1), max_keepalive_connections: Some(1), keepalive_expiry: None }
+        k.set_limits(Limits { max_connections: Some(1), max_keepalive_connections: Some(1), keepalive_expiry: None })
+            .unwrap()
     });
     // The only slot is held by a streamed response.
     let held = c.send(&c.build_request("GET", &n.url("/files/1m.bin")).unwrap()).unwrap();
@@ -257,9 +260,9 @@ fn cancel_between_redirects_sends_no_further_hop() {
     let tok = CancelToken::new().unwrap();
     let t2 = tok.clone();
     let c = client_with(|k| {
-        k.follow_redirects = true;
+        k.set_follow_redirects(true);
         // Fire as the first redirect response arrives.
-        k.hooks.response.push(Arc::new(move |_r: &mut httpx::Response| {
+        k.add_response_hook(Arc::new(move |_r: &mut httpx::Response| {
             t2.fire();
             Ok(())
         }));
@@ -276,9 +279,9 @@ fn total_timeout_covers_every_redirect_hop() {
     let hits = Arc::new(AtomicUsize::new(0));
     let server = redirect_server(Duration::from_millis(150), hits.clone());
     let c = client_with(|k| {
-        k.follow_redirects = true;
-        k.total_timeout = Some(Duration::from_millis(500));
-        k.timeouts = Timeouts::all(Some(Duration::from_secs(1)));
+        k.set_follow_redirects(true);
+        k.set_total_timeout(Some(Duration::from_millis(500)));
+        k.set_timeouts(Timeouts::all(Some(Duration::from_secs(1))));
     });
     let t0 = Instant::now();
     let e = c.send(&c.build_request("GET", &server.url("/r/10")).unwrap()).unwrap_err();
@@ -315,8 +318,8 @@ fn total_timeout_covers_an_auth_round_trip() {
         }
     });
     let c = client_with(|k| {
-        k.auth = Some(Arc::new(httpx::auth::Auth::digest("u", "p").unwrap()));
-        k.total_timeout = Some(Duration::from_millis(400));
+        k.set_auth(Some(Arc::new(httpx::auth::Auth::digest("u", "p").unwrap())));
+        k.set_total_timeout(Some(Duration::from_millis(400)));
     });
     let t0 = Instant::now();
     let e = c.send(&c.build_request("GET", &server.url("/")).unwrap()).unwrap_err();
@@ -352,8 +355,8 @@ fn one_token_shared_by_four_threads() {
 
 fn h2_client(f: impl FnOnce(&mut ClientConfig)) -> Client {
     client_with(|k| {
-        k.http2 = true;
-        k.tls.trust = Trust::CaFile(certs().ca_pem.clone());
+        k.set_http2(true);
+        k.set_trust(Trust::CaFile(certs().ca_pem.clone()));
         f(k)
     })
 }
@@ -430,7 +433,7 @@ fn measure_cancel_latency_over_100_cancels() {
 fn measure_total_timeout_overshoot() {
     let server = silent_server();
     let total = Duration::from_millis(200);
-    let c = client_with(|k| k.total_timeout = Some(total));
+    let c = client_with(|k| k.set_total_timeout(Some(total)));
     let mut over = Vec::new();
     for _ in 0..20 {
         let t0 = Instant::now();
@@ -455,7 +458,9 @@ fn ms(d: Duration) -> f64 {
 #[test]
 fn cancel_while_waiting_for_another_threads_http2_connect() {
     let server = silent_server(); // TCP accepted, TLS never answered
-    let c = h2_client(|k| k.timeouts.connect = Some(Duration::from_secs(3)));
+    let c = h2_client(|k| {
+        k.set_timeouts(httpx::config::Timeouts { connect: Some(Duration::from_secs(3)), ..k.timeouts() })
+    });
     let url = format!("https://127.0.0.1:{}/", server.port);
     let (c1, u1) = (c.clone(), url.clone());
     let first = thread::spawn(move || error_code(c1.send(&c1.build_request("GET", &u1).unwrap())));
@@ -472,7 +477,7 @@ fn cancel_while_waiting_for_another_threads_http2_connect() {
 #[test]
 fn guarded_sends_reuse_connections_and_resolve_names() {
     let n = nginx();
-    let c = client_with(|k| k.total_timeout = Some(Duration::from_secs(10)));
+    let c = client_with(|k| k.set_total_timeout(Some(Duration::from_secs(10))));
     let tok = CancelToken::new().unwrap();
     let t = tag();
     for i in 0..50 {
@@ -495,7 +500,8 @@ fn guarded_sends_reuse_connections_and_resolve_names() {
 fn total_timeout_of_a_pool_wait_and_of_a_blocked_upload() {
     let n = nginx();
     let c = client_with(|k| {
-        k.limits = Limits { max_connections: Some(1), max_keepalive_connections: Some(1), keepalive_expiry: None };
+        k.set_limits(Limits { max_connections: Some(1), max_keepalive_connections: Some(1), keepalive_expiry: None })
+            .unwrap();
     });
     let held = c.send(&c.build_request("GET", &n.url("/files/1m.bin")).unwrap()).unwrap();
     let mut req = c.build_request("GET", &n.url("/")).unwrap();
@@ -506,7 +512,7 @@ fn total_timeout_of_a_pool_wait_and_of_a_blocked_upload() {
     assert!(t0.elapsed() < Duration::from_millis(300) + SLACK);
     drop(held);
     let server = non_reading_server();
-    let c = client_with(|k| k.total_timeout = Some(Duration::from_millis(500)));
+    let c = client_with(|k| k.set_total_timeout(Some(Duration::from_millis(500))));
     let mut req = c.build_request("POST", &server.url("/upload")).unwrap();
     req.set_body_bytes(vec![b'x'; 64 << 20], None);
     let t0 = Instant::now();
@@ -537,7 +543,7 @@ fn cancel_over_a_unix_socket() {
         ..Default::default()
     })
     .unwrap();
-    let c = client_with(|k| k.transport = Some(Arc::new(transport)));
+    let c = client_with(|k| k.set_transport(Some(Arc::new(transport))));
     let tok = CancelToken::new().unwrap();
     let (code, lat) = cancel_send(&c, c.build_request("GET", "http://localhost/").unwrap(), &tok, 200);
     assert_eq!(code, code::CANCELLED);

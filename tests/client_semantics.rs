@@ -17,7 +17,7 @@ fn json(r: &mut httpx::Response) -> String {
 
 fn cfg() -> ClientConfig {
     let mut c = ClientConfig::default();
-    c.trust_env = false;
+    c.set_trust_env(false);
     c
 }
 
@@ -40,8 +40,8 @@ fn following() -> SendOptions {
 fn headers_and_params_merge_like_the_seed() {
     let hb = httpbin();
     let mut k = cfg();
-    k.headers.push(("X-Auth".into(), "from-client".into()));
-    k.params.push(("client_id".into(), "client1".into()));
+    k.add_header("X-Auth", "from-client").unwrap();
+    k.add_param("client_id", "client1");
     let c = Client::new(&k).unwrap();
     let mut req = c.build_request("GET", &hb.url("/get")).unwrap();
     req.headers.set("X-Custom", "from-request").unwrap();
@@ -55,9 +55,9 @@ fn headers_and_params_merge_like_the_seed() {
     assert!(body.contains(r#""request_id": "request1""#), "{body}");
     // Request header of the same name wins; request param replaces all client values.
     let mut k = cfg();
-    k.headers.push(("User-Agent".into(), "my-app/0.0.1".into()));
-    k.params.push(("a".into(), "1".into()));
-    k.params.push(("a".into(), "2".into()));
+    k.add_header("User-Agent", "my-app/0.0.1").unwrap();
+    k.add_param("a", "1");
+    k.add_param("a", "2");
     let c = Client::new(&k).unwrap();
     let mut req = c.build_request("GET", &hb.url("/headers")).unwrap();
     assert_eq!(req.headers.get("user-agent"), Some("my-app/0.0.1"));
@@ -72,13 +72,13 @@ fn headers_and_params_merge_like_the_seed() {
 fn base_url_keeps_its_path() {
     let hb = httpbin();
     let mut k = cfg();
-    k.base_url = Some(hb.url("/anything/api"));
+    k.set_base_url(Some(hb.url("/anything/api")).as_deref()).unwrap();
     let c = Client::new(&k).unwrap();
     let mut r = send(&c, &c.build_request("GET", "/users?x=1").unwrap());
     assert_eq!(r.url.path(), "/anything/api/users");
     assert!(json(&mut r).contains("/anything/api/users?x=1"));
     let mut k = cfg();
-    k.base_url = Some(hb.url(""));
+    k.set_base_url(Some(hb.url("")).as_deref()).unwrap();
     let c = Client::new(&k).unwrap();
     assert_eq!(send(&c, &c.build_request("GET", "/headers").unwrap()).request.url.as_str(), hb.url("/headers"));
 }
@@ -87,8 +87,8 @@ fn base_url_keeps_its_path() {
 fn explicit_request_flow_from_the_seed() {
     let hb = httpbin();
     let mut k = cfg();
-    k.headers.push(("X-Api-Key".into(), "secret".into()));
-    k.headers.push(("X-Client-ID".into(), "ABC123".into()));
+    k.add_header("X-Api-Key", "secret").unwrap();
+    k.add_header("X-Client-ID", "ABC123").unwrap();
     let c = Client::new(&k).unwrap();
     let mut req = c.build_request("GET", &hb.url("/headers")).unwrap();
     assert_eq!(req.headers.get("X-Client-ID"), Some("ABC123"));
@@ -106,7 +106,7 @@ fn explicit_request_flow_from_the_seed() {
 fn request_auth_overrides_and_can_disable_client_auth() {
     let hb = httpbin();
     let mut k = cfg();
-    k.auth = Some(Arc::new(Auth::basic("tom", "mot123").unwrap()));
+    k.set_auth(Some(Arc::new(Auth::basic("tom", "mot123").unwrap())));
     let c = Client::new(&k).unwrap();
     let req = c.build_request("GET", &hb.url("/basic-auth/alice/ecila123")).unwrap();
     let auth = AuthChoice::Use(Arc::new(Auth::basic("alice", "ecila123").unwrap()));
@@ -138,7 +138,7 @@ fn cookies_persist_across_requests_and_redirects() {
     assert!(!json(&mut r).contains("oat"));
     // Client-level cookies from config; cookies never go to other hosts.
     let mut k = cfg();
-    k.cookies.push(("sid".into(), "42".into(), "127.0.0.1".into(), "/".into()));
+    k.add_cookie("sid", "42", "127.0.0.1", "/").unwrap();
     let c = Client::new(&k).unwrap();
     let r = send(&c, &c.build_request("GET", &hb.url("/cookies")).unwrap());
     assert_eq!(r.request.headers.get("cookie"), Some("sid=42"));
@@ -154,7 +154,7 @@ fn redirects_follow_rewrite_and_limit() {
     let r = send(&c, &c.build_request("GET", &hb.url("/redirect/3")).unwrap());
     assert_eq!(r.status, 302);
     let mut k = cfg();
-    k.follow_redirects = true;
+    k.set_follow_redirects(true);
     let c = Client::new(&k).unwrap();
     for path in ["/redirect/3", "/absolute-redirect/3", "/relative-redirect/3"] {
         let r = send(&c, &c.build_request("GET", &hb.url(path)).unwrap());
@@ -164,8 +164,8 @@ fn redirects_follow_rewrite_and_limit() {
         assert!(r.history.iter().all(|h| h.status == 302));
     }
     let mut k = cfg();
-    k.follow_redirects = true;
-    k.max_redirects = 2;
+    k.set_follow_redirects(true);
+    k.set_max_redirects(2);
     let c2 = Client::new(&k).unwrap();
     let e = c2.send(&c2.build_request("GET", &hb.url("/redirect/3")).unwrap()).unwrap_err();
     assert_eq!(e.code(), code::TOO_MANY_REDIRECTS);
@@ -195,8 +195,8 @@ fn cross_origin_redirect_drops_credentials() {
     let hb = httpbin();
     let n = nginx();
     let mut k = cfg();
-    k.follow_redirects = true;
-    k.auth = Some(Arc::new(Auth::basic("user", "passwd").unwrap()));
+    k.set_follow_redirects(true);
+    k.set_auth(Some(Arc::new(Auth::basic("user", "passwd").unwrap())));
     let c = Client::new(&k).unwrap();
     let target = n.url("/request-headers");
     let mut req = c.build_request("GET", &hb.url(&format!("/redirect-to?url={}", urlencode(&target)))).unwrap();
@@ -311,7 +311,7 @@ fn decompression_bomb_is_a_decoding_error() {
         let _ = s.shutdown(std::net::Shutdown::Both);
     });
     let mut k = cfg();
-    k.max_decoded_bytes = Some(8 << 20);
+    k.set_max_decoded_bytes(Some(8 << 20));
     let c = Client::new(&k).unwrap();
     let mut r = c.send(&c.build_request("GET", &srv.url("/")).unwrap()).unwrap();
     assert_eq!(r.body().unwrap_err().code(), code::DECODING);

@@ -18,7 +18,7 @@ use httpx::{Client, ClientConfig, Timeouts};
 
 fn client_with(f: impl FnOnce(&mut ClientConfig)) -> Client {
     let mut c = ClientConfig::default();
-    c.trust_env = false;
+    c.set_trust_env(false);
     f(&mut c);
     Client::new(&c).unwrap()
 }
@@ -49,7 +49,7 @@ fn head_dripping_two_bytes_per_second_fails_within_the_read_timeout() {
         }
         drip(&mut s, &endless_head(), 1, Duration::from_millis(500));
     });
-    let c = client_with(|k| k.timeouts = Timeouts::all(Some(Duration::from_secs(2))));
+    let c = client_with(|k| k.set_timeouts(Timeouts::all(Some(Duration::from_secs(2)))));
     let t0 = Instant::now();
     let e = c.send(&c.build_request("GET", &server.url("/")).unwrap()).unwrap_err();
     let took = t0.elapsed();
@@ -71,7 +71,7 @@ fn endless_interim_responses_fail_within_the_read_timeout() {
             thread::sleep(Duration::from_millis(50));
         }
     });
-    let c = client_with(|k| k.timeouts = Timeouts::all(Some(Duration::from_secs(1))));
+    let c = client_with(|k| k.set_timeouts(Timeouts::all(Some(Duration::from_secs(1)))));
     let t0 = Instant::now();
     let e = c.send(&c.build_request("GET", &server.url("/")).unwrap()).unwrap_err();
     let took = t0.elapsed();
@@ -95,7 +95,7 @@ fn a_slow_but_complete_head_and_a_slow_body_still_work() {
         let _ = s.write_all(b"Content-Length: 8\r\n\r\n");
         drip(&mut s, b"12345678", 1, Duration::from_millis(300));
     });
-    let c = client_with(|k| k.timeouts = Timeouts::all(Some(Duration::from_secs(1))));
+    let c = client_with(|k| k.set_timeouts(Timeouts::all(Some(Duration::from_secs(1)))));
     let mut r = c.send(&c.build_request("GET", &server.url("/")).unwrap()).unwrap();
     assert_eq!(r.status, 200);
     assert_eq!(r.body().unwrap(), b"12345678");
@@ -103,9 +103,9 @@ fn a_slow_but_complete_head_and_a_slow_body_still_work() {
 
 fn proxied_client(proxy: String, connect: Duration) -> Client {
     client_with(|k| {
-        k.timeouts = Timeouts::all(Some(Duration::from_secs(10)));
-        k.timeouts.connect = Some(connect);
-        k.proxies = vec![ProxySpec { key: "all://".into(), url: Some(proxy), mode: ProxyMode::Default }];
+        k.set_timeouts(Timeouts::all(Some(Duration::from_secs(10))));
+        k.set_timeouts(httpx::config::Timeouts { connect: Some(connect), ..k.timeouts() });
+        k.set_proxies(vec![ProxySpec { key: "all://".into(), url: Some(proxy), mode: ProxyMode::Default }]).unwrap();
     })
 }
 
@@ -174,14 +174,15 @@ fn total_timeout_caps_a_slow_socks_handshake() {
         drip(&mut s, &[5, 0, 5, 0, 0, 1, 127, 0, 0, 1, 0, 80], 1, Duration::from_secs(1));
     });
     let mut c = ClientConfig::default();
-    c.trust_env = false;
-    c.timeouts = Timeouts::all(None);
-    c.total_timeout = Some(Duration::from_millis(700));
-    c.proxies = vec![ProxySpec {
+    c.set_trust_env(false);
+    c.set_timeouts(Timeouts::all(None));
+    c.set_total_timeout(Some(Duration::from_millis(700)));
+    c.set_proxies(vec![ProxySpec {
         key: "all://".into(),
         url: Some(format!("socks5h://127.0.0.1:{}", server.port)),
         mode: ProxyMode::Default,
-    }];
+    }])
+    .unwrap();
     let c = Client::new(&c).unwrap();
     let t0 = Instant::now();
     let e = c.send(&c.build_request("GET", "http://example.invalid/").unwrap()).unwrap_err();

@@ -45,7 +45,7 @@ fn environment_is_honoured_only_with_trust_env() {
     std::fs::write(&netrc, "machine 127.0.0.1\nlogin user\npassword changed\n").unwrap();
     assert_eq!(get_status(&c, &hb.url("/basic-auth/user/pass")).unwrap(), 200, "cached per client");
     let mut k = ClientConfig::default();
-    k.trust_env = false;
+    k.set_trust_env(false);
     let off = Client::new(&k).unwrap();
     assert_eq!(get_status(&off, &hb.url("/basic-auth/user/pass")).unwrap(), 401);
     std::fs::write(&netrc, "machine 127.0.0.1 login user password\n").unwrap();
@@ -70,7 +70,7 @@ fn environment_is_honoured_only_with_trust_env() {
     assert_eq!(get_status(&c, &n.url("/")).unwrap(), 200);
     assert_eq!(seen.lock().unwrap().clone(), vec!["GET http://example.test/p HTTP/1.1"]);
     let mut k = ClientConfig::default();
-    k.trust_env = false;
+    k.set_trust_env(false);
     assert_eq!(
         get_status(&Client::new(&k).unwrap(), "http://example.test/p").unwrap_err().code(),
         httpx::error::code::RESOLVE
@@ -83,7 +83,7 @@ fn environment_is_honoured_only_with_trust_env() {
     let c = Client::new(&ClientConfig::default()).unwrap();
     assert_eq!(get_status(&c, &n.https_url("/")).unwrap(), 200);
     let mut k = ClientConfig::default();
-    k.trust_env = false;
+    k.set_trust_env(false);
     assert_eq!(get_status(&Client::new(&k).unwrap(), &n.https_url("/")).unwrap_err().code(), httpx::error::code::TLS);
     std::env::remove_var("SSL_CERT_FILE");
 
@@ -91,7 +91,7 @@ fn environment_is_honoured_only_with_trust_env() {
     let keylog = dir.join("keys.log");
     std::env::set_var("SSLKEYLOGFILE", &keylog);
     let mut k = ClientConfig::default();
-    k.tls.trust = httpx::tls::Trust::CaFile(certs().ca_pem.clone());
+    k.set_trust(httpx::tls::Trust::CaFile(certs().ca_pem.clone()));
     let c = Client::new(&k).unwrap();
     assert_eq!(get_status(&c, &n.https_url("/")).unwrap(), 200);
     std::env::remove_var("SSLKEYLOGFILE");

@@ -74,7 +74,7 @@ fn request_line(head: &str) -> &str {
 
 fn cfg() -> ClientConfig {
     let mut k = ClientConfig::default();
-    k.trust_env = false;
+    k.set_trust_env(false);
     k
 }
 
@@ -93,11 +93,12 @@ fn send(c: &Client, req: &Request) -> httpx::Response {
 fn merge_order_keeps_the_clients_position() {
     let rec = Recorder::ok();
     let mut k = cfg();
-    k.params = vec![("client_id".into(), "c1".into()), ("shared".into(), "client".into())];
-    k.cookies = vec![
+    k.set_params(vec![("client_id".into(), "c1".into()), ("shared".into(), "client".into())]);
+    k.set_cookies(vec![
         ("cc".into(), "1".into(), String::new(), "/".into()),
         ("both".into(), "client".into(), String::new(), "/".into()),
-    ];
+    ])
+    .unwrap();
     let c = Client::new(&k).unwrap();
     let mut req = c.build_request("GET", &rec.url("/p")).unwrap();
     req.add_params(&[("request_id".into(), "r1".into()), ("shared".into(), "request".into())]);
@@ -115,7 +116,7 @@ fn merge_order_keeps_the_clients_position() {
 fn multi_valued_params_merge_in_place() {
     let rec = Recorder::ok();
     let mut k = cfg();
-    k.params = [("a", "1"), ("m", "c1"), ("m", "c2"), ("z", "9")].map(|(a, b)| (a.into(), b.into())).to_vec();
+    k.set_params([("a", "1"), ("m", "c1"), ("m", "c2"), ("z", "9")].map(|(a, b)| (a.into(), b.into())).to_vec());
     let c = Client::new(&k).unwrap();
     let mut req = c.build_request("GET", &rec.url("/p")).unwrap();
     req.add_params(&[("m".into(), "r1".into())]);
@@ -191,7 +192,7 @@ fn text_uses_pythons_codecs() {
     }
     // default_encoding takes Python's codec names ("latin-1" was refused before).
     let mut k = cfg();
-    k.default_encoding = Some("latin-1".into());
+    k.set_default_encoding(Some("latin-1")).unwrap();
     let c = Client::new(&k).unwrap();
     let mut r = c.send(&c.build_request("GET", &rec.url("/t7")).unwrap()).unwrap();
     assert_eq!(r.text().unwrap(), "café", "unknown charset -> the client's default encoding");
@@ -223,7 +224,7 @@ fn next_request_of_an_unfollowed_redirect() {
         _ => http_response(200, &[], b"target"),
     });
     let mut k = cfg();
-    k.cookies = vec![("cc".into(), "1".into(), String::new(), "/".into())];
+    k.set_cookies(vec![("cc".into(), "1".into(), String::new(), "/".into())]).unwrap();
     let c = Client::new(&k).unwrap();
     let mut req = c.build_request("POST", &rec.url("/redir")).unwrap();
     req.headers.set("X-Y", "1").unwrap();
@@ -246,7 +247,7 @@ fn next_request_of_an_unfollowed_redirect() {
     assert!(r2.next_request.is_none());
     // Followed redirects leave it unset.
     let mut k = cfg();
-    k.follow_redirects = true;
+    k.set_follow_redirects(true);
     let c = Client::new(&k).unwrap();
     let r = send(&c, &c.build_request("GET", &rec.url("/redir")).unwrap());
     assert_eq!(r.status, 200);
@@ -265,7 +266,7 @@ fn one_shot_send_with_a_config() {
     req.headers.set("X-Custom", "v").unwrap();
     req.headers.set("accept", "text/plain").unwrap();
     let mut k = cfg();
-    k.timeouts = httpx::config::Timeouts::all(Some(Duration::from_secs(5)));
+    k.set_timeouts(httpx::config::Timeouts::all(Some(Duration::from_secs(5))));
     let mut r = Client::send_once(&k, &req).unwrap();
     assert_eq!(r.body().unwrap(), b"ok");
     let (head, _) = rec.last();
@@ -274,8 +275,8 @@ fn one_shot_send_with_a_config() {
     assert_eq!(names, ["Host", "Accept-Encoding", "Connection", "User-Agent", "X-Custom", "accept"]);
     // The config's params and headers sit under the request's own.
     let mut k = cfg();
-    k.params = vec![("q".into(), "client".into()), ("c".into(), "1".into())];
-    k.headers = vec![("X-Custom".into(), "client".into()), ("X-Client".into(), "1".into())];
+    k.set_params(vec![("q".into(), "client".into()), ("c".into(), "1".into())]);
+    k.set_headers(vec![("X-Custom".into(), "client".into()), ("X-Client".into(), "1".into())]).unwrap();
     Client::send_once(&k, &req).unwrap();
     let (head, _) = rec.last();
     assert_eq!(request_line(&head), "GET /one?q=1+2&c=1 HTTP/1.1");
@@ -336,8 +337,8 @@ fn strict_digest_server(algorithm: &'static str, hash: fn(&str) -> String) -> Re
 fn digest_after_a_same_origin_redirect_is_fresh() {
     let rec = strict_digest_server("MD5", md5_hex);
     let mut k = cfg();
-    k.auth = Some(Arc::new(Auth::digest("user", "pass").unwrap()));
-    k.follow_redirects = true;
+    k.set_auth(Some(Arc::new(Auth::digest("user", "pass").unwrap())));
+    k.set_follow_redirects(true);
     let c = Client::new(&k).unwrap();
     let r = send(&c, &c.build_request("GET", &rec.url("/start")).unwrap());
     assert_eq!(r.status, 200);
@@ -360,7 +361,7 @@ fn digest_after_a_same_origin_redirect_is_fresh() {
 fn digest_sha1() {
     let rec = strict_digest_server("SHA", sha1_hex);
     let mut k = cfg();
-    k.auth = Some(Arc::new(Auth::digest("user", "pass").unwrap()));
+    k.set_auth(Some(Arc::new(Auth::digest("user", "pass").unwrap())));
     let c = Client::new(&k).unwrap();
     let r = send(&c, &c.build_request("GET", &rec.url("/other")).unwrap());
     assert_eq!(r.status, 200);
@@ -378,7 +379,7 @@ fn digest_sha1() {
 fn host_names_ending_in_a_number() {
     let rec = Recorder::ok();
     let mut k = cfg();
-    k.proxies = vec![ProxySpec { key: "all://".into(), url: Some(rec.url("")), mode: ProxyMode::Default }];
+    k.set_proxies(vec![ProxySpec { key: "all://".into(), url: Some(rec.url("")), mode: ProxyMode::Default }]).unwrap();
     let c = Client::new(&k).unwrap();
     for host in ["test.remote.example.com.1150:150", "1.2.3.4.5", "a.123"] {
         send(&c, &c.build_request("GET", &format!("http://{host}/x")).unwrap());
@@ -469,7 +470,7 @@ fn self_signed_ca_certificate_as_the_ca_file() {
     let (cert, key) = self_signed_ca_cert(&dir.0, false);
     let (port, _server) = s_server(&cert, &key);
     let mut k = cfg();
-    k.tls.trust = Trust::CaFile(cert.clone());
+    k.set_trust(Trust::CaFile(cert.clone()));
     let c = Client::new(&k).unwrap();
     let r = send(&c, &c.build_request("GET", &format!("https://localhost:{port}/")).unwrap());
     assert_eq!(r.status, 200);
@@ -489,7 +490,7 @@ fn self_signed_ca_certificate_as_the_ca_file() {
     let (cert, key) = self_signed_ca_cert(&dir.0, true);
     let (port, _expired_server) = s_server(&cert, &key);
     let mut k = cfg();
-    k.tls.trust = Trust::CaFile(cert);
+    k.set_trust(Trust::CaFile(cert));
     let c = Client::new(&k).unwrap();
     let e = c.send(&c.build_request("GET", &format!("https://localhost:{port}/")).unwrap()).unwrap_err();
     assert_eq!(e.code(), code::TLS, "{e}");

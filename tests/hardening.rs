@@ -55,7 +55,7 @@ fn chunked(headers: &str, body: &[u8]) -> Vec<u8> {
 
 fn client_with(f: impl FnOnce(&mut ClientConfig)) -> Client {
     let mut c = ClientConfig::default();
-    c.trust_env = false;
+    c.set_trust_env(false);
     f(&mut c);
     Client::new(&c).unwrap()
 }
@@ -337,7 +337,7 @@ fn endless_chunked_server(encoding: Option<&'static str>) -> (FaultServer, Arc<A
 fn endless_body_hits_the_body_cap() {
     let cap: u64 = 32 << 20;
     let (srv, sent) = endless_chunked_server(None);
-    let c = client_with(|c| c.max_body_bytes = Some(cap));
+    let c = client_with(|c| c.set_max_body_bytes(Some(cap)));
     let before = vm_hwm_kib();
     let t = Instant::now();
     let r = get_with(&c, &srv.url("/"));
@@ -369,7 +369,7 @@ fn endless_body_hits_the_body_cap() {
 
     // A gzip-encoded endless body: the raw bytes count as well.
     let (srv, _) = endless_chunked_server(Some("gzip"));
-    let c = client_with(|c| c.max_body_bytes = Some(1 << 20));
+    let c = client_with(|c| c.set_max_body_bytes(Some(1 << 20)));
     let r = get_with(&c, &srv.url("/"));
     // 'x' is not gzip: DECODING at the first bytes is fine too; never OK, never unbounded.
     assert!(matches!(code_of(&r), code::BODY_TOO_LARGE | code::DECODING), "{r:?}");
@@ -379,7 +379,7 @@ fn endless_body_hits_the_body_cap() {
 /// over the cap fails at once; a body at exactly the cap is fine; decoded bytes count.
 #[test]
 fn body_cap_rules() {
-    assert_eq!(ClientConfig::default().max_body_bytes, Some(1 << 30));
+    assert_eq!(ClientConfig::default().max_body_bytes(), Some(1 << 30));
     let srv = FaultServer::start(|mut s| {
         let _ = read_request_head(&mut s);
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5000000000\r\n\r\nabc");
@@ -390,7 +390,7 @@ fn body_cap_rules() {
     assert_eq!(code_of(&r), code::BODY_TOO_LARGE, "{r:?}");
     assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
 
-    let c = client_with(|c| c.max_body_bytes = Some(1000));
+    let c = client_with(|c| c.set_max_body_bytes(Some(1000)));
     let srv = serve_bytes(http_response(200, &[], &[b'a'; 1000]), false);
     assert_eq!(get_with(&c, &srv.url("/")).unwrap().1.len(), 1000);
     let srv = serve_bytes(close_delimited("", &[b'a'; 1001]), false);
@@ -399,7 +399,7 @@ fn body_cap_rules() {
     let z = gzip(&[0u8; 100_000]);
     let srv = serve_bytes(http_response(200, &[("Content-Encoding", "gzip")], &z), false);
     assert_eq!(code_of(&get_with(&c, &srv.url("/"))), code::BODY_TOO_LARGE);
-    let c = client_with(|c| c.max_body_bytes = None);
+    let c = client_with(|c| c.set_max_body_bytes(None));
     assert_eq!(get_with(&c, &srv.url("/")).unwrap().1.len(), 100_000);
     // HEAD with a huge Content-Length is not a body.
     let srv = FaultServer::start(|mut s| {
@@ -407,7 +407,7 @@ fn body_cap_rules() {
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5000000000\r\n\r\n");
         std::thread::sleep(Duration::from_secs(1));
     });
-    let c = client_with(|c| c.max_body_bytes = Some(10));
+    let c = client_with(|c| c.set_max_body_bytes(Some(10)));
     let req = c.build_request("HEAD", &srv.url("/")).unwrap();
     let mut r = c.send(&req).unwrap();
     assert_eq!(r.body().unwrap(), b"");
@@ -460,7 +460,7 @@ fn read_head_from(s: &mut impl Read) -> Option<Vec<u8>> {
 }
 
 fn https_client() -> Client {
-    client_with(|c| c.tls.trust = httpx::tls::Trust::CaFile(certs().ca_pem.clone()))
+    client_with(|c| c.set_trust(httpx::tls::Trust::CaFile(certs().ca_pem.clone())))
 }
 
 /// A close-delimited body over TLS that ends with a TCP FIN and no close_notify is a
@@ -524,7 +524,7 @@ fn recording_server() -> (FaultServer, Arc<std::sync::Mutex<Vec<Vec<u8>>>>) {
 fn control_characters_and_huge_caller_strings_are_refused() {
     let (srv, seen) = recording_server();
     let c = client_with(|_| {});
-    let based = client_with(|c| c.base_url = Some(srv.url("/api/")));
+    let based = client_with(|c| c.set_base_url(Some(srv.url("/api/")).as_deref()).unwrap());
     for u in [srv.url("/a\r\nX-Inj: 1"), srv.url("/a\nb"), srv.url("/a\rb"), srv.url("/a\tb"), srv.url("/a\0b")] {
         let e = c.build_request("GET", &u).unwrap_err();
         assert_eq!(e.code(), code::INVALID_URL, "{u:?}: {e}");
@@ -636,7 +636,9 @@ fn cookie_jar_caps_over_the_network() {
             }
         }
     });
-    let c = client_with(|c| c.head_limits.max_header_count = 200);
+    let c = client_with(|c| {
+        c.set_head_limits(httpx::config::HeadLimits { max_header_count: 200, ..c.head_limits() }).unwrap()
+    });
     for _ in 0..12 {
         get_with(&c, &srv.url("/")).unwrap();
     }

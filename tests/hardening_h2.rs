@@ -108,9 +108,9 @@ async fn serve(b: Behaviour, respond: &mut h2::server::SendResponse<Bytes>) {
 
 fn client_with(f: impl FnOnce(&mut ClientConfig)) -> Client {
     let mut k = ClientConfig::default();
-    k.trust_env = false;
-    k.http2 = true;
-    k.tls.trust = Trust::CaFile(certs().ca_pem.clone());
+    k.set_trust_env(false);
+    k.set_http2(true);
+    k.set_trust(Trust::CaFile(certs().ca_pem.clone()));
     f(&mut k);
     Client::new(&k).unwrap()
 }
@@ -150,7 +150,9 @@ fn h2_response_head_caps() {
     assert_eq!(r.as_ref().err().map(|e| e.0), Some(code::REMOTE_PROTOCOL), "{:?}", r.map(|x| x.0));
     eprintln!("8 MB HTTP/2 header: REMOTE_PROTOCOL after {:?}", t.elapsed());
     // A client configured for bigger heads accepts 150 fields.
-    let big = client_with(|k| k.head_limits.max_header_count = 200);
+    let big = client_with(|k| {
+        k.set_head_limits(httpx::config::HeadLimits { max_header_count: 200, ..k.head_limits() }).unwrap()
+    });
     let port = h2_server(Behaviour::ManyFields(150));
     assert!(get(&big, port).is_ok());
 }
@@ -172,7 +174,7 @@ fn h2_push_is_disabled() {
 fn h2_endless_body_hits_the_body_cap() {
     let sent = Arc::new(AtomicU64::new(0));
     let port = h2_server(Behaviour::Endless(sent.clone()));
-    let c = client_with(|k| k.max_body_bytes = Some(4 << 20));
+    let c = client_with(|k| k.set_max_body_bytes(Some(4 << 20)));
     let t = Instant::now();
     let r = get(&c, port);
     assert_eq!(r.as_ref().err().map(|e| e.0), Some(code::BODY_TOO_LARGE), "{:?}", r.map(|x| x.1.len()));

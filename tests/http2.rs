@@ -12,9 +12,9 @@ use httpx::{Client, ClientConfig};
 
 fn h2_client() -> Client {
     let mut k = ClientConfig::default();
-    k.trust_env = false;
-    k.http2 = true;
-    k.tls.trust = Trust::CaFile(certs().ca_pem.clone());
+    k.set_trust_env(false);
+    k.set_http2(true);
+    k.set_trust(Trust::CaFile(certs().ca_pem.clone()));
     Client::new(&k).unwrap()
 }
 
@@ -125,10 +125,10 @@ fn http2_tls_errors_are_tls_errors() {
 fn http2_timeouts_hit_one_stream_not_the_connection() {
     let n = nginx();
     let mut k = ClientConfig::default();
-    k.trust_env = false;
-    k.http2 = true;
-    k.tls.trust = Trust::CaFile(certs().ca_pem.clone());
-    k.timeouts.read = Some(Duration::from_millis(500));
+    k.set_trust_env(false);
+    k.set_http2(true);
+    k.set_trust(Trust::CaFile(certs().ca_pem.clone()));
+    k.set_timeouts(httpx::config::Timeouts { read: Some(Duration::from_millis(500)), ..k.timeouts() });
     let c = Client::new(&k).unwrap();
     let base = |p: &str| n.https_url_on(n.https_h2_port, p);
     assert_eq!(c.send(&c.build_request("GET", &base("/")).unwrap()).unwrap().version, Version::Http2);
@@ -205,20 +205,21 @@ fn idle_connection_closed_by_the_server_is_replaced() {
 
 fn h2_client_with(f: impl FnOnce(&mut ClientConfig)) -> Client {
     let mut k = ClientConfig::default();
-    k.trust_env = false;
-    k.http2 = true;
-    k.tls.trust = Trust::CaFile(certs().ca_pem.clone());
+    k.set_trust_env(false);
+    k.set_http2(true);
+    k.set_trust(Trust::CaFile(certs().ca_pem.clone()));
     f(&mut k);
     Client::new(&k).unwrap()
 }
 
 fn via_proxy(url: String) -> Client {
     h2_client_with(|k| {
-        k.proxies = vec![httpx::config::ProxySpec {
+        k.set_proxies(vec![httpx::config::ProxySpec {
             key: "all://".into(),
             url: Some(url),
             mode: httpx::config::ProxyMode::Default,
-        }]
+        }])
+        .unwrap()
     })
 }
 
@@ -280,11 +281,12 @@ fn http2_over_socks5() {
 fn forwarding_proxy_stays_http11() {
     let (n, p) = (nginx(), tinyproxy());
     let c = h2_client_with(|k| {
-        k.proxies = vec![httpx::config::ProxySpec {
+        k.set_proxies(vec![httpx::config::ProxySpec {
             key: "all://".into(),
             url: Some(p.url()),
             mode: httpx::config::ProxyMode::ForwardOnly,
-        }]
+        }])
+        .unwrap()
     });
     let mut r = c.send(&c.build_request("GET", &n.url("/")).unwrap()).unwrap();
     assert_eq!(r.version, Version::Http11);
@@ -299,8 +301,8 @@ fn forwarding_proxy_stays_http11() {
 fn http2_counts_against_max_connections() {
     let n = nginx();
     let c = h2_client_with(|k| {
-        k.limits.max_connections = Some(1);
-        k.timeouts.pool = Some(Duration::from_millis(300));
+        k.set_limits(httpx::config::Limits { max_connections: Some(1), ..k.limits() }).unwrap();
+        k.set_timeouts(httpx::config::Timeouts { pool: Some(Duration::from_millis(300)), ..k.timeouts() });
     });
     let h2 = |p: &str| n.https_url_on(n.https_h2_port, p);
     // A response whose body is not read yet keeps its stream open. (A small one: an
@@ -348,7 +350,10 @@ fn http2_counts_against_max_connections() {
 #[test]
 fn http2_obeys_keepalive_expiry() {
     let n = nginx();
-    let c = h2_client_with(|k| k.limits.keepalive_expiry = Some(Duration::from_millis(300)));
+    let c = h2_client_with(|k| {
+        k.set_limits(httpx::config::Limits { keepalive_expiry: Some(Duration::from_millis(300)), ..k.limits() })
+            .unwrap()
+    });
     let t = tag();
     let get = |i: u32| {
         let mut r =
@@ -365,7 +370,9 @@ fn http2_obeys_keepalive_expiry() {
     assert_eq!(n.connections_for(&t), 2);
 
     // max_keepalive_connections = 0: an HTTP/2 connection closes when its last stream ends.
-    let c = h2_client_with(|k| k.limits.max_keepalive_connections = Some(0));
+    let c = h2_client_with(|k| {
+        k.set_limits(httpx::config::Limits { max_keepalive_connections: Some(0), ..k.limits() }).unwrap()
+    });
     let t = tag();
     for i in 0..2 {
         let mut r =

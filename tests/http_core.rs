@@ -64,7 +64,7 @@ fn thousand_sequential_gets_use_one_connection() {
 #[test]
 fn eight_threads_share_one_client_within_max_connections() {
     let n = nginx();
-    let c = client_with(|cfg| cfg.limits = Limits { max_connections: Some(4), ..Limits::default() });
+    let c = client_with(|cfg| cfg.set_limits(Limits { max_connections: Some(4), ..Limits::default() }).unwrap());
     let t = tag();
     let stop = Arc::new(AtomicBool::new(false));
     let max_seen = Arc::new(AtomicUsize::new(0));
@@ -107,7 +107,7 @@ fn silent_server_gives_read_timeout_in_time() {
         std::thread::sleep(Duration::from_secs(4));
     });
     let c =
-        client_with(|cfg| cfg.timeouts = Timeouts { read: Some(Duration::from_millis(500)), ..Timeouts::default() });
+        client_with(|cfg| cfg.set_timeouts(Timeouts { read: Some(Duration::from_millis(500)), ..Timeouts::default() }));
     let t0 = Instant::now();
     let e = get(&c, &srv.url("/")).unwrap_err();
     assert_eq!(e.code(), code::READ_TIMEOUT, "{e}");
@@ -122,7 +122,7 @@ fn stalled_body_gives_read_timeout() {
         std::thread::sleep(Duration::from_secs(4));
     });
     let c =
-        client_with(|cfg| cfg.timeouts = Timeouts { read: Some(Duration::from_millis(300)), ..Timeouts::default() });
+        client_with(|cfg| cfg.set_timeouts(Timeouts { read: Some(Duration::from_millis(300)), ..Timeouts::default() }));
     let t0 = Instant::now();
     assert_eq!(get(&c, &srv.url("/")).unwrap_err().code(), code::READ_TIMEOUT);
     assert!(t0.elapsed() < Duration::from_millis(1300));
@@ -132,8 +132,8 @@ fn stalled_body_gives_read_timeout() {
 fn full_pool_gives_pool_timeout() {
     let n = nginx();
     let c = client_with(|cfg| {
-        cfg.limits = Limits { max_connections: Some(1), ..Limits::default() };
-        cfg.timeouts = Timeouts { pool: Some(Duration::from_millis(300)), ..Timeouts::default() };
+        cfg.set_limits(Limits { max_connections: Some(1), ..Limits::default() }).unwrap();
+        cfg.set_timeouts(Timeouts { pool: Some(Duration::from_millis(300)), ..Timeouts::default() });
     });
     let held = c.send(&c.build_request("GET", &n.url("/files/1m.bin")).unwrap()).unwrap();
     let t0 = Instant::now();
@@ -147,7 +147,7 @@ fn full_pool_gives_pool_timeout() {
 #[test]
 fn waiting_request_gets_the_released_connection() {
     let n = nginx();
-    let c = client_with(|cfg| cfg.limits = Limits { max_connections: Some(1), ..Limits::default() });
+    let c = client_with(|cfg| cfg.set_limits(Limits { max_connections: Some(1), ..Limits::default() }).unwrap());
     let mut held = c.send(&c.build_request("GET", &n.url("/files/64k.bin")).unwrap()).unwrap();
     let c2 = c.clone();
     let url = n.url("/");
@@ -172,8 +172,8 @@ fn header_with_crlf_is_refused_and_nothing_is_sent() {
     assert_eq!(req.headers.set("Bad Name", "v").unwrap_err().code(), code::INVALID_ARGUMENT);
     assert!(!req.headers.contains("X-Test"));
     let mut cfg = ClientConfig::default();
-    cfg.headers.push(("X-Bad".into(), "a\r\nb".into()));
-    assert_eq!(Client::new(&cfg).err().unwrap().code(), code::INVALID_ARGUMENT);
+    let bad = vec![("X-Bad".to_string(), "a\r\nb".to_string())];
+    assert_eq!(cfg.set_headers(bad).err().unwrap().code(), code::INVALID_ARGUMENT);
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(srv.accepts.load(Ordering::SeqCst), 0);
 }
@@ -219,7 +219,7 @@ fn hostile_responses_are_protocol_errors_not_crashes() {
     ];
     for (resp, want) in cases {
         let srv = canned(resp);
-        let c = client_with(|cfg| cfg.timeouts = Timeouts::all(Some(Duration::from_secs(2))));
+        let c = client_with(|cfg| cfg.set_timeouts(Timeouts::all(Some(Duration::from_secs(2)))));
         let e = get(&c, &srv.url("/")).expect_err(&format!("{:?} must fail", String::from_utf8_lossy(resp)));
         assert_eq!(e.code(), *want, "{:?}: {e}", String::from_utf8_lossy(resp));
     }
@@ -252,7 +252,9 @@ fn oversized_and_too_many_headers_are_refused() {
     let e = get(&c, &many.url("/")).unwrap_err();
     assert_eq!(e.code(), code::REMOTE_PROTOCOL);
     assert!(e.to_string().contains("100 headers"), "{e}");
-    let c2 = client_with(|cfg| cfg.head_limits.max_header_count = 200);
+    let c2 = client_with(|cfg| {
+        cfg.set_head_limits(httpx::config::HeadLimits { max_header_count: 200, ..cfg.head_limits() }).unwrap()
+    });
     assert_eq!(get(&c2, &many.url("/")).unwrap().0, 200);
 }
 
@@ -317,7 +319,7 @@ fn keepalive_expiry_closes_idle_connections() {
     let n = nginx();
     let t = tag();
     let c = client_with(|cfg| {
-        cfg.limits = Limits { keepalive_expiry: Some(Duration::from_millis(200)), ..Limits::default() }
+        cfg.set_limits(Limits { keepalive_expiry: Some(Duration::from_millis(200)), ..Limits::default() }).unwrap()
     });
     get(&c, &n.url(&format!("/?{t}=1"))).unwrap();
     get(&c, &n.url(&format!("/?{t}=2"))).unwrap();
@@ -389,7 +391,7 @@ fn unix_socket_transport_reaches_nginx() {
     let n = nginx();
     let t = HttpTransport::new(HttpOptions { uds: Some(n.uds_path.clone()), ..HttpOptions::default() }).unwrap();
     let mut cfg = ClientConfig::default();
-    cfg.transport = Some(Arc::new(t));
+    cfg.set_transport(Some(Arc::new(t)));
     let c = Client::new(&cfg).unwrap();
     let (s, b) = get(&c, "http://localhost/").unwrap();
     assert_eq!((s, b.as_slice()), (200, HELLO.as_bytes()));
@@ -430,7 +432,7 @@ fn empty_post_put_patch_send_content_length_right_after_host() {
             }
         }
     });
-    let c = client_with(|cfg| cfg.trust_env = false);
+    let c = client_with(|cfg| cfg.set_trust_env(false));
     for m in ["POST", "PUT", "PATCH", "GET", "DELETE", "POST"] {
         let mut req = c.build_request(m, &srv.url("/k")).unwrap();
         if heads.lock().unwrap().len() == 5 {
@@ -484,8 +486,9 @@ fn full_listen_backlog_gives_connect_timeout() {
             fillers.push(s);
         }
     }
-    let c =
-        client_with(|cfg| cfg.timeouts = Timeouts { connect: Some(Duration::from_millis(300)), ..Timeouts::default() });
+    let c = client_with(|cfg| {
+        cfg.set_timeouts(Timeouts { connect: Some(Duration::from_millis(300)), ..Timeouts::default() })
+    });
     let t0 = Instant::now();
     let e = get(&c, &format!("http://{addr}/")).unwrap_err();
     assert_eq!(e.code(), code::CONNECT_TIMEOUT, "{e}");
@@ -498,8 +501,9 @@ fn server_that_never_reads_gives_write_timeout() {
         std::thread::sleep(Duration::from_secs(5));
         drop(s);
     });
-    let c =
-        client_with(|cfg| cfg.timeouts = Timeouts { write: Some(Duration::from_millis(300)), ..Timeouts::default() });
+    let c = client_with(|cfg| {
+        cfg.set_timeouts(Timeouts { write: Some(Duration::from_millis(300)), ..Timeouts::default() })
+    });
     let mut req = c.build_request("POST", &srv.url("/")).unwrap();
     req.set_body_bytes(vec![0u8; 64 << 20], None);
     let t0 = Instant::now();
@@ -580,8 +584,8 @@ fn randomly_mutated_responses_never_crash_or_hang() {
         let _ = s.shutdown(std::net::Shutdown::Both);
     });
     let c = client_with(|cfg| {
-        cfg.timeouts = Timeouts::all(Some(Duration::from_millis(500)));
-        cfg.limits.max_keepalive_connections = Some(0);
+        cfg.set_timeouts(Timeouts::all(Some(Duration::from_millis(500))));
+        cfg.set_limits(httpx::config::Limits { max_keepalive_connections: Some(0), ..cfg.limits() }).unwrap();
     });
     let t0 = Instant::now();
     let mut outcomes = std::collections::BTreeMap::new();
@@ -603,7 +607,9 @@ fn randomly_mutated_responses_never_crash_or_hang() {
 #[test]
 fn real_server_stalls_give_read_timeouts() {
     let n = nginx();
-    let c = client_with(|cfg| cfg.timeouts.read = Some(Duration::from_millis(400)));
+    let c = client_with(|cfg| {
+        cfg.set_timeouts(httpx::config::Timeouts { read: Some(Duration::from_millis(400)), ..cfg.timeouts() })
+    });
     let t0 = Instant::now();
     assert_eq!(get(&c, &n.url("/slow-head")).unwrap_err().code(), code::READ_TIMEOUT);
     assert!(t0.elapsed() < Duration::from_millis(1400));

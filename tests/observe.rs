@@ -36,8 +36,8 @@ fn texts(ev: &Events) -> Vec<String> {
 
 fn cfg() -> ClientConfig {
     let mut c = ClientConfig::default();
-    c.trust_env = false;
-    c.tls.trust = Trust::CaFile(certs().ca_pem.clone());
+    c.set_trust_env(false);
+    c.set_trust(Trust::CaFile(certs().ca_pem.clone()));
     c
 }
 
@@ -143,7 +143,7 @@ fn info_over_tls13_and_min_version() {
     for min13 in [false, true] {
         let mut k = cfg();
         if min13 {
-            k.tls.min_version = httpx::tls::MinVersion::Tls13;
+            k.set_min_tls_version(httpx::tls::MinVersion::Tls13);
         }
         let c = Client::new(&k).unwrap();
         let r = get(&c, &n.https_url("/"));
@@ -212,7 +212,7 @@ fn info_over_tls12() {
     eprintln!("TLS 1.2: {ci:?} timings {:?}", timings(&r));
     // A client that requires TLS 1.3 is refused, in words.
     let mut k = cfg();
-    k.tls.min_version = httpx::tls::MinVersion::Tls13;
+    k.set_min_tls_version(httpx::tls::MinVersion::Tls13);
     let e = Client::new(&k).unwrap().send(&Client::new(&k).unwrap().build_request("GET", &url).unwrap()).unwrap_err();
     assert_eq!(e.code(), code::TLS, "{e}");
     assert!(!e.to_string().contains("AlertReceived"), "{e}");
@@ -224,7 +224,7 @@ fn info_and_debug_over_http2() {
     let n = nginx();
     let (hook, ev) = recorder();
     let mut k = cfg();
-    k.http2 = true;
+    k.set_http2(true);
     k.set_debug(hook);
     let c = Client::new(&k).unwrap();
     let t = tag();
@@ -307,7 +307,7 @@ fn timeouts_name_the_peer_and_the_limit() {
         std::thread::sleep(Duration::from_secs(5));
     });
     let mut k = cfg();
-    k.timeouts = Timeouts { read: Some(Duration::from_millis(500)), ..Timeouts::default() };
+    k.set_timeouts(Timeouts { read: Some(Duration::from_millis(500)), ..Timeouts::default() });
     let c = Client::new(&k).unwrap();
     let e = c.send(&c.build_request("GET", &silent.url("/")).unwrap()).unwrap_err();
     assert_eq!(e.code(), code::READ_TIMEOUT);
@@ -361,7 +361,7 @@ fn trace_reports_failures() {
     let seen: Arc<Mutex<Vec<(TraceEvent, String)>>> = Arc::new(Mutex::new(Vec::new()));
     let s2 = seen.clone();
     let mut k = cfg();
-    k.observers.trace = Some(Arc::new(move |ev, _d, detail: &str| s2.lock().unwrap().push((ev, detail.to_string()))));
+    k.set_trace(Some(Arc::new(move |ev, _d, detail: &str| s2.lock().unwrap().push((ev, detail.to_string())))));
     let c = Client::new(&k).unwrap();
     let port = free_port();
     let e = c.send(&c.build_request("GET", &format!("http://127.0.0.1:{port}/")).unwrap()).unwrap_err();
@@ -398,7 +398,7 @@ fn callback_transport_info_is_empty_but_timings_work() {
         }
     }
     let mut k = cfg();
-    k.transport = Some(Arc::new(Fixed));
+    k.set_transport(Some(Arc::new(Fixed)));
     let c = Client::new(&k).unwrap();
     let r = get(&c, "http://example.invalid/");
     assert!(r.info.conn.is_none() && !r.info.reused);
@@ -411,7 +411,7 @@ fn callback_transport_info_is_empty_but_timings_work() {
 fn env_switch_child() {
     let Ok(url) = std::env::var("HTTPX_OBSERVE_CHILD_URL") else { return };
     let mut k = ClientConfig::default();
-    k.trust_env = std::env::var("HTTPX_OBSERVE_CHILD_TRUST").as_deref() == Ok("1");
+    k.set_trust_env(std::env::var("HTTPX_OBSERVE_CHILD_TRUST").as_deref() == Ok("1"));
     let c = Client::new(&k).unwrap();
     get(&c, &url);
 }
@@ -461,7 +461,7 @@ fn debug_text_for_redirect_closing_and_proxy() {
     });
     let (hook, ev) = recorder();
     let mut k = cfg();
-    k.follow_redirects = true;
+    k.set_follow_redirects(true);
     k.set_debug(hook);
     let c = Client::new(&k).unwrap();
     let mut r = get(&c, &srv.url("/a"));
@@ -477,11 +477,12 @@ fn debug_text_for_redirect_closing_and_proxy() {
     let p = tinyproxy();
     let (hook, ev) = recorder();
     let mut k = cfg();
-    k.proxies = vec![httpx::config::ProxySpec {
+    k.set_proxies(vec![httpx::config::ProxySpec {
         key: "all://".into(),
         url: Some(p.url()),
         mode: httpx::config::ProxyMode::Default,
-    }];
+    }])
+    .unwrap();
     k.set_debug(hook);
     let c = Client::new(&k).unwrap();
     let n = nginx();

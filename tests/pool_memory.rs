@@ -99,8 +99,9 @@ fn idle_pooled_connection_heap_is_at_most_16_kib() {
     let release = Arc::new(Barrier::new(N));
     let port = server(release);
     let mut cfg = ClientConfig::default();
-    cfg.trust_env = false;
-    cfg.limits = Limits { max_connections: Some(N + 4), max_keepalive_connections: Some(N + 4), ..cfg.limits };
+    cfg.set_trust_env(false);
+    cfg.set_limits(Limits { max_connections: Some(N + 4), max_keepalive_connections: Some(N + 4), ..cfg.limits() })
+        .unwrap();
     let client = Client::new(&cfg).unwrap();
     let url = format!("http://127.0.0.1:{port}/hold");
     // Warm-up: one request leaves one idle connection and initialises whatever is lazy

@@ -14,12 +14,15 @@ use httpx::{Client, ClientConfig};
 
 fn via(proxies: &[(&str, Option<String>, ProxyMode)]) -> Client {
     let mut k = ClientConfig::default();
-    k.trust_env = false;
-    k.tls.trust = Trust::CaFile(certs().ca_pem.clone());
-    k.proxies = proxies
-        .iter()
-        .map(|(key, url, mode)| ProxySpec { key: key.to_string(), url: url.clone(), mode: *mode })
-        .collect();
+    k.set_trust_env(false);
+    k.set_trust(Trust::CaFile(certs().ca_pem.clone()));
+    k.set_proxies(
+        proxies
+            .iter()
+            .map(|(key, url, mode)| ProxySpec { key: key.to_string(), url: url.clone(), mode: *mode })
+            .collect(),
+    )
+    .unwrap();
     Client::new(&k).unwrap()
 }
 
@@ -125,12 +128,11 @@ fn routing_keys_pick_the_most_specific_proxy() {
 #[test]
 fn bad_proxy_settings_are_clear_errors() {
     let mut k = ClientConfig::default();
-    k.proxies =
-        vec![ProxySpec { key: "all://".into(), url: Some("ftp://127.0.0.1:1".into()), mode: ProxyMode::Default }];
-    assert_eq!(Client::new(&k).unwrap_err().code(), code::UNSUPPORTED_PROTOCOL);
-    k.proxies =
-        vec![ProxySpec { key: "bogus key".into(), url: Some("http://127.0.0.1:1".into()), mode: ProxyMode::Default }];
-    assert_eq!(Client::new(&k).unwrap_err().code(), code::INVALID_ARGUMENT);
+    let ftp = ProxySpec { key: "all://".into(), url: Some("ftp://127.0.0.1:1".into()), mode: ProxyMode::Default };
+    assert_eq!(k.set_proxies(vec![ftp]).unwrap_err().code(), code::UNSUPPORTED_PROTOCOL);
+    let bogus = ProxySpec { key: "bogus key".into(), url: Some("http://127.0.0.1:1".into()), mode: ProxyMode::Default };
+    assert_eq!(k.set_proxies(vec![bogus]).unwrap_err().code(), code::INVALID_ARGUMENT);
+    Client::new(&k).unwrap();
     let c = via(&[("all://", Some(format!("http://127.0.0.1:{}", free_port())), ProxyMode::Default)]);
     assert_eq!(get(&c, "http://example.test/").unwrap_err().code(), code::PROXY);
 }

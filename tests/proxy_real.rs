@@ -17,9 +17,9 @@ use httpx::{Client, ClientConfig};
 
 fn via(specs: Vec<(String, Option<String>, ProxyMode)>) -> Client {
     let mut k = ClientConfig::default();
-    k.trust_env = false;
-    k.tls.trust = Trust::CaFile(certs().ca_pem.clone());
-    k.proxies = specs.into_iter().map(|(key, url, mode)| ProxySpec { key, url, mode }).collect();
+    k.set_trust_env(false);
+    k.set_trust(Trust::CaFile(certs().ca_pem.clone()));
+    k.set_proxies(specs.into_iter().map(|(key, url, mode)| ProxySpec { key, url, mode }).collect()).unwrap();
     Client::new(&k).unwrap()
 }
 

@@ -34,9 +34,9 @@ const BODY: usize = 8 << 20;
 
 fn client_with(f: impl FnOnce(&mut ClientConfig)) -> Client {
     let mut c = ClientConfig::default();
-    c.trust_env = false;
-    c.timeouts = Timeouts::all(Some(Duration::from_secs(5)));
-    c.tls.trust = Trust::CaFile(certs().ca_pem.clone());
+    c.set_trust_env(false);
+    c.set_timeouts(Timeouts::all(Some(Duration::from_secs(5))));
+    c.set_trust(Trust::CaFile(certs().ca_pem.clone()));
     f(&mut c);
     Client::new(&c).unwrap()
 }
@@ -129,7 +129,7 @@ fn http2_upload_to_a_server_that_closes() {
         let _ = read_at_least(tls, 256 << 10);
         reset(&tls.sock);
     });
-    let client = client_with(|k| k.http2 = true);
+    let client = client_with(|k| k.set_http2(true));
     upload_fails(&client, &format!("https://localhost:{}/upload", server.port), 6);
 }
 
@@ -144,11 +144,12 @@ fn connect_tunnel_upload_to_a_proxy_that_closes() {
         closing_handler(s);
     });
     let c = client_with(|k| {
-        k.proxies = vec![ProxySpec {
+        k.set_proxies(vec![ProxySpec {
             key: "all://".into(),
             url: Some(format!("http://127.0.0.1:{}", proxy.port)),
             mode: ProxyMode::TunnelOnly,
-        }]
+        }])
+        .unwrap()
     });
     upload_fails(&c, "http://127.0.0.1:9/upload", 4);
 }
@@ -175,11 +176,12 @@ fn socks5_upload_to_a_proxy_that_closes() {
         closing_handler(s);
     });
     let c = client_with(|k| {
-        k.proxies = vec![ProxySpec {
+        k.set_proxies(vec![ProxySpec {
             key: "all://".into(),
             url: Some(format!("socks5h://127.0.0.1:{}", proxy.port)),
             mode: ProxyMode::Default,
-        }]
+        }])
+        .unwrap()
     });
     upload_fails(&c, "http://upload.invalid/upload", 4);
 }
@@ -199,7 +201,7 @@ fn unix_socket_upload_to_a_server_that_closes() {
         }
     });
     let transport = HttpTransport::new(HttpOptions { uds: Some(path), ..HttpOptions::default() }).unwrap();
-    let c = client_with(|k| k.transport = Some(Arc::new(transport)));
+    let c = client_with(|k| k.set_transport(Some(Arc::new(transport))));
     upload_fails(&c, "http://localhost/upload", 4);
     t.join().unwrap();
     let _ = std::fs::remove_dir_all(dir);

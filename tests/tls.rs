@@ -12,7 +12,7 @@ use httpx::{Client, ClientConfig, Timeouts};
 
 fn ca_client(f: impl FnOnce(&mut ClientConfig)) -> httpx::Result<Client> {
     let mut cfg = ClientConfig::default();
-    cfg.tls.trust = Trust::CaFile(certs().ca_pem.clone());
+    cfg.set_trust(Trust::CaFile(certs().ca_pem.clone()));
     f(&mut cfg);
     Client::new(&cfg)
 }
@@ -45,11 +45,11 @@ fn ca_from_pem_bytes_and_system_roots_refuse_test_ca() {
     let n = nginx();
     let pem = std::fs::read(&certs().ca_pem).unwrap();
     let mut cfg = ClientConfig::default();
-    cfg.tls.trust = Trust::CaPem(pem);
+    cfg.set_trust(Trust::CaPem(pem));
     assert_eq!(get(&Client::new(&cfg).unwrap(), &n.https_url("/")).unwrap().0, 200);
     // Default trust (webpki-roots, no env) doesn't know the test CA.
     let mut cfg = ClientConfig::default();
-    cfg.trust_env = false;
+    cfg.set_trust_env(false);
     let e = get(&Client::new(&cfg).unwrap(), &n.https_url("/")).unwrap_err();
     assert_eq!(e.code(), code::TLS, "{e}");
 }
@@ -77,7 +77,7 @@ fn verify_off_is_per_client_and_never_shares_connections() {
     let n = nginx();
     let url = n.https_url_on(n.https_self_signed_port, "/");
     let mut cfg = ClientConfig::default();
-    cfg.tls.verify = false;
+    cfg.set_verify(false);
     let lax = Client::new(&cfg).unwrap();
     assert_eq!(get(&lax, &url).unwrap().0, 200);
     let strict = ca_client(|_| {}).unwrap();
@@ -92,8 +92,10 @@ fn client_certificates_for_mtls() {
     let n = nginx();
     let url = n.https_url_on(n.https_mtls_port, "/");
     let with = ca_client(|c| {
-        c.tls.client_cert =
-            Some((PemSource::File(certs().client_cert.clone()), PemSource::File(certs().client_key.clone())))
+        c.set_client_cert(Some((
+            PemSource::File(certs().client_cert.clone()),
+            PemSource::File(certs().client_key.clone()),
+        )))
     })
     .unwrap();
     let (s, b) = get(&with, &url).unwrap();
@@ -101,16 +103,16 @@ fn client_certificates_for_mtls() {
     // From PEM bytes too.
     let cert = std::fs::read(&certs().client_cert).unwrap();
     let key = std::fs::read(&certs().client_key).unwrap();
-    let bytes = ca_client(|c| c.tls.client_cert = Some((PemSource::Bytes(cert), PemSource::Bytes(key)))).unwrap();
+    let bytes = ca_client(|c| c.set_client_cert(Some((PemSource::Bytes(cert), PemSource::Bytes(key))))).unwrap();
     assert_eq!(get(&bytes, &url).unwrap().0, 200);
     // nginx answers 400 (not a handshake failure) without an acceptable certificate.
     let without = ca_client(|_| {}).unwrap();
     assert_eq!(get(&without, &url).unwrap().0, 400);
     let other = ca_client(|c| {
-        c.tls.client_cert = Some((
+        c.set_client_cert(Some((
             PemSource::File(certs().other_client_cert.clone()),
             PemSource::File(certs().other_client_key.clone()),
-        ))
+        )))
     })
     .unwrap();
     assert_eq!(get(&other, &url).unwrap().0, 400);
@@ -118,25 +120,29 @@ fn client_certificates_for_mtls() {
 
 #[test]
 fn bad_tls_material_fails_at_client_creation() {
-    let missing = ca_client(|c| c.tls.trust = Trust::CaFile("/nonexistent/ca.pem".into())).unwrap_err();
+    let missing = ca_client(|c| c.set_trust(Trust::CaFile("/nonexistent/ca.pem".into()))).unwrap_err();
     assert_eq!(missing.code(), code::IO, "{missing}");
     let bad = ca_client(|c| {
-        c.tls.trust = Trust::CaPem(b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n".to_vec())
+        c.set_trust(Trust::CaPem(b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n".to_vec()))
     })
     .unwrap_err();
     assert_eq!(bad.code(), code::TLS, "{bad}");
-    let empty = ca_client(|c| c.tls.trust = Trust::CaPem(b"no pem here".to_vec())).unwrap_err();
+    let empty = ca_client(|c| c.set_trust(Trust::CaPem(b"no pem here".to_vec()))).unwrap_err();
     assert_eq!(empty.code(), code::TLS);
     let nokey = ca_client(|c| {
-        c.tls.client_cert =
-            Some((PemSource::File(certs().client_cert.clone()), PemSource::File("/nonexistent.key".into())))
+        c.set_client_cert(Some((
+            PemSource::File(certs().client_cert.clone()),
+            PemSource::File("/nonexistent.key".into()),
+        )))
     })
     .unwrap_err();
     assert_eq!(nokey.code(), code::IO);
     // Key that doesn't match the certificate.
     let mismatch = ca_client(|c| {
-        c.tls.client_cert =
-            Some((PemSource::File(certs().client_cert.clone()), PemSource::File(certs().other_client_key.clone())))
+        c.set_client_cert(Some((
+            PemSource::File(certs().client_cert.clone()),
+            PemSource::File(certs().other_client_key.clone()),
+        )))
     })
     .unwrap_err();
     assert_eq!(mismatch.code(), code::TLS, "{mismatch}");
@@ -149,8 +155,9 @@ fn stalled_or_aborted_handshake_never_hangs() {
         std::thread::sleep(Duration::from_secs(3));
         drop(s);
     });
-    let c = ca_client(|c| c.timeouts = Timeouts { connect: Some(Duration::from_millis(400)), ..Timeouts::default() })
-        .unwrap();
+    let c =
+        ca_client(|c| c.set_timeouts(Timeouts { connect: Some(Duration::from_millis(400)), ..Timeouts::default() }))
+            .unwrap();
     let t0 = Instant::now();
     let e = get(&c, &format!("https://localhost:{}/", silent.port)).unwrap_err();
     assert_eq!(e.code(), code::CONNECT_TIMEOUT, "{e}");
@@ -173,7 +180,7 @@ fn stalled_or_aborted_handshake_never_hangs() {
 #[test]
 fn tls13_minimum_and_alpn() {
     let n = nginx();
-    let c = ca_client(|c| c.tls.min_version = httpx::tls::MinVersion::Tls13).unwrap();
+    let c = ca_client(|c| c.set_min_tls_version(httpx::tls::MinVersion::Tls13)).unwrap();
     assert_eq!(get(&c, &n.https_url("/")).unwrap().0, 200);
     // The h2-offering port still talks HTTP/1.1 to us: we advertise only http/1.1.
     let (s, b) = get(&c, &n.https_url_on(n.https_h2_port, "/")).unwrap();

@@ -41,8 +41,8 @@ impl Handler for Failing {
 
 fn with_transport(t: Arc<dyn Transport>) -> Client {
     let mut k = ClientConfig::default();
-    k.trust_env = false;
-    k.transport = Some(t);
+    k.set_trust_env(false);
+    k.set_transport(Some(t));
     Client::new(&k).unwrap()
 }
 
@@ -82,8 +82,8 @@ fn raise_or_answer_500_script_name_remote_addr() {
 fn mounts_route_by_most_specific_key() {
     let n = nginx();
     let mut k = ClientConfig::default();
-    k.trust_env = false;
-    k.mounts = vec![
+    k.set_trust_env(false);
+    k.set_mounts(vec![
         ("all://".into(), Some(Arc::new(CallbackTransport::new(Box::new(Named("all")))) as Arc<dyn Transport>)),
         ("https://".into(), Some(Arc::new(CallbackTransport::new(Box::new(Named("https")))) as Arc<dyn Transport>)),
         (
@@ -91,7 +91,8 @@ fn mounts_route_by_most_specific_key() {
             Some(Arc::new(CallbackTransport::new(Box::new(Named("example")))) as Arc<dyn Transport>),
         ),
         (format!("http://127.0.0.1:{}", n.http_port), None),
-    ];
+    ])
+    .unwrap();
     let c = Client::new(&k).unwrap();
     let body = |u: &str| c.send(&c.build_request("GET", u).unwrap()).unwrap().text().unwrap().to_string();
     assert!(body("http://other.test/a").starts_with("all "));
@@ -117,16 +118,16 @@ fn hooks_run_in_order_edit_and_abort() {
     let n = nginx();
     let log = Arc::new(Mutex::new(Vec::<String>::new()));
     let mut k = ClientConfig::default();
-    k.trust_env = false;
-    k.follow_redirects = true;
+    k.set_trust_env(false);
+    k.set_follow_redirects(true);
     for i in 0..2 {
         let l = log.clone();
-        k.hooks.request.push(Arc::new(move |r: &mut Request| {
+        k.add_request_hook(Arc::new(move |r: &mut Request| {
             l.lock().unwrap().push(format!("req{i} {}", r.url.path()));
             r.headers.set("X-Hooked", &i.to_string())
         }));
         let l = log.clone();
-        k.hooks.response.push(Arc::new(move |r: &mut httpx::Response| {
+        k.add_response_hook(Arc::new(move |r: &mut httpx::Response| {
             l.lock().unwrap().push(format!("resp{i} {}", r.status));
             Ok(())
         }));
@@ -150,7 +151,7 @@ fn hooks_run_in_order_edit_and_abort() {
     );
     // A response hook that reads the body and aborts.
     let mut k = ClientConfig::default();
-    k.hooks.response.push(Arc::new(|r: &mut httpx::Response| {
+    k.add_response_hook(Arc::new(|r: &mut httpx::Response| {
         if r.body()? == HELLO.as_bytes() {
             Err(httpx::Error::Callback("hook said no".into()))
         } else {
@@ -188,14 +189,14 @@ fn progress_can_cancel_a_download_and_trace_reports_milestones() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s2 = seen.clone();
     let mut k = ClientConfig::default();
-    k.observers = Observers {
+    k.set_observers(Observers {
         trace: Some(Arc::new(move |ev, _t, _d| s2.lock().unwrap().push(ev))),
         progress: Some(Arc::new(|_s, _st, recv, total| {
             assert_eq!(total, Some(1 << 20));
             recv < 200_000
         })),
         ..Default::default()
-    };
+    });
     let c = Client::new(&k).unwrap();
     let mut r = c.send(&c.build_request("GET", &n.url("/files/1m.bin")).unwrap()).unwrap();
     let e = r.body().unwrap_err();
@@ -210,10 +211,10 @@ fn progress_can_cancel_a_download_and_trace_reports_milestones() {
     let last = Arc::new(Mutex::new((0u64, None)));
     let l2 = last.clone();
     let mut k = ClientConfig::default();
-    k.observers.progress = Some(Arc::new(move |s, st, _r, _rt| {
+    k.set_progress(Some(Arc::new(move |s, st, _r, _rt| {
         *l2.lock().unwrap() = (s, st);
         true
-    }));
+    })));
     let c = Client::new(&k).unwrap();
     let mut req = c.build_request("POST", &n.url("/upload")).unwrap();
     req.set_body_stream(Box::new(std::io::Cursor::new(vec![7u8; 300_000])), Some(300_000));

@@ -21,10 +21,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use httpx::auth::Auth;
+use httpx::client::{AuthChoice, SendOptions};
 use httpx::config::{ProxyMode, ProxySpec};
 use httpx::headers::Headers;
 use httpx::multipart::Multipart;
-use httpx::client::{AuthChoice, SendOptions};
 use httpx::tls::{PemSource, Trust};
 use httpx::transport::http::{HttpOptions, HttpTransport};
 use httpx::{Client, ClientConfig, Error, Request, Response, Timeouts};
@@ -143,25 +143,23 @@ fn default_method(o: &Opts) -> &'static str {
     }
 }
 
-fn client_config(o: &Opts) -> ClientConfig {
-    let mut cfg = ClientConfig {
-        timeouts: Timeouts::all(Timeouts::secs(o.timeout)),
-        // One deadline for the whole send: connect, redirects, auth steps, the body.
-        total_timeout: o.total_timeout.map(|t| Duration::from_secs_f64(t.min(1e9))),
-        http2: o.http2,
-        ..ClientConfig::default()
-    };
-    cfg.tls.verify = o.verify;
+fn client_config(o: &Opts) -> Result<ClientConfig, Error> {
+    let mut cfg = ClientConfig::default();
+    cfg.set_timeouts(Timeouts::all(Timeouts::secs(o.timeout)));
+    // One deadline for the whole send: connect, redirects, auth steps, the body.
+    cfg.set_total_timeout(o.total_timeout.map(|t| Duration::from_secs_f64(t.min(1e9))));
+    cfg.set_http2(o.http2);
+    cfg.set_verify(o.verify);
     if let Some(ca) = &o.cacert {
-        cfg.tls.trust = Trust::CaFile(ca.clone());
+        cfg.set_trust(Trust::CaFile(ca.clone()));
     }
     if let Some((cert, key)) = &o.cert {
-        cfg.tls.client_cert = Some((PemSource::File(cert.clone()), PemSource::File(key.clone())));
+        cfg.set_client_cert(Some((PemSource::File(cert.clone()), PemSource::File(key.clone()))));
     }
     if let Some(p) = &o.proxy {
-        cfg.proxies.push(ProxySpec { key: "all://".into(), url: Some(p.clone()), mode: ProxyMode::Default });
+        cfg.set_proxies(vec![ProxySpec { key: "all://".into(), url: Some(p.clone()), mode: ProxyMode::Default }])?;
     }
-    cfg
+    Ok(cfg)
 }
 
 /// The request HTTPX's CLI builds for these options (`client.stream(...)` arguments).
@@ -245,16 +243,19 @@ fn print_response(console: &Console, resp: &mut Response) -> Result<(), Error> {
 fn run(o: &Opts) -> i32 {
     let console = Arc::new(Console::new());
     let method = o.method.clone().unwrap_or_else(|| default_method(o).to_string());
-    let mut cfg = client_config(o);
+    let mut cfg = match client_config(o) {
+        Ok(c) => c,
+        Err(e) => return report(&console, &e),
+    };
     if let Some(path) = &o.unix_socket {
         let t = HttpTransport::new(HttpOptions {
-            tls: cfg.tls.clone(),
+            tls: cfg.tls().clone(),
             http2: o.http2,
             uds: Some(path.clone()),
             ..HttpOptions::default()
         });
         match t {
-            Ok(t) => cfg.transport = Some(Arc::new(t)),
+            Ok(t) => cfg.set_transport(Some(Arc::new(t))),
             Err(e) => return report(&console, &e),
         }
     }
@@ -266,10 +267,10 @@ fn run(o: &Opts) -> i32 {
     let received = Arc::new(AtomicU64::new(0));
     if o.download.is_some() {
         let r = received.clone();
-        cfg.observers.progress = Some(Arc::new(move |_sent, _st, recv, _rt| {
+        cfg.set_progress(Some(Arc::new(move |_sent, _st, recv, _rt| {
             r.store(recv, Ordering::Relaxed);
             true
-        }));
+        })));
     }
     let client = match Client::new(&cfg) {
         Ok(c) => c,

@@ -144,7 +144,7 @@ pub unsafe extern "C" fn httpx_client_config_add_param(
 ) -> httpx_code {
     run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
-        c.params.push((cstr(key, "key")?.into(), cstr(value, "value")?.into()));
+        c.add_param(cstr(key, "key")?, cstr(value, "value")?);
         Ok(())
     })
 }
@@ -178,7 +178,7 @@ pub unsafe extern "C" fn httpx_client_config_set_auth(
 ) -> httpx_code {
     run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
-        c.auth = opt_arc(auth);
+        c.set_auth(opt_arc(auth));
         Ok(())
     })
 }
@@ -188,7 +188,7 @@ pub unsafe extern "C" fn httpx_client_config_set_auth(
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_config_set_timeout(cfg: *mut httpx_client_config, seconds: f64) -> httpx_code {
     run_setter(cfg, || {
-        cfg_mut(cfg)?.timeouts = Timeouts::all(secs_checked(seconds)?);
+        cfg_mut(cfg)?.set_timeouts(Timeouts::all(secs_checked(seconds)?));
         Ok(())
     })
 }
@@ -209,12 +209,12 @@ pub unsafe extern "C" fn httpx_client_config_set_timeouts(
     pool: f64,
 ) -> httpx_code {
     run_setter(cfg, || {
-        cfg_mut(cfg)?.timeouts = Timeouts {
+        cfg_mut(cfg)?.set_timeouts(Timeouts {
             connect: secs_checked(connect)?,
             read: secs_checked(read)?,
             write: secs_checked(write)?,
             pool: secs_checked(pool)?,
-        };
+        });
         Ok(())
     })
 }
@@ -231,7 +231,7 @@ pub unsafe extern "C" fn httpx_client_config_set_total_timeout(
     seconds: f64,
 ) -> httpx_code {
     run_setter(cfg, || {
-        cfg_mut(cfg)?.total_timeout = secs_checked(seconds)?;
+        cfg_mut(cfg)?.set_total_timeout(secs_checked(seconds)?);
         Ok(())
     })
 }
@@ -259,7 +259,7 @@ pub unsafe extern "C" fn httpx_client_config_set_limits(
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_config_set_trust_env(cfg: *mut httpx_client_config, on: i32) -> httpx_code {
     run_setter(cfg, || {
-        cfg_mut(cfg)?.trust_env = on != 0;
+        cfg_mut(cfg)?.set_trust_env(on != 0);
         Ok(())
     })
 }
@@ -269,7 +269,7 @@ pub unsafe extern "C" fn httpx_client_config_set_trust_env(cfg: *mut httpx_clien
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_config_set_verify(cfg: *mut httpx_client_config, on: i32) -> httpx_code {
     run_setter(cfg, || {
-        cfg_mut(cfg)?.tls.verify = on != 0;
+        cfg_mut(cfg)?.set_verify(on != 0);
         Ok(())
     })
 }
@@ -283,7 +283,7 @@ pub unsafe extern "C" fn httpx_client_config_set_ca_file(
 ) -> httpx_code {
     run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
-        c.tls.trust = Trust::CaFile(PathBuf::from(cstr(path, "path")?));
+        c.set_trust(Trust::CaFile(PathBuf::from(cstr(path, "path")?)));
         Ok(())
     })
 }
@@ -297,7 +297,7 @@ pub unsafe extern "C" fn httpx_client_config_set_ca_pem(
 ) -> httpx_code {
     run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
-        c.tls.trust = Trust::CaPem(bytes(pem, len, "pem")?.to_vec());
+        c.set_trust(Trust::CaPem(bytes(pem, len, "pem")?.to_vec()));
         Ok(())
     })
 }
@@ -315,7 +315,7 @@ pub unsafe extern "C" fn httpx_client_config_set_client_cert(
         let c = cfg_mut(cfg)?;
         let cert = PemSource::File(PathBuf::from(cstr(cert_path, "cert_path")?));
         let key = PemSource::File(PathBuf::from(cstr(key_path, "key_path")?));
-        c.tls.client_cert = Some((cert, key));
+        c.set_client_cert(Some((cert, key)));
         Ok(())
     })
 }
@@ -333,7 +333,7 @@ pub unsafe extern "C" fn httpx_client_config_set_client_cert_pem(
         let c = cfg_mut(cfg)?;
         let cert = PemSource::Bytes(bytes(cert, cert_len, "cert")?.to_vec());
         let key = PemSource::Bytes(bytes(key, key_len, "key")?.to_vec());
-        c.tls.client_cert = Some((cert, key));
+        c.set_client_cert(Some((cert, key)));
         Ok(())
     })
 }
@@ -346,7 +346,7 @@ pub unsafe extern "C" fn httpx_client_config_set_min_tls_version(
 ) -> httpx_code {
     run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
-        c.tls.min_version = MinVersion::from_code(version)?;
+        c.set_min_tls_version(MinVersion::from_code(version)?);
         Ok(())
     })
 }
@@ -379,7 +379,7 @@ pub unsafe extern "C" fn httpx_client_config_set_follow_redirects(
     on: i32,
 ) -> httpx_code {
     run_setter(cfg, || {
-        cfg_mut(cfg)?.follow_redirects = on != 0;
+        cfg_mut(cfg)?.set_follow_redirects(on != 0);
         Ok(())
     })
 }
@@ -388,7 +388,7 @@ pub unsafe extern "C" fn httpx_client_config_set_follow_redirects(
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_config_set_max_redirects(cfg: *mut httpx_client_config, n: u32) -> httpx_code {
     run_setter(cfg, || {
-        cfg_mut(cfg)?.max_redirects = n;
+        cfg_mut(cfg)?.set_max_redirects(n);
         Ok(())
     })
 }
@@ -408,7 +408,7 @@ pub unsafe extern "C" fn httpx_client_config_set_max_redirects(cfg: *mut httpx_c
 #[no_mangle]
 pub unsafe extern "C" fn httpx_client_config_set_http2(cfg: *mut httpx_client_config, on: i32) -> httpx_code {
     run_setter(cfg, || {
-        cfg_mut(cfg)?.http2 = on != 0;
+        cfg_mut(cfg)?.set_http2(on != 0);
         Ok(())
     })
 }
@@ -423,7 +423,7 @@ pub unsafe extern "C" fn httpx_client_config_set_transport(
 ) -> httpx_code {
     run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
-        c.transport = opt_ref(transport).map(|t| t.shared()).transpose()?;
+        c.set_transport(opt_ref(transport).map(|t| t.shared()).transpose()?);
         Ok(())
     })
 }
@@ -460,7 +460,7 @@ pub unsafe extern "C" fn httpx_client_config_add_request_hook(
     run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
         let hook = CCallback::new(need_fn(hook, "hook")?, userdata, free_fn);
-        c.hooks.request.push(Arc::new(move |req: &mut crate::Request| {
+        c.add_request_hook(Arc::new(move |req: &mut crate::Request| {
             let mut h = RequestHandle::borrowed(req);
             // SAFETY: a C function given by the caller; `h` outlives the call.
             callback_result(hook.call(|f, ud| unsafe { f(ud, to_c_mut(&mut h)) }), "request hook")
@@ -481,7 +481,7 @@ pub unsafe extern "C" fn httpx_client_config_add_response_hook(
     run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
         let hook = CCallback::new(need_fn(hook, "hook")?, userdata, free_fn);
-        c.hooks.response.push(Arc::new(move |resp: &mut crate::Response| {
+        c.add_response_hook(Arc::new(move |resp: &mut crate::Response| {
             let mut h = ResponseHandle::borrowed(resp);
             // SAFETY: a C function given by the caller; `h` outlives the call.
             callback_result(hook.call(|f, ud| unsafe { f(ud, to_c_mut(&mut h)) }), "response hook")
@@ -518,7 +518,7 @@ pub unsafe extern "C" fn httpx_client_config_set_max_decoded_size(
     max_bytes: i64,
 ) -> httpx_code {
     run_setter(cfg, || {
-        cfg_mut(cfg)?.max_decoded_bytes = limit(max_bytes);
+        cfg_mut(cfg)?.set_max_decoded_bytes(limit(max_bytes));
         Ok(())
     })
 }
@@ -536,7 +536,7 @@ pub unsafe extern "C" fn httpx_client_config_set_max_body_size(
     max_bytes: i64,
 ) -> httpx_code {
     run_setter(cfg, || {
-        cfg_mut(cfg)?.max_body_bytes = limit(max_bytes);
+        cfg_mut(cfg)?.set_max_body_bytes(limit(max_bytes));
         Ok(())
     })
 }
@@ -596,16 +596,16 @@ pub unsafe extern "C" fn httpx_client_config_set_progress(
     run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
         let Some(f) = progress_fn else {
-            c.observers.progress = None;
+            c.set_progress(None);
             release_userdata(userdata, free_fn);
             return Ok(());
         };
         let cb = CCallback::new(f, userdata, free_fn);
         let tot = |t: Option<u64>| t.map(|v| v as i64).unwrap_or(-1);
-        c.observers.progress = Some(Arc::new(move |sent, st, recv, rt| {
+        c.set_progress(Some(Arc::new(move |sent, st, recv, rt| {
             // SAFETY: a C function given by the caller.
             cb.call(|f, ud| unsafe { f(ud, sent, tot(st), recv, tot(rt)) }) == 0
-        }));
+        })));
         Ok(())
     })
 }
@@ -624,16 +624,16 @@ pub unsafe extern "C" fn httpx_client_config_set_trace(
     run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
         let Some(f) = trace_fn else {
-            c.observers.trace = None;
+            c.set_trace(None);
             release_userdata(userdata, free_fn);
             return Ok(());
         };
         let cb = CCallback::new(f, userdata, free_fn);
-        c.observers.trace = Some(Arc::new(move |ev, since, detail| {
+        c.set_trace(Some(Arc::new(move |ev, since, detail| {
             let d = to_cstring(detail);
             // SAFETY: a C function given by the caller; `d` outlives the call.
             cb.call(|f, ud| unsafe { f(ud, ev.code(), since.as_secs_f64(), d.as_ptr()) });
-        }));
+        })));
         Ok(())
     })
 }

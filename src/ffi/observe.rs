@@ -46,12 +46,12 @@ pub unsafe extern "C" fn httpx_client_config_set_debug(
     run_setter(cfg, || {
         let c = cfg_mut(cfg)?;
         let Some(f) = debug_fn else {
-            c.observers.debug = None;
+            c.clear_debug();
             release_userdata(userdata, free_fn);
             return Ok(());
         };
         let cb = CCallback::new(f, userdata, free_fn);
-        c.observers.debug = Some(Arc::new(move |kind, data| {
+        c.set_debug(Arc::new(move |kind, data| {
             // SAFETY: a C function given by the caller; `data` outlives the call.
             cb.call(|f, ud| unsafe { f(ud, kind.code(), data.as_ptr(), data.len()) });
         }));
