@@ -587,30 +587,21 @@ mod tests {
     #[test]
     fn check_refuses_fields_written_directly() {
         use crate::error::code;
-        let mut k = ClientConfig::default();
-        k.limits = Limits { max_connections: Some(0), ..Limits::default() };
-        refused(&k, code::INVALID_ARGUMENT);
-        let mut k = ClientConfig::default();
-        k.base_url = Some("ftp://example.com/".into());
-        refused(&k, code::UNSUPPORTED_PROTOCOL);
-        let mut k = ClientConfig::default();
-        k.headers.push(("Bad:Name".into(), "v".into()));
-        refused(&k, code::INVALID_ARGUMENT);
-        let mut k = ClientConfig::default();
-        k.cookies.push(("bad=name".into(), "v".into(), "".into(), "/".into()));
-        assert!(k.check().is_err());
-        let mut k = ClientConfig::default();
-        k.head_limits.max_header_bytes = 10;
-        refused(&k, code::INVALID_ARGUMENT);
-        let mut k = ClientConfig::default();
-        k.proxies = vec![ProxySpec { key: "bogus key".into(), url: None, mode: ProxyMode::Default }];
-        assert!(k.check().is_err());
-        let mut k = ClientConfig::default();
-        k.mounts.push(("not a key".into(), None));
-        assert!(k.check().is_err());
-        let mut k = ClientConfig::default();
-        k.default_encoding = Some("no-such-codec".into());
-        refused(&k, code::INVALID_ARGUMENT);
-        ClientConfig::default().check().unwrap();
+        let d = ClientConfig::default;
+        refused(
+            &ClientConfig { limits: Limits { max_connections: Some(0), ..Limits::default() }, ..d() },
+            code::INVALID_ARGUMENT,
+        );
+        refused(&ClientConfig { base_url: Some("ftp://example.com/".into()), ..d() }, code::UNSUPPORTED_PROTOCOL);
+        refused(&ClientConfig { headers: vec![("Bad:Name".into(), "v".into())], ..d() }, code::INVALID_ARGUMENT);
+        let cookies = vec![("bad=name".into(), "v".into(), "".into(), "/".into())];
+        assert!(ClientConfig { cookies, ..d() }.check().is_err());
+        let head_limits = HeadLimits { max_header_bytes: 10, ..HeadLimits::default() };
+        refused(&ClientConfig { head_limits, ..d() }, code::INVALID_ARGUMENT);
+        let proxies = vec![ProxySpec { key: "bogus key".into(), url: None, mode: ProxyMode::Default }];
+        assert!(ClientConfig { proxies, ..d() }.check().is_err());
+        assert!(ClientConfig { mounts: vec![("not a key".into(), None)], ..d() }.check().is_err());
+        refused(&ClientConfig { default_encoding: Some("no-such-codec".into()), ..d() }, code::INVALID_ARGUMENT);
+        d().check().unwrap();
     }
 }

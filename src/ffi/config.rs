@@ -65,10 +65,7 @@ pub(crate) unsafe fn cfg_mut<'a>(cfg: *mut httpx_client_config) -> crate::Result
 }
 
 /// The configuration behind `cfg`, or the defaults for NULL.
-pub(crate) unsafe fn cfg_or_default<'a>(
-    cfg: *const httpx_client_config,
-    default: &'a ClientConfig,
-) -> &'a ClientConfig {
+pub(crate) unsafe fn cfg_or_default(cfg: *const httpx_client_config, default: &ClientConfig) -> &ClientConfig {
     opt_ref(cfg).map_or(default, |c| &c.cfg)
 }
 
