@@ -1,9 +1,13 @@
 //! The C ABI. This module is the only place with `unsafe` and `extern "C"`.
 //!
-//! Every export runs behind one panic boundary (`run`, `run_val`) that turns a
-//! panic into `HTTPX_E_INTERNAL`; every pointer is checked; errors become a stable
-//! code plus an optional `httpx_error` with a human message. Outputs are written
-//! only on success.
+//! Every export runs behind one panic boundary (`run`, `run_setter`, `run_val`,
+//! `free`) that turns a panic into `HTTPX_E_INTERNAL`; every handle goes through one
+//! typed-handle mechanism (`handle.rs`: `Castable`, `to_box`, `try_ref`, `free`...);
+//! text comes in through `cstr`/`opt_cstr` and goes out through `to_cstring`; calls
+//! into C go through `CCallback`. Errors become a stable code (the table in
+//! `src/error.rs`) plus an optional `httpx_error` with a human message, or for
+//! setters the first failure kept on the handle. Outputs are written only on
+//! success. How to add an export: README.md, "Adding an export".
 #![allow(unsafe_code)]
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
