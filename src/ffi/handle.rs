@@ -198,3 +198,60 @@ impl<T> View<T> {
         matches!(self, View::ReadOnly(_))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub struct httpx_shared {
+        _private: [u8; 0],
+    }
+    impl Castable for httpx_shared {
+        type Ownership = OwnedArc;
+        type RustType = String;
+    }
+
+    pub struct httpx_owned {
+        _private: [u8; 0],
+    }
+    impl Castable for httpx_owned {
+        type Ownership = OwnedBox;
+        type RustType = View<String>;
+        fn releasable(v: &View<String>) -> bool {
+            v.is_owned()
+        }
+    }
+
+    #[test]
+    fn shared_handles_count_references() {
+        let p = to_arc::<httpx_shared>(Arc::new("x".to_string()));
+        // SAFETY: `p` is live until the `free` below.
+        let kept = unsafe { opt_arc(p) }.unwrap();
+        assert_eq!(Arc::strong_count(&kept), 2);
+        // SAFETY: the caller's one reference, freed once.
+        unsafe { free(p as *mut httpx_shared) };
+        assert_eq!(Arc::strong_count(&kept), 1, "free drops the caller's reference only");
+        // SAFETY: NULL is allowed.
+        assert!(unsafe { opt_arc::<httpx_shared>(std::ptr::null()) }.is_none());
+    }
+
+    #[test]
+    fn null_views_and_read_only() {
+        // SAFETY: NULL is allowed.
+        let e = unsafe { try_ref::<httpx_owned>(std::ptr::null(), "thing") }.err().unwrap();
+        assert_eq!(e.to_string(), "invalid argument: thing is NULL");
+        let target = "t".to_string();
+        let mut ro = View::ReadOnly(&target as *const String);
+        assert_eq!(ro.get(), "t");
+        assert_eq!(ro.get_mut("thing").unwrap_err().to_string(), "invalid argument: this thing is read-only");
+        // A view is left alone by `free`; an owned value is dropped.
+        let view = to_box::<httpx_owned>(View::ReadOnly(&target as *const String));
+        // SAFETY: `view` is live; `free` leaves it alone, so it is freed by hand below.
+        unsafe { free(view) };
+        // SAFETY: made by `to_box`, not freed by `free` (a view).
+        drop(unsafe { Box::from_raw(view as *mut View<String>) });
+        let owned = to_box::<httpx_owned>(View::Owned(Box::new("o".to_string())));
+        // SAFETY: live, freed once.
+        unsafe { free(owned) };
+    }
+}
