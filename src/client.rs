@@ -5,8 +5,11 @@
 //! A `Client` is `Send + Sync`: share one between threads and send from all of them.
 
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use once_cell::sync::OnceCell;
@@ -59,7 +62,9 @@ thread_local! {
     static SENDING: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
-struct SendingGuard(usize);
+/// "This thread is inside a send on client N" (see `SENDING`). `send_with` holds one
+/// for one send; the multi holds one around its whole `perform`.
+pub(crate) struct SendingGuard(usize);
 
 impl SendingGuard {
     fn enter(id: usize) -> Result<SendingGuard> {
@@ -82,6 +87,49 @@ impl Drop for SendingGuard {
                 s.remove(p);
             }
         });
+    }
+}
+
+/// One request/response round trip of the send logic ([`Client::send_core`]): the
+/// request goes to `transport` (the client picked it from its mounts). The blocking
+/// client answers at once ([`Blocking`]: `transport.handle`); the multi suspends on
+/// its event loop. The response may arrive with its body still on the wire (blocking)
+/// or already in memory (the multi: `Response::new` over a `BytesBody`): the auth and
+/// redirect logic calls `drain()` / `body()` on it, which then does no I/O.
+pub(crate) trait Exchange {
+    fn exchange<'a>(
+        &'a self,
+        transport: &'a Arc<dyn Transport>,
+        req: Request,
+        ctx: &'a SendContext,
+    ) -> impl Future<Output = Result<Response>> + 'a;
+}
+
+/// The blocking exchange: `transport.handle` inside a future that is Ready at its
+/// first poll.
+pub(crate) struct Blocking;
+
+impl Exchange for Blocking {
+    #[inline]
+    #[allow(clippy::manual_async_fn)]
+    fn exchange<'a>(
+        &'a self,
+        transport: &'a Arc<dyn Transport>,
+        req: Request,
+        ctx: &'a SendContext,
+    ) -> impl Future<Output = Result<Response>> + 'a {
+        async move { transport.handle(req, ctx) }
+    }
+}
+
+/// Run a future that never waits (the send logic over [`Blocking`]): one poll with a
+/// no-op waker, no runtime, no allocation. Pending there is a bug: `Error::Internal`.
+#[inline(always)]
+pub(crate) fn block_now<T, F: Future<Output = Result<T>>>(f: F) -> Result<T> {
+    let f = pin!(f);
+    match f.poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(r) => r,
+        Poll::Pending => Err(Error::Internal("a blocking send returned Pending".into())),
     }
 }
 
@@ -333,7 +381,48 @@ impl Client {
         if self.is_closed() {
             return Err(Error::ClientClosed("cannot send a request: the client has been closed".into()));
         }
-        let _guard = SendingGuard::enter(self.inner.id)?;
+        let _guard = self.sending_guard()?;
+        block_now(self.send_core(req, opts, &Blocking))
+    }
+
+    /// Mark this thread as sending on this client until the guard drops: a callback
+    /// that sends on the same client meanwhile gets `RecursiveCall`. `send_with` takes
+    /// one per send; the multi one per `perform`.
+    pub(crate) fn sending_guard(&self) -> Result<SendingGuard> {
+        SendingGuard::enter(self.inner.id)
+    }
+
+    /// Everything `send_with` does (closed check, total deadline and cancel, auth
+    /// choice and flows, redirects, hooks, cookies, observers, `elapsed`), as a future
+    /// over the exchange step `x`; `send_with` = `block_now(send_core(.., &Blocking))`.
+    /// Not the `SendingGuard`: the caller holds that. The clock (`started`, the total
+    /// timeout) starts at the first poll. Holds no lock across an `.await`.
+    pub(crate) fn send_core<'a, X: Exchange>(
+        &'a self,
+        req: &'a Request,
+        opts: &'a SendOptions,
+        x: &'a X,
+    ) -> impl Future<Output = Result<Response>> + 'a {
+        self.send_core_impl(req, opts, x)
+    }
+
+    /// [`Client::send_core`] owning its inputs: a `'static` future (for an executor
+    /// that keeps transfers in a list), with the client, the request, the options
+    /// and the exchange stored inside it.
+    #[allow(dead_code)] // the multi's entry point (src/multi)
+    pub(crate) fn send_core_owned<X: Exchange + 'static>(
+        self,
+        req: Request,
+        opts: SendOptions,
+        x: X,
+    ) -> impl Future<Output = Result<Response>> + 'static {
+        async move { self.send_core_impl(&req, &opts, &x).await }
+    }
+
+    async fn send_core_impl<X: Exchange>(&self, req: &Request, opts: &SendOptions, x: &X) -> Result<Response> {
+        if self.is_closed() {
+            return Err(Error::ClientClosed("cannot send a request: the client has been closed".into()));
+        }
         let started = Instant::now();
         let total = req.options.total_timeout.unwrap_or(self.inner.total_timeout);
         let guard = Guard::new(total.map(|t| started + t), req.options.cancel.clone());
@@ -352,23 +441,23 @@ impl Client {
             guard,
         };
         let auth = self.auth_for(&mut req, &opts.auth)?;
-        let mut resp = match auth.as_deref() {
-            None => self.send_handling_redirects(req, follow, &ctx),
+        let result = match auth.as_deref() {
+            None => self.send_handling_redirects(req, follow, &ctx, x).await,
             Some(Auth::Basic { user, pass }) => {
                 req.headers.set_unchecked("Authorization", &auth::basic_header(user, pass));
-                self.send_handling_redirects(req, follow, &ctx)
+                self.send_handling_redirects(req, follow, &ctx, x).await
             }
             Some(Auth::Netrc(n)) => {
                 if let Some((u, p)) = req.url.host_str().and_then(|h| n.lookup(h)) {
                     req.headers.set_unchecked("Authorization", &auth::basic_header(&u, &p));
                 }
-                self.send_handling_redirects(req, follow, &ctx)
+                self.send_handling_redirects(req, follow, &ctx, x).await
             }
-            Some(Auth::Digest(d)) => self.send_digest(req, d, follow, &ctx),
-            Some(Auth::Custom(flow)) => self.send_custom(req, flow.as_ref(), follow, &ctx),
-        }
-        .map_err(|e| ctx.guard.classify(e))
-        .inspect_err(|e| ctx.observers.failed(started.elapsed(), e))?;
+            Some(Auth::Digest(d)) => self.send_digest(req, d, follow, &ctx, x).await,
+            Some(Auth::Custom(flow)) => self.send_custom(req, flow.as_ref(), follow, &ctx, x).await,
+        };
+        let mut resp =
+            result.map_err(|e| ctx.guard.classify(e)).inspect_err(|e| ctx.observers.failed(started.elapsed(), e))?;
         resp.elapsed = started.elapsed();
         Ok(resp)
     }
@@ -416,7 +505,14 @@ impl Client {
         Ok(loaded)
     }
 
-    fn send_digest(&self, mut req: Request, d: &auth::DigestAuth, follow: bool, ctx: &SendContext) -> Result<Response> {
+    async fn send_digest<X: Exchange>(
+        &self,
+        mut req: Request,
+        d: &auth::DigestAuth,
+        follow: bool,
+        ctx: &SendContext,
+        x: &X,
+    ) -> Result<Response> {
         let lock = || d.cache.lock().map_err(|_| Error::Internal("digest cache".into()));
         {
             let mut cache = lock()?;
@@ -426,13 +522,15 @@ impl Client {
             }
         }
         let replay = req.clone();
-        let mut resp = self.redirect_loop(req, follow, ctx, Some(d))?;
+        let mut resp = self.redirect_loop(req, follow, ctx, Some(d), x).await?;
         if resp.status != 401 {
             return Ok(resp);
         }
-        let values: Vec<String> = resp.headers.get_all("WWW-Authenticate").map(|s| s.to_string()).collect();
-        let refs: Vec<&str> = values.iter().map(|s| s.as_str()).collect();
-        let Some(ch) = digest::parse_challenges(&refs)? else { return Ok(resp) };
+        let ch = {
+            let values: Vec<&str> = resp.headers.get_all("WWW-Authenticate").collect();
+            digest::parse_challenges(&values)?
+        };
+        let Some(ch) = ch else { return Ok(resp) };
         // The origin that answered 401 (after redirects, maybe not the first one).
         let origin = urls::origin(&resp.request.url);
         let sent_digest = resp.request.headers.get("Authorization").is_some_and(|v| v.starts_with("Digest "));
@@ -464,7 +562,7 @@ impl Client {
                 req.headers.set_unchecked("Authorization", &header);
             }
         }
-        let mut second = self.redirect_loop(req, follow, ctx, Some(d))?;
+        let mut second = self.redirect_loop(req, follow, ctx, Some(d), x).await?;
         let mut history = std::mem::take(&mut resp.history);
         history.push(resp);
         history.append(&mut second.history);
@@ -472,12 +570,13 @@ impl Client {
         Ok(second)
     }
 
-    fn send_custom(
+    async fn send_custom<X: Exchange>(
         &self,
         mut req: Request,
         flow: &dyn auth::AuthFlow,
         follow: bool,
         ctx: &SendContext,
+        x: &X,
     ) -> Result<Response> {
         if flow.requires_request_body() {
             req.body.buffer()?;
@@ -514,7 +613,7 @@ impl Client {
                             req.clone()
                         }
                     };
-                    let mut resp = self.send_handling_redirects(to_send, follow, ctx)?;
+                    let mut resp = self.send_handling_redirects(to_send, follow, ctx, x).await?;
                     if flow.requires_response_body() {
                         resp.body()?;
                     }
@@ -541,20 +640,27 @@ impl Client {
     }
 
     /// HTTPX `_send_handling_redirects`: hooks, one exchange, cookies, redirects.
-    fn send_handling_redirects(&self, req: Request, follow: bool, ctx: &SendContext) -> Result<Response> {
-        self.redirect_loop(req, follow, ctx, None)
+    async fn send_handling_redirects<X: Exchange>(
+        &self,
+        req: Request,
+        follow: bool,
+        ctx: &SendContext,
+        x: &X,
+    ) -> Result<Response> {
+        self.redirect_loop(req, follow, ctx, None, x).await
     }
 
     /// The redirect loop. With `digest`, every redirected request that keeps its
     /// credentials gets a fresh Digest response from the cached challenge of its
     /// origin (its own `uri=`, method and nonce count, RFC 7616 section 3.4) instead
     /// of the previous request's header, which HTTPX 0.28.1 resends unchanged.
-    fn redirect_loop(
+    async fn redirect_loop<X: Exchange>(
         &self,
         mut req: Request,
         follow: bool,
         ctx: &SendContext,
         digest: Option<&auth::DigestAuth>,
+        x: &X,
     ) -> Result<Response> {
         let mut history: Vec<Response> = Vec::new();
         loop {
@@ -564,8 +670,8 @@ impl Client {
             for hook in &self.inner.hooks.request {
                 hook(&mut req)?;
             }
-            let transport = self.transport_for(&req.url).clone();
-            let mut resp = transport.handle(req, ctx)?;
+            let transport = self.transport_for(&req.url);
+            let mut resp = x.exchange(transport, req, ctx).await?;
             resp.set_decode_limits(self.inner.decode_limits, self.inner.default_encoding.clone());
             resp.set_observers(ctx.observers.clone(), ctx.started);
             self.store_cookies(&resp);

@@ -193,6 +193,10 @@ impl Transport for HttpTransport {
         self.handle_inner(req, ctx).map_err(|e| ctx.guard.classify(e))
     }
 
+    fn as_http(&self) -> Option<&HttpTransport> {
+        Some(self)
+    }
+
     fn close(&self) {
         self.pool.close();
     }

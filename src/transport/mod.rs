@@ -36,4 +36,11 @@ pub trait Transport: Send + Sync {
 
     /// Close pooled resources. Further requests may fail with `ClientClosed`.
     fn close(&self) {}
+
+    /// The network transport behind this one, if it is one: the multi drives
+    /// `HttpTransport`'s connector chain and pool itself, and calls every other
+    /// transport (callback, custom) synchronously through `handle`.
+    fn as_http(&self) -> Option<&http::HttpTransport> {
+        None
+    }
 }
