@@ -410,13 +410,13 @@ impl Client {
     /// that keeps transfers in a list), with the client, the request, the options
     /// and the exchange stored inside it.
     #[allow(dead_code)] // the multi's entry point (src/multi)
-    pub(crate) fn send_core_owned<X: Exchange + 'static>(
+    pub(crate) async fn send_core_owned<X: Exchange + 'static>(
         self,
         req: Request,
         opts: SendOptions,
         x: X,
-    ) -> impl Future<Output = Result<Response>> + 'static {
-        async move { self.send_core_impl(&req, &opts, &x).await }
+    ) -> Result<Response> {
+        self.send_core_impl(&req, &opts, &x).await
     }
 
     async fn send_core_impl<X: Exchange>(&self, req: &Request, opts: &SendOptions, x: &X) -> Result<Response> {
@@ -840,5 +840,299 @@ impl std::fmt::Debug for Client {
             .field("id", &self.inner.id)
             .field("base_url", &self.inner.base_url.as_ref().map(|u| u.as_str()))
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The send logic over a waker-driven exchange (Pending once per round trip, as
+    //! the multi's) gives what the blocking exchange gives: same requests on the
+    //! wire, same redirects, Digest and custom-flow results.
+
+    use std::cell::Cell;
+    use std::sync::atomic::AtomicBool;
+    use std::task::Wake;
+
+    use super::*;
+    use crate::auth::AuthFlow;
+    use crate::transport::callback::{CallbackTransport, Handler, ResponseBuilder};
+
+    /// An in-process server: redirects (`/r/N`), Digest-protected paths (`/d/start`
+    /// redirects to `/d/end`, both need their own Digest response), a custom
+    /// challenge (`/c`). It logs what each request carried.
+    struct Server {
+        log: Arc<Mutex<Vec<String>>>,
+    }
+
+    fn field<'h>(h: &'h str, name: &str) -> &'h str {
+        h.split(", ")
+            .find_map(|kv| kv.trim_start_matches("Digest ").strip_prefix(name)?.strip_prefix('='))
+            .unwrap_or("-")
+    }
+
+    impl Handler for Server {
+        fn handle(&self, req: &Request, out: &mut ResponseBuilder) -> Result<()> {
+            let path = req.url.path().to_string();
+            let auth = req.headers.get("Authorization").unwrap_or("").to_string();
+            let cookie = req.headers.get("Cookie").unwrap_or("-").to_string();
+            let authz = if auth.starts_with("Digest ") {
+                format!(
+                    "digest uri={} nc={} user={}",
+                    field(&auth, "uri"),
+                    field(&auth, "nc"),
+                    field(&auth, "username")
+                )
+            } else {
+                "-".into()
+            };
+            let token = req.headers.get("X-Token").unwrap_or("-").to_string();
+            self.log
+                .lock()
+                .unwrap()
+                .push(format!("{} {path} auth[{authz}] cookie[{cookie}] token[{token}]", req.method));
+            if let Some(n) = path.strip_prefix("/r/") {
+                let n: u32 = n.parse().unwrap();
+                if n > 0 {
+                    out.set_status(302)?;
+                    out.headers.set_unchecked("Location", &format!("/r/{}", n - 1));
+                    out.set_body_bytes(b"moved".to_vec());
+                } else {
+                    out.set_body_bytes(b"done".to_vec());
+                }
+            } else if path.starts_with("/d/") {
+                let ok = auth.starts_with("Digest ") && field(&auth, "uri") == format!("\"{path}\"");
+                if !ok {
+                    out.set_status(401)?;
+                    out.headers.set_unchecked("WWW-Authenticate", "Digest realm=\"t\", nonce=\"abc\", qop=\"auth\"");
+                    out.headers.set_unchecked("Set-Cookie", "s=1; Path=/");
+                    out.set_body_bytes(b"who are you".to_vec());
+                } else if path == "/d/start" {
+                    out.set_status(302)?;
+                    out.headers.set_unchecked("Location", "/d/end");
+                } else {
+                    out.set_body_bytes(b"secret".to_vec());
+                }
+            } else if path == "/c" {
+                if token == "tok" {
+                    out.set_body_bytes(b"ok".to_vec());
+                } else {
+                    out.set_status(401)?;
+                    out.headers.set_unchecked("X-Challenge", "tok");
+                    out.set_body_bytes(b"challenge".to_vec());
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// Custom flow: send; on a 401 answer the X-Challenge in X-Token and send again.
+    struct TokenFlow;
+
+    impl AuthFlow for TokenFlow {
+        fn requires_response_body(&self) -> bool {
+            true
+        }
+        fn step(&self, s: &mut FlowStep<'_>) -> Result<FlowAction> {
+            match s.response.as_deref_mut() {
+                None => Ok(FlowAction::Send),
+                Some(r) if r.status == 401 => {
+                    assert_eq!(r.body()?, b"challenge");
+                    let tok = r.headers.get("X-Challenge").unwrap_or("").to_string();
+                    s.request.headers.set_unchecked("X-Token", &tok);
+                    Ok(FlowAction::Send)
+                }
+                Some(_) => Ok(FlowAction::Done),
+            }
+        }
+    }
+
+    /// The multi's shape: each round trip is Pending once (after waking its waker),
+    /// then Ready with a response whose body is already in memory.
+    struct Toy {
+        pendings: Cell<u32>,
+    }
+
+    impl Exchange for Toy {
+        fn exchange<'a>(
+            &'a self,
+            transport: &'a Arc<dyn Transport>,
+            req: Request,
+            ctx: &'a SendContext,
+        ) -> impl Future<Output = Result<Response>> + 'a {
+            let mut req = Some(req);
+            std::future::poll_fn(move |cx| {
+                if let Some(r) = req.take_if(|_| self.pendings.get() % 2 == 1) {
+                    self.pendings.set(self.pendings.get() + 1);
+                    return Poll::Ready(transport.handle(r, ctx));
+                }
+                self.pendings.set(self.pendings.get() + 1);
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            })
+        }
+    }
+
+    struct Flag(AtomicBool);
+
+    impl Wake for Flag {
+        fn wake(self: Arc<Self>) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// A minimal executor: poll, and poll again only after a wake-up.
+    fn run<F: Future>(f: F) -> F::Output {
+        let flag = Arc::new(Flag(AtomicBool::new(false)));
+        let waker = Waker::from(flag.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut f = pin!(f);
+        for _ in 0..1000 {
+            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+            assert!(flag.0.swap(false, Ordering::SeqCst), "Pending without a wake-up");
+        }
+        panic!("the send did not finish in 1000 polls");
+    }
+
+    fn client(log: &Arc<Mutex<Vec<String>>>) -> Client {
+        let t = CallbackTransport::new(Box::new(Server { log: log.clone() }));
+        let cfg = ClientConfig { transport: Some(Arc::new(t)), follow_redirects: true, ..ClientConfig::default() };
+        Client::new(&cfg).unwrap()
+    }
+
+    /// What a send observably did: result, history, body, the server's log.
+    fn outcome(r: Result<Response>, log: &Mutex<Vec<String>>) -> String {
+        let mut s = match r {
+            Ok(mut r) => {
+                let hist: Vec<String> = r.history.iter().map(|h| format!("{} {}", h.status, h.url)).collect();
+                let body = String::from_utf8_lossy(r.body().unwrap()).into_owned();
+                format!("{} {} body={body:?} history={hist:?}\n", r.status, r.url)
+            }
+            Err(e) => format!("error {e}\n"),
+        };
+        for l in log.lock().unwrap().iter() {
+            s.push_str(l);
+            s.push('\n');
+        }
+        s
+    }
+
+    /// One scenario through both exchanges on fresh clients (twice each, so the
+    /// second send sees the Digest cache and cookies of the first).
+    fn both(url: &str, opts: impl Fn() -> SendOptions) -> (String, String, u32) {
+        let (lb, la) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new())));
+        let (cb, ca) = (client(&lb), client(&la));
+        let (ob, oa) = (opts(), opts());
+        let mut blocking = String::new();
+        let mut driven = String::new();
+        let toy = Toy { pendings: Cell::new(0) };
+        for _ in 0..2 {
+            let rb = cb.send_with(&cb.build_request("GET", url).unwrap(), &ob);
+            blocking.push_str(&outcome(rb, &lb));
+            lb.lock().unwrap().clear();
+            let req = ca.build_request("GET", url).unwrap();
+            let ra = run(ca.send_core(&req, &oa, &toy));
+            driven.push_str(&outcome(ra, &la));
+            la.lock().unwrap().clear();
+        }
+        // The owned form behaves the same (a third send on the async client).
+        let req = ca.build_request("GET", url).unwrap();
+        let owned = run(ca.clone().send_core_owned(req, opts(), Toy { pendings: Cell::new(0) }));
+        let rb = cb.send_with(&cb.build_request("GET", url).unwrap(), &opts());
+        assert_eq!(outcome(owned, &la), outcome(rb, &lb));
+        (blocking, driven, toy.pendings.get())
+    }
+
+    #[test]
+    fn waker_driven_exchange_follows_redirects_as_blocking() {
+        let (b, a, pendings) = both("http://t.test/r/3", SendOptions::default);
+        assert_eq!(a, b);
+        assert!(b.contains("200 http://t.test/r/0 body=\"done\""), "{b}");
+        assert!(b.contains("history=[\"302 http://t.test/r/3\", \"302 http://t.test/r/2\", \"302 http://t.test/r/1\"]"));
+        // 4 round trips per send, 2 sends, each Pending once then Ready.
+        assert_eq!(pendings, 16);
+        // Not followed: the same next_request and no history on both sides.
+        let opts = || SendOptions { follow_redirects: Some(false), ..SendOptions::default() };
+        let (b, a, _) = both("http://t.test/r/1", opts);
+        assert_eq!(a, b);
+        assert!(b.starts_with("302 http://t.test/r/1 body=\"moved\" history=[]"), "{b}");
+    }
+
+    #[test]
+    fn waker_driven_exchange_runs_digest_as_blocking() {
+        let d1 = Arc::new(Auth::digest("u", "p").unwrap());
+        let d2 = Arc::new(Auth::digest("u", "p").unwrap());
+        // A fresh Digest auth per client, shared by that client's sends (the cache).
+        let (lb, la) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new())));
+        let (cb, ca) = (client(&lb), client(&la));
+        let (ob, oa) = (
+            SendOptions { auth: AuthChoice::Use(d1), ..SendOptions::default() },
+            SendOptions { auth: AuthChoice::Use(d2), ..SendOptions::default() },
+        );
+        let toy = Toy { pendings: Cell::new(0) };
+        for round in 0..2 {
+            let rb = cb.send_with(&cb.build_request("GET", "http://t.test/d/start").unwrap(), &ob);
+            let b = outcome(rb, &lb);
+            lb.lock().unwrap().clear();
+            let req = ca.build_request("GET", "http://t.test/d/start").unwrap();
+            let a = outcome(run(ca.send_core(&req, &oa, &toy)), &la);
+            la.lock().unwrap().clear();
+            assert_eq!(a, b, "round {round}");
+            assert!(b.starts_with("200 http://t.test/d/end body=\"secret\""), "{b}");
+            if round == 0 {
+                // 401, then the challenge answered (cookie of the 401 refreshed in),
+                // then the redirect hop with its own uri= and nc.
+                assert!(b.contains("GET /d/start auth[-] cookie[-]"), "{b}");
+                assert!(
+                    b.contains("GET /d/start auth[digest uri=\"/d/start\" nc=00000001 user=\"u\"] cookie[s=1]"),
+                    "{b}"
+                );
+                assert!(b.contains("GET /d/end auth[digest uri=\"/d/end\" nc=00000002 user=\"u\"] cookie[s=1]"), "{b}");
+            } else {
+                // The cached challenge: authenticated up front, no 401.
+                assert!(!b.contains("auth[-]"), "{b}");
+            }
+        }
+    }
+
+    #[test]
+    fn waker_driven_exchange_runs_custom_flow_as_blocking() {
+        let opts = || SendOptions {
+            auth: AuthChoice::Use(Arc::new(Auth::Custom(Box::new(TokenFlow)))),
+            ..SendOptions::default()
+        };
+        let (b, a, _) = both("http://t.test/c", opts);
+        assert_eq!(a, b);
+        assert!(b.starts_with("200 http://t.test/c body=\"ok\" history=[\"401 http://t.test/c\"]"), "{b}");
+        assert!(b.contains("GET /c auth[-] cookie[-] token[tok]"), "{b}");
+    }
+
+    #[test]
+    fn block_now_refuses_a_pending_exchange() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let c = client(&log);
+        let req = c.build_request("GET", "http://t.test/r/0").unwrap();
+        let toy = Toy { pendings: Cell::new(0) };
+        let e = block_now(c.send_core(&req, &SendOptions::default(), &toy)).unwrap_err();
+        assert!(matches!(e, Error::Internal(_)), "{e}");
+    }
+
+    #[test]
+    fn send_core_future_holds_no_lock_across_await() {
+        // A MutexGuard is !Send: the future over a Send exchange being Send proves no
+        // guard (digest cache, netrc) lives across an .await.
+        fn assert_send<T: Send>(_: &T) {}
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let c = client(&log);
+        let req = c.build_request("GET", "http://t.test/r/0").unwrap();
+        let opts = SendOptions::default();
+        let f = c.send_core(&req, &opts, &Blocking);
+        assert_send(&f);
+        let owned = c.clone().send_core_owned(req.clone(), opts.clone(), Blocking);
+        assert_send(&owned);
+        fn assert_static<T: 'static>(_: &T) {}
+        assert_static(&owned);
+        assert!(block_now(f).is_ok() && block_now(owned).is_ok());
     }
 }
