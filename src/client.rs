@@ -442,16 +442,16 @@ impl Client {
         };
         let auth = self.auth_for(&mut req, &opts.auth)?;
         let result = match auth.as_deref() {
-            None => self.send_handling_redirects(req, follow, &ctx, x).await,
+            None => self.redirect_loop(req, follow, &ctx, None, x).await,
             Some(Auth::Basic { user, pass }) => {
                 req.headers.set_unchecked("Authorization", &auth::basic_header(user, pass));
-                self.send_handling_redirects(req, follow, &ctx, x).await
+                self.redirect_loop(req, follow, &ctx, None, x).await
             }
             Some(Auth::Netrc(n)) => {
                 if let Some((u, p)) = req.url.host_str().and_then(|h| n.lookup(h)) {
                     req.headers.set_unchecked("Authorization", &auth::basic_header(&u, &p));
                 }
-                self.send_handling_redirects(req, follow, &ctx, x).await
+                self.redirect_loop(req, follow, &ctx, None, x).await
             }
             Some(Auth::Digest(d)) => self.send_digest(req, d, follow, &ctx, x).await,
             Some(Auth::Custom(flow)) => self.send_custom(req, flow.as_ref(), follow, &ctx, x).await,
@@ -613,7 +613,7 @@ impl Client {
                             req.clone()
                         }
                     };
-                    let mut resp = self.send_handling_redirects(to_send, follow, ctx, x).await?;
+                    let mut resp = self.redirect_loop(to_send, follow, ctx, None, x).await?;
                     if flow.requires_response_body() {
                         resp.body()?;
                     }
@@ -640,17 +640,7 @@ impl Client {
     }
 
     /// HTTPX `_send_handling_redirects`: hooks, one exchange, cookies, redirects.
-    async fn send_handling_redirects<X: Exchange>(
-        &self,
-        req: Request,
-        follow: bool,
-        ctx: &SendContext,
-        x: &X,
-    ) -> Result<Response> {
-        self.redirect_loop(req, follow, ctx, None, x).await
-    }
-
-    /// The redirect loop. With `digest`, every redirected request that keeps its
+    /// With `digest`, every redirected request that keeps its
     /// credentials gets a fresh Digest response from the cached challenge of its
     /// origin (its own `uri=`, method and nonce count, RFC 7616 section 3.4) instead
     /// of the previous request's header, which HTTPX 0.28.1 resends unchanged.
