@@ -117,3 +117,62 @@ pub fn check_same_outcome(input: &[u8], method: &str) -> std::result::Result<Out
         Err(outcomes)
     }
 }
+
+/// The sans-IO codec's own property (`http1::codec`, driven in memory as the multi's event
+/// loop drives it): the bytes give the same result (the same head, body, bytes left over,
+/// or the same error code) whole, one byte per piece, and in pieces of sizes taken from
+/// `splits` (cycled), read with small and large body reads. And without a content coding
+/// the codec and the blocking connection (`run`) agree on the status and the body, or both
+/// fail. Returns a description of the first difference.
+pub fn check_codec_splits(input: &[u8], method: &str, splits: &[u8]) -> std::result::Result<(), String> {
+    use crate::http1::codec::{decode, Decoded};
+    let limits = HeadLimits::default();
+    let show = |r: &Result<Decoded>| match r {
+        Ok(d) => format!("OK {} keep_alive={} body={} rest={}", d.status, d.keep_alive, d.body.len(), d.rest.len()),
+        Err(e) => format!("code {}: {e}", e.code()),
+    };
+    let same = |a: &Result<Decoded>, b: &Result<Decoded>| match (a, b) {
+        (Ok(x), Ok(y)) => x == y,
+        (Err(x), Err(y)) => x.code() == y.code(),
+        _ => false,
+    };
+    let whole = decode(&[input], method, &limits, 64 * 1024);
+    let ones: Vec<&[u8]> = input.chunks(1).collect();
+    let mut sized: Vec<&[u8]> = Vec::new();
+    let mut rest = input;
+    let mut k = 0usize;
+    while !rest.is_empty() {
+        let n = if splits.is_empty() { rest.len() } else { (splits[k % splits.len()] as usize % 64) + 1 };
+        let (a, b) = rest.split_at(n.min(rest.len()));
+        sized.push(a);
+        rest = b;
+        k += 1;
+    }
+    let runs = [
+        ("one-byte pieces", decode(&ones, method, &limits, 64 * 1024)),
+        ("one-byte pieces and reads", decode(&ones, method, &limits, 1)),
+        ("sized pieces", decode(&sized, method, &limits, 64 * 1024)),
+        ("sized pieces, 5-byte reads", decode(&sized, method, &limits, 5)),
+    ];
+    for (what, r) in &runs {
+        if !same(&whole, r) {
+            return Err(format!("whole: {}; {what}: {}", show(&whole), show(r)));
+        }
+    }
+    let coded = match &whole {
+        Ok(d) => d.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("Content-Encoding")),
+        Err(_) => input.windows(16).any(|w| w.eq_ignore_ascii_case(b"content-encoding")),
+    };
+    if !coded {
+        let conn = run(input, method, Mode { one_byte: false, buffered: true });
+        let agree = match (&whole, &conn) {
+            (Ok(d), Ok((status, body))) => d.status == *status && d.body == *body,
+            (Err(a), Err((code, _))) => a.code() == *code,
+            _ => false,
+        };
+        if !agree {
+            return Err(format!("codec: {}; blocking connection: {conn:?}", show(&whole)));
+        }
+    }
+    Ok(())
+}

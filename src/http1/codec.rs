@@ -106,7 +106,7 @@ pub fn encode_bytes_body(framing: RequestFraming, body: &[u8], out: &mut Vec<u8>
 const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 
 /// The size line before a chunk of a streamed body (`1a3f\r\n`), on the stack.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub struct ChunkHead {
     bytes: [u8; 18],
     len: u8,
@@ -278,6 +278,12 @@ impl HeadParser {
             }
             return Ok(HeadEvent::Partial);
         };
+        if used > head_buffer_cap(limits) {
+            // The same verdict however the bytes arrived: a head that came whole in one
+            // read is held to the limit as one that trickled in (it would have failed
+            // as Partial at `head_buffer_cap` bytes).
+            return Err(Error::RemoteProtocol(format!("response head exceeds {} bytes", limits.max_header_bytes)));
+        }
         on_head(&data[..used]);
         if (100..200).contains(&status) && status != 101 {
             self.interim += 1;
@@ -459,12 +465,9 @@ impl Framing {
                     *self = Framing::Chunked(if size == 0 { ChunkState::Trailers(0) } else { ChunkState::Data(size) });
                 }
                 Framing::Chunked(ChunkState::DataEnd) => {
-                    let Some((line, n)) = take_line(data, 2, "chunk terminator")? else {
+                    let Some(n) = take_crlf(data)? else {
                         return Ok((used, BodyEvent::Need { buf_cap: 4 }));
                     };
-                    if !line.is_empty() {
-                        return Err(Error::RemoteProtocol("chunk data not followed by CRLF".into()));
-                    }
                     used += n;
                     *self = Framing::Chunked(ChunkState::Size);
                 }
@@ -547,17 +550,28 @@ pub fn tls_truncation_error() -> Error {
 
 /// A CRLF-terminated line at the front of `data` (without the CRLF), at most `max`
 /// bytes: Some((line, bytes used with the CRLF)), or None when more bytes are needed.
+/// Only the first `max + 2` bytes are looked at, so the verdict does not depend on how
+/// many bytes after them happen to be buffered already.
 fn take_line<'a>(data: &'a [u8], max: usize, what: &str) -> Result<Option<(&'a [u8], usize)>> {
-    if let Some(pos) = data.windows(2).position(|w| w == b"\r\n") {
-        if pos > max {
-            return Err(Error::RemoteProtocol(format!("{what} too long")));
-        }
+    let window = &data[..data.len().min(max + 2)];
+    if let Some(pos) = window.windows(2).position(|w| w == b"\r\n") {
         return Ok(Some((&data[..pos], pos + 2)));
     }
     if data.len() > max + 1 {
         return Err(Error::RemoteProtocol(format!("{what} too long or not CRLF-terminated")));
     }
     Ok(None)
+}
+
+/// The CRLF after chunk data: Some(2), None when more bytes are needed, or an error as
+/// soon as a byte differs from it.
+fn take_crlf(data: &[u8]) -> Result<Option<usize>> {
+    for (i, &b) in data.iter().take(2).enumerate() {
+        if b != b"\r\n"[i] {
+            return Err(Error::RemoteProtocol("chunk data not followed by CRLF".into()));
+        }
+    }
+    Ok(if data.len() >= 2 { Some(2) } else { None })
 }
 
 /// Parse `1a3f[;ext]` strictly: 1..=16 hex digits, optional extensions (ignored, but
@@ -709,5 +723,281 @@ mod tests {
         let head = finish_head("GET", 200, String::new(), Version::Http11, h).unwrap();
         assert_eq!(head.framing, Framing::Close);
         assert!(!head.keep_alive);
+    }
+
+    fn limits() -> HeadLimits {
+        HeadLimits::default()
+    }
+
+    /// (code, message) of a result, for comparing outcomes.
+    fn outcome(r: Result<Decoded>) -> std::result::Result<Decoded, (u32, String)> {
+        r.map_err(|e| (e.code(), e.to_string()))
+    }
+
+    /// Decode `input` whole, in every two-piece split, in one-byte pieces and with small
+    /// reads of the body: every way must give the same result. Returns it.
+    fn same_every_split(input: &[u8], method: &str) -> std::result::Result<Decoded, (u32, String)> {
+        let l = limits();
+        let whole = outcome(decode(&[input], method, &l, 64 * 1024));
+        for i in 0..=input.len() {
+            let (a, b) = input.split_at(i);
+            let got = outcome(decode(&[a, b], method, &l, 64 * 1024));
+            assert_eq!(got, whole, "split at {i} of {:?}", String::from_utf8_lossy(input));
+        }
+        let bytes: Vec<&[u8]> = input.chunks(1).collect();
+        assert_eq!(outcome(decode(&bytes, method, &l, 64 * 1024)), whole, "one-byte pieces");
+        assert_eq!(outcome(decode(&bytes, method, &l, 1)), whole, "one-byte pieces, one-byte reads");
+        for n in [2, 3, 7] {
+            let pieces: Vec<&[u8]> = input.chunks(n).collect();
+            assert_eq!(outcome(decode(&pieces, method, &l, n + 1)), whole, "{n}-byte pieces");
+        }
+        whole
+    }
+
+    fn ok(r: std::result::Result<Decoded, (u32, String)>) -> Decoded {
+        r.unwrap_or_else(|e| panic!("expected a response, got {e:?}"))
+    }
+
+    fn err_msg(r: std::result::Result<Decoded, (u32, String)>) -> String {
+        match r {
+            Ok(d) => panic!("expected an error, got {d:?}"),
+            Err((_, m)) => m,
+        }
+    }
+
+    #[test]
+    fn request_head_and_framing() {
+        let mut h = Headers::new();
+        h.push_unchecked("Host", "a.test");
+        h.push_unchecked("Content-Length", " 5 ");
+        let mut out = Vec::new();
+        let f = encode_head("POST", "/x?y", &h, &mut out);
+        assert_eq!(out, b"POST /x?y HTTP/1.1\r\nHost: a.test\r\nContent-Length:  5 \r\n\r\n");
+        assert_eq!(f, RequestFraming { chunked: false, declared: Some(5) });
+        assert_eq!(encode_bytes_body(f, b"hello", &mut out).unwrap(), BodyWrite::Included);
+        assert!(out.ends_with(b"\r\n\r\nhello"));
+        let e = encode_bytes_body(f, b"hell", &mut Vec::new()).unwrap_err();
+        assert_eq!(e.to_string(), Error::LocalProtocol("Content-Length is 5 but the body has 4 bytes".into()).to_string());
+
+        // chunked: Content-Length is left out, the body is framed in the same buffer
+        h.push_unchecked("Transfer-Encoding", "gzip, chunked");
+        let mut out = Vec::new();
+        let f = encode_head("PUT", "/", &h, &mut out);
+        assert_eq!(f, RequestFraming { chunked: true, declared: None });
+        assert!(!String::from_utf8_lossy(&out).contains("Content-Length"));
+        let head_len = out.len();
+        assert_eq!(encode_bytes_body(f, &[b'x'; 26], &mut out).unwrap(), BodyWrite::Included);
+        assert_eq!(&out[head_len..head_len + 4], b"1a\r\n");
+        assert!(out.ends_with(b"x\r\n0\r\n\r\n"));
+        let mut out = Vec::new();
+        encode_bytes_body(f, b"", &mut out).unwrap();
+        assert_eq!(out, b"0\r\n\r\n");
+
+        // large unchunked bodies go in a write of their own
+        let big = vec![0u8; COALESCE_LIMIT + 1];
+        let f = RequestFraming { chunked: false, declared: None };
+        let mut out = Vec::new();
+        assert_eq!(encode_bytes_body(f, &big, &mut out).unwrap(), BodyWrite::Separate);
+        assert!(out.is_empty());
+        assert_eq!(encode_bytes_body(f, &big[..COALESCE_LIMIT], &mut out).unwrap(), BodyWrite::Included);
+    }
+
+    #[test]
+    fn streamed_body_encoder() {
+        for (n, hex) in [(1u64, "1"), (15, "f"), (16, "10"), (0x1a3f, "1a3f"), (u64::MAX, "ffffffffffffffff")] {
+            assert_eq!(ChunkHead::new(n).as_bytes(), format!("{hex}\r\n").as_bytes());
+        }
+        let mut e = BodyEncoder::new(RequestFraming { chunked: true, declared: None });
+        assert_eq!(e.piece(300).unwrap().as_bytes(), b"12c\r\n");
+        assert_eq!(e.piece_end(), b"\r\n");
+        assert_eq!(e.finish().unwrap(), b"0\r\n\r\n");
+        assert_eq!(e.sent(), 300);
+
+        let mut e = BodyEncoder::new(RequestFraming { chunked: false, declared: Some(4) });
+        assert!(e.piece(3).unwrap().as_bytes().is_empty());
+        assert_eq!(e.piece_end(), b"");
+        assert_eq!(
+            e.finish().unwrap_err().to_string(),
+            Error::LocalProtocol("request body ended after 3 bytes but Content-Length is 4".into()).to_string()
+        );
+        assert_eq!(
+            e.piece(2).unwrap_err().to_string(),
+            Error::LocalProtocol("request body is longer than its Content-Length (4)".into()).to_string()
+        );
+        let mut e = BodyEncoder::new(RequestFraming { chunked: false, declared: None });
+        e.piece(10).unwrap();
+        assert_eq!(e.finish().unwrap(), b"");
+    }
+
+    #[test]
+    fn head_events_one_by_one() {
+        let l = limits();
+        let mut p = HeadParser::new();
+        let data = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+        let mut seen = Vec::new();
+        assert!(matches!(p.parse(&data[..10], "GET", &l, |_| panic!()).unwrap(), HeadEvent::Partial));
+        let HeadEvent::Interim { used } = p.parse(data, "GET", &l, |r| seen.push(r.to_vec())).unwrap() else { panic!() };
+        assert_eq!(used, 25);
+        let rest = &data[used..];
+        let HeadEvent::Interim { used: u2 } = p.parse(rest, "GET", &l, |r| seen.push(r.to_vec())).unwrap() else { panic!() };
+        let rest = &rest[u2..];
+        let HeadEvent::Final { used, head } = p.parse(rest, "GET", &l, |r| seen.push(r.to_vec())).unwrap() else { panic!() };
+        assert_eq!(&rest[used..], b"hi");
+        assert_eq!((head.status, head.reason.as_str(), head.keep_alive), (200, "OK", true));
+        assert_eq!(head.framing, Framing::Length(2));
+        assert_eq!(seen.len(), 3);
+        assert!(seen[1].starts_with(b"HTTP/1.1 103"));
+        assert!(p.parse(b"", "GET", &l, |_| {}).is_ok());
+        assert_eq!(HeadParser::eof_error(false).to_string(), Error::RemoteProtocol("server disconnected without sending a response".into()).to_string());
+    }
+
+    #[test]
+    fn interim_cap() {
+        let mut input = Vec::new();
+        for _ in 0..MAX_INTERIM_RESPONSES {
+            input.extend_from_slice(b"HTTP/1.1 102 Processing\r\n\r\n");
+        }
+        let mut fine = input.clone();
+        fine.extend_from_slice(b"HTTP/1.1 204 No Content\r\n\r\n");
+        assert_eq!(ok(outcome(decode(&[&fine], "GET", &limits(), 1024))).status, 204);
+        input.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n");
+        let m = err_msg(outcome(decode(&[&input], "GET", &limits(), 1024)));
+        assert!(m.contains("more than 100 interim (1xx) responses"), "{m}");
+        // 101 is final (and never kept alive)
+        let d = ok(same_every_split(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\nraw", "GET"));
+        assert_eq!((d.status, d.keep_alive, d.rest.as_slice()), (101, false, &b"raw"[..]));
+    }
+
+    #[test]
+    fn head_size_cap() {
+        let l = HeadLimits { max_header_bytes: 300, ..HeadLimits::default() };
+        let mut input = b"HTTP/1.1 200 OK\r\n".to_vec();
+        input.extend_from_slice(format!("X-Long: {}\r\n\r\n", "a".repeat(400)).as_bytes());
+        // the same verdict whole (the head is complete) and trickled in (it never is)
+        let m = err_msg(outcome(decode(&[&input], "GET", &l, 1024)));
+        assert!(m.contains("response head exceeds 300 bytes"), "{m}");
+        let pieces: Vec<&[u8]> = input.chunks(1).collect();
+        assert_eq!(err_msg(outcome(decode(&pieces, "GET", &l, 1024))), m);
+        // exactly at the cap is fine, one byte over is not, however it arrives
+        let head = |n: usize| format!("HTTP/1.1 204 No Content\r\nX: {}\r\n\r\n", "a".repeat(n - 32)).into_bytes();
+        assert_eq!(head(300).len(), 300);
+        for (n, good) in [(300, true), (301, false)] {
+            let h = head(n);
+            for pieces in [vec![&h[..]], h.chunks(1).collect::<Vec<_>>()] {
+                assert_eq!(decode(&pieces, "GET", &l, 1024).is_ok(), good, "{n} bytes");
+            }
+        }
+        let m = err_msg(outcome(decode(&[&input[..100]], "GET", &l, 1024)));
+        assert!(m.contains("in the middle of the response head"), "{m}");
+        let m = err_msg(outcome(decode(&[], "GET", &l, 1024)));
+        assert!(m.contains("without sending a response"), "{m}");
+    }
+
+    #[test]
+    fn chunked_with_extensions_and_trailers_any_split() {
+        let input = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;name=\"v\"\r\nhello\r\n1 \r\n,\r\n000006\r\n world\r\n0\r\nX-Trailer: 1\r\nY: 2\r\n\r\nHTTP/1.1 200 OK\r\n";
+        let d = ok(same_every_split(input, "GET"));
+        assert_eq!(d.body, b"hello, world");
+        assert!(d.keep_alive);
+        assert_eq!(d.rest, b"HTTP/1.1 200 OK\r\n");
+    }
+
+    #[test]
+    fn length_and_close_any_split() {
+        let d = ok(same_every_split(b"HTTP/1.1 200 OK\r\ncontent-length: 5, 5\r\n\r\nhelloEXTRA", "GET"));
+        assert_eq!((d.body.as_slice(), d.rest.as_slice(), d.keep_alive), (&b"hello"[..], &b"EXTRA"[..], true));
+        let d = ok(same_every_split(b"HTTP/1.0 200 OK\r\nServer: x\r\n\r\nall of it\r\n0\r\n", "GET"));
+        assert_eq!((d.body.as_slice(), d.keep_alive), (&b"all of it\r\n0\r\n"[..], false));
+        let d = ok(same_every_split(b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n", "GET"));
+        assert!(d.keep_alive && d.body.is_empty());
+        // HEAD, 204 and 304 have no body whatever the headers say
+        let d = ok(same_every_split(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nNEXT", "HEAD"));
+        assert_eq!((d.body.len(), d.rest.as_slice()), (0, &b"NEXT"[..]));
+        let d = ok(same_every_split(b"HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n", "GET"));
+        assert!(d.body.is_empty());
+        // Transfer-Encoding wins over Content-Length, and the connection is not reused
+        let d = ok(same_every_split(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n", "GET"));
+        assert_eq!((d.body.as_slice(), d.keep_alive), (&b"ab"[..], false));
+    }
+
+    #[test]
+    fn errors_are_the_same_any_split() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "server closed the connection with 5 body bytes still expected"),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", "server closed the connection in the middle of a chunk"),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXY0\r\n\r\n", "chunk data not followed by CRLF"),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5", "server closed the connection in a chunk size line"),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r", "server closed the connection in a chunk terminator"),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n\r\n0\r\n\r\n", "chunk data not followed by CRLF"),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\r\n0\r\n\r\n", "chunk data not followed by CRLF"),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: 1\r\n", "server closed the connection in a trailer line"),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\x00\r\nhello\r\n0\r\n\r\n", "chunk size line holds the control byte 0x00"),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a\nb\r\nhello\r\n0\r\n\r\n", "chunk size line holds the control byte 0x0a"),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n", "invalid chunk size line"),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\n", "invalid chunk size line"),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", "unsupported Transfer-Encoding \"gzip, chunked\""),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", "only a single \"chunked\""),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", "conflicting Content-Length values"),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello", "invalid Content-Length \"+5\""),
+            (b"HTTP/1.1 099 Low\r\n\r\n", "invalid status code 99"),
+            (b"HTTP/1.1 200 OK\r\nBad Header: x\r\n\r\n", "malformed response head"),
+            (b"HTTP/1.1 200 OK\r\nContent-Le", "server closed the connection in the middle of the response head"),
+        ];
+        for (input, want) in cases {
+            let m = err_msg(same_every_split(input, "GET"));
+            assert!(m.contains(want), "{:?}: got {m:?}, want {want:?}", String::from_utf8_lossy(input));
+        }
+    }
+
+    #[test]
+    fn chunk_line_and_trailer_limits() {
+        let mut input = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;".to_vec();
+        input.extend_from_slice(&vec![b'e'; CHUNK_LINE_MAX]);
+        input.extend_from_slice(b"\r\nx\r\n0\r\n\r\n");
+        let m = err_msg(outcome(decode(&[&input], "GET", &limits(), 1024)));
+        assert!(m.contains("chunk size line too long or not CRLF-terminated"), "{m}");
+        let pieces: Vec<&[u8]> = input.chunks(1).collect();
+        assert_eq!(err_msg(outcome(decode(&pieces, "GET", &limits(), 1024))), m);
+        // a line at the limit is fine
+        let mut input = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;".to_vec();
+        input.extend_from_slice(&vec![b'e'; CHUNK_LINE_MAX - 3]);
+        input.extend_from_slice(b"\r\nx\r\n0\r\n\r\n");
+        assert_eq!(ok(outcome(decode(&[&input], "GET", &limits(), 1024))).body, b"x");
+        // trailers: at most TRAILER_MAX bytes in lines of at most CHUNK_LINE_MAX
+        let mut input = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n".to_vec();
+        let line = format!("X: {}\r\n", "t".repeat(4000));
+        for _ in 0..TRAILER_MAX / 4003 {
+            input.extend_from_slice(line.as_bytes());
+        }
+        let mut fits = input.clone();
+        fits.extend_from_slice(b"\r\n");
+        let pieces: Vec<&[u8]> = fits.chunks(1000).collect();
+        assert!(ok(outcome(decode(&pieces, "GET", &limits(), 1024))).body.is_empty());
+        input.extend_from_slice(line.as_bytes());
+        input.extend_from_slice(b"\r\n");
+        let pieces: Vec<&[u8]> = input.chunks(1000).collect();
+        assert!(err_msg(outcome(decode(&pieces, "GET", &limits(), 1024))).contains("chunked trailers too large"));
+    }
+
+    #[test]
+    fn body_steps_by_hand() {
+        // What a driver sees: control bytes consumed, data announced, consumed, done.
+        let mut f = Framing::Chunked(ChunkState::Size);
+        assert_eq!(f.step(b"4\r").unwrap(), (0, BodyEvent::Need { buf_cap: CHUNK_LINE_MAX + 2 }));
+        assert_eq!(f.step(b"4\r\nwiki\r\n").unwrap(), (3, BodyEvent::Data { max: 4 }));
+        assert_eq!(f.step(b"wiki\r\n").unwrap(), (0, BodyEvent::Data { max: 4 }));
+        f.consumed(3);
+        assert_eq!(f, Framing::Chunked(ChunkState::Data(1)));
+        f.consumed(1);
+        assert_eq!(f.step(b"\r\n0\r\n\r\nNEXT").unwrap(), (7, BodyEvent::Done));
+        assert!(f.is_finished());
+        let mut f = Framing::Close;
+        assert!(f.is_close_delimited());
+        assert_eq!(f.step(b"").unwrap(), (0, BodyEvent::Data { max: u64::MAX }));
+        f.eof().unwrap();
+        assert_eq!(f, Framing::Done);
+        let mut f = Framing::Length(3);
+        f.consumed(3);
+        assert_eq!(f.step(b"").unwrap(), (0, BodyEvent::Done));
     }
 }
