@@ -7,6 +7,7 @@
 #   bash scripts/fuzz.sh            # bounded run, 60 s (what CI and scripts/test.sh do)
 #   bash scripts/fuzz.sh 3600       # an hour
 #   FUZZ_JOBS=2 bash scripts/fuzz.sh 3600   # an hour on 2 cores
+#   FUZZ_TARGET=codec bash scripts/fuzz.sh  # the sans-IO codec alone (fuzz_targets/codec.rs)
 #
 # The committed seed corpus is fuzz/corpus/response (read-only here); new inputs go to
 # fuzz/target/corpus (kept between runs). A crash or property failure writes the input
@@ -17,6 +18,7 @@ set -euo pipefail
 
 secs="${1:-60}"
 jobs="${FUZZ_JOBS:-1}"
+target="${FUZZ_TARGET:-response}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 fuzz="$root/fuzz"
 triple="$(rustc -vV | sed -n 's/^host: //p')"
@@ -32,10 +34,11 @@ export RUSTFLAGS="-Cpasses=sancov-module \
  --cfg fuzzing -Cdebug-assertions -Coverflow-checks"
 
 # --target keeps the instrumentation off build scripts and proc macros.
-(cd "$fuzz" && cargo build --release --locked --target "$triple" --bin response)
+(cd "$fuzz" && cargo build --release --locked --target "$triple" --bin "$target")
 
-bin="$fuzz/target/$triple/release/response"
+bin="$fuzz/target/$triple/release/$target"
 work="$fuzz/target/corpus"
+if [ "$target" != response ]; then work="$fuzz/target/corpus-$target"; fi
 mkdir -p "$work" "$fuzz/artifacts"
 
 parallel=()

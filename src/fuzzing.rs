@@ -176,3 +176,31 @@ pub fn check_codec_splits(input: &[u8], method: &str, splits: &[u8]) -> std::res
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    /// The fuzzer's seeds and regressions keep the codec's property (the blocking one is
+    /// replayed by tests/hardening.rs).
+    #[test]
+    fn codec_corpus_is_split_invariant() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+        let mut n = 0;
+        for dir in ["corpus/response", "regressions"] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap() {
+                let data = std::fs::read(e.unwrap().path()).unwrap();
+                if data.is_empty() {
+                    continue;
+                }
+                let method = if data[0] & 1 == 1 { "HEAD" } else { "GET" };
+                let splits: Vec<u8> = (0..=u8::MAX).collect();
+                for s in [&data[..], &splits[..], &[0u8][..]] {
+                    if let Err(diff) = super::check_codec_splits(&data[1..], method, s) {
+                        panic!("{dir}: {diff}");
+                    }
+                }
+                n += 1;
+            }
+        }
+        assert!(n >= 10, "{n} inputs");
+    }
+}

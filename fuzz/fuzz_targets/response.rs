@@ -5,7 +5,11 @@
 //! Properties checked on every input:
 //! - nothing panics, hangs or grows without bound (16 MiB body cap in the harness);
 //! - the same bytes give the same outcome (status and body, or the same error code)
-//!   delivered whole or one byte per read, read whole or streamed.
+//!   delivered whole or one byte per read, read whole or streamed;
+//! - the sans-IO codec under it (`http1::codec`, driven in memory as the multi's event
+//!   loop drives it) gives the same result whole, in one-byte pieces and in pieces of
+//!   sizes taken from the input, and agrees with the blocking connection
+//!   (`httpx::fuzzing::check_codec_splits`; the `codec` target checks only that, faster).
 //!
 //! The first input byte picks the request method (GET or HEAD) so HEAD framing is
 //! covered too.
@@ -28,5 +32,8 @@ fuzz_target!(|data: &[u8]| {
             })
             .collect();
         panic!("outcome depends on how the bytes arrive ({method}): {short:#?}");
+    }
+    if let Err(diff) = httpx::fuzzing::check_codec_splits(input, method, data) {
+        panic!("codec outcome depends on how the bytes arrive ({method}): {diff}");
     }
 });
