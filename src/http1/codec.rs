@@ -777,7 +777,10 @@ mod tests {
         assert_eq!(encode_bytes_body(f, b"hello", &mut out).unwrap(), BodyWrite::Included);
         assert!(out.ends_with(b"\r\n\r\nhello"));
         let e = encode_bytes_body(f, b"hell", &mut Vec::new()).unwrap_err();
-        assert_eq!(e.to_string(), Error::LocalProtocol("Content-Length is 5 but the body has 4 bytes".into()).to_string());
+        assert_eq!(
+            e.to_string(),
+            Error::LocalProtocol("Content-Length is 5 but the body has 4 bytes".into()).to_string()
+        );
 
         // chunked: Content-Length is left out, the body is framed in the same buffer
         h.push_unchecked("Transfer-Encoding", "gzip, chunked");
@@ -836,19 +839,28 @@ mod tests {
         let data = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
         let mut seen = Vec::new();
         assert!(matches!(p.parse(&data[..10], "GET", &l, |_| panic!()).unwrap(), HeadEvent::Partial));
-        let HeadEvent::Interim { used } = p.parse(data, "GET", &l, |r| seen.push(r.to_vec())).unwrap() else { panic!() };
+        let HeadEvent::Interim { used } = p.parse(data, "GET", &l, |r| seen.push(r.to_vec())).unwrap() else {
+            panic!()
+        };
         assert_eq!(used, 25);
         let rest = &data[used..];
-        let HeadEvent::Interim { used: u2 } = p.parse(rest, "GET", &l, |r| seen.push(r.to_vec())).unwrap() else { panic!() };
+        let HeadEvent::Interim { used: u2 } = p.parse(rest, "GET", &l, |r| seen.push(r.to_vec())).unwrap() else {
+            panic!()
+        };
         let rest = &rest[u2..];
-        let HeadEvent::Final { used, head } = p.parse(rest, "GET", &l, |r| seen.push(r.to_vec())).unwrap() else { panic!() };
+        let HeadEvent::Final { used, head } = p.parse(rest, "GET", &l, |r| seen.push(r.to_vec())).unwrap() else {
+            panic!()
+        };
         assert_eq!(&rest[used..], b"hi");
         assert_eq!((head.status, head.reason.as_str(), head.keep_alive), (200, "OK", true));
         assert_eq!(head.framing, Framing::Length(2));
         assert_eq!(seen.len(), 3);
         assert!(seen[1].starts_with(b"HTTP/1.1 103"));
         assert!(p.parse(b"", "GET", &l, |_| {}).is_ok());
-        assert_eq!(HeadParser::eof_error(false).to_string(), Error::RemoteProtocol("server disconnected without sending a response".into()).to_string());
+        assert_eq!(
+            HeadParser::eof_error(false).to_string(),
+            Error::RemoteProtocol("server disconnected without sending a response".into()).to_string()
+        );
     }
 
     #[test]
@@ -916,28 +928,73 @@ mod tests {
         let d = ok(same_every_split(b"HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n", "GET"));
         assert!(d.body.is_empty());
         // Transfer-Encoding wins over Content-Length, and the connection is not reused
-        let d = ok(same_every_split(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n", "GET"));
+        let d = ok(same_every_split(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n",
+            "GET",
+        ));
         assert_eq!((d.body.as_slice(), d.keep_alive), (&b"ab"[..], false));
     }
 
     #[test]
     fn errors_are_the_same_any_split() {
         let cases: &[(&[u8], &str)] = &[
-            (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "server closed the connection with 5 body bytes still expected"),
-            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", "server closed the connection in the middle of a chunk"),
-            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXY0\r\n\r\n", "chunk data not followed by CRLF"),
-            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5", "server closed the connection in a chunk size line"),
-            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r", "server closed the connection in a chunk terminator"),
-            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n\r\n0\r\n\r\n", "chunk data not followed by CRLF"),
-            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\r\n0\r\n\r\n", "chunk data not followed by CRLF"),
-            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: 1\r\n", "server closed the connection in a trailer line"),
-            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\x00\r\nhello\r\n0\r\n\r\n", "chunk size line holds the control byte 0x00"),
-            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a\nb\r\nhello\r\n0\r\n\r\n", "chunk size line holds the control byte 0x0a"),
-            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n", "invalid chunk size line"),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
+                "server closed the connection with 5 body bytes still expected",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+                "server closed the connection in the middle of a chunk",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXY0\r\n\r\n",
+                "chunk data not followed by CRLF",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5",
+                "server closed the connection in a chunk size line",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r",
+                "server closed the connection in a chunk terminator",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n\r\n0\r\n\r\n",
+                "chunk data not followed by CRLF",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\r\n0\r\n\r\n",
+                "chunk data not followed by CRLF",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: 1\r\n",
+                "server closed the connection in a trailer line",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\x00\r\nhello\r\n0\r\n\r\n",
+                "chunk size line holds the control byte 0x00",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a\nb\r\nhello\r\n0\r\n\r\n",
+                "chunk size line holds the control byte 0x0a",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n",
+                "invalid chunk size line",
+            ),
             (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\n", "invalid chunk size line"),
-            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", "unsupported Transfer-Encoding \"gzip, chunked\""),
-            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", "only a single \"chunked\""),
-            (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", "conflicting Content-Length values"),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+                "unsupported Transfer-Encoding \"gzip, chunked\"",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+                "only a single \"chunked\"",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+                "conflicting Content-Length values",
+            ),
             (b"HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello", "invalid Content-Length \"+5\""),
             (b"HTTP/1.1 099 Low\r\n\r\n", "invalid status code 99"),
             (b"HTTP/1.1 200 OK\r\nBad Header: x\r\n\r\n", "malformed response head"),

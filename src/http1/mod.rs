@@ -17,9 +17,9 @@ use crate::headers::Headers;
 use crate::request::{unwrap_io, BodySource};
 use crate::types::HeadLimits;
 pub use crate::types::Version;
+use codec::UPLOAD_CHUNK;
 use codec::{BodyEncoder, BodyEvent, BodyWrite, HeadEvent, HeadParser};
 pub use codec::{ChunkState, Framing, Head, MAX_INTERIM_RESPONSES};
-use codec::UPLOAD_CHUNK;
 
 /// The read buffer of a connection (it grows for a larger head or trailer line, up to
 /// their limits). 8 KiB: an idle pooled connection holds ~9.5 KiB of heap (issue 16:
