@@ -145,6 +145,15 @@ fn h2_err(e: h2::Error, reading: bool) -> Error {
             Error::from_write(std::io::Error::new(kind, msg))
         };
     }
+    if e.is_reset() && e.is_library() && e.reason() == Some(h2::Reason::PROTOCOL_ERROR) {
+        // h2 found the server's message on this stream malformed (RFC 9113 section
+        // 8.1.1: a request pseudo-header or a missing :status in a response, a
+        // pseudo-header in trailers, a content-length mismatch...) and reset the stream.
+        return Error::RemoteProtocol(
+            "HTTP/2: malformed response from the server (RFC 9113 section 8.1.1); the stream was reset with PROTOCOL_ERROR"
+                .into(),
+        );
+    }
     Error::RemoteProtocol(format!("HTTP/2: {e}"))
 }
 

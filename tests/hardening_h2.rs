@@ -1,12 +1,15 @@
 //! Hardening (issue #20), HTTP/2: the response-head caps of HTTP/1.1 (64 KiB, 100
 //! fields), SETTINGS_ENABLE_PUSH = 0 and the buffered-body cap, against an in-process
 //! h2 server over TLS (the h2 crate's server side, test certificates, ALPN "h2"; the
-//! client speaks HTTP/2 only over TLS).
+//! client speaks HTTP/2 only over TLS); malformed responses (request pseudo-headers in a
+//! response or its trailers), which h2's server cannot send, against a raw HTTP/2
+//! responder on a TLS [`FaultServer`].
 //!
 //! Run: `RUST_TEST_THREADS=2 cargo test --test hardening_h2`.
 
 mod common;
 
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -184,4 +187,133 @@ fn h2_endless_body_hits_the_body_cap() {
         sent.load(Ordering::SeqCst) >> 20
     );
     assert!(t.elapsed() < Duration::from_secs(30));
+}
+
+/// One HTTP/2 frame: 9-byte header (length, type, flags, stream id), then `payload`.
+fn frame(ty: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let len = payload.len() as u32;
+    let mut f = vec![(len >> 16) as u8, (len >> 8) as u8, len as u8, ty, flags];
+    f.extend_from_slice(&stream.to_be_bytes());
+    f.extend_from_slice(payload);
+    f
+}
+
+/// A raw HTTP/2 responder over TLS (ALPN "h2"): h2's server side cannot send a
+/// malformed response, this one sends whatever HPACK blocks it is given. For every
+/// request (HEADERS frame) on stream N: HEADERS(N) for each block of `heads` (the last
+/// is the final head), DATA(N) "ok", then, if `trailers` is given, a trailer HEADERS
+/// frame with END_STREAM. Bounded: 200 frames per connection, 10 s socket timeouts.
+fn raw_h2_server(heads: Vec<Vec<u8>>, trailers: Option<Vec<u8>>) -> FaultServer {
+    const END_STREAM: u8 = 0x1;
+    const END_HEADERS: u8 = 0x4;
+    tls_fault_server(&[b"h2"], move |mut tls| {
+        let mut preface = [0u8; 24];
+        if tls.read_exact(&mut preface).is_err() || &preface != b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" {
+            return;
+        }
+        if tls.write_all(&frame(4, 0, 0, &[])).and_then(|_| tls.flush()).is_err() {
+            return;
+        }
+        for _ in 0..200 {
+            let mut h = [0u8; 9];
+            if tls.read_exact(&mut h).is_err() {
+                return;
+            }
+            let len = u32::from_be_bytes([0, h[0], h[1], h[2]]) as usize;
+            let (ty, flags) = (h[3], h[4]);
+            let sid = u32::from_be_bytes([h[5], h[6], h[7], h[8]]) & 0x7fff_ffff;
+            let mut payload = vec![0u8; len.min(1 << 20)];
+            if len > 1 << 20 || tls.read_exact(&mut payload).is_err() {
+                return;
+            }
+            let out = match ty {
+                4 if flags & 0x1 == 0 => frame(4, 0x1, 0, &[]), // SETTINGS -> ACK
+                1 => {
+                    let mut out = Vec::new();
+                    for block in &heads {
+                        out.extend(frame(1, END_HEADERS, sid, block));
+                    }
+                    match &trailers {
+                        None => out.extend(frame(0, END_STREAM, sid, b"ok")),
+                        Some(t) => {
+                            out.extend(frame(0, 0, sid, b"ok"));
+                            out.extend(frame(1, END_HEADERS | END_STREAM, sid, t));
+                        }
+                    }
+                    out
+                }
+                7 => return, // GOAWAY
+                _ => continue,
+            };
+            if tls.write_all(&out).and_then(|_| tls.flush()).is_err() {
+                return;
+            }
+        }
+    })
+}
+
+/// HPACK (RFC 7541, static table): `:status 200` (index 8).
+const STATUS_200: u8 = 0x88;
+
+/// A literal field without indexing, name from the static table (`index` < 15).
+fn hpack_indexed_name(index: u8, value: &str) -> Vec<u8> {
+    let mut b = vec![index, value.len() as u8];
+    b.extend_from_slice(value.as_bytes());
+    b
+}
+
+/// A literal field without indexing, new name.
+fn hpack_literal(name: &str, value: &str) -> Vec<u8> {
+    let mut b = vec![0x00, name.len() as u8];
+    b.extend_from_slice(name.as_bytes());
+    b.push(value.len() as u8);
+    b.extend_from_slice(value.as_bytes());
+    b
+}
+
+fn get_url(c: &Client, url: &str) -> Result<(Version, Vec<u8>), (u32, String)> {
+    let req = c.build_request("GET", url).map_err(|e| (e.code(), e.to_string()))?;
+    let mut r = c.send(&req).map_err(|e| (e.code(), e.to_string()))?;
+    let b = r.body().map_err(|e| (e.code(), e.to_string()))?.to_vec();
+    Ok((r.version, b))
+}
+
+/// A response carrying a request pseudo-header (`:path`, `:method`, `:scheme`,
+/// `:authority`, `:protocol`) is malformed (RFC 9113 section 8.3): the client resets the
+/// stream (PROTOCOL_ERROR) and the request fails with REMOTE_PROTOCOL; so does one in an
+/// interim (1xx) head or in the trailers. The raw responder's well-formed answers (plain,
+/// with a 103 first, with a regular trailer field) still work.
+#[test]
+fn h2_request_pseudo_header_in_a_response_is_refused() {
+    let c = client_with(|_| {});
+    // Well-formed: the raw responder itself is right, twice on one connection.
+    let ok = raw_h2_server(vec![vec![STATUS_200]], None);
+    for _ in 0..2 {
+        assert_eq!(get_url(&c, &ok.https_url("/")).unwrap(), (Version::Http2, b"ok".to_vec()));
+    }
+    let early_hints = raw_h2_server(vec![hpack_indexed_name(8, "103"), vec![STATUS_200]], None);
+    assert_eq!(get_url(&c, &early_hints.https_url("/")).unwrap().1, b"ok");
+    let trailer = raw_h2_server(vec![vec![STATUS_200]], Some(hpack_literal("x-t", "v")));
+    assert_eq!(get_url(&c, &trailer.https_url("/")).unwrap().1, b"ok");
+
+    let bad: Vec<(&str, Vec<Vec<u8>>, Option<Vec<u8>>)> = vec![
+        (":path", vec![vec![STATUS_200, 0x84]], None),                       // :path /
+        (":path first", vec![vec![0x84, STATUS_200]], None),
+        (":method", vec![vec![STATUS_200, 0x82]], None),                     // :method GET
+        (":scheme", vec![vec![STATUS_200, 0x87]], None),                     // :scheme https
+        (":authority", vec![[vec![STATUS_200], hpack_indexed_name(1, "a")].concat()], None),
+        (":protocol", vec![[vec![STATUS_200], hpack_literal(":protocol", "websocket")].concat()], None),
+        (":path in a 103", vec![[hpack_indexed_name(8, "103"), vec![0x84]].concat(), vec![STATUS_200]], None),
+        (":path in the trailers", vec![vec![STATUS_200]], Some(vec![0x84])),
+        (":status in the trailers", vec![vec![STATUS_200]], Some(vec![STATUS_200])),
+    ];
+    for (what, heads, trailers) in bad {
+        let srv = raw_h2_server(heads, trailers);
+        let t = Instant::now();
+        let r = get_url(&c, &srv.https_url("/"));
+        let (code, msg) = r.as_ref().expect_err(what).clone();
+        assert_eq!(code, code::REMOTE_PROTOCOL, "{what}: {msg}");
+        assert!(msg.contains("malformed response") && msg.contains("PROTOCOL_ERROR"), "{what}: {msg}");
+        assert!(t.elapsed() < Duration::from_secs(5), "{what}: {:?}", t.elapsed());
+    }
 }
