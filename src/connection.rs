@@ -51,6 +51,12 @@ pub struct Sock {
     /// just sent) almost surely has to wait, so it polls first and skips a read that
     /// would only return EAGAIN.
     after_write: bool,
+    /// The peer address, when the socket was connected here (saves `getpeername`).
+    peer: Option<SocketAddr>,
+    /// Closing: writes (a TLS close_notify) are tried once without waiting.
+    closing: bool,
+    /// `is_idle_usable` peeks at the socket (the default; see `set_liveness_peek`).
+    peek: bool,
 }
 
 /// A phase deadline this close to the operation's own timeout uses the latter (no
@@ -67,21 +73,31 @@ const WRITE_TIMED_OUT: &str = "the peer did not accept data within the write tim
 impl Sock {
     fn new(s: Socket) -> io::Result<Sock> {
         s.set_nonblocking(false)?;
-        Ok(Sock {
+        Ok(Sock::blocking(s, None, None))
+    }
+
+    /// A socket known to be blocking already (no `fcntl`), with the `SO_SNDTIMEO` it
+    /// holds (`snd_set`, None = unknown) and its peer, when known.
+    fn blocking(s: Socket, snd_set: Option<Option<Duration>>, peer: Option<SocketAddr>) -> Sock {
+        Sock {
             s,
             read_to: None,
             write_to: None,
             phase: None,
             guard: Guard::default(),
             rcv_set: None,
-            snd_set: None,
+            snd_set,
             after_write: false,
-        })
+            peer,
+            closing: false,
+            peek: true,
+        }
     }
 
     /// (peer, local) addresses of an IP socket (for `info::ConnInfo`).
     pub fn addrs(&self) -> (Option<SocketAddr>, Option<SocketAddr>) {
-        (self.s.peer_addr().ok().and_then(|a| a.as_socket()), self.s.local_addr().ok().and_then(|a| a.as_socket()))
+        let peer = self.peer.or_else(|| self.s.peer_addr().ok().and_then(|a| a.as_socket()));
+        (peer, self.s.local_addr().ok().and_then(|a| a.as_socket()))
     }
 
     pub fn from_tcp(t: TcpStream) -> io::Result<Sock> {
@@ -117,11 +133,16 @@ impl Sock {
     }
 
     /// The kernel timeout for a blocking operation: its own, or what is left of the
-    /// phase when that is shorter (then with the phase's message).
+    /// phase when that is shorter (then with the phase's message). `cur` is the
+    /// timeout the kernel holds now: when it is at most [`PHASE_SLOP`] longer than
+    /// what is left of the phase it is kept (no `setsockopt`; the phase may overrun
+    /// by that much, as above): the connect leaves `SO_SNDTIMEO` at what was left of
+    /// the connect deadline, which is also the TLS handshake's phase.
     fn blocking_timeout(
         &self,
         op: Option<Duration>,
         default_msg: &'static str,
+        cur: Option<Option<Duration>>,
     ) -> io::Result<(Option<Duration>, &'static str)> {
         let Some((p, what)) = self.phase else { return Ok((op, default_msg)) };
         let left = p.saturating_duration_since(Instant::now());
@@ -130,12 +151,15 @@ impl Sock {
         }
         match op {
             Some(o) if o <= left + PHASE_SLOP => Ok((Some(o), default_msg)),
-            _ => Ok((Some(left), what)),
+            _ => match cur {
+                Some(Some(c)) if c >= left && c <= left + PHASE_SLOP => Ok((Some(c), what)),
+                _ => Ok((Some(left), what)),
+            },
         }
     }
 
     fn read_blocking(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let (to, msg) = self.blocking_timeout(self.read_to, READ_TIMED_OUT)?;
+        let (to, msg) = self.blocking_timeout(self.read_to, READ_TIMED_OUT, self.rcv_set)?;
         if self.rcv_set != Some(to) {
             self.s.set_read_timeout(to.map(nonzero))?;
             self.rcv_set = Some(to);
@@ -153,7 +177,7 @@ impl Sock {
     }
 
     fn send_timeout(&mut self) -> io::Result<&'static str> {
-        let (to, msg) = self.blocking_timeout(self.write_to, WRITE_TIMED_OUT)?;
+        let (to, msg) = self.blocking_timeout(self.write_to, WRITE_TIMED_OUT, self.snd_set)?;
         if self.snd_set != Some(to) {
             self.s.set_write_timeout(to.map(nonzero))?;
             self.snd_set = Some(to);
@@ -165,6 +189,9 @@ impl Sock {
     /// guard, non-blocking + poll with one.
     fn send_with(&mut self, f: impl Fn(&Socket, i32) -> io::Result<usize>) -> io::Result<usize> {
         self.guard.check_io()?;
+        if self.closing {
+            return f(&self.s, libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT);
+        }
         if !self.guard.is_set() {
             let msg = self.send_timeout()?;
             loop {
@@ -301,14 +328,26 @@ impl Stream {
         self.base_mut().phase = deadline.map(|d| (d, what));
     }
 
+    /// Whether the next [`Stream::is_idle_usable`] peeks at the socket (the pool
+    /// turns it off for a connection released an instant ago to a request it may
+    /// retry: see `Pool::checkout_for`).
+    pub fn set_liveness_peek(&mut self, on: bool) {
+        self.base_mut().peek = on;
+    }
+
     /// Is this idle connection still fit to carry a new request? False when the peer
     /// closed it, reset it, or sent unexpected bytes (nothing should arrive on an idle
-    /// HTTP/1.1 connection). Costs one non-blocking `recv(MSG_PEEK)`.
+    /// HTTP/1.1 connection). Costs one non-blocking `recv(MSG_PEEK)`, unless
+    /// [`Stream::set_liveness_peek`] turned it off (then only a TLS record still
+    /// waiting to be sent makes it unusable).
     pub fn is_idle_usable(&self) -> bool {
         if let Stream::Tls(t) = self {
             if t.conn.wants_write() {
                 return false;
             }
+        }
+        if !self.base().peek {
+            return true;
         }
         let mut b = [MaybeUninit::<u8>::uninit(); 1];
         match self.sock().recv_with_flags(&mut b, libc::MSG_PEEK | libc::MSG_DONTWAIT) {
@@ -317,13 +356,14 @@ impl Stream {
         }
     }
 
-    /// Close: a TLS stream sends close_notify first, without waiting long for it
-    /// (and never when the token fired: a cancelled connection just closes).
+    /// Close: a TLS stream sends close_notify first, without waiting for it (one
+    /// non-blocking send: a peer that does not take 24 bytes gets none; never when
+    /// the token fired: a cancelled connection just closes).
     pub fn shutdown(&mut self) {
         if let Stream::Tls(t) = self {
             let base = t.sock.base_mut();
             if !base.guard.is_fired() {
-                base.write_to = Some(base.write_to.unwrap_or(Duration::from_secs(1)).min(Duration::from_secs(1)));
+                base.closing = true;
                 t.conn.send_close_notify();
                 let _ = t.conn.complete_io(&mut t.sock);
             }
@@ -421,7 +461,7 @@ pub fn connect_tcp(host: &str, port: u16, timeout: Option<Duration>, local: Opti
 }
 
 /// [`connect_tcp`] that also stops when `guard`'s token fires or its total deadline
-/// passes, in DNS and in connect (see [`resolve`] for DNS).
+/// passes, in DNS and in connect (see [`resolve`] for DNS). The socket is blocking.
 pub fn connect_tcp_guarded(
     host: &str,
     port: u16,
@@ -429,6 +469,38 @@ pub fn connect_tcp_guarded(
     local: Option<SocketAddr>,
     guard: &Guard,
 ) -> Result<TcpStream> {
+    connect_tcp_inner(host, port, timeout, local, guard).map(|c| c.sock.into())
+}
+
+/// [`connect_tcp_guarded`] as a [`Stream`] that knows its peer address and the
+/// `SO_SNDTIMEO` the connect left on the socket (so the first write does not set it
+/// again when the write timeout is the connect timeout).
+pub fn connect_tcp_stream(
+    host: &str,
+    port: u16,
+    timeout: Option<Duration>,
+    local: Option<SocketAddr>,
+    guard: &Guard,
+) -> Result<Stream> {
+    let c = connect_tcp_inner(host, port, timeout, local, guard)?;
+    Ok(Stream::Tcp(Sock::blocking(c.sock, c.snd_set, Some(c.peer))))
+}
+
+/// A TCP connection [`connect_one`] made: a blocking socket, its peer, and the
+/// `SO_SNDTIMEO` left on it (None = not known).
+struct Connected {
+    sock: Socket,
+    peer: SocketAddr,
+    snd_set: Option<Option<Duration>>,
+}
+
+fn connect_tcp_inner(
+    host: &str,
+    port: u16,
+    timeout: Option<Duration>,
+    local: Option<SocketAddr>,
+    guard: &Guard,
+) -> Result<Connected> {
     guard.check()?;
     let deadline = timeout.map(|t| Instant::now() + t);
     let host_for_resolve = host.trim_start_matches('[').trim_end_matches(']');
@@ -441,10 +513,10 @@ pub fn connect_tcp_guarded(
     for addr in &addrs {
         remaining(deadline, || Error::ConnectTimeout(format!("connecting to {host}:{port}")))?;
         match connect_one(*addr, deadline, local, guard) {
-            Ok(s) => {
+            Ok(c) => {
                 crate::info::mark_tcp();
-                s.set_nodelay(true).map_err(|e| Error::Connect(e.to_string()))?;
-                return Ok(s);
+                c.sock.set_nodelay(true).map_err(|e| Error::Connect(e.to_string()))?;
+                return Ok(c);
             }
             Err(e @ (Error::Cancelled(_) | Error::TotalTimeout(_))) => return Err(e),
             Err(e) => last_err = Some(e),
@@ -516,12 +588,22 @@ pub fn resolve(host: &str, port: u16, connect_deadline: Option<Instant>, guard: 
     }
 }
 
+/// Connect to one address within `deadline`. The socket returned is blocking.
+///
+/// Without a guard (no cancel token, no total deadline: the common case) a blocking
+/// `connect` bounded by `SO_SNDTIMEO`: Linux honours it for connect and fails with
+/// EINPROGRESS when it expires (4 syscalls fewer than the guarded way: no `poll`, no
+/// `SO_ERROR` read, no non-blocking round trip). With a guard, a non-blocking connect
+/// and [`deadline::wait_fd`], which also wakes on the token and the total deadline.
 fn connect_one(
     addr: SocketAddr,
     deadline: Option<Instant>,
     local: Option<SocketAddr>,
     guard: &Guard,
-) -> Result<TcpStream> {
+) -> Result<Connected> {
+    if !guard.is_set() {
+        return connect_one_blocking(addr, deadline, local);
+    }
     let fail = |e: io::Error| {
         let lib = Error::from_read(e);
         match lib {
@@ -552,7 +634,63 @@ fn connect_one(
         }
         Err(e) => return Err(Error::Connect(format!("connecting to {addr}: {e}"))),
     }
-    Ok(sock.into())
+    // Blocking at rest (an unguarded send on this pooled connection later relies on
+    // SO_RCVTIMEO / SO_SNDTIMEO): one ioctl.
+    rustix::io::ioctl_fionbio(&sock, false).map_err(|e| Error::Connect(e.to_string()))?;
+    Ok(Connected { sock, peer: addr, snd_set: None })
+}
+
+/// What is left of the connect deadline, rounded up to whole milliseconds (the
+/// kernel counts in jiffies of 1-4 ms anyway): a connect started within a millisecond
+/// of the deadline's computation gets the whole connect timeout, so `SO_SNDTIMEO`
+/// already holds the write timeout when the two are equal (HTTPX's default: 5 s
+/// each) and the first write does not set it again.
+fn ceil_ms(d: Duration) -> Duration {
+    Duration::from_millis(u64::try_from(d.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX))
+}
+
+fn connect_one_blocking(addr: SocketAddr, deadline: Option<Instant>, local: Option<SocketAddr>) -> Result<Connected> {
+    let timed_out = || Error::ConnectTimeout(format!("connecting to {addr}: no answer in time"));
+    let domain = socket2::Domain::for_address(addr);
+    let sock = Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))
+        .map_err(|e| Error::Connect(e.to_string()))?;
+    if let Some(local) = local {
+        sock.bind(&local.into()).map_err(|e| Error::Connect(format!("binding {local}: {e}")))?;
+    }
+    let snd = match deadline {
+        Some(d) => {
+            let left = d.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(timed_out());
+            }
+            let to = ceil_ms(left);
+            sock.set_write_timeout(Some(to)).map_err(|e| Error::Connect(e.to_string()))?;
+            Some(to)
+        }
+        None => None,
+    };
+    match sock.connect(&addr.into()) {
+        Ok(()) => {}
+        // SO_SNDTIMEO expired (the connect goes on in the kernel; closing drops it).
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) || e.kind() == io::ErrorKind::WouldBlock => {
+            return Err(timed_out())
+        }
+        // A signal interrupted the wait; the connect goes on: wait for it like the
+        // non-blocking path does.
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+            match deadline::wait_fd(sock.as_fd(), Want::Write, &Guard::default(), deadline)
+                .map_err(|e| Error::Connect(format!("connecting to {addr}: {e}")))?
+            {
+                Waited::TimedOut => return Err(timed_out()),
+                Waited::Ready => {}
+            }
+            if let Some(e) = sock.take_error().map_err(|e| Error::Connect(e.to_string()))? {
+                return Err(Error::Connect(format!("connecting to {addr}: {e}")));
+            }
+        }
+        Err(e) => return Err(Error::Connect(format!("connecting to {addr}: {e}"))),
+    }
+    Ok(Connected { sock, peer: addr, snd_set: Some(snd) })
 }
 
 fn other_msg(e: &Error) -> String {

@@ -5,7 +5,9 @@
 //! waits on a condition variable up to the pool timeout, then fails with
 //! `PoolTimeout`. Idle connections are kept up to `max_keepalive_connections` and
 //! `keepalive_expiry`; before reuse each is checked with a non-blocking peek so a
-//! connection the server has closed is never handed out.
+//! connection the server has closed is never handed out (except one released less
+//! than [`FRESH_IDLE`] ago to a request that may be retried on a new connection: see
+//! [`Pool::checkout_for`]).
 //!
 //! The pool holds both protocols. An HTTP/1.1 connection is checked out by one
 //! request at a time; an HTTP/2 connection stays in the pool while in use and every
@@ -22,6 +24,10 @@ use crate::error::{Error, Result};
 use crate::http1::Conn;
 use crate::http2::H2Conn;
 use crate::types::Limits;
+
+/// See [`Pool::checkout_for`]: far below any server's keep-alive timeout (seconds),
+/// far above the gap between two requests of a loop (microseconds).
+pub const FRESH_IDLE: Duration = Duration::from_millis(5);
 
 /// What makes two connections interchangeable.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -122,6 +128,25 @@ impl Pool {
     /// [`Pool::checkout`] that also gives up when `guard`'s token fires (the wait on
     /// the condition variable is woken by the fire) or its total deadline passes.
     pub fn checkout_guarded(&self, key: PoolKey, timeout: Option<Duration>, guard: &Guard) -> Result<Checkout> {
+        self.checkout_for(key, timeout, guard, false)
+    }
+
+    /// [`Pool::checkout_guarded`] for a request that `retryable` says the caller will
+    /// retry once on a new connection when a reused one fails before any response
+    /// byte (an idempotent method with a replayable body, first attempt). Then an
+    /// idle connection released less than [`FRESH_IDLE`] ago skips the liveness peek
+    /// (one `recv` syscall of the three of a keep-alive request): a server that closed
+    /// it in that instant is found by the request itself, and the retry replaces it.
+    /// Every other reuse (older idle connections, non-idempotent requests, a retry)
+    /// is peeked as before. The checks that cost no syscall (bytes left in the read
+    /// buffer, a TLS record not yet sent) are always made.
+    pub fn checkout_for(
+        &self,
+        key: PoolKey,
+        timeout: Option<Duration>,
+        guard: &Guard,
+        retryable: bool,
+    ) -> Result<Checkout> {
         guard.check()?;
         let deadline = timeout.map(|t| Instant::now() + t);
         // A fire wakes every waiter; it takes the lock first so a waiter between
@@ -150,6 +175,8 @@ impl Pool {
                 }
                 // The liveness peek is one non-blocking syscall: do it without the lock.
                 drop(st);
+                let mut conn = conn;
+                conn.stream.set_liveness_peek(!(retryable && conn.idle_since.elapsed() < FRESH_IDLE));
                 let usable = conn.is_idle_usable();
                 if usable {
                     return Ok(Checkout {

@@ -444,11 +444,27 @@ impl TlsConnector {
             .map_err(|e| Error::InvalidUrl(format!("{host:?} is not a valid TLS server name: {e}")))?;
         let mut conn = ClientConnection::new(self.config()?, name).map_err(|e| Error::Tls(e.to_string()))?;
         let mut sock = inner;
+        // The handshake as a whole is bounded by the connect deadline: a phase (no
+        // per-operation timeout), so the socket's kernel timeouts are set once, not
+        // again for every flight (the SO_SNDTIMEO the connect left is reused).
+        sock.set_read_timeout(None).map_err(|e| Error::Connect(e.to_string()))?;
+        sock.set_write_timeout(None).map_err(|e| Error::Connect(e.to_string()))?;
+        sock.set_phase(deadline, "the TLS handshake did not complete within the connect timeout");
+        let r = Self::drive_handshake(&mut conn, &mut sock, host, deadline);
+        sock.set_phase(None, "");
+        r?;
+        Ok(Stream::Tls(Box::new(StreamOwned::new(conn, sock))))
+    }
+
+    fn drive_handshake(
+        conn: &mut ClientConnection,
+        sock: &mut Stream,
+        host: &str,
+        deadline: Option<Instant>,
+    ) -> Result<()> {
         while conn.is_handshaking() {
-            let left = remaining(deadline, || Error::ConnectTimeout(format!("TLS handshake with {host}")))?;
-            sock.set_read_timeout(left).map_err(|e| Error::Connect(e.to_string()))?;
-            sock.set_write_timeout(left).map_err(|e| Error::Connect(e.to_string()))?;
-            match conn.complete_io(&mut sock) {
+            remaining(deadline, || Error::ConnectTimeout(format!("TLS handshake with {host}")))?;
+            match conn.complete_io(sock) {
                 Ok((0, 0)) if conn.is_handshaking() => {
                     return Err(Error::Tls(format!("connection closed during TLS handshake with {host}")))
                 }
@@ -469,6 +485,6 @@ impl TlsConnector {
                 }
             }
         }
-        Ok(Stream::Tls(Box::new(StreamOwned::new(conn, sock))))
+        Ok(())
     }
 }

@@ -20,7 +20,7 @@ pub fn connect(
     guard: &Guard,
 ) -> Result<Stream> {
     let left = remaining(deadline, || Error::ConnectTimeout(format!("connecting to {host}:{port}")))?;
-    let mut s = Stream::tcp(connection::connect_tcp_guarded(host, port, left, local, guard)?)?;
+    let mut s = connection::connect_tcp_stream(host, port, left, local, guard)?;
     s.set_guard(guard);
     Ok(s)
 }

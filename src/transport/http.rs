@@ -223,7 +223,12 @@ impl HttpTransport {
             let peer = || crate::info::peer_of(url);
             let mut checkout: Checkout = self
                 .pool
-                .checkout_guarded(self.key_for(url, proxy, self.dialer.tls.id), ctx.timeouts.pool, &ctx.guard)
+                .checkout_for(
+                    self.key_for(url, proxy, self.dialer.tls.id),
+                    ctx.timeouts.pool,
+                    &ctx.guard,
+                    retry_ok && attempts == 1,
+                )
                 .map_err(|e| explain(e, &peer(), ctx))?;
             let key = &checkout.key;
             let obs = &ctx.observers;
