@@ -157,6 +157,14 @@ fn h2_err(e: h2::Error, reading: bool) -> Error {
     Error::RemoteProtocol(format!("HTTP/2: {e}"))
 }
 
+/// Flow-control windows the client grants (hyper's defaults). RFC 9113's 65,535
+/// bytes made a 64 KiB response stall for a WINDOW_UPDATE round trip before its last
+/// byte, and h2 sent a WINDOW_UPDATE for every ~32 KiB read. The windows bound what
+/// a server may send ahead of the reader: at most 2 MiB per stream, 5 MiB per
+/// connection, buffered until read.
+const STREAM_WINDOW: u32 = 2 * 1024 * 1024;
+const CONNECTION_WINDOW: u32 = 5 * 1024 * 1024;
+
 /// A connection's request handle (cheap to clone; shared by threads).
 #[derive(Clone)]
 pub struct H2Conn {
@@ -241,7 +249,11 @@ impl H2Conn {
                 return Ok(None);
             }
             let mut builder = h2::client::Builder::new();
-            builder.enable_push(false).max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
+            builder
+                .enable_push(false)
+                .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX))
+                .initial_window_size(STREAM_WINDOW)
+                .initial_connection_window_size(CONNECTION_WINDOW);
             let (send, conn) =
                 within(left(), builder.handshake(tls), timeout_err).await?.map_err(|e| h2_err(e, true))?;
             tokio::spawn(async move {
@@ -354,6 +366,15 @@ impl H2Conn {
                 }
             });
         }
+        self.is_open_now()
+    }
+
+    /// [`H2Conn::is_open`] without the runtime's turn: false only when h2 already
+    /// knows the connection is gone. For a connection whose last stream ended an
+    /// instant ago (the pool's `FRESH_IDLE`): a GOAWAY not yet processed then fails
+    /// the next request as unprocessed, and the transport retries it on a new
+    /// connection.
+    pub fn is_open_now(&self) -> bool {
         let mut s = self.send.clone();
         futures_ready(&mut s)
     }

@@ -67,6 +67,10 @@ impl H2Conn {
     pub fn is_open(&self) -> bool {
         false
     }
+
+    pub fn is_open_now(&self) -> bool {
+        false
+    }
 }
 
 /// Body type of the stub (never made).

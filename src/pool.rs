@@ -265,14 +265,21 @@ impl Pool {
             if !dead.is_empty() && st.waiters > 0 {
                 self.inner.cond.notify_all();
             }
-            let found = st.shared.iter().find(|s| s.key == *key).map(|s| (s.id, s.conn.clone()));
+            let found = st
+                .shared
+                .iter()
+                .find(|s| s.key == *key)
+                .map(|s| (s.id, s.conn.clone(), s.streams == 0 && s.idle_since.elapsed() < FRESH_IDLE));
             drop(st);
             for c in dead {
                 c.close();
             }
-            let Some((id, conn)) = found else { return Ok(None) };
-            // is_open lets the runtime run: not under the lock.
-            if conn.is_open() {
+            let Some((id, conn, fresh)) = found else { return Ok(None) };
+            // is_open lets the runtime run: not under the lock. A connection whose last
+            // stream ended an instant ago skips that turn (two runtime polls): if the
+            // server closed it meanwhile, the request fails as unprocessed and the
+            // transport retries it on a new connection.
+            if if fresh { conn.is_open_now() } else { conn.is_open() } {
                 let mut st = self.lock()?;
                 if let Some(s) = st.shared.iter_mut().find(|s| s.id == id) {
                     s.streams += 1;
