@@ -297,10 +297,10 @@ fn h2_request_pseudo_header_in_a_response_is_refused() {
     assert_eq!(get_url(&c, &trailer.https_url("/")).unwrap().1, b"ok");
 
     let bad: Vec<(&str, Vec<Vec<u8>>, Option<Vec<u8>>)> = vec![
-        (":path", vec![vec![STATUS_200, 0x84]], None),                       // :path /
+        (":path", vec![vec![STATUS_200, 0x84]], None), // :path /
         (":path first", vec![vec![0x84, STATUS_200]], None),
-        (":method", vec![vec![STATUS_200, 0x82]], None),                     // :method GET
-        (":scheme", vec![vec![STATUS_200, 0x87]], None),                     // :scheme https
+        (":method", vec![vec![STATUS_200, 0x82]], None), // :method GET
+        (":scheme", vec![vec![STATUS_200, 0x87]], None), // :scheme https
         (":authority", vec![[vec![STATUS_200], hpack_indexed_name(1, "a")].concat()], None),
         (":protocol", vec![[vec![STATUS_200], hpack_literal(":protocol", "websocket")].concat()], None),
         (":path in a 103", vec![[hpack_indexed_name(8, "103"), vec![0x84]].concat(), vec![STATUS_200]], None),
