@@ -36,6 +36,7 @@ pub mod http2;
 #[path = "http2_off.rs"]
 pub mod http2;
 pub mod info;
+pub mod multi;
 pub mod multipart;
 pub mod netrc;
 pub mod observe;

@@ -1,0 +1,3 @@
+//! Many requests from one thread (libcurl's multi interface, HTTPX's AsyncClient).
+pub mod exec;
+pub mod reactor;
