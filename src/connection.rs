@@ -380,6 +380,12 @@ impl Stream {
         }
     }
 
+    /// The socket under every layer (TLS, tunnels), for an event loop's own
+    /// non-blocking I/O and readiness registration (`multi`).
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.base().fd()
+    }
+
     pub fn is_tls(&self) -> bool {
         matches!(self, Stream::Tls(_))
     }

@@ -124,12 +124,17 @@ impl HttpTransport {
         self.pool.stats()
     }
 
-    fn proxy_for(&self, url: &Url) -> Option<&ProxyConfig> {
+    /// The pool and the connectors (the multi drives them from its event loop).
+    pub(crate) fn parts(&self) -> (&Pool, &Dialer) {
+        (&self.pool, &self.dialer)
+    }
+
+    pub(crate) fn proxy_for(&self, url: &Url) -> Option<&ProxyConfig> {
         self.proxies.lookup(url).and_then(|p| p.as_ref())
     }
 
     /// The pool key of `url`; `tls_id` tells HTTP/1.1 connections from h2-offering ones.
-    fn key_for(&self, url: &Url, proxy: Option<&ProxyConfig>, tls_id: u64) -> PoolKey {
+    pub(crate) fn key_for(&self, url: &Url, proxy: Option<&ProxyConfig>, tls_id: u64) -> PoolKey {
         let https = url.scheme() == "https";
         PoolKey {
             scheme: if https { "https" } else { "http" },
@@ -156,7 +161,7 @@ impl HttpTransport {
     }
 }
 
-fn target(url: &Url) -> Target<'_> {
+pub(crate) fn target(url: &Url) -> Target<'_> {
     Target {
         host: url.host_str().unwrap_or(""),
         port: url.port_or_known_default().unwrap_or(80),
@@ -165,11 +170,11 @@ fn target(url: &Url) -> Target<'_> {
 }
 
 /// Name the peer and the limit in an error (see `info::explain`).
-fn explain(e: Error, peer: &str, ctx: &SendContext) -> Error {
+pub(crate) fn explain(e: Error, peer: &str, ctx: &SendContext) -> Error {
     crate::info::explain(e, peer, &ctx.timeouts)
 }
 
-fn proxy_scheme(p: &ProxyConfig) -> &'static str {
+pub(crate) fn proxy_scheme(p: &ProxyConfig) -> &'static str {
     match p.kind {
         crate::proxy::ProxyKind::Http => "http",
         crate::proxy::ProxyKind::Https => "https",
@@ -184,7 +189,7 @@ fn proxy_scheme(p: &ProxyConfig) -> &'static str {
 const H2_SKIPPED: &[&str] =
     &["host", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te"];
 
-fn is_idempotent(method: &str) -> bool {
+pub(crate) fn is_idempotent(method: &str) -> bool {
     matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE")
 }
 
@@ -643,7 +648,7 @@ impl Drop for Http1Body {
 }
 
 /// Upload progress for in-memory bodies (reported once, after the write).
-fn report_sent(obs: &Observers, req: &Request, total: Option<u64>) -> Result<()> {
+pub(crate) fn report_sent(obs: &Observers, req: &Request, total: Option<u64>) -> Result<()> {
     if let (Some(p), Some(b)) = (&obs.progress, req.body.as_bytes()) {
         if !b.is_empty() && !p(b.len() as u64, total, 0, None) {
             return Err(Error::Callback("transfer aborted by the progress callback".into()));
