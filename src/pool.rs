@@ -17,6 +17,7 @@
 //! may be evicted for a request elsewhere when the pool is full).
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use crate::deadline::{self, Guard};
@@ -72,6 +73,23 @@ struct State {
     /// Threads waiting for a slot: notify only when someone waits (a futex wake
     /// per request otherwise).
     waiters: usize,
+    /// Event-loop transfers (the multi) waiting for a slot, first come first served:
+    /// woken one per freed slot, as the condition variable's threads.
+    async_waiters: std::collections::VecDeque<(u64, Waker)>,
+    next_async: u64,
+}
+
+impl State {
+    /// Wake one event-loop waiter (`all`: every one).
+    fn wake_async(&mut self, all: bool) {
+        if all {
+            for (_, w) in self.async_waiters.drain(..) {
+                w.wake();
+            }
+        } else if let Some((_, w)) = self.async_waiters.pop_front() {
+            w.wake();
+        }
+    }
 }
 
 struct Inner {
@@ -109,6 +127,8 @@ impl Pool {
                     next_shared: 1,
                     closed: false,
                     waiters: 0,
+                    async_waiters: std::collections::VecDeque::new(),
+                    next_async: 1,
                 }),
                 cond: Condvar::new(),
                 limits,
@@ -193,6 +213,7 @@ impl Pool {
                 if st.waiters > 0 {
                     self.inner.cond.notify_one();
                 }
+                st.wake_async(false);
             }
             let full = self.inner.limits.max_connections.is_some_and(|m| st.total >= m);
             if !full {
@@ -239,6 +260,98 @@ impl Pool {
         }
     }
 
+    /// [`Pool::checkout`] that never waits, for an event loop (the multi): a
+    /// connection slot for `key` now, or `None` when the pool is full, after queueing
+    /// `waker` (under `*ticket`) to be woken when a slot may have freed. Call again
+    /// when woken, with the same ticket; give a ticket up with [`Pool::cancel_wait`].
+    pub fn try_checkout(&self, key: &PoolKey, ticket: &mut Option<u64>, waker: &Waker) -> Result<Option<Checkout>> {
+        let mut st = self.lock()?;
+        {
+            if st.closed {
+                return Err(Error::ClientClosed("the client has been closed".into()));
+            }
+            while let Some(conn) = pop_idle(&mut st, key) {
+                if self.expired(&conn) {
+                    st.total -= 1;
+                    drop_conn(conn);
+                    continue;
+                }
+                drop(st);
+                if conn.is_idle_usable() {
+                    self.cancel_wait(ticket);
+                    return Ok(Some(Checkout {
+                        pool: self.inner.clone(),
+                        key: key.clone(),
+                        conn: Some(conn),
+                        reused: true,
+                        released: false,
+                    }));
+                }
+                drop_conn(conn);
+                st = self.lock()?;
+                st.total -= 1;
+                if st.waiters > 0 {
+                    self.inner.cond.notify_one();
+                }
+            }
+            let full = self.inner.limits.max_connections.is_some_and(|m| st.total >= m);
+            let slot = || Checkout { pool: self.inner.clone(), key: key.clone(), conn: None, reused: false, released: false };
+            if !full {
+                st.total += 1;
+                drop(st);
+                self.cancel_wait(ticket);
+                return Ok(Some(slot()));
+            }
+            if st.idle_count > 0 || st.shared.iter().any(|s| s.streams == 0) {
+                if let Some(victim) = evict_one(&mut st) {
+                    drop(st);
+                    victim.close();
+                    self.cancel_wait(ticket);
+                    return Ok(Some(slot()));
+                }
+            }
+            match ticket.and_then(|t| st.async_waiters.iter_mut().find(|(id, _)| *id == t)) {
+                Some((_, w)) => {
+                    if !w.will_wake(waker) {
+                        *w = waker.clone();
+                    }
+                }
+                None => {
+                    let id = st.next_async;
+                    st.next_async += 1;
+                    st.async_waiters.push_back((id, waker.clone()));
+                    *ticket = Some(id);
+                }
+            }
+            Ok(None)
+        }
+    }
+
+    /// Give up a place in the queue of [`Pool::try_checkout`]. A waiter that was
+    /// woken (its place already gone) passes the wake-up on, so a freed slot is never
+    /// left unclaimed.
+    pub fn cancel_wait(&self, ticket: &mut Option<u64>) {
+        let Some(t) = ticket.take() else { return };
+        if let Ok(mut st) = self.lock() {
+            match st.async_waiters.iter().position(|(id, _)| *id == t) {
+                Some(pos) => {
+                    st.async_waiters.remove(pos);
+                }
+                None => {
+                    let full = self.inner.limits.max_connections.is_some_and(|m| st.total >= m);
+                    if !full || st.idle_count > 0 {
+                        st.wake_async(false);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The pool's connection limit (0 = none), for messages.
+    pub fn max_connections(&self) -> usize {
+        self.inner.limits.max_connections.unwrap_or(0)
+    }
+
     fn expired(&self, conn: &Conn) -> bool {
         self.inner.limits.keepalive_expiry.is_some_and(|e| conn.idle_since.elapsed() >= e)
     }
@@ -264,6 +377,9 @@ impl Pool {
             st.total -= dead.len();
             if !dead.is_empty() && st.waiters > 0 {
                 self.inner.cond.notify_all();
+            }
+            if !dead.is_empty() {
+                st.wake_async(true);
             }
             let found = st
                 .shared
@@ -301,6 +417,7 @@ impl Pool {
             st.idle_count = 0;
             let shared: Vec<Shared> = st.shared.drain(..).collect();
             st.total -= shared.len();
+            st.wake_async(true);
             // std's condvar makes a futex syscall even with no waiter: skip it then.
             let waiters = st.waiters;
             drop(st);
@@ -397,6 +514,7 @@ fn remove_shared(inner: &Inner, id: u64) -> Option<H2Conn> {
     if st.waiters > 0 {
         inner.cond.notify_all();
     }
+    st.wake_async(true);
     Some(s.conn)
 }
 
@@ -432,8 +550,10 @@ impl Checkout {
             if st.waiters > 0 {
                 inner.cond.notify_one();
             }
+            st.wake_async(false);
         } else {
             st.total -= 1;
+            st.wake_async(false);
             let wake = st.waiters > 0;
             drop(st);
             drop_conn(conn);
@@ -478,6 +598,7 @@ impl Checkout {
             if st.waiters > 0 {
                 self.pool.cond.notify_one();
             }
+            st.wake_async(false);
         }
     }
 }
@@ -542,10 +663,14 @@ impl Drop for H2Lease {
             if st.waiters > 0 {
                 inner.cond.notify_all();
             }
+            st.wake_async(true);
             drop(st);
             gone.conn.close();
-        } else if st.waiters > 0 {
-            inner.cond.notify_one();
+        } else {
+            if st.waiters > 0 {
+                inner.cond.notify_one();
+            }
+            st.wake_async(false);
         }
     }
 }

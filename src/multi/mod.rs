@@ -3,3 +3,4 @@ pub mod exec;
 pub mod reactor;
 pub mod io;
 pub mod net;
+pub mod http;

@@ -1,0 +1,671 @@
+//! HTTP/1.1 through the client's network transport, from the event loop: the same
+//! pool (checkout queued when full, within the pool timeout), the same connector
+//! chain and proxy choice as `transport/http.rs`, the sans-IO codec of `http1::codec`
+//! driven with non-blocking I/O, the same retry of an idempotent request whose reused
+//! connection turned out dead, and the same info, timings, trace and debug events.
+//! The response comes back with its raw body in memory (capped by the client's body
+//! size); its connection is back in the pool (or closed) before the transfer goes on.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use crate::cancel::Registration;
+use crate::connect::{Dialer, Target};
+use crate::connection::Stream;
+use crate::debug::DebugKind;
+use crate::deadline::Guard;
+use crate::error::{Error, Result};
+use crate::headers::Headers;
+use crate::http1::codec::{self, BodyEncoder, BodyEvent, BodyWrite, HeadEvent, HeadParser};
+use crate::http1::{Conn, Framing, Head};
+use crate::info::{Capture, ConnInfo, Timing};
+use crate::observe::TraceEvent;
+use crate::pool::{Checkout, Pool, PoolKey};
+use crate::proxy::ProxyConfig;
+use crate::request::{BodySource, Request};
+use crate::response::{BytesBody, RawBody, Response};
+use crate::transport::http::{self as th, HttpTransport};
+use crate::transport::SendContext;
+use crate::urls;
+
+use super::io as mio;
+use super::net;
+use super::reactor::{Reactor, TimerId};
+
+const READ_TIMED_OUT: &str = "no data arrived within the read timeout";
+const HEAD_TIMED_OUT: &str = "the response head did not arrive within the read timeout (a limit for the whole head)";
+const WRITE_TIMED_OUT: &str = "the peer did not accept data within the write timeout";
+
+/// Run `fut` bounded by `guard`: it stops with `Cancelled` as soon as the token fires
+/// (from any thread: the fire wakes the task) and with `TotalTimeout` when the total
+/// deadline passes (a timer). Dropping `fut` closes whatever connection it held.
+pub async fn guarded<T>(r: &Reactor, guard: &Guard, fut: impl Future<Output = Result<T>>) -> Result<T> {
+    let mut fut = pin!(fut);
+    let mut timer: Option<TimerId> = None;
+    let mut reg: Option<Registration> = None;
+    let out = std::future::poll_fn(|cx| {
+        if let Err(e) = guard.check() {
+            return Poll::Ready(Err(e));
+        }
+        if let Poll::Ready(v) = fut.as_mut().poll(cx) {
+            return Poll::Ready(v);
+        }
+        if let Some(d) = guard.deadline {
+            match &timer {
+                Some(t) => r.update_timer(t, cx.waker()),
+                None => timer = Some(r.add_timer(d, cx.waker())),
+            }
+        }
+        if let (Some(c), None) = (&guard.cancel, &reg) {
+            let w = cx.waker().clone();
+            reg = Some(c.on_fire(move || w.wake_by_ref()));
+        }
+        Poll::Pending
+    })
+    .await;
+    if let Some(t) = timer {
+        r.cancel_timer(t);
+    }
+    drop(reg);
+    out
+}
+
+/// A connection checked out to this transfer: its socket leaves the reactor when it
+/// goes back to the pool or is dropped (a cancelled transfer closes it).
+struct Lease<'r> {
+    r: &'r Reactor,
+    conn: Option<Conn>,
+}
+
+impl Lease<'_> {
+    fn take(&mut self) -> Option<Conn> {
+        let c = self.conn.take();
+        if let Some(c) = &c {
+            self.r.forget(c.stream.fd());
+        }
+        c
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        drop(self.take());
+    }
+}
+
+/// A checkout from the pool without blocking: queued (first come, first served) when
+/// the pool is full, up to the pool timeout.
+async fn checkout(pool: &Pool, key: PoolKey, timeout: Option<Duration>, r: &Reactor) -> Result<Checkout> {
+    /// Leaves the queue and drops the timer however the wait ends (a cancelled
+    /// transfer's future is dropped while it waits).
+    struct Waiting<'a> {
+        pool: &'a Pool,
+        r: &'a Reactor,
+        ticket: Option<u64>,
+        timer: Option<TimerId>,
+    }
+    impl Drop for Waiting<'_> {
+        fn drop(&mut self) {
+            if let Some(t) = self.timer.take() {
+                self.r.cancel_timer(t);
+            }
+            self.pool.cancel_wait(&mut self.ticket);
+        }
+    }
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let mut w = Waiting { pool, r, ticket: None, timer: None };
+    let max = pool.max_connections();
+    std::future::poll_fn(move |cx| {
+        match w.pool.try_checkout(&key, &mut w.ticket, cx.waker()) {
+            Err(e) => return Poll::Ready(Err(e)),
+            Ok(Some(c)) => return Poll::Ready(Ok(c)),
+            Ok(None) => {}
+        }
+        if let Some(d) = deadline {
+            if Instant::now() >= d {
+                return Poll::Ready(Err(Error::PoolTimeout(format!("all {max} connections are in use"))));
+            }
+            match &w.timer {
+                Some(t) => w.r.update_timer(t, cx.waker()),
+                None => w.timer = Some(w.r.add_timer(d, cx.waker())),
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+/// Send `req` through `h` over HTTP/1.1 (see the module doc).
+pub async fn send(
+    r: &Reactor,
+    h: &HttpTransport,
+    req: Request,
+    ctx: &SendContext,
+    body_cap: Option<u64>,
+) -> Result<Response> {
+    guarded(r, &ctx.guard, send_inner(r, h, req, ctx, body_cap)).await.map_err(|e| ctx.guard.classify(e))
+}
+
+async fn send_inner(
+    r: &Reactor,
+    h: &HttpTransport,
+    req: Request,
+    ctx: &SendContext,
+    body_cap: Option<u64>,
+) -> Result<Response> {
+    urls::check_http(&req.url)?;
+    ctx.guard.check()?;
+    let (pool, dialer) = h.parts();
+    let url = req.url.clone();
+    let proxy = h.proxy_for(&url);
+    let retry_ok = th::is_idempotent(&req.method) && !matches!(req.body, crate::request::Body::Stream { .. });
+    let peer = || crate::info::peer_of(&url);
+    let obs = &ctx.observers;
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let key = h.key_for(&url, proxy, dialer.tls.id);
+        let mut co = checkout(pool, key, ctx.timeouts.pool, r).await.map_err(|e| th::explain(e, &peer(), ctx))?;
+        let mut cap = Capture::new(ctx.started);
+        cap.queued();
+        let (host, port) = (co.key.host.clone(), co.key.port);
+        let (conn, forward) = match co.conn.take() {
+            Some(c) => {
+                obs.trace(TraceEvent::ConnectionReused, ctx.started.elapsed(), &host);
+                cap.reused(obs, &host, port, c.info.clone());
+                let fwd = proxy.is_some_and(|p| !p.tunnels(url.scheme() == "https"));
+                (c, fwd)
+            }
+            None => {
+                let target = if obs.trace.is_some() { format!("{host}:{port}") } else { String::new() };
+                obs.trace(TraceEvent::ConnectStart, ctx.started.elapsed(), &target);
+                cap.connecting(obs, &host, port, proxy.map(|p| (th::proxy_scheme(p), p.host.as_str(), p.port)));
+                let (mut conn, forward, marks) = dial(r, dialer, th::target(&url), proxy, ctx.timeouts.connect, obs)
+                    .await
+                    .map_err(|e| th::explain(e, &peer(), ctx))?;
+                crate::info::reset_marks();
+                conn.info = Some(cap.connected(obs, &host, port, ConnInfo::of_stream(&conn.stream)));
+                if let Some(d) = marks.dns {
+                    cap.info.timings.set_at(Timing::Dns, ctx.started, d);
+                }
+                if let Some(t) = marks.tcp {
+                    cap.info.timings.set_at(Timing::Connect, ctx.started, t);
+                }
+                if conn.stream.is_tls() {
+                    obs.trace(TraceEvent::TlsDone, ctx.started.elapsed(), &host);
+                }
+                obs.trace(TraceEvent::Connected, ctx.started.elapsed(), &target);
+                (conn, forward)
+            }
+        };
+        let reused = co.reused;
+        let mut lease = Lease { r, conn: Some(conn) };
+        let result = {
+            let Some(conn) = lease.conn.as_mut() else { return Err(Error::Internal("lease".into())) };
+            conn.debug.clone_from(&obs.debug);
+            exchange(r, conn, &req, forward, proxy, ctx, &mut cap, body_cap).await
+        };
+        let conn = lease.take();
+        match result {
+            Ok((head, body, reusable)) => {
+                match conn {
+                    Some(mut c) => {
+                        c.debug = None;
+                        if reusable {
+                            co.release(c);
+                        } else {
+                            obs.debug_text(|| format!("Closing connection to {host}:{port}"));
+                            co.discard(Some(c));
+                        }
+                    }
+                    None => co.discard(None),
+                }
+                let mut resp =
+                    Response::new(head.status, head.reason, head.version, head.headers, body, req, ctx.started);
+                resp.info = cap.finish(ctx.timeouts.read);
+                return Ok(resp);
+            }
+            Err((e, nothing_received)) => {
+                co.discard(conn);
+                let retryable = reused
+                    && nothing_received
+                    && retry_ok
+                    && attempts == 1
+                    && matches!(e, Error::RemoteProtocol(_) | Error::Read(_) | Error::Write(_) | Error::Tls(_));
+                if retryable {
+                    obs.debug_text(|| format!("Connection died ({e}), retrying on a new connection"));
+                    continue;
+                }
+                obs.debug_text(|| format!("Closing connection to {}", peer()));
+                return Err(th::explain(e, &peer(), ctx));
+            }
+        }
+    }
+}
+
+/// When name resolution and the TCP connect finished (timings).
+#[derive(Default)]
+struct Marks {
+    dns: Option<Instant>,
+    tcp: Option<Instant>,
+}
+
+/// The connector chain of `connect::Dialer` for HTTP/1.1, from the event loop, with
+/// the transport's connect retries (backoff 0.5 s, 1 s, ...) within the connect timeout.
+async fn dial(
+    r: &Reactor,
+    d: &Dialer,
+    t: Target<'_>,
+    proxy: Option<&ProxyConfig>,
+    connect_timeout: Option<Duration>,
+    obs: &crate::observe::Observers,
+) -> Result<(Conn, bool, Marks)> {
+    let deadline = connect_timeout.map(|c| Instant::now() + c);
+    let mut attempt = 0;
+    loop {
+        match dial_once(r, d, t, proxy, deadline).await {
+            Err(Error::Connect(_) | Error::Resolve(_)) if attempt < d.retries => {
+                let backoff = Duration::from_millis(500u64 << attempt.min(6));
+                obs.debug_text(|| {
+                    format!("Connect failed, retrying in {} (attempt {})", crate::info::secs_text(backoff), attempt + 2)
+                });
+                let left = crate::connection::remaining(deadline, || {
+                    Error::ConnectTimeout(format!("connecting to {}:{}", t.host, t.port))
+                })?;
+                net::sleep(r, left.map_or(backoff, |l| l.min(backoff))).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn dial_once(
+    r: &Reactor,
+    d: &Dialer,
+    t: Target<'_>,
+    proxy: Option<&ProxyConfig>,
+    deadline: Option<Instant>,
+) -> Result<(Conn, bool, Marks)> {
+    let mut marks = Marks::default();
+    let base = if let Some(p) = proxy {
+        let s = net::proxy_connect(r, p, &d.proxy_tls, t.host, t.port, t.https, deadline, d.local_address).await?;
+        marks.tcp = Some(Instant::now());
+        if !p.tunnels(t.https) {
+            return Ok((Conn::new(s), true, marks));
+        }
+        s
+    } else if let Some(path) = &d.uds {
+        let s = Stream::unix(crate::connection::connect_unix(path)?)?;
+        marks.tcp = Some(Instant::now());
+        s
+    } else {
+        let addrs = net::resolve(r, t.host, t.port, deadline).await?;
+        marks.dns = Some(Instant::now());
+        let s = connect_addrs(r, t.host, t.port, &addrs, deadline, d.local_address).await?;
+        marks.tcp = Some(Instant::now());
+        Stream::tcp(s)?
+    };
+    if !t.https {
+        return Ok((Conn::new(base), false, marks));
+    }
+    let s = net::tls_handshake(r, &d.tls, t.host, base, deadline).await?;
+    Ok((Conn::new(s), false, marks))
+}
+
+async fn connect_addrs(
+    r: &Reactor,
+    host: &str,
+    port: u16,
+    addrs: &[SocketAddr],
+    deadline: Option<Instant>,
+    local: Option<SocketAddr>,
+) -> Result<std::net::TcpStream> {
+    if addrs.is_empty() {
+        return Err(Error::Resolve(format!("{host} resolved to no address")));
+    }
+    let mut last = None;
+    for a in addrs {
+        // An address literal "resolves" to itself: connect_tcp does it in the loop.
+        match net::connect_tcp(r, &a.ip().to_string(), port, deadline, local).await {
+            Ok(s) => return Ok(s),
+            Err(e @ Error::ConnectTimeout(_)) => return Err(e),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| Error::Connect(format!("no address of {host} answered"))))
+}
+
+/// A body that failed while the multi read it: the error comes out of the read, as
+/// it would from the blocking transport's body.
+struct FailedBody(Option<Error>, Vec<u8>, usize);
+
+impl RawBody for FailedBody {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        if self.2 < self.1.len() {
+            let n = buf.len().min(self.1.len() - self.2);
+            buf[..n].copy_from_slice(&self.1[self.2..self.2 + n]);
+            self.2 += n;
+            return Ok(n);
+        }
+        match self.0.take() {
+            Some(e) => Err(e),
+            None => Ok(0),
+        }
+    }
+}
+
+type Exchanged = (Head, Box<dyn RawBody>, bool);
+
+/// Write the request, read the head and the body. Err says also whether nothing of
+/// the response had arrived (then an idempotent request may be retried).
+#[allow(clippy::too_many_arguments)]
+async fn exchange(
+    r: &Reactor,
+    conn: &mut Conn,
+    req: &Request,
+    forward: bool,
+    proxy: Option<&ProxyConfig>,
+    ctx: &SendContext,
+    cap: &mut Capture,
+    body_cap: Option<u64>,
+) -> std::result::Result<Exchanged, (Error, bool)> {
+    let body = req.body.open().map_err(|e| (e, false))?;
+    let total = req.body.len();
+    let proxy_headers: Option<Headers>;
+    let (target, headers): (std::borrow::Cow<str>, &Headers) = if forward {
+        let mut h = req.headers.clone();
+        if let Some(auth) = proxy.and_then(|p| p.authorization.as_deref()) {
+            h.set_unchecked("Proxy-Authorization", auth);
+        }
+        proxy_headers = Some(h);
+        let mut u = req.url.clone();
+        u.set_fragment(None);
+        (std::borrow::Cow::Owned(u.to_string()), proxy_headers.as_ref().unwrap_or(&req.headers))
+    } else {
+        (std::borrow::Cow::Borrowed(urls::request_target(&req.url)), &req.headers)
+    };
+    let mut rb = ReadBuf::new();
+    if let Err(e) = write_request(r, conn, &req.method, &target, headers, body, ctx, total).await {
+        if matches!(e, Error::Write(_)) {
+            // A server may answer early (413, 401...) and close before reading the
+            // whole body: report its response rather than the broken pipe.
+            if let Ok(mut head) = read_head(r, conn, &mut rb, &req.method, ctx).await {
+                cap.first_byte();
+                head.keep_alive = false;
+                let (body, _) = read_body(r, conn, &mut rb, &head, ctx, body_cap).await;
+                return Ok((head, body, false));
+            }
+        }
+        return Err((e, conn.received == 0));
+    }
+    cap.sent();
+    if let (Some(_), Some(b)) = (&ctx.observers.debug, req.body.as_bytes().filter(|b| !b.is_empty())) {
+        ctx.observers.debug(DebugKind::DataOut, b);
+    }
+    th::report_sent(&ctx.observers, req, total).map_err(|e| (e, false))?;
+    ctx.observers.trace(TraceEvent::RequestSent, ctx.started.elapsed(), &req.method);
+    let head = read_head(r, conn, &mut rb, &req.method, ctx).await.map_err(|e| (e, conn.received == 0))?;
+    cap.first_byte();
+    if ctx.observers.trace.is_some() {
+        ctx.observers.trace(TraceEvent::HeadersReceived, ctx.started.elapsed(), &head.status.to_string());
+    }
+    let (body, complete) = read_body(r, conn, &mut rb, &head, ctx, body_cap).await;
+    let reusable = complete && head.keep_alive && rb.start == rb.end;
+    Ok((head, body, reusable))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn write_request(
+    r: &Reactor,
+    conn: &mut Conn,
+    method: &str,
+    target: &str,
+    headers: &Headers,
+    body: BodySource,
+    ctx: &SendContext,
+    total: Option<u64>,
+) -> Result<()> {
+    conn.received = 0;
+    conn.requests += 1;
+    let wt = ctx.timeouts.write;
+    let to = || Error::WriteTimeout(WRITE_TIMED_OUT.into());
+    let mut w = Vec::with_capacity(512);
+    let framing = codec::encode_head(method, target, headers, &mut w);
+    if let Some(d) = &conn.debug {
+        d(DebugKind::HeaderOut, &w);
+    }
+    let s = &mut conn.stream;
+    match body {
+        BodySource::Bytes(b) => match codec::encode_bytes_body(framing, &b, &mut w)? {
+            BodyWrite::Included => mio::write_all(r, s, &w, wt, to).await,
+            BodyWrite::Separate => {
+                mio::write_all(r, s, &w, wt, to).await?;
+                mio::write_all(r, s, &b, wt, to).await
+            }
+        },
+        BodySource::Reader(mut rd) => {
+            mio::write_all(r, s, &w, wt, to).await?;
+            let mut enc = BodyEncoder::new(framing);
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut sent = 0u64;
+            loop {
+                // The caller's reader runs here, inside perform, on the calling thread.
+                let n = match std::io::Read::read(&mut rd, &mut buf) {
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        return Err(crate::error::carried(&e)
+                            .or_else(|| crate::request::unwrap_io(&e))
+                            .unwrap_or_else(|| Error::from_local_io("reading the request body", e)))
+                    }
+                };
+                if n == 0 {
+                    break;
+                }
+                if let Some(d) = &ctx.observers.debug {
+                    d(DebugKind::DataOut, &buf[..n]);
+                }
+                let head = enc.piece(n)?;
+                mio::write_all(r, s, head.as_bytes(), wt, to).await?;
+                mio::write_all(r, s, &buf[..n], wt, to).await?;
+                mio::write_all(r, s, enc.piece_end(), wt, to).await?;
+                sent += n as u64;
+                if let Some(p) = &ctx.observers.progress {
+                    if !p(sent, total, 0, None) {
+                        return Err(Error::Callback("transfer aborted by the progress callback".into()));
+                    }
+                }
+            }
+            let tail = enc.finish()?;
+            mio::write_all(r, s, tail, wt, to).await
+        }
+    }
+}
+
+/// A transfer's read buffer: `buf[start..end]` is unread.
+struct ReadBuf {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+/// First size of a read buffer (grown for long heads and busy bodies): small, so
+/// that thousands of transfers waiting for their heads cost little memory.
+const FIRST_BUF: usize = 4 * 1024;
+const BODY_BUF: usize = 32 * 1024;
+
+impl ReadBuf {
+    fn new() -> ReadBuf {
+        ReadBuf { buf: Vec::new(), start: 0, end: 0 }
+    }
+
+    fn compact(&mut self) {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        } else if self.start > 0 && self.end == self.buf.len() {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+    }
+
+    fn room(&mut self, at_least: usize, cap: usize) {
+        self.compact();
+        if self.buf.is_empty() {
+            self.buf.resize(FIRST_BUF.max(at_least).min(cap.max(1)), 0);
+        } else if self.end == self.buf.len() {
+            let n = (self.buf.len() * 2).max(at_least).min(cap.max(self.buf.len() + 1));
+            self.buf.resize(n, 0);
+        }
+    }
+
+    /// Read what is there (at most one read), waiting up to `deadline`.
+    async fn fill(
+        &mut self,
+        r: &Reactor,
+        conn: &mut Conn,
+        deadline: Option<Instant>,
+        msg: &'static str,
+        cap: usize,
+    ) -> Result<std::io::Result<usize>> {
+        self.room(0, cap);
+        let res = mio::read(r, &mut conn.stream, &mut self.buf[self.end..], deadline, || {
+            Error::ReadTimeout(msg.into())
+        })
+        .await?;
+        if let Ok(n) = res {
+            self.end += n;
+            conn.received += n as u64;
+        }
+        Ok(res)
+    }
+}
+
+fn map_read(e: std::io::Error) -> Error {
+    Error::from_read(e)
+}
+
+/// Read and parse the response head (1xx skipped), the whole head within the read
+/// timeout, as the blocking `Conn::read_head`.
+async fn read_head(r: &Reactor, conn: &mut Conn, rb: &mut ReadBuf, method: &str, ctx: &SendContext) -> Result<Head> {
+    let limits = &ctx.head_limits;
+    let head_deadline = ctx.timeouts.read.map(|t| Instant::now() + t);
+    let mut parser = HeadParser::new();
+    let cap = codec::head_buffer_cap(limits);
+    loop {
+        if rb.end > rb.start {
+            let debug = &conn.debug;
+            let ev = parser.parse(&rb.buf[rb.start..rb.end], method, limits, |raw| {
+                if let Some(d) = debug {
+                    d(DebugKind::HeaderIn, raw);
+                }
+            })?;
+            match ev {
+                HeadEvent::Final { used, head } => {
+                    rb.start += used;
+                    return Ok(head);
+                }
+                HeadEvent::Interim { used } => {
+                    rb.start += used;
+                    continue;
+                }
+                HeadEvent::Partial => {}
+            }
+        }
+        let n = match rb.fill(r, conn, head_deadline, HEAD_TIMED_OUT, cap).await? {
+            Ok(n) => n,
+            // A TLS peer closing without close_notify before the head: the end.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => 0,
+            Err(e) => return Err(map_read(e)),
+        };
+        if n == 0 {
+            return Err(HeadParser::eof_error(conn.received != 0));
+        }
+    }
+}
+
+/// Read the whole body (up to `body_cap` raw bytes; one more tells it is too large).
+/// Returns the body for the response and whether it ended cleanly (the connection
+/// may then be reused). A failure is kept in the body: the client sees it when it
+/// reads the body, as with the blocking transport.
+async fn read_body(
+    r: &Reactor,
+    conn: &mut Conn,
+    rb: &mut ReadBuf,
+    head: &Head,
+    ctx: &SendContext,
+    body_cap: Option<u64>,
+) -> (Box<dyn RawBody>, bool) {
+    let mut framing = head.framing;
+    if matches!(framing, Framing::Empty) {
+        return (Box::new(BytesBody::new(Vec::new())), true);
+    }
+    // Announced larger than the cap: the client refuses it without reading it.
+    if let (Some(c), Framing::Length(n)) = (body_cap, framing) {
+        if n > c {
+            return (Box::new(BytesBody::new(Vec::new())), false);
+        }
+    }
+    let limit = body_cap.map_or(u64::MAX, |c| c.saturating_add(1));
+    let mut data: Vec<u8> = Vec::new();
+    if let Framing::Length(n) = framing {
+        data.reserve(n.min(limit).min(64 << 20) as usize);
+    }
+    let is_tls = conn.stream.is_tls();
+    let read_to = ctx.timeouts.read;
+    let res: Result<bool> = async {
+        loop {
+            let (used, ev) = framing.step(&rb.buf[rb.start..rb.end])?;
+            rb.start += used;
+            match ev {
+                BodyEvent::Done => return Ok(true),
+                BodyEvent::Data { max } => {
+                    if rb.start == rb.end {
+                        let d = read_to.map(|t| Instant::now() + t);
+                        match rb.fill(r, conn, d, READ_TIMED_OUT, BODY_BUF).await? {
+                            Ok(0) => framing.eof()?,
+                            Ok(_) => {}
+                            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                                if framing.is_close_delimited() && is_tls {
+                                    return Err(codec::tls_truncation_error());
+                                }
+                                framing.eof()?
+                            }
+                            Err(e) => return Err(map_read(e)),
+                        }
+                        continue;
+                    }
+                    let n = (max.min((rb.end - rb.start) as u64)) as usize;
+                    let room = (limit - data.len() as u64).min(n as u64) as usize;
+                    data.extend_from_slice(&rb.buf[rb.start..rb.start + room]);
+                    rb.start += n;
+                    framing.consumed(n);
+                    if data.len() as u64 >= limit {
+                        // Over the cap: the client's body() reports it; stop reading.
+                        return Ok(false);
+                    }
+                }
+                BodyEvent::Need { buf_cap } => {
+                    let d = read_to.map(|t| Instant::now() + t);
+                    rb.room(buf_cap.min(1 << 20), buf_cap.max(BODY_BUF));
+                    match rb.fill(r, conn, d, READ_TIMED_OUT, buf_cap.max(BODY_BUF)).await? {
+                        Ok(0) => framing.eof()?,
+                        Ok(_) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => framing.eof()?,
+                        Err(e) => return Err(map_read(e)),
+                    }
+                }
+            }
+        }
+    }
+    .await;
+    match res {
+        Ok(complete) => (Box::new(BytesBody::new(data)), complete && framing.is_finished()),
+        Err(e) => (Box::new(FailedBody(Some(e), data, 0)), false),
+    }
+}
