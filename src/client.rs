@@ -1126,3 +1126,11 @@ mod tests {
         assert!(block_now(f).is_ok() && block_now(owned).is_ok());
     }
 }
+
+impl Client {
+    /// The client's cap on a buffered body (`ClientConfig::max_body_bytes`): the multi
+    /// reads bodies itself and stops there.
+    pub(crate) fn max_body_bytes(&self) -> Option<u64> {
+        self.inner.decode_limits.max_body_bytes
+    }
+}
