@@ -229,6 +229,12 @@ typedef struct httpx_client httpx_client;
 typedef struct httpx_client_config httpx_client_config;
 
 /**
+ * A finished transfer of a multi (opaque): its tag, its result code, the error
+ * message and the response. Owned by the caller; free with `httpx_completion_free`.
+ */
+typedef struct httpx_completion httpx_completion;
+
+/**
  * A snapshot of a client's cookie jar (opaque).
  */
 typedef struct httpx_cookie_list httpx_cookie_list;
@@ -237,6 +243,41 @@ typedef struct httpx_cookie_list httpx_cookie_list;
  * A detailed error: a code and a message.
  */
 typedef struct httpx_error httpx_error;
+
+/**
+ * Many transfers of one client driven from the caller's thread, with no thread of
+ * the library's own (libcurl's multi interface, HTTPX's AsyncClient). Opaque.
+ *
+ * MANY REQUESTS FROM ONE THREAD
+ *
+ * `httpx_multi_add` queues a send and returns at once; no I/O happens outside
+ * `httpx_multi_perform`, which does the I/O that is ready and runs every callback
+ * of the multi's transfers (auth flows, hooks, progress, debug and trace, body
+ * readers, callback transports) on the calling thread. Wait for
+ * `httpx_multi_fd` to become readable (poll/epoll, libuv, libevent, Ruby's
+ * `IO.select`), at most `httpx_multi_timeout` seconds, then call `perform` again;
+ * `httpx_multi_next` pops finished transfers (`httpx_completion`).
+ *
+ * A transfer behaves as `httpx_client_send` would: the client's configuration,
+ * cookies and pool; merging, redirects, Basic/Digest/custom auth, hooks, proxies
+ * (HTTP, CONNECT, SOCKS4/4a/5), TLS, Unix sockets, pool limits (a transfer that
+ * finds the pool full waits in a queue, within the pool timeout), every timeout
+ * including the total one, the body cap and cancel tokens. The response arrives with
+ * its body read. HTTP/2: the multi's connections offer only http/1.1 in ALPN (an
+ * HTTP/2-enabled client's multi transfers use HTTP/1.1).
+ *
+ * DNS: IP literals and names in /etc/hosts are resolved inside `perform`; other
+ * names by `getaddrinfo` on a short helper thread whose answer wakes the multi's fd
+ * (no callback ever runs there), as libcurl's threaded resolver.
+ *
+ * Threads: a multi belongs to one thread at a time (it may move between threads
+ * between calls; never call two of its functions at once). Its client stays
+ * thread-safe: blocking sends on other threads share the pool. Free the multi
+ * before its client; a multi whose client was closed fails its transfers with
+ * `HTTPX_E_CLIENT_CLOSED`. Calling `perform` from inside one of the multi's
+ * callbacks, or sending on the same client there, is `HTTPX_E_RECURSIVE_CALL`.
+ */
+typedef struct httpx_multi httpx_multi;
 
 /**
  * A request (opaque).
@@ -926,6 +967,104 @@ httpx_code httpx_client_config_set_progress(httpx_client_config *cfg, httpx_prog
  * NULL removes it. Ownership of `userdata` as for `httpx_client_config_set_progress`.
  */
 httpx_code httpx_client_config_set_trace(httpx_client_config *cfg, httpx_trace_fn trace_fn, void *userdata, httpx_free_fn free_fn);
+
+/**
+ * New multi for `client`'s transfers; writes `*out` on success (free with
+ * `httpx_multi_free`). Costs two file descriptors (an epoll fd and an eventfd).
+ * The client is not consumed and must outlive the multi. Any thread (the multi
+ * then belongs to it until handed on).
+ */
+httpx_code httpx_multi_new(const httpx_client *client, httpx_multi **out);
+
+/**
+ * Free a multi. Transfers still in flight are dropped: their connections are
+ * closed (never pooled), their completions never appear, their request copies and
+ * callbacks' userdata references are released. Completions already popped with
+ * `httpx_multi_next` stay valid (they are the caller's). NULL allowed. The thread
+ * the multi belongs to.
+ */
+void httpx_multi_free(httpx_multi *m);
+
+/**
+ * Queue a send of a copy of `req` (with its send options: `httpx_request_set_auth`,
+ * `_set_follow_redirects`, its cancel token) under `tag` (any value; it comes back
+ * in the completion; `httpx_multi_cancel` cancels by it). Returns at once: nothing
+ * is sent before `httpx_multi_perform`. `req` stays the caller's (a streamed body's
+ * reader is shared with the copy, as with `httpx_client_send`). NULL `m` or `req`:
+ * `HTTPX_E_INVALID_ARGUMENT`.
+ */
+httpx_code httpx_multi_add(httpx_multi *m, const httpx_request *req, uint64_t tag, httpx_error **err);
+
+/**
+ * Do the I/O that is ready, waiting up to `timeout_seconds` for some (0 = do not
+ * wait; negative = until something happens). Every callback of the multi's
+ * transfers runs inside this call, on the calling thread. Writes the number of
+ * transfers not yet complete to `*running_out` (may be NULL). An error here is the
+ * multi's own (e.g. `HTTPX_E_RECURSIVE_CALL`); a transfer's failure comes in its
+ * completion. NaN: `HTTPX_E_INVALID_ARGUMENT`.
+ */
+httpx_code httpx_multi_perform(httpx_multi *m, double timeout_seconds, uint32_t *running_out);
+
+/**
+ * The multi's file descriptor: readable whenever `httpx_multi_perform` has work.
+ * For poll/epoll (POLLIN), libuv (`uv_poll_t`), libevent or Ruby's `IO.select`.
+ * Owned by the multi: never read, write or close it. -1 for NULL.
+ */
+int32_t httpx_multi_fd(const httpx_multi *m);
+
+/**
+ * The longest the caller may wait (for the fd) before the next
+ * `httpx_multi_perform`, in seconds: 0 when work is pending, -1 when there is no
+ * timer (wait for the fd alone). NULL `m` or `seconds_out`:
+ * `HTTPX_E_INVALID_ARGUMENT`.
+ */
+httpx_code httpx_multi_timeout(const httpx_multi *m, double *seconds_out);
+
+/**
+ * Pop a finished transfer: `HTTPX_OK` with `*out` set to the completion (the
+ * caller's; free with `httpx_completion_free`), or `HTTPX_OK` with `*out = NULL`
+ * when none has finished. NULL `m` or `out`: `HTTPX_E_INVALID_ARGUMENT`.
+ */
+httpx_code httpx_multi_next(httpx_multi *m, httpx_completion **out);
+
+/**
+ * Cancel the transfers tagged `tag` (a request's own cancel token works too):
+ * their connections are closed, never pooled, and each completes at once with
+ * `HTTPX_E_CANCELLED`. No transfer with that tag (finished already, or never
+ * added) is not an error. NULL `m`: `HTTPX_E_INVALID_ARGUMENT`.
+ */
+httpx_code httpx_multi_cancel(httpx_multi *m, uint64_t tag);
+
+/**
+ * The tag given to `httpx_multi_add` (0 for NULL).
+ */
+uint64_t httpx_completion_tag(const httpx_completion *c);
+
+/**
+ * The transfer's own result: `HTTPX_OK`, or what `httpx_client_send` would have
+ * returned (`HTTPX_E_CANCELLED` after `httpx_multi_cancel`). NULL:
+ * `HTTPX_E_INVALID_ARGUMENT`.
+ */
+httpx_code httpx_completion_code(const httpx_completion *c);
+
+/**
+ * The transfer's error (borrowed: valid until `httpx_completion_free`; do not free
+ * it), or NULL on success (and for NULL `c`).
+ */
+const httpx_error *httpx_completion_error(const httpx_completion *c);
+
+/**
+ * Take the response (its body read) out of a successful completion: `*out` is now
+ * the caller's (free with `httpx_response_free`). A second call, or a failed
+ * transfer: `HTTPX_E_INVALID_ARGUMENT` (`*out` untouched). NULL `c` or `out`:
+ * `HTTPX_E_INVALID_ARGUMENT`.
+ */
+httpx_code httpx_completion_take_response(httpx_completion *c, httpx_response **out);
+
+/**
+ * Free a completion (and its response, if not taken). NULL allowed. Any thread.
+ */
+void httpx_completion_free(httpx_completion *c);
 
 /**
  * Show what passes on the wire to `debug_fn` (libcurl's CURLOPT_DEBUGFUNCTION):

@@ -17,6 +17,7 @@ pub mod cancel;
 pub mod client;
 pub mod config;
 pub(crate) mod handle;
+pub mod multi;
 pub mod observe;
 pub mod request;
 pub mod response;
