@@ -61,3 +61,563 @@ fn get_many_from_one_thread() {
     assert!(total > 0 && total == idle, "pool {total}/{idle}");
     let _ = Error::Internal(String::new());
 }
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use httpx::auth::{Auth, AuthFlow, FlowAction, FlowStep};
+use httpx::config::{ProxyMode, ProxySpec};
+use httpx::error::code;
+use httpx::tls::{PemSource, Trust};
+use httpx::transport::callback::{BuiltBody, CallbackTransport, Handler, ResponseBuilder};
+use httpx::transport::http::{HttpOptions, HttpTransport};
+use httpx::transport::Transport;
+use httpx::{Limits, Request, Timeouts};
+
+fn base() -> ClientConfig {
+    let mut k = ClientConfig::default();
+    k.trust_env = false;
+    k.tls.trust = Trust::CaFile(certs().ca_pem.clone());
+    k
+}
+
+/// One transfer through a multi; its completion.
+fn one(c: &Client, req: &Request) -> Completion {
+    let mut m = Multi::new(c).unwrap();
+    m.add(req, 7).unwrap();
+    let mut done = drive(&mut m, Duration::from_secs(30));
+    assert_eq!(done.len(), 1);
+    done.pop().unwrap()
+}
+
+fn get(c: &Client, url: &str) -> Completion {
+    one(c, &c.build_request("GET", url).unwrap())
+}
+
+fn code_of(c: &Completion) -> u32 {
+    match &c.result {
+        Ok(_) => 0,
+        Err(e) => e.code(),
+    }
+}
+
+#[test]
+fn merging_headers_params_and_cookies() {
+    let n = nginx();
+    let mut k = base();
+    k.headers.push(("X-Client".into(), "c1".into()));
+    k.params.push(("from".into(), "client".into()));
+    k.cookies.push(("jar".into(), "v".into(), String::new(), "/".into()));
+    let c = client(k);
+    let mut req = c.build_request("GET", &n.url("/request-headers?own=1")).unwrap();
+    req.headers.set("X-Request", "r1").unwrap();
+    let mut done = one(&c, &req);
+    let head = ok_body(&mut done);
+    assert!(head.starts_with("GET /request-headers?"), "{head}");
+    assert!(head.contains("own=1") && head.contains("from=client"), "{head}");
+    assert!(head.contains("X-Client: c1") && head.contains("X-Request: r1"), "{head}");
+    assert!(head.contains("Cookie: jar=v"), "{head}");
+    let r = done.result.as_ref().unwrap();
+    assert_eq!(r.version, httpx::http1::Version::Http11);
+}
+
+#[test]
+fn cookies_are_stored_and_sent() {
+    let n = nginx();
+    let c = client(base());
+    let mut first = get(&c, &n.url("/set-cookie"));
+    assert_eq!(ok_body(&mut first), "cookies set");
+    let mut second = get(&c, &n.url("/cookies"));
+    assert_eq!(ok_body(&mut second), "a=1; b=2");
+}
+
+#[test]
+fn redirects_followed_and_not() {
+    let n = nginx();
+    let mut k = base();
+    k.follow_redirects = true;
+    let c = client(k);
+    let mut m = Multi::new(&c).unwrap();
+    for (i, p) in ["/redirect/301", "/redirect/302", "/redirect/303", "/redirect/307", "/redirect/308"].iter().enumerate() {
+        let mut req = c.build_request("POST", &n.url(p)).unwrap();
+        req.set_body_bytes(b"data".to_vec(), None);
+        m.add(&req, i as u64).unwrap();
+    }
+    let mut loopy = c.build_request("GET", &n.url("/redirect-loop")).unwrap();
+    loopy.headers.set("X-Loop", "1").unwrap();
+    m.add(&loopy, 99).unwrap();
+    let mut done = drive(&mut m, Duration::from_secs(30));
+    done.sort_by_key(|c| c.tag);
+    let want = ["GET", "GET", "GET", "POST", "POST"];
+    for (c, w) in done.iter_mut().zip(want) {
+        assert_eq!(ok_body(c), w, "tag {}", c.tag);
+        assert_eq!(c.result.as_ref().unwrap().history.len(), 1);
+    }
+    assert_eq!(code_of(&done[5]), code::TOO_MANY_REDIRECTS);
+    // Not followed: the redirect itself, with its next request.
+    let c2 = client(base());
+    let d = get(&c2, &n.url("/redirect/302"));
+    let r = d.result.unwrap();
+    assert_eq!(r.status, 302);
+    assert!(r.next_request.is_some());
+}
+
+#[test]
+fn basic_digest_and_custom_auth() {
+    let (n, hb) = (nginx(), httpbin());
+    let mut k = base();
+    k.auth = Some(Arc::new(Auth::basic("user", "passwd").unwrap()));
+    let c = client(k);
+    let mut d = get(&c, &n.url("/basic-auth"));
+    assert_eq!(ok_body(&mut d), "authenticated user");
+
+    let mut k = base();
+    k.auth = Some(Arc::new(Auth::digest("user", "pass").unwrap()));
+    let c = client(k);
+    let mut m = Multi::new(&c).unwrap();
+    for (i, alg) in ["MD5", "SHA-256", "SHA-512"].iter().enumerate() {
+        m.add(&c.build_request("GET", &hb.url(&format!("/digest-auth/auth/user/pass/{alg}"))).unwrap(), i as u64)
+            .unwrap();
+    }
+    for c in drive(&mut m, Duration::from_secs(30)) {
+        let r = c.result.unwrap();
+        assert_eq!(r.status, 200, "tag {}", c.tag);
+        assert_eq!(r.history.len(), 1);
+        assert_eq!(r.history[0].status, 401);
+    }
+
+    // A custom flow: resend with a token after a 401 (nginx's basic-auth location).
+    struct OnChallenge(AtomicUsize);
+    impl AuthFlow for OnChallenge {
+        fn step(&self, s: &mut FlowStep<'_>) -> httpx::Result<FlowAction> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            match s.response.as_deref() {
+                None => Ok(FlowAction::Send),
+                Some(r) if r.status == 401 => {
+                    s.request.headers.set("Authorization", &httpx::auth::basic_header("user", "passwd"))?;
+                    Ok(FlowAction::Send)
+                }
+                Some(_) => Ok(FlowAction::Done),
+            }
+        }
+    }
+    let flow = Arc::new(Auth::Custom(Box::new(OnChallenge(AtomicUsize::new(0)))));
+    let mut k = base();
+    k.auth = Some(flow.clone());
+    let c = client(k);
+    let mut d = get(&c, &n.url("/basic-auth"));
+    assert_eq!(ok_body(&mut d), "authenticated user");
+    assert_eq!(d.result.as_ref().unwrap().history.len(), 1);
+}
+
+#[test]
+fn hooks_run_inside_perform_on_the_calling_thread() {
+    let n = nginx();
+    let me = std::thread::current().id();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut k = base();
+    let s1 = seen.clone();
+    k.hooks.request.push(Arc::new(move |r: &mut Request| {
+        assert_eq!(std::thread::current().id(), me);
+        s1.lock().unwrap().push(format!("req {}", r.url.path()));
+        r.headers.set("X-Hooked", "yes")
+    }));
+    let s2 = seen.clone();
+    k.hooks.response.push(Arc::new(move |r: &mut httpx::Response| {
+        assert_eq!(std::thread::current().id(), me);
+        s2.lock().unwrap().push(format!("resp {}", r.status));
+        Ok(())
+    }));
+    let c = client(k);
+    let mut d = get(&c, &n.url("/request-headers"));
+    assert!(ok_body(&mut d).contains("X-Hooked: yes"));
+    assert_eq!(*seen.lock().unwrap(), vec!["req /request-headers".to_string(), "resp 200".to_string()]);
+}
+
+fn via(url: String) -> Client {
+    let mut k = base();
+    k.proxies = vec![ProxySpec { key: "all://".into(), url: Some(url), mode: ProxyMode::Default }];
+    client(k)
+}
+
+#[test]
+fn proxies_forward_connect_and_socks() {
+    let n = nginx();
+    let tp = tinyproxy();
+    // http:// through a forwarding proxy, https:// through a CONNECT tunnel.
+    let c = via(tp.url());
+    let mut m = Multi::new(&c).unwrap();
+    m.add(&c.build_request("GET", &n.url("/status/200")).unwrap(), 1).unwrap();
+    m.add(&c.build_request("GET", &n.https_url("/status/201")).unwrap(), 2).unwrap();
+    let mut done = drive(&mut m, Duration::from_secs(30));
+    done.sort_by_key(|c| c.tag);
+    assert_eq!(ok_body(&mut done[0]), "status 200");
+    assert_eq!(ok_body(&mut done[1]), "status 201");
+    // With credentials.
+    let tpa = tinyproxy_auth();
+    let mut d = get(&via(tpa.url_with_auth()), &n.https_url("/status/202"));
+    assert_eq!(ok_body(&mut d), "status 202");
+    let d = get(&via(tpa.url()), &n.https_url("/status/202"));
+    assert_eq!(code_of(&d), code::PROXY, "{:?}", d.result.err());
+
+    // SOCKS5 and SOCKS5h (microsocks), with and without credentials.
+    let ms = microsocks();
+    for scheme in ["socks5", "socks5h"] {
+        let url = ms.url().replacen("socks5", scheme, 1);
+        let mut d = get(&via(url), &n.https_url("/status/200"));
+        assert_eq!(ok_body(&mut d), "status 200", "{scheme}");
+    }
+    let msa = microsocks_auth();
+    let mut d = get(&via(msa.url_with_auth()), &n.url("/status/200"));
+    assert_eq!(ok_body(&mut d), "status 200");
+}
+
+#[test]
+fn socks4_and_socks4a_through_dante() {
+    let n = nginx();
+    let d = ExtProxy::danted();
+    for scheme in ["socks4", "socks4a", "socks5"] {
+        let mut c = get(&via(d.url(scheme)), &format!("http://127.0.0.1:{}/status/200", n.http_port));
+        assert_eq!(ok_body(&mut c), "status 200", "{scheme}");
+    }
+}
+
+#[test]
+fn tls_verification_client_certs_and_alpn() {
+    let n = nginx();
+    let c = client(base());
+    let mut d = get(&c, &n.https_url("/status/200"));
+    assert_eq!(ok_body(&mut d), "status 200");
+    let r = d.result.as_ref().unwrap();
+    assert_eq!(r.info.conn.as_ref().unwrap().alpn.as_deref(), Some("http/1.1"));
+    assert!(r.info.conn.as_ref().unwrap().tls_version.is_some());
+    // Wrong host, expired, self-signed: refused.
+    for port in [n.https_wrong_host_port, n.https_expired_port, n.https_self_signed_port] {
+        let d = get(&c, &n.https_url_on(port, "/status/200"));
+        assert_eq!(code_of(&d), code::TLS, "port {port}: {:?}", d.result.err());
+    }
+    // mTLS: nginx answers 400 without a certificate, serves with one.
+    let d = get(&c, &n.https_url_on(n.https_mtls_port, "/"));
+    assert_eq!(d.result.as_ref().unwrap().status, 400);
+    let mut k = base();
+    k.tls.client_cert = Some((PemSource::File(certs().client_cert.clone()), PemSource::File(certs().client_key.clone())));
+    let mut d = get(&client(k), &n.https_url_on(n.https_mtls_port, "/"));
+    assert_eq!(ok_body(&mut d), "mtls ok");
+    // An HTTP/2-enabled client's multi transfers use HTTP/1.1 (ALPN http/1.1 only).
+    let mut k = base();
+    k.http2 = true;
+    let mut d = get(&client(k), &n.https_url_on(n.https_h2_port, "/status/200"));
+    assert_eq!(ok_body(&mut d), "status 200");
+    assert_eq!(d.result.as_ref().unwrap().version, httpx::http1::Version::Http11);
+}
+
+#[test]
+fn unix_socket_and_callback_transports() {
+    let n = nginx();
+    let uds: Arc<dyn Transport> =
+        Arc::new(HttpTransport::new(HttpOptions { uds: Some(n.uds_path.clone()), ..HttpOptions::default() }).unwrap());
+    struct App(std::thread::ThreadId);
+    impl Handler for App {
+        fn handle(&self, req: &Request, out: &mut ResponseBuilder) -> httpx::Result<()> {
+            assert_eq!(std::thread::current().id(), self.0);
+            out.body = BuiltBody::Bytes(format!("app {}", req.url.path()).into_bytes());
+            Ok(())
+        }
+    }
+    let mut k = base();
+    k.mounts.push(("http://uds.local".into(), Some(uds)));
+    k.mounts.push(("http://app.local".into(), Some(Arc::new(CallbackTransport::new(Box::new(App(std::thread::current().id())))))));
+    let c = client(k);
+    let mut m = Multi::new(&c).unwrap();
+    m.add(&c.build_request("GET", "http://uds.local/status/200").unwrap(), 1).unwrap();
+    m.add(&c.build_request("GET", "http://app.local/hello").unwrap(), 2).unwrap();
+    let mut done = drive(&mut m, Duration::from_secs(20));
+    done.sort_by_key(|c| c.tag);
+    assert_eq!(ok_body(&mut done[0]), "status 200");
+    assert_eq!(ok_body(&mut done[1]), "app /hello");
+}
+
+#[test]
+fn uploads_in_memory_and_streamed() {
+    let n = nginx();
+    let c = client(base());
+    let mut m = Multi::new(&c).unwrap();
+    let big = pseudo_random_bytes(300_000, 5);
+    let mut a = c.build_request("POST", &n.url("/echo")).unwrap();
+    a.set_body_bytes(big.clone(), None);
+    m.add(&a, 1).unwrap();
+    let mut b = c.build_request("POST", &n.url("/echo")).unwrap();
+    b.set_body_stream(Box::new(std::io::Cursor::new(big.clone())), None);
+    m.add(&b, 2).unwrap();
+    let mut done = drive(&mut m, Duration::from_secs(30));
+    done.sort_by_key(|c| c.tag);
+    for d in &mut done {
+        assert_eq!(d.result.as_mut().unwrap().body().unwrap(), &big[..], "tag {}", d.tag);
+    }
+}
+
+#[test]
+fn downloads_chunked_gzip_and_large() {
+    let n = nginx();
+    let c = client(base());
+    let mut m = Multi::new(&c).unwrap();
+    m.add(&c.build_request("GET", &n.url("/chunked")).unwrap(), 1).unwrap();
+    m.add(&c.build_request("GET", &n.url("/gzip/hello.txt")).unwrap(), 2).unwrap();
+    m.add(&c.build_request("GET", &n.url("/files/1m.bin")).unwrap(), 3).unwrap();
+    m.add(&c.build_request("HEAD", &n.url("/files/1m.bin")).unwrap(), 4).unwrap();
+    m.add(&c.build_request("GET", &n.url("/status/204")).unwrap(), 5).unwrap();
+    let mut done = drive(&mut m, Duration::from_secs(30));
+    done.sort_by_key(|c| c.tag);
+    assert_eq!(ok_body(&mut done[0]), "chunk1,chunk2,chunk3");
+    assert_eq!(ok_body(&mut done[1]), hello_txt());
+    let want = std::fs::read(n.file("1m.bin")).unwrap();
+    assert_eq!(done[2].result.as_mut().unwrap().body().unwrap(), &want[..]);
+    assert_eq!(ok_body(&mut done[3]), "");
+    assert_eq!(done[4].result.as_ref().unwrap().status, 204);
+}
+
+#[test]
+fn pool_limits_queue_and_pool_timeout() {
+    let n = Nginx::start();
+    let mut k = base();
+    k.limits = Limits { max_connections: Some(2), ..Limits::default() };
+    let c = client(k);
+    let mut m = Multi::new(&c).unwrap();
+    for i in 0..12 {
+        m.add(&c.build_request("GET", &n.url("/status/200")).unwrap(), i).unwrap();
+    }
+    let mut done = drive(&mut m, Duration::from_secs(30));
+    assert_eq!(done.len(), 12);
+    for d in &mut done {
+        assert_eq!(ok_body(d), "status 200");
+    }
+    assert!(n.accepted_connections() <= 2, "{} connections", n.accepted_connections());
+    // Pool of one held by a slow answer: the next transfer waits the pool timeout.
+    let mut k = base();
+    k.limits = Limits { max_connections: Some(1), ..Limits::default() };
+    k.timeouts = Timeouts { pool: Some(Duration::from_millis(300)), ..Timeouts::default() };
+    let c = client(k);
+    let mut m = Multi::new(&c).unwrap();
+    m.add(&c.build_request("GET", &n.url("/slow-head")).unwrap(), 1).unwrap();
+    m.add(&c.build_request("GET", &n.url("/status/200")).unwrap(), 2).unwrap();
+    let t0 = Instant::now();
+    let mut first = None;
+    while first.is_none() && t0.elapsed() < Duration::from_secs(10) {
+        m.perform(Some(Duration::from_millis(50))).unwrap();
+        first = m.next();
+    }
+    let first = first.unwrap();
+    assert_eq!(first.tag, 2);
+    assert_eq!(code_of(&first), code::POOL_TIMEOUT);
+    let e = t0.elapsed();
+    assert!(e >= Duration::from_millis(290) && e < Duration::from_secs(2), "{e:?}");
+    let rest = drive(&mut m, Duration::from_secs(10));
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].result.as_ref().unwrap().status, 200);
+}
+
+#[test]
+fn read_total_and_connect_failures() {
+    let n = nginx();
+    let mut k = base();
+    k.timeouts = Timeouts { read: Some(Duration::from_millis(300)), ..Timeouts::default() };
+    let c = client(k);
+    let t0 = Instant::now();
+    let d = get(&c, &n.url("/slow-head"));
+    assert_eq!(code_of(&d), code::READ_TIMEOUT, "{:?}", d.result.err());
+    assert!(t0.elapsed() < Duration::from_secs(2));
+    // A body that stalls: the read timeout applies to body reads too.
+    let d = get(&c, &n.url("/slow-body"));
+    assert_eq!(code_of(&d), code::READ_TIMEOUT, "{:?}", d.result.err());
+
+    let mut k = base();
+    k.total_timeout = Some(Duration::from_millis(300));
+    let c = client(k);
+    let t0 = Instant::now();
+    let d = get(&c, &n.url("/slow-body"));
+    assert_eq!(code_of(&d), code::TOTAL_TIMEOUT, "{:?}", d.result.err());
+    let e = t0.elapsed();
+    assert!(e >= Duration::from_millis(290) && e < Duration::from_secs(2), "{e:?}");
+    // Per request total timeout.
+    let c = client(base());
+    let mut req = c.build_request("GET", &n.url("/slow-head")).unwrap();
+    req.options.total_timeout = Some(Some(Duration::from_millis(200)));
+    assert_eq!(code_of(&one(&c, &req)), code::TOTAL_TIMEOUT);
+
+    // Nothing listens: connect error. An unknown name: resolve error.
+    let port = free_port();
+    let d = get(&c, &format!("http://127.0.0.1:{port}/"));
+    assert_eq!(code_of(&d), code::CONNECT, "{:?}", d.result.err());
+    let d = get(&c, "http://no-such-host.invalid/");
+    assert_eq!(code_of(&d), code::RESOLVE, "{:?}", d.result.err());
+}
+
+#[test]
+fn body_cap_applies() {
+    let n = nginx();
+    let mut k = base();
+    k.max_body_bytes = Some(1000);
+    let c = client(k);
+    let mut m = Multi::new(&c).unwrap();
+    m.add(&c.build_request("GET", &n.url("/files/64k.bin")).unwrap(), 1).unwrap();
+    m.add(&c.build_request("GET", &n.url("/gzip/1m.bin")).unwrap(), 2).unwrap();
+    m.add(&c.build_request("GET", &n.url("/status/200")).unwrap(), 3).unwrap();
+    let mut done = drive(&mut m, Duration::from_secs(30));
+    done.sort_by_key(|c| c.tag);
+    assert_eq!(code_of(&done[0]), code::BODY_TOO_LARGE);
+    assert_eq!(code_of(&done[1]), code::BODY_TOO_LARGE);
+    assert_eq!(ok_body(&mut done[2]), "status 200");
+}
+
+#[test]
+fn cancel_one_transfer_among_many() {
+    let n = Nginx::start();
+    let c = client(base());
+    let mut m = Multi::new(&c).unwrap();
+    for i in 0..5 {
+        m.add(&c.build_request("GET", &n.url("/slow-body")).unwrap(), i).unwrap();
+    }
+    m.add(&c.build_request("GET", &n.url("/status/200")).unwrap(), 10).unwrap();
+    // Let them all connect and send.
+    let t0 = Instant::now();
+    while n.requests_on_log().len() < 1 && t0.elapsed() < Duration::from_secs(5) {
+        m.perform(Some(Duration::from_millis(20))).unwrap();
+    }
+    for _ in 0..10 {
+        m.perform(Some(Duration::from_millis(10))).unwrap();
+    }
+    let t1 = Instant::now();
+    assert_eq!(m.cancel(2), 1);
+    assert_eq!(m.cancel(12345), 0);
+    let mut got = Vec::new();
+    while let Some(c) = m.next() {
+        got.push(c);
+    }
+    let cancelled: Vec<_> = got.iter().filter(|c| c.tag == 2).collect();
+    assert_eq!(cancelled.len(), 1);
+    assert_eq!(code_of(cancelled[0]), code::CANCELLED);
+    assert!(t1.elapsed() < Duration::from_millis(100));
+    // A request's own token fired from another thread.
+    let token = httpx::cancel::CancelToken::new().unwrap();
+    let mut req = c.build_request("GET", &n.url("/slow-head")).unwrap();
+    req.options.cancel = Some(token.clone());
+    m.add(&req, 20).unwrap();
+    for _ in 0..5 {
+        m.perform(Some(Duration::from_millis(10))).unwrap();
+    }
+    let th = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        token.fire();
+        Instant::now()
+    });
+    let mut rest = drive(&mut m, Duration::from_secs(20));
+    let fired_at = th.join().unwrap();
+    rest.extend(got.into_iter().filter(|c| c.tag != 2));
+    rest.sort_by_key(|c| c.tag);
+    let tags: Vec<u64> = rest.iter().map(|c| c.tag).collect();
+    assert_eq!(tags, vec![0, 1, 3, 4, 10, 20]);
+    for d in rest.iter_mut().filter(|c| c.tag < 10) {
+        assert!(ok_body(d).starts_with("start"), "tag {}", d.tag);
+    }
+    assert_eq!(ok_body(&mut rest[4]), "status 200");
+    assert_eq!(code_of(&rest[5]), code::CANCELLED);
+    let _ = fired_at;
+    // The cancelled connections were closed, not pooled: 5 good ones came back.
+    let (total, idle) = c.pool_stats();
+    assert_eq!(total, idle);
+    assert!(total <= 5, "{total}");
+}
+
+#[test]
+fn freeing_a_multi_with_transfers_in_flight_closes_their_connections() {
+    let n = Nginx::start();
+    let c = client(base());
+    let mut m = Multi::new(&c).unwrap();
+    for i in 0..4 {
+        m.add(&c.build_request("GET", &n.url("/slow-head")).unwrap(), i).unwrap();
+    }
+    let t0 = Instant::now();
+    while c.pool_stats().0 < 4 && t0.elapsed() < Duration::from_secs(5) {
+        m.perform(Some(Duration::from_millis(20))).unwrap();
+    }
+    assert_eq!(c.pool_stats().0, 4);
+    drop(m);
+    assert_eq!(c.pool_stats(), (0, 0));
+    // The client still works (blocking and a new multi).
+    let mut r = c.send(&c.build_request("GET", &n.url("/status/200")).unwrap()).unwrap();
+    assert_eq!(r.body().unwrap(), b"status 200");
+    let mut d = get(&c, &n.url("/status/200"));
+    assert_eq!(ok_body(&mut d), "status 200");
+}
+
+#[test]
+fn fd_and_timeout_drive_a_poll_loop() {
+    use std::os::fd::BorrowedFd;
+    let n = nginx();
+    let mut k = base();
+    k.timeouts = Timeouts { read: Some(Duration::from_secs(5)), ..Timeouts::default() };
+    let c = client(k);
+    let mut m = Multi::new(&c).unwrap();
+    for i in 0..30 {
+        m.add(&c.build_request("GET", &n.url("/files/64k.bin")).unwrap(), i).unwrap();
+    }
+    // Work is pending: the fd is readable and the timeout is zero.
+    assert_eq!(m.timeout(), Some(Duration::ZERO));
+    let mut done = 0;
+    let t0 = Instant::now();
+    let mut performs = 0;
+    while done < 30 {
+        assert!(t0.elapsed() < Duration::from_secs(30));
+        let wait = m.timeout().map(|d| d.as_millis() as i32 + 1).unwrap_or(1000);
+        let fd = m.fd();
+        #[allow(unsafe_code)]
+        let bfd = unsafe { BorrowedFd::borrow_raw(fd) };
+        let mut fds = [rustix::event::PollFd::new(&bfd, rustix::event::PollFlags::IN)];
+        let ts = rustix::event::Timespec { tv_sec: (wait / 1000) as i64, tv_nsec: ((wait % 1000) * 1_000_000) as _ };
+        let _ = rustix::event::poll(&mut fds, Some(&ts));
+        m.perform(Some(Duration::ZERO)).unwrap();
+        performs += 1;
+        while let Some(mut d) = m.next() {
+            assert_eq!(d.result.as_mut().unwrap().body().unwrap().len(), 65536);
+            done += 1;
+        }
+    }
+    assert!(performs < 5000, "{performs} performs");
+    assert_eq!(m.running(), 0);
+}
+
+#[test]
+fn perform_from_a_callback_is_refused_and_timings_are_filled() {
+    let n = nginx();
+    let c = client(base());
+    let mut d = get(&c, &n.https_url("/status/200"));
+    let r = d.result.as_mut().unwrap();
+    r.body().unwrap();
+    use httpx::info::Timing;
+    let t = |w| r.info.timings.get(w).unwrap();
+    assert!(t(Timing::Queue) <= t(Timing::Connect));
+    assert!(t(Timing::Connect) <= t(Timing::Tls));
+    assert!(t(Timing::Tls) <= t(Timing::RequestSent));
+    assert!(t(Timing::RequestSent) <= t(Timing::FirstByte));
+    assert!(r.info.conn.as_ref().unwrap().remote.is_some());
+    assert!(!r.info.reused);
+    // Second one reuses the connection.
+    let d2 = get(&c, &n.https_url("/status/200"));
+    assert!(d2.result.as_ref().unwrap().info.reused);
+    // A send on the same client from inside a hook of a multi transfer is refused.
+    let mut k = base();
+    let inner: Arc<Mutex<Option<Client>>> = Arc::new(Mutex::new(None));
+    let i2 = inner.clone();
+    let url = n.url("/status/200");
+    k.hooks.request.push(Arc::new(move |_r: &mut Request| {
+        let c = i2.lock().unwrap().clone().unwrap();
+        let e = c.send(&c.build_request("GET", &url).unwrap()).unwrap_err();
+        assert_eq!(e.code(), code::RECURSIVE_CALL);
+        Ok(())
+    }));
+    let c = client(k);
+    *inner.lock().unwrap() = Some(c.clone());
+    let mut d = get(&c, &n.url("/status/200"));
+    assert_eq!(ok_body(&mut d), "status 200");
+    *inner.lock().unwrap() = None;
+}
