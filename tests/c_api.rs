@@ -573,6 +573,17 @@ fn c_cancel() {
     run_c_with("cancel.c", &env, Valgrind::IfAvailable, limit(90), usize::MAX).unwrap_or_else(|r| panic!("{r}"));
 }
 
+/// The multi interface (issue #18): NULLs; 40 GETs (HTTP and HTTPS) driven by poll() on
+/// httpx_multi_fd; a failing transfer's code and error; httpx_multi_cancel of one among
+/// several; a multi freed with transfers in flight (valgrind: nothing leaked).
+#[test]
+fn c_multi() {
+    let n = nginx();
+    let mut env = nginx_env(n);
+    env.extend(https_env(n));
+    run_c("multi.c", &env, Valgrind::IfAvailable, limit(180));
+}
+
 /// SIGPIPE stays at SIG_DFL in a C host while 8 MiB uploads hit servers that reset the
 /// connection mid-body (plain HTTP, HTTPS, HTTP/2): the program must survive.
 #[test]
