@@ -829,6 +829,7 @@ fn examples_c_build_and_run() {
         ("pooled", vec![n.url("/"), "50".into()], None),
         ("download", vec![n.url("/files/1m.bin"), download_to.display().to_string()], None),
         ("https_custom_ca", vec![n.https_url("/"), certs().ca_pem.display().to_string()], Some("Hello, world!")),
+        ("multi_poll", vec![n.url("/"), "1000".into()], Some("1000 of 1000 GETs OK")),
     ];
     let mut failures = Vec::new();
     for (name, args, expect) in &runs {
@@ -849,6 +850,22 @@ fn examples_c_build_and_run() {
             if !text.contains(e) {
                 failures.push(format!("{name}: output lacks {e:?}\n{}", show(&out)));
             }
+        }
+    }
+    // The libuv example, when libuv1-dev is installed (.ci/run installs it).
+    let uv = build.join("multi_libuv");
+    if std::path::Path::new("/usr/include/uv.h").exists() && !uv.exists() {
+        failures.push("multi_libuv: libuv's header is installed but the example was not built".into());
+    }
+    if uv.exists() {
+        let mut cmd = base_command(&uv, false, &build);
+        cmd.args([n.url("/"), "200".into()]);
+        let (st, out) = run_bounded(&mut cmd, limit(60));
+        println!("=== multi_libuv: {st:?}\n{}", show(&out));
+        if !st.map(|s| s.success()).unwrap_or(false)
+            || !String::from_utf8_lossy(&out.stdout).contains("200 of 200 GETs OK")
+        {
+            failures.push(format!("multi_libuv: exit {st:?}\n{}", show(&out)));
         }
     }
     match fs::read(&download_to) {
