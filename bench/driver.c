@@ -61,6 +61,7 @@ struct workload {
     const char *file; /* upload source, relative to --data */
     int full_only;
     enum place place;
+    long conc; /* mode multi: transfers in flight at once (issue 18) */
     /* results */
     int nrep;
     int ok[NLIBS][MAXREPS];
@@ -88,6 +89,8 @@ static struct workload W[] = {
     {"small_free", "keep-alive GET, 13 B, 1 thread, HTTP, unpinned (baseline of the line above)", "get", "http", "/", 20000, 2000, -1, 13, 1, REQ, MAIN, NULL, 0, FREE},
     {"delay_1t", "GET with a 2 ms server delay, 1 thread, HTTP", "get", "http", "/delay", 300, 50, 5, 13, 1, REQ, MAIN, NULL, 0, FREE},
     {"delay_2t", "GET with a 2 ms server delay, 2 threads sharing one client, HTTP", "get", "http", "/delay", 300, 50, 5, 13, 2, REQ, MAIN, NULL, 0, FREE},
+    {"multi_small", "keep-alive GET, 13 B, 100 in flight through one multi on one thread (libcurl: curl_multi), HTTP", "multi", "http", "/", 20000, 2000, -1, 13, 1, REQ, MAIN, NULL, 0, PIN, 100},
+    {"multi_10k", "10,000 GETs in flight at once through one multi on one thread (libcurl: curl_multi), 0.5 s server delay, a new connection each, HTTP", "multi", "http", "/sleep500", 10000, 2000, 0, 13, 1, REQ, MAIN, NULL, 0, FREE, 10000},
     {"dl_1g", "download 1 GiB (streamed), HTTP", "stream", "http", "/files/1g.bin", 1, 1, 0, 1024 * 1048576LL, 1, BYTES, MEM, NULL, 0, PIN},
     {"ul_1g", "upload 1 GiB from disk, HTTP", "upload", "http", "/upload", 1, 1, 0, -1, 1, BYTES, MEM, "up_1g.bin", 0, PIN},
 };
@@ -187,7 +190,7 @@ static int wanted(const struct workload *w) {
 }
 
 static void run_one(struct workload *w, int lib, int rep) {
-    char url[512], n[32], warm[32], expect[32], threads[32], file[512], bin[512];
+    char url[512], n[32], warm[32], expect[32], threads[32], file[512], bin[512], conc[32];
     int h2 = strcmp(w->scheme, "h2") == 0;
     const char *base = h2 ? A.h2 : strcmp(w->scheme, "https") == 0 ? A.https : A.http;
     snprintf(url, sizeof url, "%s%s%s", base, w->path,
@@ -206,6 +209,10 @@ static void run_one(struct workload *w, int lib, int rep) {
     argv[a++] = "--expect"; argv[a++] = expect;
     argv[a++] = "--threads"; argv[a++] = threads;
     if (w->warmup >= 0) { argv[a++] = "--warmup"; argv[a++] = warm; }
+    if (w->conc > 0) {
+        snprintf(conc, sizeof conc, "%ld", w->conc < atol(n) ? w->conc : atol(n));
+        argv[a++] = "--conc"; argv[a++] = conc;
+    }
     if ((strcmp(w->scheme, "https") == 0 || h2) && strcmp(w->mode, "newclient") != 0) { argv[a++] = "--ca"; argv[a++] = (char *)A.ca; }
     if (h2) argv[a++] = "--http2";
     if (strstr(w->id, "_debug")) argv[a++] = "--debug"; /* issue 12: hook rows */
@@ -625,6 +632,35 @@ static void report(FILE *o, double elapsed) {
             d[l] = stats(z->rss_mib[l], z->ok[l], z->nrep).med - stats(a->rss_mib[l], a->ok[l], a->nrep).med;
         snprintf(b1, sizeof b1, "httpx %+.1f MiB (libcurl %+.1f MiB)", d[HTTPX], d[CURL]);
         goal_line(o, flat[g].what, isnan(d[HTTPX]) ? -1 : d[HTTPX] < 4.0, b1);
+    }
+    /* Issue 18: the multi's CPU per request against the blocking client's (same kind of
+     * request: keep-alive vs keep-alive, new connection vs new connection), and its memory
+     * per in-flight transfer (peak RSS of the 10k run minus the keep-alive run's, / 10,000). */
+    struct { const char *multi, *blocking, *what; } mvb[] = {
+        {"multi_small", "small_http", "multi, keep-alive GET (100 in flight): CPU/req <= the blocking client's (small_http)"},
+        {"multi_10k", "newconn_http", "multi, 10,000 in flight, new connection each: CPU/req <= the blocking client's new-connection GET (newconn_http)"},
+    };
+    for (int g = 0; g < 2; g++) {
+        struct workload *mw = find(mvb[g].multi), *bw = find(mvb[g].blocking);
+        if (!mw || !bw || !has(mw, HTTPX) || !has(bw, HTTPX)) { goal_line(o, mvb[g].what, -1, "not run"); continue; }
+        double mc = stats(mw->cpu[HTTPX], mw->ok[HTTPX], mw->nrep).med, bc = stats(bw->cpu[HTTPX], bw->ok[HTTPX], bw->nrep).med;
+        double cc = stats(mw->cpu[CURL], mw->ok[CURL], mw->nrep).med;
+        snprintf(b1, sizeof b1, "multi %.2f us, blocking %.2f us (%.2fx); libcurl multi %.2f us", mc, bc, mc / bc, cc);
+        goal_line(o, mvb[g].what, mc <= bc, b1);
+    }
+    {
+        struct workload *mw = find("multi_10k"), *base = find("multi_small");
+        if (mw && base && has(mw, HTTPX) && has(base, HTTPX)) {
+            long n10 = A.quick ? mw->n_quick : mw->n_full;
+            long inflight = mw->conc < n10 ? mw->conc : n10;
+            double per[NLIBS];
+            for (int l = 0; l < NLIBS; l++)
+                per[l] = (stats(mw->rss_mib[l], mw->ok[l], mw->nrep).med - stats(base->rss_mib[l], base->ok[l], base->nrep).med) *
+                         1024.0 / inflight;
+            snprintf(b1, sizeof b1, "httpx %.1f KiB (libcurl %.1f KiB) per transfer, %ld in flight", per[HTTPX], per[CURL], inflight);
+            goal_line(o, "multi: memory per in-flight HTTP/1.1 transfer <= 64 KiB (peak RSS multi_10k - multi_small, / transfers in flight)",
+                      per[HTTPX] <= 64.0, b1);
+        }
     }
     if (any_failure) fprintf(o, "\n**Some runs FAILED: see the log.**\n");
 }

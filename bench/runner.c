@@ -27,6 +27,10 @@
  *   upload   POST of --file (Content-Length known) streamed from disk by a read
  *            callback (libhttpx: httpx_request_set_body_reader; libcurl:
  *            CURLOPT_READFUNCTION, "Expect:" removed since libhttpx sends none).
+ *   multi    N GETs from ONE thread with --conc C in flight at once (issue 18; libhttpx:
+ *            httpx_multi driven by poll() on httpx_multi_fd; libcurl: curl_multi with C
+ *            easy handles and curl_multi_poll), bodies read into memory; a pool of C
+ *            connections. RLIMIT_NOFILE is raised to its hard limit.
  * Measured: wall clock (CLOCK_MONOTONIC) and getrusage(RUSAGE_SELF) user+sys around the
  * N measured operations only (client setup and W warm-up operations excluded);
  * ru_maxrss at exit (whole process life).
@@ -35,6 +39,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -58,13 +63,13 @@
 
 struct opts {
     const char *mode, *url, *ca, *file;
-    long n, warmup, threads;
+    long n, warmup, threads, conc;
     long long expect;
     size_t bufsize;
     int http2; /* --http2: ask for HTTP/2 (ALPN h2) */
     int debug; /* --debug: a debug hook that only counts bytes (issue 12) */
 };
-static struct opts O = {.mode = "get", .n = 1000, .warmup = -1, .threads = 1, .expect = -1, .bufsize = 65536};
+static struct opts O = {.mode = "get", .n = 1000, .warmup = -1, .threads = 1, .conc = 100, .expect = -1, .bufsize = 65536};
 
 static void die(const char *fmt, const char *a, const char *b) {
     fprintf(stderr, "[%s] ", LIBNAME);
@@ -155,6 +160,8 @@ static void setup(void) {
     check(httpx_client_config_set_trust_env(cfg, 0), NULL, "set_trust_env");
     if (strcmp(O.mode, "newconn") == 0 || strcmp(O.mode, "newclient") == 0)
         check(httpx_client_config_set_limits(cfg, 100, 0, 5.0), NULL, "set_limits");
+    else if (strcmp(O.mode, "multi") == 0)
+        check(httpx_client_config_set_limits(cfg, O.conc, O.conc, 60.0), NULL, "set_limits");
     else
         check(httpx_client_config_set_limits(cfg, 100, 20, 60.0), NULL, "set_limits");
     if (O.ca) check(httpx_client_config_set_ca_file(cfg, O.ca), NULL, "set_ca_file");
@@ -228,6 +235,46 @@ static void one_upload(struct worker *w) {
     w->bytes += size;
     httpx_response_free(r);
     httpx_request_free(q);
+}
+
+
+/* multi: `total` GETs, O.conc in flight, one thread, one multi driven by poll(). */
+static void run_multi(struct worker *w, long total) {
+    if (total <= 0) return;
+    httpx_multi *m = NULL;
+    httpx_request *q = NULL;
+    httpx_error *e = NULL;
+    check(httpx_multi_new(CLIENT, &m), NULL, "multi_new");
+    check(httpx_request_build(CLIENT, "GET", O.url, &q, &e), e, "request_build");
+    long started = 0, done = 0;
+    while (started < total && started < O.conc) check(httpx_multi_add(m, q, (uint64_t)started++, &e), e, "multi_add");
+    while (done < total) {
+        double t = -1;
+        uint32_t running = 0;
+        httpx_multi_timeout(m, &t);
+        struct pollfd p = {httpx_multi_fd(m), POLLIN, 0};
+        if (t != 0) poll(&p, 1, t < 0 ? 1000 : (int)(t * 1000.0) + 1);
+        check(httpx_multi_perform(m, 0, &running), NULL, "multi_perform");
+        httpx_completion *c = NULL;
+        while (httpx_multi_next(m, &c) == HTTPX_OK && c) {
+            httpx_response *r = NULL;
+            if (httpx_completion_code(c) != HTTPX_OK)
+                die("multi transfer failed: %s%s", httpx_error_message(httpx_completion_error(c)), NULL);
+            check(httpx_completion_take_response(c, &r), NULL, "take_response");
+            if (httpx_response_status(r) != 200) die("status %s%s", "!= 200", NULL);
+            const uint8_t *d = NULL;
+            uintptr_t len = 0;
+            check(httpx_response_body(r, &d, &len, &e), e, "response_body");
+            if (O.expect >= 0 && (long long)len != O.expect) die("body length mismatch%s%s", NULL, NULL);
+            w->bytes += (long long)len;
+            httpx_response_free(r);
+            httpx_completion_free(c);
+            done++;
+            if (started < total) check(httpx_multi_add(m, q, (uint64_t)started++, &e), e, "multi_add");
+        }
+    }
+    httpx_request_free(q);
+    httpx_multi_free(m);
 }
 
 #else /* BENCH_CURL ----------------------------------------------------------------- */
@@ -378,6 +425,54 @@ static void one_upload(struct worker *w) {
     if (u.off != u.size) die("upload: body not fully sent%s%s", NULL, NULL);
     w->bytes += u.size;
 }
+
+
+
+/* multi: `total` GETs, O.conc easy handles in flight on one curl_multi, one thread. */
+static void run_multi(struct worker *w, long total) {
+    if (total <= 0) return;
+    long conc = O.conc < total ? O.conc : total;
+    CURLM *m = curl_multi_init();
+    curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, conc);
+    struct worker *hs = calloc((size_t)conc, sizeof *hs);
+    long started = 0, done = 0;
+    for (long i = 0; i < conc; i++) {
+        worker_init(&hs[i]);
+        curl_easy_setopt(hs[i].h, CURLOPT_PRIVATE, (void *)&hs[i]);
+        curl_multi_add_handle(m, hs[i].h);
+        started++;
+    }
+    while (done < total) {
+        int still = 0;
+        curl_multi_perform(m, &still);
+        CURLMsg *msg;
+        int left = 0;
+        while ((msg = curl_multi_info_read(m, &left))) {
+            if (msg->msg != CURLMSG_DONE) continue;
+            struct worker *hw = NULL;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&hw);
+            for (long i = 0; i < conc && !hw; i++)
+                if (hs[i].h == msg->easy_handle) hw = &hs[i];
+            if (msg->data.result != CURLE_OK) die("multi transfer failed: %s%s", curl_easy_strerror(msg->data.result), NULL);
+            long st = 0;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &st);
+            if (st != 200) die("status %s%s", "!= 200", NULL);
+            if (O.expect >= 0 && (long long)hw->mem_len != O.expect) die("body length mismatch%s%s", NULL, NULL);
+            w->bytes += (long long)hw->mem_len;
+            hw->mem_len = 0;
+            done++;
+            curl_multi_remove_handle(m, msg->easy_handle);
+            if (started < total) {
+                curl_multi_add_handle(m, hw->h);
+                started++;
+            }
+        }
+        if (done < total) curl_multi_poll(m, NULL, 0, 1000, NULL);
+    }
+    for (long i = 0; i < conc; i++) worker_fini(&hs[i]);
+    free(hs);
+    curl_multi_cleanup(m);
+}
 #endif
 
 /* ------------------------------------------------------------------------------------ */
@@ -396,6 +491,14 @@ static void one(struct worker *w) {
 static pthread_barrier_t START, DONE;
 static void *thread_main(void *arg) {
     struct worker *w = arg;
+    if (strcmp(O.mode, "multi") == 0) {
+        run_multi(w, O.warmup);
+        w->bytes = 0;
+        pthread_barrier_wait(&START);
+        run_multi(w, O.n);
+        pthread_barrier_wait(&DONE);
+        return NULL;
+    }
     worker_init(w);
     for (long i = 0; i < O.warmup; i++) one(w);
     w->bytes = 0;
@@ -420,6 +523,7 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--n") == 0) O.n = atol(v);
         else if (strcmp(a, "--warmup") == 0) O.warmup = atol(v);
         else if (strcmp(a, "--threads") == 0) O.threads = atol(v);
+        else if (strcmp(a, "--conc") == 0) O.conc = atol(v);
         else if (strcmp(a, "--expect") == 0) O.expect = atoll(v);
         else if (strcmp(a, "--bufsize") == 0) O.bufsize = (size_t)atol(v);
         else die("unknown option %s%s", a, NULL);
@@ -428,6 +532,14 @@ int main(int argc, char **argv) {
     if (!O.url) die("--url is required%s%s", NULL, NULL);
     if (O.threads < 1 || O.threads > 64 || O.n < 1) die("bad --threads/--n%s%s", NULL, NULL);
     if (O.warmup < 0) O.warmup = O.n / 50 < 1 ? 1 : (O.n / 50 > 200 ? 200 : O.n / 50);
+    if (strcmp(O.mode, "multi") == 0) {
+        if (O.threads != 1 || O.conc < 1) die("multi: one thread, --conc >= 1%s%s", NULL, NULL);
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+            rl.rlim_cur = rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
+    }
     if (strcmp(O.mode, "upload") == 0) {
         if (!O.file) die("--file is required for upload%s%s", NULL, NULL);
         UPFD = open(O.file, O_RDONLY);

@@ -64,6 +64,11 @@ fn parse_args() -> Opts {
                 eprintln!("[ureq] no HTTP/2 support");
                 std::process::exit(3)
             }
+            "--conc" => {
+                // The multi rows (issue 18): ureq has no event-loop interface.
+                eprintln!("[ureq] no multi interface");
+                std::process::exit(3)
+            }
             "--debug" => {
                 // The debug-hook rows (issue 12): ureq has no per-request debug callback.
                 eprintln!("[ureq] no debug hook");
