@@ -93,6 +93,21 @@ module LibHTTPX
     optional_fn :httpx_request_set_cancel, %i[pointer pointer], :uint32
     optional_fn :httpx_request_set_total_timeout, %i[pointer double], :uint32
 
+    # Many requests from one thread (LibHTTPX::Multi).
+    optional_fn :httpx_multi_new, %i[pointer pointer], :uint32
+    optional_fn :httpx_multi_free, [:pointer], :void
+    optional_fn :httpx_multi_add, %i[pointer pointer uint64 pointer], :uint32
+    optional_fn :httpx_multi_perform, %i[pointer double pointer], :uint32, **IO_CALL
+    optional_fn :httpx_multi_fd, [:pointer], :int32
+    optional_fn :httpx_multi_timeout, %i[pointer pointer], :uint32
+    optional_fn :httpx_multi_next, %i[pointer pointer], :uint32
+    optional_fn :httpx_multi_cancel, %i[pointer uint64], :uint32
+    optional_fn :httpx_completion_tag, [:pointer], :uint64
+    optional_fn :httpx_completion_code, [:pointer], :uint32
+    optional_fn :httpx_completion_error, [:pointer], :pointer
+    optional_fn :httpx_completion_take_response, %i[pointer pointer], :uint32
+    optional_fn :httpx_completion_free, [:pointer], :void
+
     fn :httpx_client_new, %i[pointer pointer pointer], :uint32
     fn :httpx_client_close, [:pointer], :uint32
     fn :httpx_client_free, [:pointer], :void
