@@ -135,7 +135,7 @@ impl tokio::io::AsyncWrite for NoSigPipe {
     }
 }
 
-fn h2_err(e: h2::Error, reading: bool) -> Error {
+pub(crate) fn h2_err(e: h2::Error, reading: bool) -> Error {
     if let Some(io) = e.get_io() {
         let kind = io.kind();
         let msg = io.to_string();
@@ -177,7 +177,7 @@ pub struct H2Conn {
 
 /// Check a response head against the caps HTTP/1.1 applies too (h2's own
 /// `max_header_list_size`, set from the same limits, stops the bytes earlier).
-fn check_head(headers: &http::HeaderMap, limits: &HeadLimits) -> Result<()> {
+pub(crate) fn check_head(headers: &http::HeaderMap, limits: &HeadLimits) -> Result<()> {
     if headers.len() > limits.max_header_count {
         return Err(Error::RemoteProtocol(format!(
             "HTTP/2 response has more than {} header fields ({})",

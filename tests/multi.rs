@@ -303,12 +303,100 @@ fn tls_verification_client_certs_and_alpn() {
     k.tls.client_cert = Some((PemSource::File(certs().client_cert.clone()), PemSource::File(certs().client_key.clone())));
     let mut d = get(&client(k), &n.https_url_on(n.https_mtls_port, "/"));
     assert_eq!(ok_body(&mut d), "mtls ok");
-    // An HTTP/2-enabled client's multi transfers use HTTP/1.1 (ALPN http/1.1 only).
+}
+
+fn h2_client() -> Client {
     let mut k = base();
     k.http2 = true;
-    let mut d = get(&client(k), &n.https_url_on(n.https_h2_port, "/status/200"));
+    client(k)
+}
+
+#[test]
+fn http2_streams_multiplexed_on_one_connection() {
+    let n = nginx();
+    let c = h2_client();
+    let mut m = Multi::new(&c).unwrap();
+    for i in 0..30 {
+        let path = if i % 3 == 0 { "/files/64k.bin" } else { "/status/200" };
+        m.add(&c.build_request("GET", &n.https_url_on(n.https_h2_port, path)).unwrap(), i).unwrap();
+    }
+    let mut up = c.build_request("POST", &n.https_url_on(n.https_h2_port, "/echo")).unwrap();
+    let big = pseudo_random_bytes(200_000, 9);
+    up.set_body_bytes(big.clone(), None);
+    m.add(&up, 100).unwrap();
+    let mut st = c.build_request("POST", &n.https_url_on(n.https_h2_port, "/echo")).unwrap();
+    st.set_body_stream(Box::new(std::io::Cursor::new(big.clone())), None);
+    m.add(&st, 101).unwrap();
+    let mut done = drive(&mut m, Duration::from_secs(30));
+    assert_eq!(done.len(), 32);
+    done.sort_by_key(|c| c.tag);
+    for d in &mut done {
+        let tag = d.tag;
+        let r = d.result.as_mut().unwrap_or_else(|e| panic!("tag {tag}: {e}"));
+        assert_eq!(r.version, httpx::http1::Version::Http2, "tag {tag}");
+        let b = r.body().unwrap().to_vec();
+        match tag {
+            100 | 101 => assert_eq!(b, big, "tag {tag}"),
+            t if t % 3 == 0 => assert_eq!(b.len(), 65536),
+            _ => assert_eq!(b, b"status 200"),
+        }
+    }
+    // One connection carried them all: one slot of the pool, one h2 connection.
+    assert_eq!(m.http2_connections(), 1);
+    assert_eq!(c.pool_stats().0, 1);
+    let alpn = done[0].result.as_ref().unwrap().info.conn.as_ref().unwrap().alpn.clone();
+    assert_eq!(alpn.as_deref(), Some("h2"));
+    assert!(done.iter().filter(|d| d.result.as_ref().unwrap().info.reused).count() >= 30);
+    // The next transfers reuse it.
+    let d = get_on(&mut m, &c, &n.https_url_on(n.https_h2_port, "/status/201"));
+    assert!(d.result.as_ref().unwrap().info.reused);
+    drop(m);
+    assert_eq!(c.pool_stats().0, 0, "freeing the multi closes its HTTP/2 connection");
+}
+
+fn get_on(m: &mut Multi, c: &Client, url: &str) -> Completion {
+    m.add(&c.build_request("GET", url).unwrap(), 1).unwrap();
+    let mut done = drive(m, Duration::from_secs(20));
+    done.pop().unwrap()
+}
+
+#[test]
+fn http2_fallback_proxy_and_cancel() {
+    let n = nginx();
+    let c = h2_client();
+    // A server that picks http/1.1 in ALPN: HTTP/1.1, and from then on for that origin.
+    let mut d = get(&c, &n.https_url("/status/200"));
     assert_eq!(ok_body(&mut d), "status 200");
     assert_eq!(d.result.as_ref().unwrap().version, httpx::http1::Version::Http11);
+    // Through a CONNECT tunnel of an http:// proxy.
+    let mut k = base();
+    k.http2 = true;
+    k.proxies = vec![ProxySpec { key: "all://".into(), url: Some(tinyproxy().url()), mode: ProxyMode::Default }];
+    let pc = client(k);
+    let mut d = get(&pc, &n.https_url_on(n.https_h2_port, "/status/202"));
+    assert_eq!(ok_body(&mut d), "status 202");
+    assert_eq!(d.result.as_ref().unwrap().version, httpx::http1::Version::Http2);
+    // One stream cancelled among several: the others and the connection go on.
+    let mut m = Multi::new(&c).unwrap();
+    for i in 0..4 {
+        m.add(&c.build_request("GET", &n.https_url_on(n.https_h2_port, "/slow-body")).unwrap(), i).unwrap();
+    }
+    let t0 = Instant::now();
+    while m.http2_connections() == 0 && t0.elapsed() < Duration::from_secs(5) {
+        m.perform(Some(Duration::from_millis(20))).unwrap();
+    }
+    for _ in 0..10 {
+        m.perform(Some(Duration::from_millis(10))).unwrap();
+    }
+    assert_eq!(m.cancel(1), 1);
+    let mut done = drive(&mut m, Duration::from_secs(20));
+    done.sort_by_key(|c| c.tag);
+    assert_eq!(done.len(), 4);
+    assert_eq!(code_of(&done[1]), code::CANCELLED);
+    for i in [0, 2, 3] {
+        assert!(ok_body(&mut done[i]).starts_with("start"), "tag {i}");
+    }
+    assert_eq!(m.http2_connections(), 1);
 }
 
 #[test]

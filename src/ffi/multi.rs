@@ -24,8 +24,11 @@ use crate::multi::Multi;
 /// (HTTP, CONNECT, SOCKS4/4a/5), TLS, Unix sockets, pool limits (a transfer that
 /// finds the pool full waits in a queue, within the pool timeout), every timeout
 /// including the total one, the body cap and cancel tokens. The response arrives with
-/// its body read. HTTP/2: the multi's connections offer only http/1.1 in ALPN (an
-/// HTTP/2-enabled client's multi transfers use HTTP/1.1).
+/// its body read. HTTP/2 (`httpx_client_config_set_http2`): the multi's transfers to
+/// one https origin are streams multiplexed on one HTTP/2 connection, driven inside
+/// `perform` like everything else (no thread); that connection is the multi's own
+/// (it holds one slot of the client's pool until the server closes it or the multi is
+/// freed).
 ///
 /// DNS: IP literals and names in /etc/hosts are resolved inside `perform`; other
 /// names by `getaddrinfo` on a short helper thread whose answer wakes the multi's fd

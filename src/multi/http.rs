@@ -98,7 +98,7 @@ impl Drop for Lease<'_> {
 
 /// A checkout from the pool without blocking: queued (first come, first served) when
 /// the pool is full, up to the pool timeout.
-async fn checkout(pool: &Pool, key: PoolKey, timeout: Option<Duration>, r: &Reactor) -> Result<Checkout> {
+pub(super) async fn checkout(pool: &Pool, key: PoolKey, timeout: Option<Duration>, r: &Reactor) -> Result<Checkout> {
     /// Leaves the queue and drops the timer however the wait ends (a cancelled
     /// transfer's future is dropped while it waits).
     struct Waiting<'a> {
@@ -248,9 +248,9 @@ async fn send_inner(
 
 /// When name resolution and the TCP connect finished (timings).
 #[derive(Default)]
-struct Marks {
-    dns: Option<Instant>,
-    tcp: Option<Instant>,
+pub(super) struct Marks {
+    pub(super) dns: Option<Instant>,
+    pub(super) tcp: Option<Instant>,
 }
 
 /// The connector chain of `connect::Dialer` for HTTP/1.1, from the event loop, with
@@ -290,12 +290,29 @@ async fn dial_once(
     proxy: Option<&ProxyConfig>,
     deadline: Option<Instant>,
 ) -> Result<(Conn, bool, Marks)> {
+    let (base, forward, marks) = dial_base(r, d, t, proxy, deadline).await?;
+    if forward || !t.https {
+        return Ok((Conn::new(base), forward, marks));
+    }
+    let s = net::tls_handshake(r, &d.tls, t.host, base, deadline).await?;
+    Ok((Conn::new(s), false, marks))
+}
+
+/// The chain up to TLS to the origin: the proxy (with its handshake), a Unix socket,
+/// or TCP. `.1`: a forwarding proxy (requests in absolute form, no TLS to the origin).
+pub(super) async fn dial_base(
+    r: &Reactor,
+    d: &Dialer,
+    t: Target<'_>,
+    proxy: Option<&ProxyConfig>,
+    deadline: Option<Instant>,
+) -> Result<(Stream, bool, Marks)> {
     let mut marks = Marks::default();
     let base = if let Some(p) = proxy {
         let s = net::proxy_connect(r, p, &d.proxy_tls, t.host, t.port, t.https, deadline, d.local_address).await?;
         marks.tcp = Some(Instant::now());
         if !p.tunnels(t.https) {
-            return Ok((Conn::new(s), true, marks));
+            return Ok((s, true, marks));
         }
         s
     } else if let Some(path) = &d.uds {
@@ -309,11 +326,7 @@ async fn dial_once(
         marks.tcp = Some(Instant::now());
         Stream::tcp(s)?
     };
-    if !t.https {
-        return Ok((Conn::new(base), false, marks));
-    }
-    let s = net::tls_handshake(r, &d.tls, t.host, base, deadline).await?;
-    Ok((Conn::new(s), false, marks))
+    Ok((base, false, marks))
 }
 
 async fn connect_addrs(
@@ -341,7 +354,7 @@ async fn connect_addrs(
 
 /// A body that failed while the multi read it: the error comes out of the read, as
 /// it would from the blocking transport's body.
-struct FailedBody(Option<Error>, Vec<u8>, usize);
+pub(super) struct FailedBody(pub(super) Option<Error>, pub(super) Vec<u8>, pub(super) usize);
 
 impl RawBody for FailedBody {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize> {

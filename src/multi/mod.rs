@@ -16,15 +16,19 @@
 //! on the calling thread. The response arrives with its body read (the client's body
 //! cap applies) and decoded as usual.
 //!
-//! HTTP/2: the multi's connections offer only `http/1.1` in ALPN (an HTTP/2-enabled
-//! client's multi transfers use HTTP/1.1; blocking sends of the same client keep
-//! HTTP/2).
+//! HTTP/2 (`h2.rs`, feature `http2`): when the client enables it, https origins are
+//! offered h2 as by the blocking transport; the h2 connection runs as a task of this
+//! multi's executor over its own non-blocking TLS socket, and the multi's transfers
+//! to one origin are streams multiplexed on one connection (it holds one slot of the
+//! client's pool; blocking sends of the same client use their own HTTP/2 connections).
 //!
 //! Modules: `reactor` (epoll, eventfd, timers), `exec` (the executor), `io`
 //! (non-blocking stream I/O, TLS sans-IO), `net` (resolve, connect, TLS, proxy
-//! handshakes), `http` (the HTTP/1.1 exchange).
+//! handshakes), `http` (the HTTP/1.1 exchange), `h2` (HTTP/2 streams).
 
 pub mod exec;
+#[cfg(feature = "http2")]
+pub mod h2;
 pub mod http;
 pub mod io;
 pub mod net;
@@ -66,6 +70,8 @@ impl std::fmt::Debug for Completion {
 struct MultiExchange {
     reactor: Arc<Reactor>,
     body_cap: Option<u64>,
+    #[cfg(feature = "http2")]
+    h2: Arc<h2::H2Pool>,
 }
 
 impl Exchange for MultiExchange {
@@ -77,7 +83,23 @@ impl Exchange for MultiExchange {
     ) -> impl Future<Output = Result<Response>> + 'a {
         async move {
             match transport.as_http() {
-                Some(h) => http::send(&self.reactor, h, req, ctx, self.body_cap).await,
+                Some(h) => {
+                    #[cfg(feature = "http2")]
+                    let req = {
+                        let r = &self.reactor;
+                        let spawn = |f: exec::BoxFuture<()>| r.spawn(f);
+                        let sent = http::guarded(r, &ctx.guard, async {
+                            Ok(h2::send(r, &self.h2, &spawn, h, req, ctx, self.body_cap).await)
+                        })
+                        .await;
+                        match sent {
+                            Ok(Ok(res)) => return res.map_err(|e| ctx.guard.classify(e)),
+                            Ok(Err(req)) => req,
+                            Err(e) => return Err(ctx.guard.classify(e)),
+                        }
+                    };
+                    http::send(&self.reactor, h, req, ctx, self.body_cap).await
+                }
                 // Custom and callback transports answer synchronously, here, inside
                 // perform on the caller's thread.
                 None => transport.handle(req, ctx),
@@ -91,7 +113,12 @@ impl Exchange for MultiExchange {
 pub struct Multi {
     client: Client,
     reactor: Arc<Reactor>,
-    exec: Executor<Result<Response>>,
+    /// Transfers (`Some` output: a completion) and HTTP/2 connection tasks (`None`).
+    exec: Executor<Option<Result<Response>>>,
+    /// Transfers not complete.
+    transfers: usize,
+    #[cfg(feature = "http2")]
+    h2: Arc<h2::H2Pool>,
     /// Tag of each live task, by task id.
     tags: Vec<Option<u64>>,
     done: VecDeque<Completion>,
@@ -111,6 +138,9 @@ impl Multi {
             client: client.clone(),
             reactor: Arc::new(Reactor::new()?),
             exec: Executor::default(),
+            transfers: 0,
+            #[cfg(feature = "http2")]
+            h2: Arc::new(h2::H2Pool::default()),
             tags: Vec::new(),
             done: VecDeque::new(),
         })
@@ -124,23 +154,29 @@ impl Multi {
 
     /// [`Multi::add`] with this send's own auth / follow_redirects choice.
     pub fn add_with(&mut self, req: &Request, opts: SendOptions, tag: u64) -> Result<()> {
-        let x = MultiExchange { reactor: self.reactor.clone(), body_cap: self.client.max_body_bytes() };
+        let x = MultiExchange {
+            reactor: self.reactor.clone(),
+            body_cap: self.client.max_body_bytes(),
+            #[cfg(feature = "http2")]
+            h2: self.h2.clone(),
+        };
         let send = self.client.clone().send_core_owned(req.clone(), opts, x);
         let fut = async move {
             let mut res = send.await;
             if let Ok(r) = &mut res {
                 // The body is in memory: decoding (and its cap) happens here.
                 if let Err(e) = r.body() {
-                    return Err(e);
+                    return Some(Err(e));
                 }
             }
-            res
+            Some(res)
         };
         let id = self.exec.spawn(&self.reactor, Box::pin(fut));
         if self.tags.len() <= id {
             self.tags.resize(id + 1, None);
         }
         self.tags[id] = Some(tag);
+        self.transfers += 1;
         Ok(())
     }
 
@@ -154,7 +190,7 @@ impl Multi {
         // Wait for something to happen (not past a timer or the caller's limit).
         self.reactor.set_running(false);
         let ready = self.reactor.shared.has_ready();
-        if self.exec.live() > 0 || ready {
+        if self.transfers > 0 || ready {
             let now = Instant::now();
             let mut wait = match until {
                 Some(u) => Some(u.saturating_duration_since(now)),
@@ -179,7 +215,7 @@ impl Multi {
             // More work than one call does: keep the fd readable.
             self.reactor.signal();
         }
-        Ok(self.exec.live() as u32)
+        Ok(self.transfers as u32)
     }
 
     /// Fire due timers and poll the woken tasks, a few rounds.
@@ -187,12 +223,29 @@ impl Multi {
         self.reactor.set_running(true);
         for _ in 0..4 {
             self.reactor.fire_timers(Instant::now());
-            let (tags, done) = (&mut self.tags, &mut self.done);
-            let polls = self.exec.run_ready(&self.reactor, |id, result| {
-                let tag = tags.get_mut(id).and_then(Option::take).unwrap_or(0);
-                done.push_back(Completion { tag, result });
+            let (tags, done, transfers) = (&mut self.tags, &mut self.done, &mut self.transfers);
+            let polls = self.exec.run_ready(&self.reactor, |id, out| {
+                if let Some(result) = out {
+                    let tag = tags.get_mut(id).and_then(Option::take).unwrap_or(0);
+                    *transfers -= 1;
+                    done.push_back(Completion { tag, result });
+                }
             });
-            if polls == 0 {
+            let spawned = self.reactor.take_spawned();
+            let more = !spawned.is_empty();
+            for f in spawned {
+                let id = self.exec.spawn(
+                    &self.reactor,
+                    Box::pin(async move {
+                        f.await;
+                        None
+                    }),
+                );
+                if self.tags.len() > id {
+                    self.tags[id] = None;
+                }
+            }
+            if polls == 0 && !more {
                 break;
             }
         }
@@ -221,7 +274,15 @@ impl Multi {
 
     /// Transfers not yet complete.
     pub fn running(&self) -> u32 {
-        self.exec.live() as u32
+        self.transfers as u32
+    }
+
+    /// HTTP/2 connections this multi holds open.
+    pub fn http2_connections(&self) -> usize {
+        #[cfg(feature = "http2")]
+        return self.h2.len();
+        #[cfg(not(feature = "http2"))]
+        0
     }
 
     /// Cancel the transfers tagged `tag`: their connections are closed (never
@@ -234,6 +295,7 @@ impl Multi {
             self.tags[id] = None;
             if self.exec.remove(id) {
                 n += 1;
+                self.transfers -= 1;
                 self.done.push_back(Completion { tag, result: Err(crate::deadline::cancelled()) });
             }
         }

@@ -121,6 +121,8 @@ pub struct Reactor {
     epfd: OwnedFd,
     pub(crate) shared: Arc<Shared>,
     state: Mutex<State>,
+    /// Background tasks (HTTP/2 connections) started by transfers, for the executor.
+    spawned: Mutex<Vec<super::exec::BoxFuture<()>>>,
 }
 
 /// A timer registration; drop it (or [`Reactor::cancel_timer`]) to forget it.
@@ -143,7 +145,23 @@ impl Reactor {
             epfd,
             shared: Arc::new(Shared { efd, ready: Mutex::new(Vec::new()), running: AtomicBool::new(false) }),
             state: Mutex::new(State::default()),
+            spawned: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Queue a background task (run by the multi's executor from its next round).
+    pub(crate) fn spawn(&self, f: super::exec::BoxFuture<()>) {
+        match self.spawned.lock() {
+            Ok(mut v) => v.push(f),
+            Err(p) => p.into_inner().push(f),
+        }
+    }
+
+    pub(crate) fn take_spawned(&self) -> Vec<super::exec::BoxFuture<()>> {
+        match self.spawned.lock() {
+            Ok(mut v) => std::mem::take(&mut *v),
+            Err(p) => std::mem::take(&mut *p.into_inner()),
+        }
     }
 
     /// The epoll fd (readable whenever `perform` has work).
@@ -345,6 +363,7 @@ impl Reactor {
 
     /// Forget every socket and timer (the multi is being freed).
     pub fn clear(&self) {
+        drop(self.take_spawned());
         let mut st = self.lock();
         st.fds.clear();
         st.timers.clear();

@@ -186,7 +186,7 @@ pub(crate) fn proxy_scheme(p: &ProxyConfig) -> &'static str {
 }
 
 /// Header fields HTTP/2 does not send (see `H2Conn::send`); Host becomes :authority.
-const H2_SKIPPED: &[&str] =
+pub(crate) const H2_SKIPPED: &[&str] =
     &["host", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te"];
 
 pub(crate) fn is_idempotent(method: &str) -> bool {
