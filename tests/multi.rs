@@ -568,7 +568,7 @@ fn cancel_one_transfer_among_many() {
     m.add(&c.build_request("GET", &n.url("/status/200")).unwrap(), 10).unwrap();
     // Let them all connect and send.
     let t0 = Instant::now();
-    while n.requests_on_log().len() < 1 && t0.elapsed() < Duration::from_secs(5) {
+    while n.requests_on_log().is_empty() && t0.elapsed() < Duration::from_secs(5) {
         m.perform(Some(Duration::from_millis(20))).unwrap();
     }
     for _ in 0..10 {

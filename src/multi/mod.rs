@@ -75,6 +75,7 @@ struct MultiExchange {
 }
 
 impl Exchange for MultiExchange {
+    #[allow(clippy::manual_async_fn)]
     fn exchange<'a>(
         &'a self,
         transport: &'a Arc<dyn Transport>,
@@ -192,10 +193,7 @@ impl Multi {
         let ready = self.reactor.shared.has_ready();
         if self.transfers > 0 || ready {
             let now = Instant::now();
-            let mut wait = match until {
-                Some(u) => Some(u.saturating_duration_since(now)),
-                None => None,
-            };
+            let mut wait = until.map(|u| u.saturating_duration_since(now));
             if let Some(t) = self.reactor.next_timer() {
                 let left = t.saturating_duration_since(now);
                 wait = Some(wait.map_or(left, |w| w.min(left)));
@@ -268,6 +266,7 @@ impl Multi {
     }
 
     /// Pop a finished transfer.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Option<Completion> {
         self.done.pop_front()
     }

@@ -324,6 +324,7 @@ where
 /// The first hop to proxy `p`: TCP (a failure is a `Proxy` error), TLS to an https://
 /// proxy, then its SOCKS or CONNECT handshake for a tunnel to `host:port`, all within
 /// `deadline`. Forwarding proxies get no handshake.
+#[allow(clippy::too_many_arguments)]
 pub async fn proxy_connect(
     r: &Reactor,
     p: &ProxyConfig,
