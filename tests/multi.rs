@@ -76,8 +76,8 @@ use httpx::{Limits, Request, Timeouts};
 
 fn base() -> ClientConfig {
     let mut k = ClientConfig::default();
-    k.trust_env = false;
-    k.tls.trust = Trust::CaFile(certs().ca_pem.clone());
+    k.set_trust_env(false);
+    k.set_trust(Trust::CaFile(certs().ca_pem.clone()));
     k
 }
 
@@ -105,9 +105,9 @@ fn code_of(c: &Completion) -> u32 {
 fn merging_headers_params_and_cookies() {
     let n = nginx();
     let mut k = base();
-    k.headers.push(("X-Client".into(), "c1".into()));
-    k.params.push(("from".into(), "client".into()));
-    k.cookies.push(("jar".into(), "v".into(), String::new(), "/".into()));
+    k.add_header("X-Client", "c1").unwrap();
+    k.add_param("from", "client");
+    k.add_cookie("jar", "v", "", "/").unwrap();
     let c = client(k);
     let mut req = c.build_request("GET", &n.url("/request-headers?own=1")).unwrap();
     req.headers.set("X-Request", "r1").unwrap();
@@ -135,7 +135,7 @@ fn cookies_are_stored_and_sent() {
 fn redirects_followed_and_not() {
     let n = nginx();
     let mut k = base();
-    k.follow_redirects = true;
+    k.set_follow_redirects(true);
     let c = client(k);
     let mut m = Multi::new(&c).unwrap();
     for (i, p) in ["/redirect/301", "/redirect/302", "/redirect/303", "/redirect/307", "/redirect/308"].iter().enumerate() {
@@ -166,13 +166,13 @@ fn redirects_followed_and_not() {
 fn basic_digest_and_custom_auth() {
     let (n, hb) = (nginx(), httpbin());
     let mut k = base();
-    k.auth = Some(Arc::new(Auth::basic("user", "passwd").unwrap()));
+    k.set_auth(Some(Arc::new(Auth::basic("user", "passwd").unwrap())));
     let c = client(k);
     let mut d = get(&c, &n.url("/basic-auth"));
     assert_eq!(ok_body(&mut d), "authenticated user");
 
     let mut k = base();
-    k.auth = Some(Arc::new(Auth::digest("user", "pass").unwrap()));
+    k.set_auth(Some(Arc::new(Auth::digest("user", "pass").unwrap())));
     let c = client(k);
     let mut m = Multi::new(&c).unwrap();
     for (i, alg) in ["MD5", "SHA-256", "SHA-512"].iter().enumerate() {
@@ -203,7 +203,7 @@ fn basic_digest_and_custom_auth() {
     }
     let flow = Arc::new(Auth::Custom(Box::new(OnChallenge(AtomicUsize::new(0)))));
     let mut k = base();
-    k.auth = Some(flow.clone());
+    k.set_auth(Some(flow.clone()));
     let c = client(k);
     let mut d = get(&c, &n.url("/basic-auth"));
     assert_eq!(ok_body(&mut d), "authenticated user");
@@ -217,13 +217,13 @@ fn hooks_run_inside_perform_on_the_calling_thread() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let mut k = base();
     let s1 = seen.clone();
-    k.hooks.request.push(Arc::new(move |r: &mut Request| {
+    k.add_request_hook(Arc::new(move |r: &mut Request| {
         assert_eq!(std::thread::current().id(), me);
         s1.lock().unwrap().push(format!("req {}", r.url.path()));
         r.headers.set("X-Hooked", "yes")
     }));
     let s2 = seen.clone();
-    k.hooks.response.push(Arc::new(move |r: &mut httpx::Response| {
+    k.add_response_hook(Arc::new(move |r: &mut httpx::Response| {
         assert_eq!(std::thread::current().id(), me);
         s2.lock().unwrap().push(format!("resp {}", r.status));
         Ok(())
@@ -236,7 +236,7 @@ fn hooks_run_inside_perform_on_the_calling_thread() {
 
 fn via(url: String) -> Client {
     let mut k = base();
-    k.proxies = vec![ProxySpec { key: "all://".into(), url: Some(url), mode: ProxyMode::Default }];
+    k.set_proxies(vec![ProxySpec { key: "all://".into(), url: Some(url), mode: ProxyMode::Default }]).unwrap();
     client(k)
 }
 
@@ -300,14 +300,14 @@ fn tls_verification_client_certs_and_alpn() {
     let d = get(&c, &n.https_url_on(n.https_mtls_port, "/"));
     assert_eq!(d.result.as_ref().unwrap().status, 400);
     let mut k = base();
-    k.tls.client_cert = Some((PemSource::File(certs().client_cert.clone()), PemSource::File(certs().client_key.clone())));
+    k.set_client_cert(Some((PemSource::File(certs().client_cert.clone()), PemSource::File(certs().client_key.clone()))));
     let mut d = get(&client(k), &n.https_url_on(n.https_mtls_port, "/"));
     assert_eq!(ok_body(&mut d), "mtls ok");
 }
 
 fn h2_client() -> Client {
     let mut k = base();
-    k.http2 = true;
+    k.set_http2(true);
     client(k)
 }
 
@@ -370,8 +370,8 @@ fn http2_fallback_proxy_and_cancel() {
     assert_eq!(d.result.as_ref().unwrap().version, httpx::http1::Version::Http11);
     // Through a CONNECT tunnel of an http:// proxy.
     let mut k = base();
-    k.http2 = true;
-    k.proxies = vec![ProxySpec { key: "all://".into(), url: Some(tinyproxy().url()), mode: ProxyMode::Default }];
+    k.set_http2(true);
+    k.set_proxies(vec![ProxySpec { key: "all://".into(), url: Some(tinyproxy().url()), mode: ProxyMode::Default }]).unwrap();
     let pc = client(k);
     let mut d = get(&pc, &n.https_url_on(n.https_h2_port, "/status/202"));
     assert_eq!(ok_body(&mut d), "status 202");
@@ -413,8 +413,8 @@ fn unix_socket_and_callback_transports() {
         }
     }
     let mut k = base();
-    k.mounts.push(("http://uds.local".into(), Some(uds)));
-    k.mounts.push(("http://app.local".into(), Some(Arc::new(CallbackTransport::new(Box::new(App(std::thread::current().id())))))));
+    k.mount("http://uds.local", Some(uds)).unwrap();
+    k.mount("http://app.local", Some(Arc::new(CallbackTransport::new(Box::new(App(std::thread::current().id())))))).unwrap();
     let c = client(k);
     let mut m = Multi::new(&c).unwrap();
     m.add(&c.build_request("GET", "http://uds.local/status/200").unwrap(), 1).unwrap();
@@ -468,7 +468,7 @@ fn downloads_chunked_gzip_and_large() {
 fn pool_limits_queue_and_pool_timeout() {
     let n = Nginx::start();
     let mut k = base();
-    k.limits = Limits { max_connections: Some(2), ..Limits::default() };
+    k.set_limits(Limits { max_connections: Some(2), ..Limits::default() }).unwrap();
     let c = client(k);
     let mut m = Multi::new(&c).unwrap();
     for i in 0..12 {
@@ -482,8 +482,8 @@ fn pool_limits_queue_and_pool_timeout() {
     assert!(n.accepted_connections() <= 2, "{} connections", n.accepted_connections());
     // Pool of one held by a slow answer: the next transfer waits the pool timeout.
     let mut k = base();
-    k.limits = Limits { max_connections: Some(1), ..Limits::default() };
-    k.timeouts = Timeouts { pool: Some(Duration::from_millis(300)), ..Timeouts::default() };
+    k.set_limits(Limits { max_connections: Some(1), ..Limits::default() }).unwrap();
+    k.set_timeouts(Timeouts { pool: Some(Duration::from_millis(300)), ..Timeouts::default() });
     let c = client(k);
     let mut m = Multi::new(&c).unwrap();
     m.add(&c.build_request("GET", &n.url("/slow-head")).unwrap(), 1).unwrap();
@@ -508,7 +508,7 @@ fn pool_limits_queue_and_pool_timeout() {
 fn read_total_and_connect_failures() {
     let n = nginx();
     let mut k = base();
-    k.timeouts = Timeouts { read: Some(Duration::from_millis(300)), ..Timeouts::default() };
+    k.set_timeouts(Timeouts { read: Some(Duration::from_millis(300)), ..Timeouts::default() });
     let c = client(k);
     let t0 = Instant::now();
     let d = get(&c, &n.url("/slow-head"));
@@ -519,7 +519,7 @@ fn read_total_and_connect_failures() {
     assert_eq!(code_of(&d), code::READ_TIMEOUT, "{:?}", d.result.err());
 
     let mut k = base();
-    k.total_timeout = Some(Duration::from_millis(300));
+    k.set_total_timeout(Some(Duration::from_millis(300)));
     let c = client(k);
     let t0 = Instant::now();
     let d = get(&c, &n.url("/slow-body"));
@@ -544,7 +544,7 @@ fn read_total_and_connect_failures() {
 fn body_cap_applies() {
     let n = nginx();
     let mut k = base();
-    k.max_body_bytes = Some(1000);
+    k.set_max_body_bytes(Some(1000));
     let c = client(k);
     let mut m = Multi::new(&c).unwrap();
     m.add(&c.build_request("GET", &n.url("/files/64k.bin")).unwrap(), 1).unwrap();
@@ -643,7 +643,7 @@ fn fd_and_timeout_drive_a_poll_loop() {
     use std::os::fd::BorrowedFd;
     let n = nginx();
     let mut k = base();
-    k.timeouts = Timeouts { read: Some(Duration::from_secs(5)), ..Timeouts::default() };
+    k.set_timeouts(Timeouts { read: Some(Duration::from_secs(5)), ..Timeouts::default() });
     let c = client(k);
     let mut m = Multi::new(&c).unwrap();
     for i in 0..30 {
@@ -697,7 +697,7 @@ fn perform_from_a_callback_is_refused_and_timings_are_filled() {
     let inner: Arc<Mutex<Option<Client>>> = Arc::new(Mutex::new(None));
     let i2 = inner.clone();
     let url = n.url("/status/200");
-    k.hooks.request.push(Arc::new(move |_r: &mut Request| {
+    k.add_request_hook(Arc::new(move |_r: &mut Request| {
         let c = i2.lock().unwrap().clone().unwrap();
         let e = c.send(&c.build_request("GET", &url).unwrap()).unwrap_err();
         assert_eq!(e.code(), code::RECURSIVE_CALL);

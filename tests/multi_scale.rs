@@ -75,8 +75,8 @@ fn ten_thousand_in_flight_on_one_thread() {
     assert!(limit >= (N as u64) + 1000, "RLIMIT_NOFILE hard limit {limit} is below {}", N + 1000);
     let (_nginx, port) = start_nginx();
     let mut k = ClientConfig::default();
-    k.trust_env = false;
-    k.limits = Limits { max_connections: None, max_keepalive_connections: Some(0), ..Limits::default() };
+    k.set_trust_env(false);
+    k.set_limits(Limits { max_connections: None, max_keepalive_connections: Some(0), ..Limits::default() }).unwrap();
     let c = Client::new(&k).unwrap();
     let url = format!("http://127.0.0.1:{port}/sleep");
     let req = c.build_request("GET", &url).unwrap();

@@ -145,6 +145,14 @@ impl Castable for httpx_error {
     type RustType = ErrorValue;
 }
 
+impl ErrorValue {
+    /// The value an `httpx_error` for `e` holds (also kept inside other handles,
+    /// such as a multi's completion, and lent out with `to_c`).
+    pub(crate) fn of(e: &Error) -> ErrorValue {
+        ErrorValue { code: e.code(), message: to_cstring(&e.to_string()) }
+    }
+}
+
 /// Text going out to C, the one policy for every string the library returns: a
 /// NUL-terminated copy in which an embedded NUL (validation keeps them out of
 /// headers, URLs, cookies and names) is written as the two characters `\0`, so a
@@ -174,7 +182,7 @@ pub(crate) fn set_error(err_out: *mut *mut httpx_error, e: &Error) {
     if err_out.is_null() {
         return;
     }
-    let value = ErrorValue { code: e.code(), message: to_cstring(&e.to_string()) };
+    let value = ErrorValue::of(e);
     // SAFETY: err_out was checked non-NULL; the caller passes a valid `httpx_error **`.
     unsafe { *err_out = to_box(value) };
 }

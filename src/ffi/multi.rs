@@ -2,7 +2,7 @@
 
 use super::client::httpx_client;
 use super::request::httpx_request;
-use super::response::httpx_response;
+use super::response::{httpx_response, ResponseHandle};
 use super::*;
 use crate::multi::Multi;
 
@@ -41,16 +41,31 @@ use crate::multi::Multi;
 /// `HTTPX_E_CLIENT_CLOSED`. Calling `perform` from inside one of the multi's
 /// callbacks, or sending on the same client there, is `HTTPX_E_RECURSIVE_CALL`.
 pub struct httpx_multi {
-    m: Multi,
+    _private: [u8; 0],
+}
+
+impl Castable for httpx_multi {
+    type Ownership = OwnedBox;
+    type RustType = Multi;
 }
 
 /// A finished transfer of a multi (opaque): its tag, its result code, the error
 /// message and the response. Owned by the caller; free with `httpx_completion_free`.
 pub struct httpx_completion {
+    _private: [u8; 0],
+}
+
+/// What an `httpx_completion *` points at.
+pub(crate) struct CompletionValue {
     tag: u64,
     code: httpx_code,
-    error: Option<httpx_error>,
+    error: Option<ErrorValue>,
     response: Option<crate::response::Response>,
+}
+
+impl Castable for httpx_completion {
+    type Ownership = OwnedBox;
+    type RustType = CompletionValue;
 }
 
 /// New multi for `client`'s transfers; writes `*out` on success (free with
@@ -61,9 +76,8 @@ pub struct httpx_completion {
 pub unsafe extern "C" fn httpx_multi_new(client: *const httpx_client, out: *mut *mut httpx_multi) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(out, "out")?;
-        let c = handle(client, "client")?;
-        let m = Multi::new(&c.client)?;
-        *out = Box::into_raw(Box::new(httpx_multi { m }));
+        let c = try_ref(client, "client")?;
+        *out = to_box(Multi::new(c)?);
         Ok(())
     })
 }
@@ -75,9 +89,7 @@ pub unsafe extern "C" fn httpx_multi_new(client: *const httpx_client, out: *mut 
 /// the multi belongs to.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_multi_free(m: *mut httpx_multi) {
-    if !m.is_null() {
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(m))));
-    }
+    free(m)
 }
 
 /// Queue a send of a copy of `req` (with its send options: `httpx_request_set_auth`,
@@ -94,9 +106,9 @@ pub unsafe extern "C" fn httpx_multi_add(
     err: *mut *mut httpx_error,
 ) -> httpx_code {
     run(err, || {
-        let m = handle_mut(m, "m")?;
-        let r = handle(req, "req")?;
-        m.m.add_with(r.get(), r.send.clone(), tag)
+        let m = try_mut(m, "m")?;
+        let r = try_ref(req, "req")?;
+        m.add_with(r.get(), r.send.clone(), tag)
     })
 }
 
@@ -113,7 +125,7 @@ pub unsafe extern "C" fn httpx_multi_perform(
     running_out: *mut u32,
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
-        let m = handle_mut(m, "m")?;
+        let m = try_mut(m, "m")?;
         if timeout_seconds.is_nan() {
             return Err(Error::InvalidArgument("timeout_seconds is NaN".into()));
         }
@@ -122,7 +134,7 @@ pub unsafe extern "C" fn httpx_multi_perform(
         } else {
             Some(std::time::Duration::from_secs_f64(timeout_seconds.min(1e9)))
         };
-        let n = m.m.perform(t)?;
+        let n = m.perform(t)?;
         if !running_out.is_null() {
             *running_out = n;
         }
@@ -135,7 +147,7 @@ pub unsafe extern "C" fn httpx_multi_perform(
 /// Owned by the multi: never read, write or close it. -1 for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_multi_fd(m: *const httpx_multi) -> i32 {
-    run_val(-1, || m.as_ref().map(|m| m.m.fd()).unwrap_or(-1))
+    run_val(-1, || opt_ref(m).map_or(-1, |m| m.fd()))
 }
 
 /// The longest the caller may wait (for the fd) before the next
@@ -146,8 +158,8 @@ pub unsafe extern "C" fn httpx_multi_fd(m: *const httpx_multi) -> i32 {
 pub unsafe extern "C" fn httpx_multi_timeout(m: *const httpx_multi, seconds_out: *mut f64) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(seconds_out, "seconds_out")?;
-        let m = handle(m, "m")?;
-        *seconds_out = match m.m.timeout() {
+        let m = try_ref(m, "m")?;
+        *seconds_out = match m.timeout() {
             None => -1.0,
             Some(d) => d.as_secs_f64(),
         };
@@ -162,18 +174,18 @@ pub unsafe extern "C" fn httpx_multi_timeout(m: *const httpx_multi, seconds_out:
 pub unsafe extern "C" fn httpx_multi_next(m: *mut httpx_multi, out: *mut *mut httpx_completion) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(out, "out")?;
-        let m = handle_mut(m, "m")?;
-        *out = match m.m.next() {
+        let m = try_mut(m, "m")?;
+        *out = match m.next() {
             None => std::ptr::null_mut(),
             Some(c) => {
                 let (code, error, response) = match c.result {
                     Ok(r) => (HTTPX_OK, None, Some(r)),
                     Err(e) => {
                         let code = e.code();
-                        (code, Some(httpx_error { code, message: to_cstring(&e.to_string()) }), None)
+                        (code, Some(ErrorValue::of(&e)), None)
                     }
                 };
-                Box::into_raw(Box::new(httpx_completion { tag: c.tag, code, error, response }))
+                to_box(CompletionValue { tag: c.tag, code, error, response })
             }
         };
         Ok(())
@@ -187,7 +199,7 @@ pub unsafe extern "C" fn httpx_multi_next(m: *mut httpx_multi, out: *mut *mut ht
 #[no_mangle]
 pub unsafe extern "C" fn httpx_multi_cancel(m: *mut httpx_multi, tag: u64) -> httpx_code {
     run(std::ptr::null_mut(), || {
-        handle_mut(m, "m")?.m.cancel(tag);
+        try_mut(m, "m")?.cancel(tag);
         Ok(())
     })
 }
@@ -195,7 +207,7 @@ pub unsafe extern "C" fn httpx_multi_cancel(m: *mut httpx_multi, tag: u64) -> ht
 /// The tag given to `httpx_multi_add` (0 for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_completion_tag(c: *const httpx_completion) -> u64 {
-    run_val(0, || c.as_ref().map(|c| c.tag).unwrap_or(0))
+    run_val(0, || opt_ref(c).map_or(0, |c| c.tag))
 }
 
 /// The transfer's own result: `HTTPX_OK`, or what `httpx_client_send` would have
@@ -203,7 +215,7 @@ pub unsafe extern "C" fn httpx_completion_tag(c: *const httpx_completion) -> u64
 /// `HTTPX_E_INVALID_ARGUMENT`.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_completion_code(c: *const httpx_completion) -> httpx_code {
-    run_val(HTTPX_E_INTERNAL, || c.as_ref().map(|c| c.code).unwrap_or(HTTPX_E_INVALID_ARGUMENT))
+    run_val(HTTPX_E_INTERNAL, || opt_ref(c).map_or(HTTPX_E_INVALID_ARGUMENT, |c| c.code))
 }
 
 /// The transfer's error (borrowed: valid until `httpx_completion_free`; do not free
@@ -211,7 +223,7 @@ pub unsafe extern "C" fn httpx_completion_code(c: *const httpx_completion) -> ht
 #[no_mangle]
 pub unsafe extern "C" fn httpx_completion_error(c: *const httpx_completion) -> *const httpx_error {
     run_val(std::ptr::null(), || {
-        c.as_ref().and_then(|c| c.error.as_ref()).map(|e| e as *const httpx_error).unwrap_or(std::ptr::null())
+        opt_ref(c).and_then(|c| c.error.as_ref()).map_or(std::ptr::null(), |e| to_c::<httpx_error>(e))
     })
 }
 
@@ -226,7 +238,7 @@ pub unsafe extern "C" fn httpx_completion_take_response(
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(out, "out")?;
-        let c = handle_mut(c, "c")?;
+        let c = try_mut(c, "c")?;
         let r = c.response.take().ok_or_else(|| {
             Error::InvalidArgument(if c.code == HTTPX_OK {
                 "the completion's response was already taken".into()
@@ -234,7 +246,7 @@ pub unsafe extern "C" fn httpx_completion_take_response(
                 "the transfer failed: it has no response (see httpx_completion_error)".into()
             })
         })?;
-        *out = Box::into_raw(Box::new(httpx_response::owned(r)));
+        *out = to_box::<httpx_response>(ResponseHandle::owned(r));
         Ok(())
     })
 }
@@ -242,7 +254,5 @@ pub unsafe extern "C" fn httpx_completion_take_response(
 /// Free a completion (and its response, if not taken). NULL allowed. Any thread.
 #[no_mangle]
 pub unsafe extern "C" fn httpx_completion_free(c: *mut httpx_completion) {
-    if !c.is_null() {
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(c))));
-    }
+    free(c)
 }
