@@ -570,6 +570,10 @@ async fn read_head(r: &Reactor, conn: &mut Conn, rb: &mut ReadBuf, method: &str,
     let head_deadline = ctx.timeouts.read.map(|t| Instant::now() + t);
     let mut parser = HeadParser::new();
     let cap = codec::head_buffer_cap(limits);
+    // The request was just written: let the other transfers run first (see YieldNow).
+    if rb.end == rb.start {
+        super::reactor::YieldNow::default().await;
+    }
     loop {
         if rb.end > rb.start {
             let debug = &conn.debug;
