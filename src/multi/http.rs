@@ -8,7 +8,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -42,8 +42,10 @@ const WRITE_TIMED_OUT: &str = "the peer did not accept data within the write tim
 /// Run `fut` bounded by `guard`: it stops with `Cancelled` as soon as the token fires
 /// (from any thread: the fire wakes the task) and with `TotalTimeout` when the total
 /// deadline passes (a timer). Dropping `fut` closes whatever connection it held.
-pub async fn guarded<T>(r: &Reactor, guard: &Guard, fut: impl Future<Output = Result<T>>) -> Result<T> {
-    let mut fut = pin!(fut);
+///
+/// `fut` comes pinned by the caller (`pin!`): a future moved in here would be held
+/// twice in this one's state (the argument and its pinned copy).
+pub async fn guarded<T, F: Future<Output = Result<T>>>(r: &Reactor, guard: &Guard, mut fut: Pin<&mut F>) -> Result<T> {
     let mut timer: Option<TimerId> = None;
     let mut reg: Option<Registration> = None;
     let out = std::future::poll_fn(|cx| {
@@ -146,7 +148,8 @@ pub async fn send(
     ctx: &SendContext,
     body_cap: Option<u64>,
 ) -> Result<Response> {
-    guarded(r, &ctx.guard, send_inner(r, h, req, ctx, body_cap)).await.map_err(|e| ctx.guard.classify(e))
+    let inner = pin!(send_inner(r, h, req, ctx, body_cap));
+    guarded(r, &ctx.guard, inner).await.map_err(|e| ctx.guard.classify(e))
 }
 
 async fn send_inner(
@@ -183,8 +186,11 @@ async fn send_inner(
                 let target = if obs.trace.is_some() { format!("{host}:{port}") } else { String::new() };
                 obs.trace(TraceEvent::ConnectStart, ctx.started.elapsed(), &target);
                 cap.connecting(obs, &host, port, proxy.map(|p| (th::proxy_scheme(p), p.host.as_str(), p.port)));
-                let (mut conn, forward, marks) = dial(r, dialer, th::target(&url), proxy, ctx.timeouts.connect, obs)
-                    .await
+                // Boxed: the chain's futures (TLS, proxy handshakes) are large and only
+                // needed for a new connection; a keep-alive request does not carry them.
+                let (mut conn, forward, marks) =
+                    Box::pin(dial(r, dialer, th::target(&url), proxy, ctx.timeouts.connect, obs))
+                        .await
                     .map_err(|e| th::explain(e, &peer(), ctx))?;
                 crate::info::reset_marks();
                 conn.info = Some(cap.connected(obs, &host, port, ConnInfo::of_stream(&conn.stream)));
@@ -684,5 +690,38 @@ async fn read_body(
     match res {
         Ok(complete) => (Box::new(BytesBody::new(data)), complete && framing.is_finished()),
         Err(e) => (Box::new(FailedBody(Some(e), data, 0)), false),
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn exchange_future_sizes() {
+        let r = Reactor::new().unwrap();
+        let c = crate::Client::new(&crate::ClientConfig::default()).unwrap();
+        let req = c.build_request("GET", "http://127.0.0.1:1/").unwrap();
+        let ctx = SendContext {
+            timeouts: Default::default(),
+            head_limits: Default::default(),
+            started: Instant::now(),
+            observers: Default::default(),
+            guard: Default::default(),
+        };
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let mut conn = Conn::new(Stream::unix(a).unwrap());
+        let mut cap = Capture::new(Instant::now());
+        eprintln!("exchange: {}", std::mem::size_of_val(&exchange(&r, &mut conn, &req, false, None, &ctx, &mut cap, None)));
+        let h = crate::transport::http::HttpTransport::new(Default::default()).unwrap();
+        eprintln!("send_inner: {}", std::mem::size_of_val(&send_inner(&r, &h, req.clone(), &ctx, None)));
+        let (pool, _) = h.parts();
+        eprintln!("checkout: {}", std::mem::size_of_val(&checkout(pool, h.key_for(&req.url, None, 0), None, &r)));
+        let mut rb = ReadBuf::new();
+        eprintln!("read_head: {}", std::mem::size_of_val(&read_head(&r, &mut conn, &mut rb, "GET", &ctx)));
+        let hd = crate::http1::codec::finish_head("GET", 200, String::new(), crate::types::Version::Http11, Headers::new()).unwrap();
+        eprintln!("read_body: {}", std::mem::size_of_val(&read_body(&r, &mut conn, &mut rb, &hd, &ctx, None)));
+        let body = req.body.open().unwrap();
+        eprintln!("write_request: {}", std::mem::size_of_val(&write_request(&r, &mut conn, "GET", "/", &req.headers, body, &ctx, None)));
     }
 }

@@ -86,11 +86,16 @@ impl Exchange for MultiExchange {
             match transport.as_http() {
                 Some(h) => {
                     #[cfg(feature = "http2")]
-                    let req = {
+                    let req = if !h.parts().1.offers_h2(req.url.scheme() == "https", h.proxy_for(&req.url)) {
+                        req
+                    } else {
                         let r = &self.reactor;
                         let spawn = |f: exec::BoxFuture<()>| r.spawn(f);
-                        let sent = http::guarded(r, &ctx.guard, async {
-                            Ok(h2::send(r, &self.h2, &spawn, h, req, ctx, self.body_cap).await)
+                        let sent = Box::pin(async {
+                            let inner = std::pin::pin!(async {
+                                Ok(h2::send(r, &self.h2, &spawn, h, req, ctx, self.body_cap).await)
+                            });
+                            http::guarded(r, &ctx.guard, inner).await
                         })
                         .await;
                         match sent {
@@ -99,7 +104,9 @@ impl Exchange for MultiExchange {
                             Err(e) => return Err(ctx.guard.classify(e)),
                         }
                     };
-                    http::send(&self.reactor, h, req, ctx, self.body_cap).await
+                    // Boxed: the network exchange is most of the state of a transfer;
+                    // the client logic's future then stays small to move around.
+                    Box::pin(http::send(&self.reactor, h, req, ctx, self.body_cap)).await
                 }
                 // Custom and callback transports answer synchronously, here, inside
                 // perform on the caller's thread.
@@ -320,4 +327,43 @@ fn _assert_send() {
     fn is_send<T: Send>() {}
     is_send::<Multi>();
     let _ = Error::Internal(String::new());
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn future_sizes() {
+        let c = Client::new(&crate::ClientConfig::default()).unwrap();
+        let r = Arc::new(Reactor::new().unwrap());
+        let req = c.build_request("GET", "http://127.0.0.1:1/").unwrap();
+        let x = MultiExchange {
+            reactor: r.clone(),
+            body_cap: None,
+            #[cfg(feature = "http2")]
+            h2: Arc::new(h2::H2Pool::default()),
+        };
+        let f = c.clone().send_core_owned(req.clone(), SendOptions::default(), x);
+        eprintln!("send_core_owned future: {} bytes", std::mem::size_of_val(&f));
+        let t: Arc<dyn Transport> = Arc::new(crate::transport::http::HttpTransport::new(Default::default()).unwrap());
+        let ctx = SendContext {
+            timeouts: Default::default(),
+            head_limits: Default::default(),
+            started: Instant::now(),
+            observers: Default::default(),
+            guard: Default::default(),
+        };
+        let x2 = MultiExchange {
+            reactor: r.clone(),
+            body_cap: None,
+            #[cfg(feature = "http2")]
+            h2: Arc::new(h2::H2Pool::default()),
+        };
+        let e = x2.exchange(&t, req.clone(), &ctx);
+        eprintln!("exchange future: {} bytes", std::mem::size_of_val(&e));
+        let h = t.as_http().unwrap();
+        let s = http::send(&r, h, req.clone(), &ctx, None);
+        eprintln!("http::send future: {} bytes", std::mem::size_of_val(&s));
+    }
 }
