@@ -264,7 +264,15 @@ impl Pool {
     /// connection slot for `key` now, or `None` when the pool is full, after queueing
     /// `waker` (under `*ticket`) to be woken when a slot may have freed. Call again
     /// when woken, with the same ticket; give a ticket up with [`Pool::cancel_wait`].
-    pub fn try_checkout(&self, key: &PoolKey, ticket: &mut Option<u64>, waker: &Waker) -> Result<Option<Checkout>> {
+    /// `retryable` as for [`Pool::checkout_for`] (the liveness peek of a connection
+    /// released an instant ago is skipped for a request that will be retried).
+    pub fn try_checkout(
+        &self,
+        key: &PoolKey,
+        ticket: &mut Option<u64>,
+        waker: &Waker,
+        retryable: bool,
+    ) -> Result<Option<Checkout>> {
         let mut st = self.lock()?;
         {
             if st.closed {
@@ -277,6 +285,8 @@ impl Pool {
                     continue;
                 }
                 drop(st);
+                let mut conn = conn;
+                conn.stream.set_liveness_peek(!(retryable && conn.idle_since.elapsed() < FRESH_IDLE));
                 if conn.is_idle_usable() {
                     self.cancel_wait(ticket);
                     return Ok(Some(Checkout {

@@ -333,7 +333,7 @@ async fn connect(
     let proxy = h.proxy_for(&req.url);
     let obs = &ctx.observers;
     // A new HTTP/2 connection takes a slot of the pool like any other.
-    let slot = super::http::checkout(hpool, key.clone(), ctx.timeouts.pool, r).await?;
+    let slot = super::http::checkout(hpool, key.clone(), ctx.timeouts.pool, r, false).await?;
     let mut cap = Capture::new(ctx.started);
     cap.queued();
     let (host, port) = (key.host.clone(), key.port);

@@ -100,7 +100,13 @@ impl Drop for Lease<'_> {
 
 /// A checkout from the pool without blocking: queued (first come, first served) when
 /// the pool is full, up to the pool timeout.
-pub(super) async fn checkout(pool: &Pool, key: PoolKey, timeout: Option<Duration>, r: &Reactor) -> Result<Checkout> {
+pub(super) async fn checkout(
+    pool: &Pool,
+    key: PoolKey,
+    timeout: Option<Duration>,
+    r: &Reactor,
+    retryable: bool,
+) -> Result<Checkout> {
     /// Leaves the queue and drops the timer however the wait ends (a cancelled
     /// transfer's future is dropped while it waits).
     struct Waiting<'a> {
@@ -121,7 +127,7 @@ pub(super) async fn checkout(pool: &Pool, key: PoolKey, timeout: Option<Duration
     let mut w = Waiting { pool, r, ticket: None, timer: None };
     let max = pool.max_connections();
     std::future::poll_fn(move |cx| {
-        match w.pool.try_checkout(&key, &mut w.ticket, cx.waker()) {
+        match w.pool.try_checkout(&key, &mut w.ticket, cx.waker(), retryable) {
             Err(e) => return Poll::Ready(Err(e)),
             Ok(Some(c)) => return Poll::Ready(Ok(c)),
             Ok(None) => {}
@@ -171,7 +177,9 @@ async fn send_inner(
     loop {
         attempts += 1;
         let key = h.key_for(&url, proxy, dialer.tls.id);
-        let mut co = checkout(pool, key, ctx.timeouts.pool, r).await.map_err(|e| th::explain(e, &peer(), ctx))?;
+        let mut co = checkout(pool, key, ctx.timeouts.pool, r, retry_ok && attempts == 1)
+            .await
+            .map_err(|e| th::explain(e, &peer(), ctx))?;
         let mut cap = Capture::new(ctx.started);
         cap.queued();
         let (host, port) = (co.key.host.clone(), co.key.port);
@@ -716,7 +724,7 @@ mod size_tests {
         let h = crate::transport::http::HttpTransport::new(Default::default()).unwrap();
         eprintln!("send_inner: {}", std::mem::size_of_val(&send_inner(&r, &h, req.clone(), &ctx, None)));
         let (pool, _) = h.parts();
-        eprintln!("checkout: {}", std::mem::size_of_val(&checkout(pool, h.key_for(&req.url, None, 0), None, &r)));
+        eprintln!("checkout: {}", std::mem::size_of_val(&checkout(pool, h.key_for(&req.url, None, 0), None, &r, false)));
         let mut rb = ReadBuf::new();
         eprintln!("read_head: {}", std::mem::size_of_val(&read_head(&r, &mut conn, &mut rb, "GET", &ctx)));
         let hd = crate::http1::codec::finish_head("GET", 200, String::new(), crate::types::Version::Http11, Headers::new()).unwrap();
