@@ -277,8 +277,9 @@ typedef struct httpx_error httpx_error;
  * between calls; never call two of its functions at once). Its client stays
  * thread-safe: blocking sends on other threads share the pool. Free the multi
  * before its client; a multi whose client was closed fails its transfers with
- * `HTTPX_E_CLIENT_CLOSED`. Calling `perform` from inside one of the multi's
- * callbacks, or sending on the same client there, is `HTTPX_E_RECURSIVE_CALL`.
+ * `HTTPX_E_CLIENT_CLOSED`. From inside one of the multi's callbacks, calling any
+ * `httpx_multi_*` function on that same multi, or sending on its client, is
+ * `HTTPX_E_RECURSIVE_CALL` (the multi is in use; another multi or client is fine).
  */
 typedef struct httpx_multi httpx_multi;
 
@@ -984,7 +985,8 @@ httpx_code httpx_multi_new(const httpx_client *client, httpx_multi **out);
  * closed (never pooled), their completions never appear, their request copies and
  * callbacks' userdata references are released. Completions already popped with
  * `httpx_multi_next` stay valid (they are the caller's). NULL allowed. The thread
- * the multi belongs to.
+ * the multi belongs to; from inside one of the multi's own callbacks it does
+ * nothing (the multi is in use).
  */
 void httpx_multi_free(httpx_multi *m);
 
@@ -1011,7 +1013,8 @@ httpx_code httpx_multi_perform(httpx_multi *m, double timeout_seconds, uint32_t 
 /**
  * The multi's file descriptor: readable whenever `httpx_multi_perform` has work.
  * For poll/epoll (POLLIN), libuv (`uv_poll_t`), libevent or Ruby's `IO.select`.
- * Owned by the multi: never read, write or close it. -1 for NULL.
+ * Owned by the multi: never read, write or close it. -1 for NULL (and from inside
+ * the multi's own callbacks).
  */
 int32_t httpx_multi_fd(const httpx_multi *m);
 

@@ -38,8 +38,9 @@ use crate::multi::Multi;
 /// between calls; never call two of its functions at once). Its client stays
 /// thread-safe: blocking sends on other threads share the pool. Free the multi
 /// before its client; a multi whose client was closed fails its transfers with
-/// `HTTPX_E_CLIENT_CLOSED`. Calling `perform` from inside one of the multi's
-/// callbacks, or sending on the same client there, is `HTTPX_E_RECURSIVE_CALL`.
+/// `HTTPX_E_CLIENT_CLOSED`. From inside one of the multi's callbacks, calling any
+/// `httpx_multi_*` function on that same multi, or sending on its client, is
+/// `HTTPX_E_RECURSIVE_CALL` (the multi is in use; another multi or client is fine).
 pub struct httpx_multi {
     _private: [u8; 0],
 }
@@ -68,6 +69,26 @@ impl Castable for httpx_completion {
     type RustType = CompletionValue;
 }
 
+thread_local! {
+    /// Multis whose `httpx_multi_perform` runs on this thread (their callbacks are
+    /// running): any other call on one of them from inside a callback is refused
+    /// before its handle is touched.
+    static PERFORMING: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn performing(m: *const httpx_multi) -> bool {
+    PERFORMING.with(|p| p.borrow().contains(&(m as usize)))
+}
+
+fn not_inside(m: *const httpx_multi) -> crate::Result<()> {
+    if performing(m) {
+        return Err(Error::RecursiveCall(
+            "a callback of this multi's transfer called the multi itself (from inside httpx_multi_perform)".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// New multi for `client`'s transfers; writes `*out` on success (free with
 /// `httpx_multi_free`). Costs two file descriptors (an epoll fd and an eventfd).
 /// The client is not consumed and must outlive the multi. Any thread (the multi
@@ -86,9 +107,13 @@ pub unsafe extern "C" fn httpx_multi_new(client: *const httpx_client, out: *mut 
 /// closed (never pooled), their completions never appear, their request copies and
 /// callbacks' userdata references are released. Completions already popped with
 /// `httpx_multi_next` stay valid (they are the caller's). NULL allowed. The thread
-/// the multi belongs to.
+/// the multi belongs to; from inside one of the multi's own callbacks it does
+/// nothing (the multi is in use).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_multi_free(m: *mut httpx_multi) {
+    if performing(m) {
+        return; // from inside its own callback: refused (see above)
+    }
     free(m)
 }
 
@@ -106,6 +131,7 @@ pub unsafe extern "C" fn httpx_multi_add(
     err: *mut *mut httpx_error,
 ) -> httpx_code {
     run(err, || {
+        not_inside(m)?;
         let m = try_mut(m, "m")?;
         let r = try_ref(req, "req")?;
         m.add_with(r.get(), r.send.clone(), tag)
@@ -125,6 +151,8 @@ pub unsafe extern "C" fn httpx_multi_perform(
     running_out: *mut u32,
 ) -> httpx_code {
     run(std::ptr::null_mut(), || {
+        not_inside(m)?;
+        let key = m as usize;
         let m = try_mut(m, "m")?;
         if timeout_seconds.is_nan() {
             return Err(Error::InvalidArgument("timeout_seconds is NaN".into()));
@@ -134,6 +162,19 @@ pub unsafe extern "C" fn httpx_multi_perform(
         } else {
             Some(std::time::Duration::from_secs_f64(timeout_seconds.min(1e9)))
         };
+        struct Mark(usize);
+        impl Drop for Mark {
+            fn drop(&mut self) {
+                PERFORMING.with(|p| {
+                    let mut p = p.borrow_mut();
+                    if let Some(i) = p.iter().rposition(|x| *x == self.0) {
+                        p.remove(i);
+                    }
+                });
+            }
+        }
+        PERFORMING.with(|p| p.borrow_mut().push(key));
+        let _mark = Mark(key);
         let n = m.perform(t)?;
         if !running_out.is_null() {
             *running_out = n;
@@ -144,10 +185,11 @@ pub unsafe extern "C" fn httpx_multi_perform(
 
 /// The multi's file descriptor: readable whenever `httpx_multi_perform` has work.
 /// For poll/epoll (POLLIN), libuv (`uv_poll_t`), libevent or Ruby's `IO.select`.
-/// Owned by the multi: never read, write or close it. -1 for NULL.
+/// Owned by the multi: never read, write or close it. -1 for NULL (and from inside
+/// the multi's own callbacks).
 #[no_mangle]
 pub unsafe extern "C" fn httpx_multi_fd(m: *const httpx_multi) -> i32 {
-    run_val(-1, || opt_ref(m).map_or(-1, |m| m.fd()))
+    run_val(-1, || if performing(m) { -1 } else { opt_ref(m).map_or(-1, |m| m.fd()) })
 }
 
 /// The longest the caller may wait (for the fd) before the next
@@ -158,6 +200,7 @@ pub unsafe extern "C" fn httpx_multi_fd(m: *const httpx_multi) -> i32 {
 pub unsafe extern "C" fn httpx_multi_timeout(m: *const httpx_multi, seconds_out: *mut f64) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(seconds_out, "seconds_out")?;
+        not_inside(m)?;
         let m = try_ref(m, "m")?;
         *seconds_out = match m.timeout() {
             None => -1.0,
@@ -174,6 +217,7 @@ pub unsafe extern "C" fn httpx_multi_timeout(m: *const httpx_multi, seconds_out:
 pub unsafe extern "C" fn httpx_multi_next(m: *mut httpx_multi, out: *mut *mut httpx_completion) -> httpx_code {
     run(std::ptr::null_mut(), || {
         need_out(out, "out")?;
+        not_inside(m)?;
         let m = try_mut(m, "m")?;
         *out = match m.next() {
             None => std::ptr::null_mut(),
@@ -199,6 +243,7 @@ pub unsafe extern "C" fn httpx_multi_next(m: *mut httpx_multi, out: *mut *mut ht
 #[no_mangle]
 pub unsafe extern "C" fn httpx_multi_cancel(m: *mut httpx_multi, tag: u64) -> httpx_code {
     run(std::ptr::null_mut(), || {
+        not_inside(m)?;
         try_mut(m, "m")?.cancel(tag);
         Ok(())
     })

@@ -9,6 +9,9 @@
  *    once; the others finish.
  *  - A multi freed with transfers in flight: nothing leaks (valgrind), the client still
  *    works and its pool has no connection left of them.
+ *  - From inside a transfer's callback (a request hook), every call on that same multi
+ *    is HTTPX_E_RECURSIVE_CALL (add, perform, next, cancel, timeout; fd is -1; free
+ *    does nothing), and the transfer still completes.
  * Env: HTTPX_TEST_HTTP, HTTPX_TEST_HTTPS, HTTPX_TEST_CA.
  */
 #include "test_util.h"
@@ -224,6 +227,68 @@ static void free_in_flight(void) {
     httpx_client_free(c);
 }
 
+struct reentry {
+    httpx_multi *m;
+    httpx_request *req;
+    int calls;
+    httpx_code add, perform, next, cancel, timeout;
+    int fd;
+};
+
+static httpx_code reenter_hook(void *ud, httpx_request *req) {
+    struct reentry *r = ud;
+    (void)req;
+    httpx_completion *c = NULL;
+    double t = 0;
+    uint32_t running = 0;
+    httpx_error *err = NULL;
+    r->calls++;
+    r->add = httpx_multi_add(r->m, r->req, 99, &err);
+    httpx_error_free(err);
+    r->perform = httpx_multi_perform(r->m, 0, &running);
+    r->next = httpx_multi_next(r->m, &c);
+    r->cancel = httpx_multi_cancel(r->m, 1);
+    r->timeout = httpx_multi_timeout(r->m, &t);
+    r->fd = httpx_multi_fd(r->m);
+    httpx_multi_free(r->m); /* refused: the multi is in use */
+    return HTTPX_OK;
+}
+
+static void reentrancy(void) {
+    struct reentry r = {0};
+    httpx_client_config *cfg = NULL;
+    httpx_client *c = NULL;
+    httpx_client_config_new(&cfg);
+    httpx_client_config_add_request_hook(cfg, reenter_hook, &r, NULL);
+    httpx_client_new(cfg, &c, NULL);
+    httpx_client_config_free(cfg);
+    httpx_multi_new(c, &r.m);
+    char url[512];
+    url_join(url, sizeof url, http_base, "/status/200");
+    httpx_request_build(c, "GET", url, &r.req, NULL);
+    httpx_multi_add(r.m, r.req, 1, NULL);
+    double start = now_s();
+    int done = 0;
+    while (!done && now_s() - start < 20) {
+        step(r.m);
+        httpx_completion *comp = NULL;
+        while (httpx_multi_next(r.m, &comp) == HTTPX_OK && comp) {
+            CHECK_CODE(httpx_completion_code(comp), HTTPX_OK);
+            httpx_completion_free(comp);
+            done = 1;
+        }
+    }
+    CHECK(done && r.calls == 1, "the transfer completed (hook ran %d time)", r.calls);
+    CHECK(r.add == HTTPX_E_RECURSIVE_CALL && r.perform == HTTPX_E_RECURSIVE_CALL && r.next == HTTPX_E_RECURSIVE_CALL &&
+              r.cancel == HTTPX_E_RECURSIVE_CALL && r.timeout == HTTPX_E_RECURSIVE_CALL && r.fd == -1,
+          "calls on the multi from its own callback are refused (add %s, perform %s, next %s, cancel %s, timeout %s, fd %d)",
+          httpx_code_str(r.add), httpx_code_str(r.perform), httpx_code_str(r.next), httpx_code_str(r.cancel),
+          httpx_code_str(r.timeout), r.fd);
+    httpx_request_free(r.req);
+    httpx_multi_free(r.m);
+    httpx_client_free(c);
+}
+
 int main(void) {
     http_base = need_env("HTTPX_TEST_HTTP");
     https_base = need_env("HTTPX_TEST_HTTPS");
@@ -232,5 +297,6 @@ int main(void) {
     many();
     failing_and_cancel();
     free_in_flight();
+    reentrancy();
     return test_done();
 }
