@@ -168,7 +168,9 @@ impl Multi {
             #[cfg(feature = "http2")]
             h2: self.h2.clone(),
         };
-        let send = self.client.clone().send_core_owned(req.clone(), opts, x);
+        // Boxed here, once: moved as a pointer from then on (an async block that
+        // awaits a captured future copies it into its await slot first).
+        let send = Box::pin(self.client.clone().send_core_owned(req.clone(), opts, x));
         let fut = async move {
             let mut res = send.await;
             if let Ok(r) = &mut res {
