@@ -56,6 +56,10 @@ pub const MAX_AUTH_STEPS: u32 = 16;
 
 static NEXT_CLIENT_ID: AtomicUsize = AtomicUsize::new(1);
 
+/// The last URL string a client without base_url resolved, and its result (see
+/// `Client::resolve_url`).
+static LAST_ABSOLUTE_URL: Mutex<Option<(String, Url)>> = Mutex::new(None);
+
 thread_local! {
     /// Clients currently inside `send` on this thread: a callback that sends on the
     /// same client again would deadlock a full pool, so it is refused.
@@ -201,7 +205,7 @@ impl Client {
                 let mut proxies: Vec<(String, Option<String>, ProxyMode)> =
                     cfg.proxies.iter().map(|p| (p.key.clone(), p.url.clone(), p.mode)).collect();
                 if proxies.is_empty() && cfg.trust_env {
-                    let env = crate::proxy::env::proxies_from_env(&|k| std::env::var(k).ok());
+                    let env = crate::proxy::env::proxies_from_process_env();
                     proxies = env.into_iter().map(|(k, u)| (k, u, ProxyMode::Default)).collect();
                 }
                 let t = Arc::new(HttpTransport::new(HttpOptions {
@@ -346,7 +350,13 @@ impl Client {
     /// (base_url, string), so the cached result is what parsing would give. Never
     /// waits: a lock held by another thread means parsing as usual.
     fn resolve_url(&self, s: &str) -> Result<Url> {
-        if let Ok(g) = self.inner.last_url.try_lock() {
+        // Without a base_url the result depends on the string alone: one entry shared
+        // by every client of the process (a new client per request parses nothing).
+        let last = match self.inner.base_url {
+            None => &LAST_ABSOLUTE_URL,
+            Some(_) => &self.inner.last_url,
+        };
+        if let Ok(g) = last.try_lock() {
             if let Some((k, u)) = g.as_ref() {
                 if k == s {
                     return Ok(u.clone());
@@ -355,7 +365,7 @@ impl Client {
         }
         let url = urls::resolve(self.inner.base_url.as_ref(), s)?;
         if s.len() <= 2048 {
-            if let Ok(mut g) = self.inner.last_url.try_lock() {
+            if let Ok(mut g) = last.try_lock() {
                 match g.as_mut() {
                     Some((k, u)) => {
                         k.clear();

@@ -75,8 +75,35 @@ fn environment_is_honoured_only_with_trust_env() {
         get_status(&Client::new(&k).unwrap(), "http://example.test/p").unwrap_err().code(),
         httpx::error::code::RESOLVE
     );
-    std::env::remove_var("HTTP_PROXY");
+    // The proxy environment is read per client (cached per process by its raw
+    // values): a changed variable is seen by the next client, the old client keeps
+    // what it read.
+    let seen2 = Arc::new(Mutex::new(Vec::new()));
+    let s3 = seen2.clone();
+    let proxy2 = FaultServer::start(move |mut s| {
+        if let Some(h) = read_request_head(&mut s) {
+            s3.lock().unwrap().push(String::from_utf8_lossy(&h).lines().next().unwrap_or("").to_string());
+            let _ = s.write_all(&http_response(200, &[], b"proxied"));
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+    });
+    std::env::set_var("HTTP_PROXY", format!("127.0.0.1:{}", proxy2.port));
+    let c2 = Client::new(&ClientConfig::default()).unwrap();
+    assert_eq!(get_status(&c2, "http://example.test/q").unwrap(), 200);
+    assert_eq!(seen2.lock().unwrap().clone(), vec!["GET http://example.test/q HTTP/1.1"]);
+    assert_eq!(get_status(&c, "http://example.test/p").unwrap(), 200);
+    assert_eq!(seen.lock().unwrap().len(), 2, "the first client keeps its proxy");
+    std::env::set_var("NO_PROXY", "*");
+    let c3 = Client::new(&ClientConfig::default()).unwrap();
+    assert_eq!(get_status(&c3, "http://example.test/q").unwrap_err().code(), httpx::error::code::RESOLVE);
     std::env::remove_var("NO_PROXY");
+    std::env::set_var("HTTP_PROXY", format!("127.0.0.1:{}", proxy.port));
+    let c4 = Client::new(&ClientConfig::default()).unwrap();
+    assert_eq!(get_status(&c4, "http://example.test/r").unwrap(), 200);
+    assert_eq!(seen.lock().unwrap().last().unwrap(), "GET http://example.test/r HTTP/1.1");
+    std::env::remove_var("HTTP_PROXY");
+    let c5 = Client::new(&ClientConfig::default()).unwrap();
+    assert_eq!(get_status(&c5, "http://example.test/s").unwrap_err().code(), httpx::error::code::RESOLVE);
 
     // SSL_CERT_FILE replaces the default roots when trust_env.
     std::env::set_var("SSL_CERT_FILE", &certs().ca_pem);

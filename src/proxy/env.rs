@@ -10,6 +10,7 @@
 //!   (CVE-2016-1000110); lowercase `http_proxy` still counts.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::Mutex;
 
 use crate::routing::Pattern;
 
@@ -43,14 +44,15 @@ pub fn proxies_from_env(get: &dyn Fn(&str) -> Option<String>) -> Vec<(String, Op
     };
 
     let cgi = get("REQUEST_METHOD").is_some();
-    for scheme in ["http", "https", "all"] {
-        if let Some(url) = env_proxy_var(get, scheme, cgi && scheme == "http") {
+    for (i, key) in ["http://", "https://", "all://"].into_iter().enumerate() {
+        let (upper, lower) = SCHEME_VARS[i];
+        if let Some(url) = env_proxy_var(get, upper, lower, cgi && i == 0) {
             let url = if url.contains("://") { url } else { format!("http://{url}") };
-            put(format!("{scheme}://"), Some(url));
+            put(key.to_owned(), Some(url));
         }
     }
 
-    let no_proxy = env_proxy_var(get, "no", false).unwrap_or_default();
+    let no_proxy = env_proxy_var(get, "NO_PROXY", "no_proxy", false).unwrap_or_default();
     for item in no_proxy.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         if item == "*" {
             return Vec::new();
@@ -63,17 +65,66 @@ pub fn proxies_from_env(get: &dyn Fn(&str) -> Option<String>) -> Vec<(String, Op
     out
 }
 
-/// urllib's two-pass rule for `<NAME>_PROXY` / `<name>_proxy`.
-fn env_proxy_var(get: &dyn Fn(&str) -> Option<String>, name: &str, ignore_upper: bool) -> Option<String> {
-    let upper = if ignore_upper {
-        None
-    } else {
-        get(&format!("{}_PROXY", name.to_ascii_uppercase())).filter(|v| !v.is_empty())
+/// `(<NAME>_PROXY, <name>_proxy)` of `http://`, `https://`, `all://`, in that order.
+const SCHEME_VARS: [(&str, &str); 3] =
+    [("HTTP_PROXY", "http_proxy"), ("HTTPS_PROXY", "https_proxy"), ("ALL_PROXY", "all_proxy")];
+
+/// Every variable [`proxies_from_env`] may read.
+const VARS: [&str; 9] = [
+    "REQUEST_METHOD",
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
+
+/// The raw values of [`VARS`] at one moment.
+type RawVars = [Option<std::ffi::OsString>; 9];
+
+/// The last raw values read by [`proxies_from_process_env`] and what they gave.
+type Cached = Option<(RawVars, Vec<(String, Option<String>)>)>;
+static LAST: Mutex<Cached> = Mutex::new(None);
+
+/// [`proxies_from_env`] over the process environment, read now (each client reads it
+/// when it is created, so a changed variable is seen by the next client, as in HTTPX).
+/// Cheap when nothing changed: nine `getenv` without allocation when no variable is
+/// set (the usual case: the result is empty), and otherwise one comparison with the
+/// raw values of the last call, whose result is cached per process.
+pub fn proxies_from_process_env() -> Vec<(String, Option<String>)> {
+    let raw: RawVars = VARS.map(std::env::var_os);
+    if raw.iter().all(Option::is_none) {
+        return Vec::new();
+    }
+    if let Ok(last) = LAST.lock() {
+        if let Some((k, v)) = last.as_ref() {
+            if *k == raw {
+                return v.clone();
+            }
+        }
+    }
+    // `std::env::var(..).ok()`: a value that is not UTF-8 counts as unset.
+    let get = |name: &str| {
+        let i = VARS.iter().position(|v| *v == name)?;
+        raw[i].as_ref()?.to_str().map(str::to_owned)
     };
-    match get(&format!("{name}_proxy")) {
+    let out = proxies_from_env(&get);
+    if let Ok(mut last) = LAST.lock() {
+        *last = Some((raw, out.clone()));
+    }
+    out
+}
+
+/// urllib's two-pass rule for `<NAME>_PROXY` / `<name>_proxy`.
+fn env_proxy_var(get: &dyn Fn(&str) -> Option<String>, upper: &str, lower: &str, ignore_upper: bool) -> Option<String> {
+    match get(lower) {
         Some(lower) if lower.is_empty() => None,
         Some(lower) => Some(lower),
-        None => upper,
+        None if ignore_upper => None,
+        None => get(upper).filter(|v| !v.is_empty()),
     }
 }
 
