@@ -150,6 +150,8 @@ impl Reactor {
     }
 
     /// Queue a background task (run by the multi's executor from its next round).
+    /// Only HTTP/2 connections run as background tasks.
+    #[cfg_attr(not(feature = "http2"), allow(dead_code))]
     pub(crate) fn spawn(&self, f: super::exec::BoxFuture<()>) {
         match self.spawned.lock() {
             Ok(mut v) => v.push(f),
