@@ -8,7 +8,7 @@
  *
  * usage: bench_LIB --mode get|newconn|stream|upload --url URL --n N
  *                  [--warmup W] [--expect BYTES] [--ca FILE] [--file PATH]
- *                  [--threads T] [--bufsize BYTES] [--http2]
+ *                  [--threads T] [--bufsize BYTES] [--http2] [--conc C] [--keepalive K]
  *        bench_LIB --version
  *
  * Modes (each request checks status 200 and the exact body length):
@@ -64,12 +64,13 @@
 struct opts {
     const char *mode, *url, *ca, *file;
     long n, warmup, threads, conc;
+    long keepalive; /* --keepalive K: multi's max keep-alive connections (default --conc; 0 = a new connection per GET) */
     long long expect;
     size_t bufsize;
     int http2; /* --http2: ask for HTTP/2 (ALPN h2) */
     int debug; /* --debug: a debug hook that only counts bytes (issue 12) */
 };
-static struct opts O = {.mode = "get", .n = 1000, .warmup = -1, .threads = 1, .conc = 100, .expect = -1, .bufsize = 65536};
+static struct opts O = {.mode = "get", .n = 1000, .warmup = -1, .threads = 1, .conc = 100, .keepalive = -1, .expect = -1, .bufsize = 65536};
 
 static void die(const char *fmt, const char *a, const char *b) {
     fprintf(stderr, "[%s] ", LIBNAME);
@@ -161,7 +162,7 @@ static void setup(void) {
     if (strcmp(O.mode, "newconn") == 0 || strcmp(O.mode, "newclient") == 0)
         check(httpx_client_config_set_limits(cfg, 100, 0, 5.0), NULL, "set_limits");
     else if (strcmp(O.mode, "multi") == 0)
-        check(httpx_client_config_set_limits(cfg, O.conc, O.conc, 60.0), NULL, "set_limits");
+        check(httpx_client_config_set_limits(cfg, O.conc, O.keepalive < 0 ? O.conc : O.keepalive, 60.0), NULL, "set_limits");
     else
         check(httpx_client_config_set_limits(cfg, 100, 20, 60.0), NULL, "set_limits");
     if (O.ca) check(httpx_client_config_set_ca_file(cfg, O.ca), NULL, "set_ca_file");
@@ -524,6 +525,7 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--warmup") == 0) O.warmup = atol(v);
         else if (strcmp(a, "--threads") == 0) O.threads = atol(v);
         else if (strcmp(a, "--conc") == 0) O.conc = atol(v);
+        else if (strcmp(a, "--keepalive") == 0) O.keepalive = atol(v);
         else if (strcmp(a, "--expect") == 0) O.expect = atoll(v);
         else if (strcmp(a, "--bufsize") == 0) O.bufsize = (size_t)atol(v);
         else die("unknown option %s%s", a, NULL);

@@ -72,7 +72,8 @@ const WRITE_TIMED_OUT: &str = "the peer did not accept data within the write tim
 
 impl Sock {
     fn new(s: Socket) -> io::Result<Sock> {
-        s.set_nonblocking(false)?;
+        // One ioctl (socket2's set_nonblocking is fcntl F_GETFL + F_SETFL).
+        rustix::io::ioctl_fionbio(&s, false)?;
         Ok(Sock::blocking(s, None, None))
     }
 
@@ -281,6 +282,15 @@ impl Stream {
     /// Wrap a connected TCP socket (made non-blocking).
     pub fn tcp(t: TcpStream) -> Result<Stream> {
         Sock::from_tcp(t).map(Stream::Tcp).map_err(|e| Error::Connect(e.to_string()))
+    }
+
+    /// [`Stream::tcp`] of a fresh connection to `peer` (the multi's non-blocking
+    /// connect): one ioctl to blocking, the peer known (no `getpeername` for the info),
+    /// no `SO_SNDTIMEO` set yet.
+    pub fn tcp_to(t: TcpStream, peer: SocketAddr) -> Result<Stream> {
+        let s = Socket::from(t);
+        rustix::io::ioctl_fionbio(&s, false).map_err(|e| Error::Connect(e.to_string()))?;
+        Ok(Stream::Tcp(Sock::blocking(s, Some(None), Some(peer))))
     }
 
     /// Wrap a connected Unix socket (made non-blocking).

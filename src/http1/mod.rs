@@ -104,6 +104,27 @@ impl Conn {
         }
     }
 
+    /// Lend the read buffer (unread bytes at `.1...2`) and the write buffer to a driver
+    /// that keeps its own positions (the multi, `multi/http.rs`: no buffer allocated per
+    /// exchange); [`Conn::put_buffers`] gives them back. Until then the connection has
+    /// no read buffer: only drop it (a lent-out buffer is lost with a cancelled exchange).
+    pub fn take_buffers(&mut self) -> (Vec<u8>, usize, usize, Vec<u8>) {
+        let (start, end) = (self.start, self.end);
+        self.start = 0;
+        self.end = 0;
+        (std::mem::take(&mut self.buf).into_vec(), start, end, std::mem::take(&mut self.wbuf))
+    }
+
+    /// Give back what [`Conn::take_buffers`] lent (`start..end` unread).
+    pub fn put_buffers(&mut self, buf: Vec<u8>, start: usize, end: usize, wbuf: Vec<u8>) {
+        let buf = if buf.is_empty() { new_buf() } else { buf.into_boxed_slice() };
+        let end = end.min(buf.len());
+        self.start = start.min(end);
+        self.end = end;
+        self.buf = buf;
+        self.wbuf = wbuf;
+    }
+
     /// Set the per-operation timeouts, skipping the syscall when unchanged.
     pub fn set_timeouts(&mut self, read: Option<Duration>, write: Option<Duration>) -> Result<()> {
         if self.read_to != Some(read) {

@@ -26,6 +26,9 @@ pub struct Executor<T> {
     free: Vec<usize>,
     live: usize,
     batch: Vec<usize>,
+    /// Wakers of finished tasks that nothing else holds, by task id: the next task
+    /// with that id takes it (no allocation per transfer).
+    spare: Vec<Option<Arc<TaskWaker>>>,
 }
 
 /// Most rounds of "poll the woken tasks" in one `run_ready` (tasks that keep waking
@@ -34,7 +37,7 @@ const MAX_ROUNDS: usize = 32;
 
 impl<T> Default for Executor<T> {
     fn default() -> Self {
-        Executor { tasks: Vec::new(), free: Vec::new(), live: 0, batch: Vec::new() }
+        Executor { tasks: Vec::new(), free: Vec::new(), live: 0, batch: Vec::new(), spare: Vec::new() }
     }
 }
 
@@ -48,7 +51,15 @@ impl<T> Executor<T> {
                 self.tasks.len() - 1
             }
         };
-        let waker = reactor.task_waker(id);
+        let waker = match self.spare.get_mut(id).and_then(Option::take) {
+            Some(w) => {
+                // It may still say "queued" (woken in its last poll): its id is then
+                // in the ready list or was taken for a slot already empty.
+                w.queued.store(false, Ordering::SeqCst);
+                w
+            }
+            None => reactor.task_waker(id),
+        };
         std::task::Wake::wake_by_ref(&waker);
         self.tasks[id] = Some(Task { fut, waker });
         self.live += 1;
@@ -91,7 +102,17 @@ impl<T> Executor<T> {
                 let mut cx = Context::from_waker(&waker);
                 polls += 1;
                 if let Poll::Ready(out) = task.fut.as_mut().poll(&mut cx) {
-                    self.tasks[id] = None;
+                    drop(waker);
+                    if let Some(t) = self.tasks[id].take() {
+                        let w = t.waker;
+                        drop(t.fut);
+                        if Arc::strong_count(&w) == 1 {
+                            if self.spare.len() <= id {
+                                self.spare.resize(id + 1, None);
+                            }
+                            self.spare[id] = Some(w);
+                        }
+                    }
                     self.free.push(id);
                     self.live -= 1;
                     done(id, out);
@@ -109,6 +130,7 @@ impl<T> Executor<T> {
         }
         self.tasks.clear();
         self.free.clear();
+        self.spare.clear();
         self.live = 0;
     }
 }

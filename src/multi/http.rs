@@ -338,7 +338,7 @@ pub(super) async fn dial_base(
         marks.dns = Some(Instant::now());
         let s = connect_addrs(r, t.host, t.port, &addrs, deadline, d.local_address).await?;
         marks.tcp = Some(Instant::now());
-        Stream::tcp(s)?
+        Stream::tcp_to(s.0, s.1)?
     };
     Ok((base, false, marks))
 }
@@ -350,7 +350,7 @@ async fn connect_addrs(
     addrs: &[SocketAddr],
     deadline: Option<Instant>,
     local: Option<SocketAddr>,
-) -> Result<std::net::TcpStream> {
+) -> Result<(std::net::TcpStream, SocketAddr)> {
     if addrs.is_empty() {
         return Err(Error::Resolve(format!("{host} resolved to no address")));
     }
@@ -358,7 +358,7 @@ async fn connect_addrs(
     for a in addrs {
         // An address literal "resolves" to itself: connect_tcp does it in the loop.
         match net::connect_tcp(r, &a.ip().to_string(), port, deadline, local).await {
-            Ok(s) => return Ok(s),
+            Ok(s) => return Ok((s, SocketAddr::new(a.ip(), port))),
             Err(e @ Error::ConnectTimeout(_)) => return Err(e),
             Err(e) => last = Some(e),
         }
@@ -415,15 +415,38 @@ async fn exchange(
     } else {
         (std::borrow::Cow::Borrowed(urls::request_target(&req.url)), &req.headers)
     };
-    let mut rb = ReadBuf::new();
-    if let Err(e) = write_request(r, conn, &req.method, &target, headers, body, ctx, total).await {
+    // The connection's own buffers (as the blocking `Conn` reuses them): nothing
+    // allocated per exchange. Dropped with the connection if this future is.
+    let (buf, start, end, mut w) = conn.take_buffers();
+    let mut rb = ReadBuf { buf, start, end };
+    let out = exchange_bufs(r, conn, &mut rb, &mut w, req, &target, headers, body, total, ctx, cap, body_cap).await;
+    conn.put_buffers(rb.buf, rb.start, rb.end, w);
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn exchange_bufs(
+    r: &Reactor,
+    conn: &mut Conn,
+    rb: &mut ReadBuf,
+    w: &mut Vec<u8>,
+    req: &Request,
+    target: &str,
+    headers: &Headers,
+    body: BodySource,
+    total: Option<u64>,
+    ctx: &SendContext,
+    cap: &mut Capture,
+    body_cap: Option<u64>,
+) -> std::result::Result<Exchanged, (Error, bool)> {
+    if let Err(e) = write_request(r, conn, w, &req.method, target, headers, body, ctx, total).await {
         if matches!(e, Error::Write(_)) {
             // A server may answer early (413, 401...) and close before reading the
             // whole body: report its response rather than the broken pipe.
-            if let Ok(mut head) = read_head(r, conn, &mut rb, &req.method, ctx).await {
+            if let Ok(mut head) = read_head(r, conn, rb, &req.method, ctx).await {
                 cap.first_byte();
                 head.keep_alive = false;
-                let (body, _) = read_body(r, conn, &mut rb, &head, ctx, body_cap).await;
+                let (body, _) = read_body(r, conn, rb, &head, ctx, body_cap).await;
                 return Ok((head, body, false));
             }
         }
@@ -435,12 +458,12 @@ async fn exchange(
     }
     th::report_sent(&ctx.observers, req, total).map_err(|e| (e, false))?;
     ctx.observers.trace(TraceEvent::RequestSent, ctx.started.elapsed(), &req.method);
-    let head = read_head(r, conn, &mut rb, &req.method, ctx).await.map_err(|e| (e, conn.received == 0))?;
+    let head = read_head(r, conn, rb, &req.method, ctx).await.map_err(|e| (e, conn.received == 0))?;
     cap.first_byte();
     if ctx.observers.trace.is_some() {
         ctx.observers.trace(TraceEvent::HeadersReceived, ctx.started.elapsed(), &head.status.to_string());
     }
-    let (body, complete) = read_body(r, conn, &mut rb, &head, ctx, body_cap).await;
+    let (body, complete) = read_body(r, conn, rb, &head, ctx, body_cap).await;
     let reusable = complete && head.keep_alive && rb.start == rb.end;
     Ok((head, body, reusable))
 }
@@ -449,6 +472,7 @@ async fn exchange(
 async fn write_request(
     r: &Reactor,
     conn: &mut Conn,
+    w: &mut Vec<u8>,
     method: &str,
     target: &str,
     headers: &Headers,
@@ -460,22 +484,22 @@ async fn write_request(
     conn.requests += 1;
     let wt = ctx.timeouts.write;
     let to = || Error::WriteTimeout(WRITE_TIMED_OUT.into());
-    let mut w = Vec::with_capacity(512);
-    let framing = codec::encode_head(method, target, headers, &mut w);
+    w.clear();
+    let framing = codec::encode_head(method, target, headers, w);
     if let Some(d) = &conn.debug {
-        d(DebugKind::HeaderOut, &w);
+        d(DebugKind::HeaderOut, w);
     }
     let s = &mut conn.stream;
     match body {
-        BodySource::Bytes(b) => match codec::encode_bytes_body(framing, &b, &mut w)? {
-            BodyWrite::Included => mio::write_all(r, s, &w, wt, to).await,
+        BodySource::Bytes(b) => match codec::encode_bytes_body(framing, &b, w)? {
+            BodyWrite::Included => mio::write_all(r, s, w, wt, to).await,
             BodyWrite::Separate => {
-                mio::write_all(r, s, &w, wt, to).await?;
+                mio::write_all(r, s, w, wt, to).await?;
                 mio::write_all(r, s, &b, wt, to).await
             }
         },
         BodySource::Reader(mut rd) => {
-            mio::write_all(r, s, &w, wt, to).await?;
+            mio::write_all(r, s, w, wt, to).await?;
             let mut enc = BodyEncoder::new(framing);
             let mut buf = vec![0u8; 64 * 1024];
             let mut sent = 0u64;
@@ -526,6 +550,7 @@ const FIRST_BUF: usize = 4 * 1024;
 const BODY_BUF: usize = 32 * 1024;
 
 impl ReadBuf {
+    #[cfg(test)]
     fn new() -> ReadBuf {
         ReadBuf { buf: Vec::new(), start: 0, end: 0 }
     }
@@ -730,6 +755,6 @@ mod size_tests {
         let hd = crate::http1::codec::finish_head("GET", 200, String::new(), crate::types::Version::Http11, Headers::new()).unwrap();
         eprintln!("read_body: {}", std::mem::size_of_val(&read_body(&r, &mut conn, &mut rb, &hd, &ctx, None)));
         let body = req.body.open().unwrap();
-        eprintln!("write_request: {}", std::mem::size_of_val(&write_request(&r, &mut conn, "GET", "/", &req.headers, body, &ctx, None)));
+        eprintln!("write_request: {}", std::mem::size_of_val(&write_request(&r, &mut conn, &mut Vec::new(), "GET", "/", &req.headers, body, &ctx, None)));
     }
 }

@@ -158,6 +158,7 @@ async fn connect_one(
     let domain = socket2::Domain::for_address(addr);
     let sock = socket2::Socket::new(domain, socket2::Type::STREAM.nonblocking(), Some(socket2::Protocol::TCP))
         .map_err(|e| Error::Connect(e.to_string()))?;
+    r.fresh(sock.as_fd());
     if let Some(local) = local {
         sock.bind(&local.into()).map_err(|e| Error::Connect(format!("binding {local}: {e}")))?;
     }
