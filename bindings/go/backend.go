@@ -88,8 +88,41 @@ type backendState struct {
 // transport with its own pool (NewHTTPBackend, HTTPX's HTTPTransport). For the
 // net/http RoundTripper, see Transport.
 type Backend struct {
-	mu sync.Mutex
-	c  *C.httpx_transport
+	mu        sync.Mutex
+	c         *C.httpx_transport
+	setFailed bool // a setter failed already (the library keeps the first one's message)
+}
+
+// Err is the first failure of a setter on t (SetRaiseErrors, SetRetries,
+// SetLocalAddress): the library's code and message, nil when none failed.
+// WithBackend and WithMount refuse a backend with a failed setter (NewClient
+// returns this error).
+func (t *Backend) Err() error {
+	h := t.handle()
+	if h == nil {
+		return nil
+	}
+	defer runtime.KeepAlive(t)
+	var cerr *C.httpx_error
+	return takeErr(C.httpx_transport_error(h, &cerr), cerr)
+}
+
+// check converts a setter's code: the first failure carries the library's
+// message (httpx_transport_error).
+func (t *Backend) check(code C.httpx_code, what string) error {
+	if code == C.HTTPX_OK {
+		return nil
+	}
+	t.mu.Lock()
+	first := !t.setFailed
+	t.setFailed = true
+	t.mu.Unlock()
+	if first {
+		if err := t.Err(); err != nil && err.(*Error).Code == Code(code) {
+			return err
+		}
+	}
+	return codeErr(code, what)
 }
 
 func (t *Backend) handle() *C.httpx_transport {
@@ -130,12 +163,12 @@ func NewHTTPBackend() (*Backend, error) {
 // SetRaiseErrors: on (default) a handler error fails the send; off answers 500.
 // Call before the transport is first used.
 func (t *Backend) SetRaiseErrors(on bool) error {
-	return codeErr(C.httpx_transport_callback_set_raise_errors(t.handle(), cbool(on)), "raise errors")
+	return t.check(C.httpx_transport_callback_set_raise_errors(t.handle(), cbool(on)), "raise errors")
 }
 
 // SetRetries sets connect retries of an HTTP transport (before first use).
 func (t *Backend) SetRetries(n uint32) error {
-	return codeErr(C.httpx_transport_http_set_retries(t.handle(), C.uint32_t(n)), "retries")
+	return t.check(C.httpx_transport_http_set_retries(t.handle(), C.uint32_t(n)), "retries")
 }
 
 // SetLocalAddress binds an HTTP transport's connections to addr (before first use).
@@ -145,7 +178,7 @@ func (t *Backend) SetLocalAddress(addr string) error {
 		return err
 	}
 	defer C.free(unsafe.Pointer(p))
-	return codeErr(C.httpx_transport_http_set_local_address(t.handle(), p), "local address")
+	return t.check(C.httpx_transport_http_set_local_address(t.handle(), p), "local address")
 }
 
 // Close releases this handle; clients using the transport keep it alive.

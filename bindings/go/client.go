@@ -24,6 +24,27 @@ type config struct {
 	totalTimeout time.Duration
 }
 
+// err is the first failure of a setter on the config (httpx_client_config_error).
+func (cfg *config) err() error {
+	var cerr *C.httpx_error
+	return takeErr(C.httpx_client_config_error(cfg.c, &cerr), cerr)
+}
+
+// setterErr gives an option's error the library's message: options run in
+// order and NewClient stops at the first failure, so the config's first
+// failed setter is this option's (an error found in Go, e.g. a NUL byte,
+// leaves none and is returned as it is).
+func (cfg *config) setterErr(err error) error {
+	e, ok := err.(*Error)
+	if !ok {
+		return err
+	}
+	if lib := cfg.err(); lib != nil && lib.(*Error).Code == e.Code {
+		return lib
+	}
+	return err
+}
+
 func (cfg *config) str1(s, what string, f func(*C.char) C.httpx_code) error {
 	p, err := cstring(s, what)
 	if err != nil {
@@ -266,6 +287,9 @@ func WithBackend(t *Backend) Option {
 			return codeErr(C.httpx_client_config_set_transport(c.c, nil), "transport")
 		}
 		defer runtime.KeepAlive(t)
+		if err := t.Err(); err != nil {
+			return err
+		}
 		return codeErr(C.httpx_client_config_set_transport(c.c, t.handle()), "transport")
 	}
 }
@@ -275,6 +299,9 @@ func WithMount(key string, t *Backend) Option {
 	return func(c *config) error {
 		var h *C.httpx_transport
 		if t != nil {
+			if err := t.Err(); err != nil {
+				return err
+			}
 			h = t.handle()
 			defer runtime.KeepAlive(t)
 		}
@@ -301,8 +328,12 @@ func NewClient(opts ...Option) (*Client, error) {
 	defer C.httpx_client_config_free(cfg.c)
 	for _, o := range opts {
 		if err := o(cfg); err != nil {
-			return nil, err
+			return nil, cfg.setterErr(err)
 		}
+	}
+	// Every option checks its setter; this catches any that did not.
+	if err := cfg.err(); err != nil {
+		return nil, err
 	}
 	if err := configSetObservers(cfg.c); err != nil {
 		return nil, err
@@ -408,6 +439,9 @@ func (c *Client) send(ctx context.Context, req *Request, stream bool) (*Response
 
 // sendOn is send on a handle the caller acquired.
 func (c *Client) sendOn(h *C.httpx_client, ctx context.Context, req *Request, stream bool) (*Response, error) {
+	if err := req.Err(); err != nil {
+		return nil, err // a setter failed on req (see Request.Err)
+	}
 	ctl := newSendCtl(ctx, stream)
 	if err := ctl.start(); err != nil {
 		return nil, err

@@ -32,6 +32,8 @@ type Request struct {
 	bodyCloser io.Closer
 	// the request's own total timeout (SetTotalTimeout; negative = none)
 	totalTimeout time.Duration
+	// a setter failed already (the library keeps the first failure's message)
+	setFailed bool
 }
 
 // Context is, in a mock handler, the context of the send being answered
@@ -88,6 +90,38 @@ func (r *Request) Clone() (*Request, error) {
 	return n, nil
 }
 
+// Err is the first failure of a setter on r (SetHeader, AddParam, SetBody,
+// ...) since NewRequest / BuildRequest / Clone: the library's code and message
+// (e.g. an invalid header value), nil when every setter succeeded. Each setter
+// also returns its error; Client.Send, Client.Stream and Multi.Add refuse a
+// request with a failed setter and return this error, so a setter error that
+// was not checked is not lost (the request would otherwise go out without
+// that edit). Clone starts without one.
+func (r *Request) Err() error {
+	if r == nil || r.c == nil {
+		return nil
+	}
+	defer runtime.KeepAlive(r)
+	var cerr *C.httpx_error
+	return takeErr(C.httpx_request_error(r.c, &cerr), cerr)
+}
+
+// check converts a setter's code: the first failure carries the library's
+// message (httpx_request_error), later ones the code and what.
+func (r *Request) check(code C.httpx_code, what string) error {
+	if code == C.HTTPX_OK {
+		return nil
+	}
+	first := !r.setFailed
+	r.setFailed = true
+	if first {
+		if err := r.Err(); err != nil && err.(*Error).Code == Code(code) {
+			return err
+		}
+	}
+	return codeErr(code, what)
+}
+
 func (r *Request) str2(a, aw, b, bw string, f func(*C.char, *C.char) C.httpx_code) error {
 	ps, free, err := cstrings(a, aw, b, bw)
 	if err != nil {
@@ -95,7 +129,7 @@ func (r *Request) str2(a, aw, b, bw string, f func(*C.char, *C.char) C.httpx_cod
 	}
 	defer free()
 	defer runtime.KeepAlive(r)
-	return codeErr(f(ps[0], ps[1]), aw)
+	return r.check(f(ps[0], ps[1]), aw)
 }
 
 // Method is the request method, e.g. "GET".
@@ -157,7 +191,7 @@ func (r *Request) RemoveHeader(name string) error {
 	}
 	defer C.free(unsafe.Pointer(p))
 	defer runtime.KeepAlive(r)
-	return codeErr(C.httpx_request_remove_header(r.c, p), "remove header")
+	return r.check(C.httpx_request_remove_header(r.c, p), "remove header")
 }
 
 // AddParam sets a query param, replacing existing values of the key.
@@ -185,7 +219,7 @@ func (r *Request) SetBody(data []byte, contentType string) error {
 		defer C.free(unsafe.Pointer(ct))
 	}
 	defer runtime.KeepAlive(r)
-	return codeErr(C.httpx_request_set_body(r.c, bytesPtr(data), C.uintptr_t(len(data)), ct), "set body")
+	return r.check(C.httpx_request_set_body(r.c, bytesPtr(data), C.uintptr_t(len(data)), ct), "set body")
 }
 
 // SetJSON sets the body to v encoded as JSON (HTTPX json=).
@@ -200,7 +234,7 @@ func (r *Request) SetJSON(v any) error {
 	}
 	defer C.free(unsafe.Pointer(p))
 	defer runtime.KeepAlive(r)
-	return codeErr(C.httpx_request_set_json(r.c, p), "set json")
+	return r.check(C.httpx_request_set_json(r.c, p), "set json")
 }
 
 // SetForm sets an urlencoded form body (HTTPX data=), keys in sorted order.
@@ -229,7 +263,7 @@ func (r *Request) SetForm(form url.Values) error {
 		names[i], names[n+i] = ps[2*i], ps[2*i+1]
 	}
 	defer runtime.KeepAlive(r)
-	return codeErr(C.httpx_request_set_form(r.c, &names[0], &names[n], C.uintptr_t(n)), "set form")
+	return r.check(C.httpx_request_set_form(r.c, &names[0], &names[n], C.uintptr_t(n)), "set form")
 }
 
 // SetBodyReader streams the body from rd at send time; length >= 0 is sent as
@@ -253,25 +287,25 @@ func (r *Request) SetAuth(a Auth) error {
 	}
 	defer C.httpx_auth_free(h)
 	defer runtime.KeepAlive(r)
-	return codeErr(C.httpx_request_set_auth(r.c, h), "set auth")
+	return r.check(C.httpx_request_set_auth(r.c, h), "set auth")
 }
 
 // DisableAuth sends this request with no auth at all (HTTPX auth=None).
 func (r *Request) DisableAuth() error {
 	defer runtime.KeepAlive(r)
-	return codeErr(C.httpx_request_set_auth(r.c, nil), "set auth")
+	return r.check(C.httpx_request_set_auth(r.c, nil), "set auth")
 }
 
 // SetTimeout sets all four timeouts of this request (NoTimeout = none).
 func (r *Request) SetTimeout(d time.Duration) error {
 	defer runtime.KeepAlive(r)
-	return codeErr(C.httpx_request_set_timeout(r.c, seconds(d)), "set timeout")
+	return r.check(C.httpx_request_set_timeout(r.c, seconds(d)), "set timeout")
 }
 
 // SetTimeouts sets the four timeouts of this request.
 func (r *Request) SetTimeouts(t Timeouts) error {
 	defer runtime.KeepAlive(r)
-	return codeErr(C.httpx_request_set_timeouts(r.c, seconds(t.Connect), seconds(t.Read), seconds(t.Write), seconds(t.Pool)), "set timeouts")
+	return r.check(C.httpx_request_set_timeouts(r.c, seconds(t.Connect), seconds(t.Read), seconds(t.Write), seconds(t.Pool)), "set timeouts")
 }
 
 // SetTotalTimeout bounds the whole send (pool wait, connect, TLS, writing,
@@ -293,7 +327,7 @@ func (r *Request) SetTotalTimeout(d time.Duration) error {
 // SetFollowRedirects overrides the client's redirect setting for this request.
 func (r *Request) SetFollowRedirects(on bool) error {
 	defer runtime.KeepAlive(r)
-	return codeErr(C.httpx_request_set_follow_redirects(r.c, cbool(on)), "follow redirects")
+	return r.check(C.httpx_request_set_follow_redirects(r.c, cbool(on)), "follow redirects")
 }
 
 // Body is the request body when held in memory (or, in a transport handler,
