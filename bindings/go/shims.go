@@ -110,6 +110,19 @@ static httpx_code go_text(httpx_response *resp, const char **text, uintptr_t *n,
 	return rc;
 }
 
+// The multi's perform (multi.go): every callback of the multi's transfers runs
+// inside it, on this thread, under the Run's call slot.
+static httpx_code go_multi_perform(httpx_multi *m, double timeout, uint32_t *running, uintptr_t call, int flags) {
+	uintptr_t saved = go_call;
+	int saved_flags = go_flags;
+	go_call = call;
+	go_flags = flags;
+	httpx_code rc = httpx_multi_perform(m, timeout, running);
+	go_call = saved;
+	go_flags = saved_flags;
+	return rc;
+}
+
 // Cancel tokens and the total timeout (libhttpx's second-round API): used when
 // the header has them, else the progress callback stands in for cancellation.
 #ifdef HTTPX_E_CANCELLED
@@ -347,6 +360,15 @@ func doText(ctl *sendCtl, r *C.httpx_response) (string, error) {
 		out = C.GoStringN(c.text, C.int(c.n))
 	}
 	return out, c.end(code)
+}
+
+// doMultiPerform is one httpx_multi_perform registered as a call under ctl
+// (callbacks then see ctl's context). It returns the transfers still running.
+func doMultiPerform(ctl *sendCtl, m *C.httpx_multi, timeout C.double) (int, error) {
+	c := beginCall(ctl)
+	var running C.uint32_t
+	code := C.go_multi_perform(m, timeout, &running, c.slot(), c.flags())
+	return int(running), c.end(code)
 }
 
 // haveCancel: the library has cancel tokens and the total timeout.
