@@ -114,6 +114,31 @@ inline void throw_if(httpx_code code, httpx_error *err = nullptr, const char *wh
     throw Error(code, err ? httpx_error_message(err) : (what ? what : ""));
 }
 
+/// A setter's code on handle `h`: the first failure on the handle throws with
+/// the library's message (`get_error`: httpx_request_error,
+/// httpx_client_config_error or httpx_transport_error), later ones with `what`.
+template <typename H>
+inline void throw_setter(httpx_code code, const H *h, httpx_code (*get_error)(const H *, httpx_error **), bool &failed,
+                         const char *what) {
+    if (code == HTTPX_OK) return;
+    bool first = !failed;
+    failed = true;
+    if (first) {
+        httpx_error *err = nullptr;
+        if (get_error(h, &err) == code && err) throw_if(code, err);
+        httpx_error_free(err);
+    }
+    throw_if(code, nullptr, what);
+}
+
+/// Throw the first failed setter's error kept on `h` (nothing when none failed).
+template <typename H>
+inline void throw_kept(const H *h, httpx_code (*get_error)(const H *, httpx_error **)) {
+    httpx_error *err = nullptr;
+    httpx_code code = get_error(h, &err);
+    throw_if(code, err);
+}
+
 /// Run a C call that may run C++ callbacks; rethrow what they threw.
 template <typename F>
 void call(F &&f) {
@@ -443,7 +468,7 @@ public:
             detail::throw_if(code, nullptr, "httpx_transport_callback");
         }
         Transport tr(t);
-        if (!raise_errors) detail::throw_if(httpx_transport_callback_set_raise_errors(t, 0), nullptr, "raise_errors");
+        if (!raise_errors) tr.check(httpx_transport_callback_set_raise_errors(t, 0), "raise_errors");
         return tr;
     }
     /// HTTPX HTTPTransport: a network transport with its own pool.
@@ -451,14 +476,29 @@ public:
         httpx_transport *t = nullptr;
         detail::throw_if(httpx_transport_http(&t), nullptr, "httpx_transport_http");
         Transport tr(t);
-        if (retries) detail::throw_if(httpx_transport_http_set_retries(t, retries), nullptr, "retries");
+        if (retries) tr.check(httpx_transport_http_set_retries(t, retries), "retries");
         return tr;
     }
+    /// Bind an HTTP transport's connections to a local IP address (before first use).
+    Transport &local_address(std::string_view addr) & {
+        return check(httpx_transport_http_set_local_address(h_.get(), detail::cstr(addr, "local address").c_str()), "local_address");
+    }
+    /// Connect retries of an HTTP transport (before first use).
+    Transport &retries(uint32_t n) & { return check(httpx_transport_http_set_retries(h_.get(), n), "retries"); }
+    /// Throw the first failed setter's error (httpx_transport_error), if any.
+    /// ClientOptions::transport and ::mount call it: a transport with a failed
+    /// setter is refused.
+    void throw_if_failed() const { detail::throw_kept(h_.get(), httpx_transport_error); }
     httpx_transport *get() const noexcept { return h_.get(); }
 
 private:
     explicit Transport(httpx_transport *t) : h_(t) {}
+    Transport &check(httpx_code code, const char *what) {
+        detail::throw_setter(code, h_.get(), httpx_transport_error, failed_, what);
+        return *this;
+    }
     detail::Handle<httpx_transport, httpx_transport_free> h_;
+    bool failed_ = false;
 };
 
 /// Client configuration (HTTPX Client(...) arguments), fluent:
@@ -527,8 +567,12 @@ public:
                                                    HTTPX_PROXY_DEFAULT),
                      "invalid proxy");
     }
-    ClientOptions &transport(const Transport &t) & { return check(httpx_client_config_set_transport(cfg_.get(), t.get()), "transport"); }
+    ClientOptions &transport(const Transport &t) & {
+        t.throw_if_failed();
+        return check(httpx_client_config_set_transport(cfg_.get(), t.get()), "transport");
+    }
     ClientOptions &mount(std::string_view key, const Transport &t) & {
+        t.throw_if_failed();
         return check(httpx_client_config_mount(cfg_.get(), detail::cstr(key, "key").c_str(), t.get()), "invalid mount");
     }
     /// Transfer progress (libcurl XFERINFOFUNCTION); return false to abort.
@@ -671,12 +715,18 @@ public:
         return std::move(*this);
     }
 
+    /// Throw the first failed setter's error (httpx_client_config_error), if
+    /// any: Client's constructor calls it, so options whose setter threw (and
+    /// was caught) never build a client.
+    void throw_if_failed() const { detail::throw_kept(cfg_.get(), httpx_client_config_error); }
+
 private:
     ClientOptions &check(httpx_code code, const char *what) {
-        detail::throw_if(code, nullptr, what);
+        detail::throw_setter(code, cfg_.get(), httpx_client_config_error, failed_, what);
         return *this;
     }
     detail::Handle<httpx_client_config, httpx_client_config_free> cfg_;
+    bool failed_ = false;
 };
 
 /// An HTTP request: Request(method, url) (absolute URL) or Client::build_request.
@@ -855,12 +905,18 @@ public:
         return std::move(*this);
     }
 
+    /// Throw the first failed setter's error (httpx_request_error), if any.
+    /// Client::send, Client::stream and Multi::add call it: a request whose
+    /// setter threw (and was caught) is not sent without that edit.
+    void throw_if_failed() const { detail::throw_kept(static_cast<const httpx_request *>(h_.get()), httpx_request_error); }
+
 private:
     Request &check(httpx_code code, const char *what) {
-        detail::throw_if(code, nullptr, what);
+        detail::throw_setter(code, static_cast<const httpx_request *>(h_.get()), httpx_request_error, failed_, what);
         return *this;
     }
     detail::Handle<httpx_request, httpx_request_free> h_;
+    bool failed_ = false;
 };
 
 /// An HTTP response. Move-only. From Client::send the body is read; from
@@ -965,6 +1021,7 @@ private:
 class Client {
 public:
     explicit Client(const ClientOptions &opts = ClientOptions()) {
+        opts.throw_if_failed();
         httpx_client *c = nullptr;
         httpx_error *err = nullptr;
         httpx_code code = httpx_client_new(opts.get(), &c, &err);  // evaluated before err is read
@@ -982,12 +1039,14 @@ public:
     }
     /// Send and read the whole body.
     Response send(const Request &req) const {
+        req.throw_if_failed();
         httpx_response *r = nullptr;
         detail::call([&](httpx_error **e) { return httpx_client_send(h_.get(), req.get(), &r, e); });
         return Response(r);
     }
     /// Send and return once the head is in; read the body with Response::read.
     Response stream(const Request &req) const {
+        req.throw_if_failed();
         httpx_response *r = nullptr;
         detail::call([&](httpx_error **e) { return httpx_client_send_stream(h_.get(), req.get(), &r, e); });
         return Response(r);
@@ -1012,6 +1071,118 @@ public:
 
 private:
     detail::Handle<httpx_client, httpx_client_free> h_;
+};
+
+/// A finished transfer of a Multi: its tag, its result and the response (body
+/// read). Move-only; frees the completion (and an untaken response).
+class Completion {
+public:
+    explicit Completion(httpx_completion *owned) : h_(owned) {}
+    /// The tag given to Multi::add.
+    uint64_t tag() const noexcept { return httpx_completion_tag(h_.get()); }
+    /// HTTPX_OK, or what Client::send would have failed with
+    /// (HTTPX_E_CANCELLED after Multi::cancel).
+    httpx_code code() const noexcept { return httpx_completion_code(h_.get()); }
+    bool ok() const noexcept { return code() == HTTPX_OK; }
+    /// The transfer's error message ("" on success).
+    std::string message() const {
+        const httpx_error *e = httpx_completion_error(h_.get());
+        return e ? detail::or_empty(httpx_error_message(e)) : std::string();
+    }
+    /// The transfer's error as the exception Client::send would have thrown
+    /// (throws nothing on success).
+    void raise() const {
+        if (!ok()) throw Error(code(), message());
+    }
+    /// The response (once): throws the transfer's Error when it failed, and
+    /// Error(HTTPX_E_INVALID_ARGUMENT) when the response was taken already.
+    Response take_response() {
+        raise();
+        httpx_response *r = nullptr;
+        detail::throw_if(httpx_completion_take_response(h_.get(), &r), nullptr, "the response was taken already");
+        return Response(r);
+    }
+    httpx_completion *get() const noexcept { return h_.get(); }
+
+private:
+    detail::Handle<httpx_completion, httpx_completion_free> h_;
+};
+
+/// Many transfers of one Client driven from one thread, with no thread of the
+/// library's (libcurl's multi interface, HTTPX's AsyncClient): add() requests,
+/// then wait for fd() to become readable (poll/epoll, libuv, ...) at most
+/// timeout() seconds, perform(), and pop completions with next().
+///
+///     httpx::Multi m(client);
+///     for (auto &u : urls) m.add(client.build_request("GET", u), tag++);
+///     while (m.running() > 0 || pending) {
+///         pollfd p{m.fd(), POLLIN, 0};
+///         auto t = m.timeout();                       // nullopt: no timer
+///         poll(&p, 1, t ? int(*t * 1000) + 1 : -1);
+///         m.perform();
+///         while (auto c = m.next()) use(c->tag(), c->take_response());
+///     }
+///
+/// Every callback of the multi's transfers (hooks, auth flows, mock handlers,
+/// body readers) runs inside perform(), on the calling thread; an exception one
+/// throws fails that transfer and is rethrown by that perform(). A Multi
+/// belongs to one thread at a time. Destroy it before its Client: transfers
+/// still in flight are dropped, their connections closed. Move-only.
+class Multi {
+public:
+    explicit Multi(const Client &client) {
+        httpx_multi *m = nullptr;
+        detail::throw_if(httpx_multi_new(client.get(), &m), nullptr, "httpx_multi_new");
+        h_.reset(m);
+    }
+    /// Queue a send of a copy of `req` under `tag`; returns at once (nothing is
+    /// sent before perform). `req` stays the caller's.
+    Multi &add(const Request &req, uint64_t tag) {
+        req.throw_if_failed();
+        detail::call([&](httpx_error **e) { return httpx_multi_add(h_.get(), req.get(), tag, e); });
+        running_++;
+        return *this;
+    }
+    /// Do the I/O that is ready, waiting up to `wait_seconds` (0 = do not wait,
+    /// negative = until something happens). Returns the transfers not yet
+    /// complete. Throws the multi's own errors (HTTPX_E_RECURSIVE_CALL) and an
+    /// exception a callback threw.
+    uint32_t perform(double wait_seconds = 0) {
+        detail::pending() = nullptr;
+        uint32_t running = 0;
+        httpx_code code = httpx_multi_perform(h_.get(), wait_seconds, &running);
+        if (std::exception_ptr ex = std::exchange(detail::pending(), nullptr)) std::rethrow_exception(ex);
+        detail::throw_if(code, nullptr, "httpx_multi_perform");
+        return running;
+    }
+    /// The next finished transfer, or nullopt when none has finished.
+    std::optional<Completion> next() {
+        httpx_completion *c = nullptr;
+        detail::throw_if(httpx_multi_next(h_.get(), &c), nullptr, "httpx_multi_next");
+        if (!c) return std::nullopt;
+        if (running_ > 0) running_--;
+        return Completion(c);
+    }
+    /// Transfers added whose completion next() has not returned yet.
+    size_t running() const noexcept { return running_; }
+    /// Readable whenever perform() has work; the multi's own (never close it).
+    int fd() const noexcept { return httpx_multi_fd(h_.get()); }
+    /// Seconds to wait at most before the next perform(): 0 when work is
+    /// pending, nullopt when there is no timer (wait for fd() alone).
+    std::optional<double> timeout() const {
+        double s = -1;
+        detail::throw_if(httpx_multi_timeout(h_.get(), &s), nullptr, "httpx_multi_timeout");
+        return s < 0 ? std::nullopt : std::optional<double>(s);
+    }
+    /// Cancel the transfers tagged `tag`: each completes at once with
+    /// HTTPX_E_CANCELLED (an unknown tag is not an error).
+    void cancel(uint64_t tag) { detail::throw_if(httpx_multi_cancel(h_.get(), tag), nullptr, "httpx_multi_cancel"); }
+
+    httpx_multi *get() const noexcept { return h_.get(); }
+
+private:
+    detail::Handle<httpx_multi, httpx_multi_free> h_;
+    size_t running_ = 0;
 };
 
 /// HTTPX's top-level httpx.get: a fresh connection for one request.

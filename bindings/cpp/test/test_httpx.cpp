@@ -23,6 +23,27 @@ static_assert(!std::is_copy_constructible_v<httpx::Client>, "Client is move-only
 static_assert(!std::is_copy_constructible_v<httpx::Request>, "Request is move-only");
 static_assert(!std::is_copy_constructible_v<httpx::Response>, "Response is move-only");
 static_assert(std::is_move_constructible_v<httpx::Response>, "Response moves");
+static_assert(!std::is_copy_constructible_v<httpx::Multi>, "Multi is move-only");
+static_assert(std::is_move_constructible_v<httpx::Multi>, "Multi moves");
+static_assert(!std::is_copy_constructible_v<httpx::Completion>, "Completion is move-only");
+
+// Drive `m` with poll(2) on its fd until no transfer is left (bounded: 30 s);
+// hands each completion to `f`.
+template <typename F>
+static bool drive(httpx::Multi &m, F f) {
+    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < end) {
+        while (auto c = m.next()) f(*c);
+        if (m.running() == 0) return true;
+        pollfd p{m.fd(), POLLIN, 0};
+        auto t = m.timeout();
+        int ms = t ? static_cast<int>(*t * 1000) + 1 : 100;
+        if (ms > 100) ms = 100;
+        poll(&p, 1, ms);
+        m.perform();
+    }
+    return false;
+}
 
 // ---------------------------------------------------------------- tiny server
 class TinyServer {
@@ -582,6 +603,123 @@ int main() {
         auto mock = httpx::Transport::mock([](const httpx::RequestView &) { return httpx::MockResponse{}; });
         httpx::Client m(opts().transport(mock));
         CHECK(!m.get("http://mock/").remote_addr());
+    });
+
+    run("multi: 50 GETs from one thread", [&] {
+        httpx::Client c(opts().timeout(20));
+        httpx::Multi m(c);
+        for (uint64_t i = 0; i < 50; i++) m.add(c.build_request("GET", srv.url("/echo?i=" + std::to_string(i))), i);
+        CHECK(m.running() == 50);
+        int got = 0;
+        CHECK(drive(m, [&](httpx::Completion &done) {
+            CHECK(done.ok());
+            httpx::Response r = done.take_response();
+            CHECK(r.status() == 200);
+            CHECK(r.body() == "GET /echo?i=" + std::to_string(done.tag()) + "\n\n");
+            CHECK_THROWS_CODE(done.take_response(), HTTPX_E_INVALID_ARGUMENT);
+            got++;
+        }));
+        CHECK(got == 50);
+        httpx::Multi moved(std::move(m));
+        CHECK(moved.fd() >= 0);
+    });
+
+    run("multi: cancel one among many, errors as exceptions", [&] {
+        httpx::Client c(opts().timeout(20));
+        httpx::Multi m(c);
+        m.add(httpx::Request("GET", srv.url("/slow")), 1);
+        m.add(httpx::Request("GET", srv.url("/get")), 2);
+        m.add(httpx::Request("GET", srv.url("/status/404")), 3);
+        m.add(httpx::Request("GET", "http://127.0.0.1:1/"), 4);  // nothing listens on port 1
+        m.perform();
+        m.cancel(1);
+        auto t0 = std::chrono::steady_clock::now();
+        std::vector<httpx_code> codes(5, HTTPX_E_INTERNAL);
+        CHECK(drive(m, [&](httpx::Completion &done) {
+            codes.at(done.tag()) = done.code();
+            if (done.tag() == 1) {
+                CHECK_THROWS_CODE(done.take_response(), HTTPX_E_CANCELLED);
+                CHECK(!done.message().empty());
+            }
+            if (done.tag() == 3) CHECK(done.take_response().status() == 404);
+            if (done.tag() == 4) CHECK_THROWS_CODE(done.raise(), HTTPX_E_CONNECT);
+        }));
+        CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(2500));  // /slow answers after 3 s
+        CHECK(codes[1] == HTTPX_E_CANCELLED && codes[2] == HTTPX_OK && codes[3] == HTTPX_OK && codes[4] == HTTPX_E_CONNECT);
+    });
+
+    run("multi: destroyed with transfers in flight; callback exceptions", [&] {
+        httpx::Client c(opts().timeout(20));
+        {
+            httpx::Multi m(c);
+            for (uint64_t i = 0; i < 4; i++) m.add(httpx::Request("GET", srv.url("/slow")), i);
+            for (int i = 0; i < 5; i++) m.perform(0.02);
+            CHECK(m.running() == 4);
+        }  // freed: connections closed, nothing leaked (valgrind)
+        CHECK(c.get(srv.url("/get")).status() == 200);
+
+        auto mock = httpx::Transport::mock([](const httpx::RequestView &r) -> httpx::MockResponse {
+            if (r.url().find("/boom") != std::string::npos) throw std::runtime_error("boom");
+            return httpx::MockResponse{};
+        });
+        httpx::Client mc(opts().transport(mock));
+        httpx::Multi m(mc);
+        m.add(httpx::Request("GET", "http://mock/boom"), 7);
+        bool rethrown = false;
+        try {
+            m.perform();
+        } catch (const std::runtime_error &e) {
+            rethrown = std::string(e.what()) == "boom";
+        }
+        CHECK(rethrown);
+        auto done = m.next();
+        CHECK(done && done->tag() == 7 && done->code() == HTTPX_E_CALLBACK);
+    });
+
+    run("setter errors carry the library's message", [&] {
+        // Config
+        try {
+            (void)opts().header("X-Bad", "a\r\nInjected: 1");
+            CHECK(false);
+        } catch (const httpx::Error &e) {
+            CHECK(e.code() == HTTPX_E_INVALID_ARGUMENT);
+            CHECK(std::string(e.what()).find("CR, LF") != std::string::npos);
+        }
+        httpx::ClientOptions o = opts();
+        try {
+            o.header("X-Bad", "a\nb");
+        } catch (const httpx::Error &) {
+        }
+        CHECK_THROWS_CODE(httpx::Client(o), HTTPX_E_INVALID_ARGUMENT);  // refused at build time
+        // Request
+        httpx::Client c(opts());
+        httpx::Request req("GET", srv.url("/get"));
+        std::string msg;
+        try {
+            req.set_header("X-Bad", "a\nb");
+        } catch (const httpx::Error &e) {
+            msg = e.what();
+        }
+        CHECK(msg.find("CR, LF") != std::string::npos);
+        req.add_param("ok", "1");
+        try {
+            c.send(req);
+            CHECK(false);
+        } catch (const httpx::Error &e) {
+            CHECK(e.what() == msg);  // the first failed setter, when sent anyway
+        }
+        httpx::Multi m(c);
+        CHECK_THROWS_CODE(m.add(req, 1), HTTPX_E_INVALID_ARGUMENT);
+        CHECK(c.send(req.clone()).status() == 200);  // a clone starts clean
+        // Transport
+        httpx::Transport t = httpx::Transport::http();
+        try {
+            t.local_address("not-an-address");
+            CHECK(false);
+        } catch (const httpx::Error &e) {
+            CHECK(std::string(e.what()).find("not-an-address") != std::string::npos);
+        }
+        CHECK_THROWS_CODE(opts().transport(t), HTTPX_E_INVALID_ARGUMENT);
     });
 
     std::cout << passed << " passed, " << failed << " failed" << std::endl;
