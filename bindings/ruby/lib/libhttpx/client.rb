@@ -36,7 +36,8 @@ module LibHTTPX
       Native.check(Native.httpx_client_config_new(out))
       cfg = Native::ConfigPtr.new(out.read_pointer)
       begin
-        c = ->(code, what) { Native.check(code, nil, what) }
+        # The first failed setter raises with the library's message (httpx_client_config_error).
+        c = ->(code, what) { Native.check_setter(code, cfg, :httpx_client_config_error, cfg, what) }
         c.(Native.httpx_client_config_set_base_url(cfg, Native.str(base_url, "base_url")), "invalid base_url #{base_url.inspect}") if base_url
         headers&.each { |k, v| c.(Native.httpx_client_config_add_header(cfg, Native.str(k, "header"), Native.str(v, "header value")), "invalid header #{k}") }
         params&.each { |k, v| c.(Native.httpx_client_config_add_param(cfg, Native.str(k, "param"), Native.str(v, "param value")), "invalid param #{k}") }
@@ -78,13 +79,22 @@ module LibHTTPX
         c.(Native.httpx_client_config_add_proxy(cfg, "all://", Native.str(proxy, "proxy"), 0), "invalid proxy") if proxy
         c.(Native.httpx_client_config_set_http2(cfg, 1), "http2") if http2
         c.(Native.httpx_client_config_set_default_encoding(cfg, Native.str(default_encoding, "encoding")), "encoding") if default_encoding
-        c.(Native.httpx_client_config_set_transport(cfg, transport.to_ptr), "transport") if transport
-        mounts&.each { |key, t| c.(Native.httpx_client_config_mount(cfg, Native.str(key, "mount key"), t&.to_ptr), "invalid mount #{key}") }
+        if transport
+          transport._raise_setter_error!
+          c.(Native.httpx_client_config_set_transport(cfg, transport.to_ptr), "transport")
+        end
+        mounts&.each do |key, t|
+          t&._raise_setter_error!
+          c.(Native.httpx_client_config_mount(cfg, Native.str(key, "mount key"), t&.to_ptr), "invalid mount #{key}")
+        end
         unless total_timeout.nil?
           Native.require!(:httpx_client_config_set_total_timeout, "total_timeout")
           c.(Native.httpx_client_config_set_total_timeout(cfg, Float(total_timeout)), "total_timeout")
         end
         hooks.install(cfg)
+        if (e = Native.setter_error(:httpx_client_config_error, cfg)) # every setter above checks; a backstop
+          raise e, cause: e.errno
+        end
         out = Native.out_ptr
         Native.call { |err| Native.httpx_client_new(cfg, out, err) }
         @ptr = Native::ClientPtr.new(out.read_pointer)
@@ -135,6 +145,7 @@ module LibHTTPX
     # Timeout.timeout, Thread#raise and Thread#kill stop it promptly (see
     # LibHTTPX::Interrupts); so does firing the request's cancel: token.
     def send_request(request, stream: false)
+      request._raise_setter_error! # a setter failed on it (and was rescued): not sent without that edit
       with_client do |p|
         out = Native.out_ptr
         rp = request.to_ptr

@@ -56,6 +56,7 @@ module LibHTTPX
         own = @client.build_request(request, url, **opts)
         request = own
       end
+      request._raise_setter_error!
       id = @next_id
       @next_id += 1
       @tags[id] = tag.nil? ? id : tag

@@ -107,6 +107,10 @@ module LibHTTPX
     optional_fn :httpx_completion_error, [:pointer], :pointer
     optional_fn :httpx_completion_take_response, %i[pointer pointer], :uint32
     optional_fn :httpx_completion_free, [:pointer], :void
+    # The first failed setter on a handle (its code and message).
+    optional_fn :httpx_client_config_error, %i[pointer pointer], :uint32
+    optional_fn :httpx_request_error, %i[pointer pointer], :uint32
+    optional_fn :httpx_transport_error, %i[pointer pointer], :uint32
 
     fn :httpx_client_new, %i[pointer pointer pointer], :uint32
     fn :httpx_client_close, [:pointer], :uint32
@@ -162,6 +166,7 @@ module LibHTTPX
     fn :httpx_transport_callback_set_raise_errors, %i[pointer int32], :uint32
     fn :httpx_transport_http, [:pointer], :uint32
     fn :httpx_transport_http_set_retries, %i[pointer uint32], :uint32
+    optional_fn :httpx_transport_http_set_local_address, %i[pointer string], :uint32
     fn :httpx_transport_free, [:pointer], :void
     fn :httpx_response_builder_set_status, %i[pointer uint16], :uint32
     fn :httpx_response_builder_add_header, %i[pointer string string], :uint32
@@ -229,6 +234,38 @@ module LibHTTPX
 
       e = LibHTTPX::Error.for_code(code, detail || what || httpx_code_str(code))
       raise e, cause: e.errno
+    end
+
+    # The error kept on a handle by its first failed setter (`getter`:
+    # :httpx_request_error, :httpx_client_config_error or :httpx_transport_error),
+    # as the exception to raise; nil when none failed (or the library is older).
+    def setter_error(getter, ptr)
+      return nil unless has?(getter)
+
+      err = out_ptr
+      code = Native.public_send(getter, ptr, err)
+      e = err.read_pointer
+      msg = nil
+      unless e.null?
+        msg = httpx_error_message(e).dup.force_encoding(Encoding::UTF_8)
+        httpx_error_free(e)
+      end
+      code == OK ? nil : LibHTTPX::Error.for_code(code, msg || httpx_code_str(code))
+    end
+
+    # check for a setter on the handle `ptr` owned by `owner`: its first failure
+    # raises with the library's own message (see setter_error), later ones with
+    # `what`.
+    def check_setter(code, owner, getter, ptr, what = nil)
+      return if code == OK
+
+      first = !owner.instance_variable_get(:@__setter_failed)
+      owner.instance_variable_set(:@__setter_failed, true)
+      if first && (e = setter_error(getter, ptr)) && e.code == code
+        raise e, cause: e.errno
+      end
+
+      check(code, nil, what)
     end
 
     # Run a call that takes a trailing httpx_error** and may run Ruby callbacks;

@@ -51,6 +51,9 @@ module LibHTTPX
       @builder = nil
     end
 
+    # @api private: a setter's code (the first failure raises with the library's message).
+    def _setter(code, _err = nil, what = nil) = Native.check_setter(code, self, :httpx_request_error, to_ptr, what)
+
     # @api private
     def to_ptr
       raise InvalidArgument.new(Codes::INVALID_ARGUMENT, "request is closed") if @ptr.nil?
@@ -98,29 +101,29 @@ module LibHTTPX
 
     # Replace every value of a header.
     def []=(name, value)
-      Native.check(Native.httpx_request_set_header(to_ptr, Native.str(name, "header name"), Native.str(value, "header value")), nil, "invalid header #{name}")
+      _setter(Native.httpx_request_set_header(to_ptr, Native.str(name, "header name"), Native.str(value, "header value")), nil, "invalid header #{name}")
     end
     alias set_header []=
 
     def add_header(name, value)
-      Native.check(Native.httpx_request_add_header(to_ptr, Native.str(name, "header name"), Native.str(value, "header value")), nil, "invalid header #{name}")
+      _setter(Native.httpx_request_add_header(to_ptr, Native.str(name, "header name"), Native.str(value, "header value")), nil, "invalid header #{name}")
       self
     end
 
     def remove_header(name)
-      Native.check(Native.httpx_request_remove_header(to_ptr, Native.str(name, "header name")))
+      _setter(Native.httpx_request_remove_header(to_ptr, Native.str(name, "header name")))
       self
     end
     alias delete_header remove_header
 
     # Set a query param (replaces existing values of the key).
     def add_param(key, value)
-      Native.check(Native.httpx_request_add_param(to_ptr, Native.str(key, "param"), Native.str(value, "param value")))
+      _setter(Native.httpx_request_add_param(to_ptr, Native.str(key, "param"), Native.str(value, "param value")))
       self
     end
 
     def set_cookie(name, value)
-      Native.check(Native.httpx_request_set_cookie(to_ptr, Native.str(name, "cookie name"), Native.str(value, "cookie value")), nil, "invalid cookie")
+      _setter(Native.httpx_request_set_cookie(to_ptr, Native.str(name, "cookie name"), Native.str(value, "cookie value")), nil, "invalid cookie")
       self
     end
 
@@ -130,7 +133,7 @@ module LibHTTPX
       buf = FFI::MemoryPointer.new(:uint8, [data.bytesize, 1].max)
       buf.put_bytes(0, data)
       ct = content_type && Native.str(content_type, "content type")
-      Native.check(Native.httpx_request_set_body(to_ptr, buf, data.bytesize, ct), nil, "set body failed")
+      _setter(Native.httpx_request_set_body(to_ptr, buf, data.bytesize, ct), nil, "set body failed")
       self
     end
 
@@ -140,7 +143,7 @@ module LibHTTPX
 
     # JSON body (HTTPX json=): any object JSON.generate accepts.
     def json=(obj)
-      Native.check(Native.httpx_request_set_json(to_ptr, Native.str(JSON.generate(obj), "json")), nil, "invalid JSON")
+      _setter(Native.httpx_request_set_json(to_ptr, Native.str(JSON.generate(obj), "json")), nil, "invalid JSON")
     end
 
     # Urlencoded form (HTTPX data=): a Hash (Array values repeat the key).
@@ -151,7 +154,7 @@ module LibHTTPX
       keep = pairs.map { |n, v| [FFI::MemoryPointer.from_string(n), FFI::MemoryPointer.from_string(v)] }
       names.write_array_of_pointer(keep.map(&:first)) unless keep.empty?
       values.write_array_of_pointer(keep.map(&:last)) unless keep.empty?
-      Native.check(Native.httpx_request_set_form(to_ptr, names, values, pairs.size), nil, "invalid form")
+      _setter(Native.httpx_request_set_form(to_ptr, names, values, pairs.size), nil, "invalid form")
     end
 
     # Stream the body at send time from an IO-like (#read(n)) or an Enumerable of
@@ -161,7 +164,7 @@ module LibHTTPX
       code = Native.httpx_request_set_body_reader(to_ptr, Callbacks::READ_FN, ud, Callbacks::FREE_FN, length.nil? ? -1 : length)
       if code != Native::OK
         Callbacks.release(ud) # not taken on error
-        Native.check(code, nil, "set body reader failed")
+        _setter(code, nil, "set body reader failed")
       end
       self
     end
@@ -169,9 +172,9 @@ module LibHTTPX
     # Auth for this request only; nil sends no auth at all (HTTPX auth=None).
     def auth=(auth)
       if auth.nil?
-        Native.check(Native.httpx_request_set_auth(to_ptr, nil))
+        _setter(Native.httpx_request_set_auth(to_ptr, nil))
       else
-        LibHTTPX.with_native_auth(auth) { |a| Native.check(Native.httpx_request_set_auth(to_ptr, a)) }
+        LibHTTPX.with_native_auth(auth) { |a| _setter(Native.httpx_request_set_auth(to_ptr, a)) }
       end
     end
 
@@ -180,9 +183,9 @@ module LibHTTPX
     def timeout=(t)
       if t.is_a?(Hash)
         c, r, w, p = LibHTTPX.timeouts_from_hash(t)
-        Native.check(Native.httpx_request_set_timeouts(to_ptr, c, r, w, p))
+        _setter(Native.httpx_request_set_timeouts(to_ptr, c, r, w, p))
       else
-        Native.check(Native.httpx_request_set_timeout(to_ptr, Native.timeout_seconds(t)))
+        _setter(Native.httpx_request_set_timeout(to_ptr, Native.timeout_seconds(t)))
       end
     end
 
@@ -190,7 +193,7 @@ module LibHTTPX
     # Expiry raises LibHTTPX::TotalTimeout. Needs a libhttpx with total timeouts.
     def total_timeout=(seconds)
       Native.require!(:httpx_request_set_total_timeout, "total_timeout")
-      Native.check(Native.httpx_request_set_total_timeout(to_ptr, Native.timeout_seconds(seconds)))
+      _setter(Native.httpx_request_set_total_timeout(to_ptr, Native.timeout_seconds(seconds)))
     end
 
     # A LibHTTPX::CancelToken (or nil): firing it stops sends of this request and
@@ -202,7 +205,7 @@ module LibHTTPX
     end
 
     def follow_redirects=(on)
-      Native.check(Native.httpx_request_set_follow_redirects(to_ptr, on ? 1 : 0))
+      _setter(Native.httpx_request_set_follow_redirects(to_ptr, on ? 1 : 0))
     end
 
     # The body bytes (in a MockTransport block: the body as received).
@@ -241,6 +244,19 @@ module LibHTTPX
       self.cancel = cancel unless cancel.equal?(UNSET)
       self.follow_redirects = follow_redirects unless follow_redirects.nil?
       self
+    end
+
+    # The first failure of a setter on this request (a LibHTTPX::Error with the
+    # library's message, e.g. an invalid header value), or nil. Each setter
+    # raises it at once; Client#send_request and Multi#add raise it again for a
+    # request whose setter failed (and was rescued), so that request is never
+    # sent without that edit. #dup starts without one.
+    def setter_error = Native.setter_error(:httpx_request_error, to_ptr)
+
+    # @api private: raise setter_error, if any.
+    def _raise_setter_error!
+      e = setter_error
+      raise e, cause: e.errno if e
     end
 
     def inspect = @ptr ? "#<LibHTTPX::Request #{http_method} #{url}>" : "#<LibHTTPX::Request closed>"

@@ -76,6 +76,20 @@ module LibHTTPX
       @ptr
     end
 
+    # The first failure of a setter on this transport (a LibHTTPX::Error with
+    # the library's message), or nil. Client.new raises it for a transport (or
+    # mount) whose setter failed.
+    def setter_error = Native.setter_error(:httpx_transport_error, to_ptr)
+
+    # @api private
+    def _raise_setter_error!
+      e = setter_error
+      raise e, cause: e.errno if e
+    end
+
+    # @api private: a setter's code (the first failure raises with the library's message).
+    def _setter(code, what = nil) = Native.check_setter(code, self, :httpx_transport_error, to_ptr, what)
+
     # Release this handle; clients using the transport keep it alive.
     def close
       @ptr&.free
@@ -118,17 +132,26 @@ module LibHTTPX
         Native.check(code, nil, "httpx_transport_callback failed")
       end
       @ptr = Native::TransportPtr.new(out.read_pointer)
-      Native.check(Native.httpx_transport_callback_set_raise_errors(@ptr, raise_app_exceptions ? 1 : 0)) unless raise_app_exceptions
+      _setter(Native.httpx_transport_callback_set_raise_errors(@ptr, raise_app_exceptions ? 1 : 0), "raise_app_exceptions") unless raise_app_exceptions
     end
   end
 
   # A network transport with its own pool (HTTPX HTTPTransport), for mounts.
   class HTTPTransport < Transport
-    def initialize(retries: 0)
+    # local_address: bind the connections to this local IP address (HTTPX
+    # HTTPTransport(local_address=...)); a bad one raises LibHTTPX::InvalidArgument.
+    def initialize(retries: 0, local_address: nil)
       out = Native.out_ptr
       Native.check(Native.httpx_transport_http(out))
       @ptr = Native::TransportPtr.new(out.read_pointer)
-      Native.check(Native.httpx_transport_http_set_retries(@ptr, retries)) if retries.positive?
+      _setter(Native.httpx_transport_http_set_retries(@ptr, retries), "retries") if retries.positive?
+      self.local_address = local_address if local_address
+    end
+
+    # Bind the connections to a local IP address (before first use).
+    def local_address=(addr)
+      Native.require!(:httpx_transport_http_set_local_address, "local_address")
+      _setter(Native.httpx_transport_http_set_local_address(to_ptr, Native.str(addr, "local address")), "local_address")
     end
   end
 end
