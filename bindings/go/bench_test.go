@@ -200,6 +200,61 @@ func runBench(b *testing.B, path string, size int64) {
 		benchHTTPClient(b, tr, srv+path, size)
 	})
 	b.Run("client", func(b *testing.B) { benchNative(b, srv+path, size) })
+	b.Run("multi", func(b *testing.B) { benchMulti(b, srv+path, size) })
+}
+
+// benchMulti: the b.N GETs through one Multi driven by Run on one goroutine,
+// at most 16 in flight (as many connections as nethttp's idle pool keeps).
+func benchMulti(b *testing.B, url string, size int64) {
+	c, err := httpx.NewClient(httpx.WithTrustEnv(false))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	m, err := httpx.NewMulti(c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	req, err := httpx.NewRequest("GET", url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer req.Close()
+	const inflight = 16
+	added := 0
+	add := func() {
+		if added < b.N {
+			if _, err := m.Add(req); err != nil {
+				b.Fatal(err)
+			}
+			added++
+		}
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	if size > 13 {
+		b.SetBytes(size)
+	}
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	defer func() { reportCPU(b, cpu0) }()
+	for i := 0; i < inflight; i++ {
+		add()
+	}
+	err = m.Run(ctx, func(cp *httpx.Completion) {
+		defer cp.Close()
+		if cp.Err != nil {
+			b.Fatal(cp.Err)
+		}
+		if body, _ := cp.Response.Body(); int64(len(body)) != size {
+			b.Fatalf("%d bytes", len(body))
+		}
+		add()
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
 }
 
 func BenchmarkGetKeepAlive(b *testing.B) { runBench(b, "/small", 13) }

@@ -88,3 +88,38 @@ func ExampleError() {
 	fmt.Println(errors.Is(err, context.Canceled), errors.Is(err, httpx.ErrCancelled))
 	// Output: true true
 }
+
+// Many requests from one goroutine: a Multi (here answered by a mock backend).
+func ExampleMulti() {
+	mock, _ := httpx.NewMockBackend(func(r *httpx.Request) (*httpx.MockResponse, error) {
+		return &httpx.MockResponse{Body: []byte("answer to " + r.URL())}, nil
+	})
+	defer mock.Close()
+	client, _ := httpx.NewClient(httpx.WithBackend(mock))
+	defer client.Close()
+	m, err := httpx.NewMulti(client)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer m.Close()
+	var reqs []*httpx.Request
+	for _, u := range []string{"http://api.test/a", "http://api.test/b"} {
+		req, _ := httpx.NewRequest("GET", u)
+		defer req.Close()
+		reqs = append(reqs, req)
+	}
+	done, err := m.Do(context.Background(), reqs...) // in the order of reqs
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, c := range done {
+		body, _ := c.Response.Body()
+		fmt.Println(string(body))
+		c.Close()
+	}
+	// Output:
+	// answer to http://api.test/a
+	// answer to http://api.test/b
+}

@@ -6,3 +6,6 @@ const HaveCancel = haveCancel
 
 // HaveInfo tells tests whether the library reports connection info and timings.
 const HaveInfo = haveInfo
+
+// LiveHandles is the number of userdata handles the library has not released.
+func LiveHandles() int64 { return liveHandles.Load() }
