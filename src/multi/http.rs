@@ -402,24 +402,12 @@ async fn exchange(
 ) -> std::result::Result<Exchanged, (Error, bool)> {
     let body = req.body.open().map_err(|e| (e, false))?;
     let total = req.body.len();
-    let proxy_headers: Option<Headers>;
-    let (target, headers): (std::borrow::Cow<str>, &Headers) = if forward {
-        let mut h = req.headers.clone();
-        if let Some(auth) = proxy.and_then(|p| p.authorization.as_deref()) {
-            h.set_unchecked("Proxy-Authorization", auth);
-        }
-        proxy_headers = Some(h);
-        let mut u = req.url.clone();
-        u.set_fragment(None);
-        (std::borrow::Cow::Owned(u.to_string()), proxy_headers.as_ref().unwrap_or(&req.headers))
-    } else {
-        (std::borrow::Cow::Borrowed(urls::request_target(&req.url)), &req.headers)
-    };
+    let (target, headers) = crate::proxy::forward::request_parts(&req.url, &req.headers, forward, proxy);
     // The connection's own buffers (as the blocking `Conn` reuses them): nothing
     // allocated per exchange. Dropped with the connection if this future is.
     let (buf, start, end, mut w) = conn.take_buffers();
     let mut rb = ReadBuf { buf, start, end };
-    let out = exchange_bufs(r, conn, &mut rb, &mut w, req, &target, headers, body, total, ctx, cap, body_cap).await;
+    let out = exchange_bufs(r, conn, &mut rb, &mut w, req, &target, &headers, body, total, ctx, cap, body_cap).await;
     conn.put_buffers(rb.buf, rb.start, rb.end, w);
     out
 }

@@ -4,6 +4,7 @@
 //! chain in `connect/` (`connect/proxy.rs`, `socks.rs`, `tunnel.rs`).
 
 pub mod env;
+pub mod forward;
 pub mod socks;
 pub mod tunnel;
 

@@ -13,7 +13,6 @@ use crate::connect::{Dialed, Dialer, Target};
 use crate::deadline::Guard;
 use crate::debug::DebugKind;
 use crate::error::{Error, Result};
-use crate::headers::Headers;
 use crate::http1::{Conn, Framing};
 use crate::http2::H2Body;
 use crate::info::{Capture, ConnInfo};
@@ -537,20 +536,8 @@ fn exchange(
         *r = Box::new(ProgressReader { inner, progress: p.clone(), sent: 0, total });
     }
     crate::debug::wrap_body(&ctx.observers.debug, &mut body);
-    let proxy_headers: Option<Headers>;
-    let (target, headers): (std::borrow::Cow<str>, &Headers) = if forward {
-        let mut h = req.headers.clone();
-        if let Some(auth) = proxy.and_then(|p| p.authorization.as_deref()) {
-            h.set_unchecked("Proxy-Authorization", auth);
-        }
-        proxy_headers = Some(h);
-        let mut u = req.url.clone();
-        u.set_fragment(None);
-        (std::borrow::Cow::Owned(u.to_string()), proxy_headers.as_ref().unwrap_or(&req.headers))
-    } else {
-        (std::borrow::Cow::Borrowed(urls::request_target(&req.url)), &req.headers)
-    };
-    if let Err(e) = conn.write_request(&req.method, &target, headers, body) {
+    let (target, headers) = crate::proxy::forward::request_parts(&req.url, &req.headers, forward, proxy);
+    if let Err(e) = conn.write_request(&req.method, &target, &headers, body) {
         // A server may answer early (413, 401...) and close before reading the whole
         // body: report its response rather than the broken pipe, as httpcore does.
         if matches!(e, Error::Write(_)) {
