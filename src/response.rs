@@ -20,6 +20,15 @@ pub trait RawBody: Send {
     /// Read body bytes; 0 at the end. After the end the transport has released its
     /// connection.
     fn read(&mut self, buf: &mut [u8]) -> Result<usize>;
+
+    /// True when the transport already showed these bytes to the debug hook
+    /// (`DataIn`) and reported them to the progress callback as they arrived (the
+    /// multi reads a body into memory as it comes, `multi/http.rs` `Arrivals`): the
+    /// response then does not show or report them again, only the final progress
+    /// report at the end of the body (as the blocking reader's last one).
+    fn observed(&self) -> bool {
+        false
+    }
 }
 
 /// An in-memory body.
@@ -118,6 +127,8 @@ pub struct Response {
     default_encoding: Option<String>,
     observers: Observers,
     received: Arc<AtomicU64>,
+    /// The raw body was `RawBody::observed`: no debug or progress per chunk here.
+    observed: bool,
 }
 
 impl Response {
@@ -148,6 +159,7 @@ impl Response {
             default_encoding: None,
             observers: Observers::default(),
             received: Arc::new(AtomicU64::new(0)),
+            observed: false,
         }
     }
 
@@ -163,7 +175,7 @@ impl Response {
         if self.observers.is_empty() {
             return Ok(());
         }
-        if let Some(p) = &self.observers.progress {
+        if let Some(p) = self.observers.progress.as_ref().filter(|_| done || !self.observed) {
             let recv = self.received.load(Ordering::Relaxed);
             let total = self.headers.get("Content-Length").and_then(|v| v.trim().parse::<u64>().ok());
             let sent = self.request.body.len().unwrap_or(0);
@@ -203,10 +215,11 @@ impl Response {
             let BodyState::Raw(raw) = std::mem::replace(&mut self.body, BodyState::Consumed) else { unreachable!() };
             let encodings: Vec<&str> = self.headers.get_all("Content-Encoding").collect();
             let cap = if buffered { self.limits.max_body_bytes } else { None };
+            self.observed = raw.observed();
             let reader = RawReader {
-                inner: raw,
                 received: self.received.clone(),
-                debug: self.observers.debug.clone(),
+                debug: if self.observed { None } else { self.observers.debug.clone() },
+                inner: raw,
                 cap,
                 seen: 0,
             };

@@ -709,3 +709,105 @@ fn perform_from_a_callback_is_refused_and_timings_are_filled() {
     assert_eq!(ok_body(&mut d), "status 200");
     *inner.lock().unwrap() = None;
 }
+
+/// Progress and debug `DATA_IN` fire as body bytes arrive, not when the transfer
+/// completes: a 1 MiB download in pieces some ms apart (HTTP/1.1 from a FaultServer
+/// with a Content-Length; HTTP/2 from nginx's `/drip-1m`, no length) reports in many
+/// perform rounds before the one that completes it, monotone, the last report equal
+/// to the total, with the arguments the blocking client gives for the same download.
+#[test]
+fn progress_and_debug_data_in_fire_as_bytes_arrive() {
+    use httpx::debug::DebugKind;
+    use std::io::Write;
+    use std::sync::atomic::AtomicU64;
+    type Call = (u64, u64, Option<u64>, u64, Option<u64>);
+    let n = nginx();
+    let total = 1u64 << 20;
+    let pattern: Vec<u8> = (0..total).map(|i| (i % 251) as u8).collect();
+    let p2 = pattern.clone();
+    // 16 pieces of 64 KiB, 15 ms apart (about 0.25 s).
+    let fs = FaultServer::start(move |mut s| {
+        while read_request_head(&mut s).is_some() {
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", p2.len());
+            if s.write_all(head.as_bytes()).is_err() {
+                return;
+            }
+            for piece in p2.chunks(64 * 1024) {
+                std::thread::sleep(Duration::from_millis(15));
+                if s.write_all(piece).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let drip = vec![b'x'; total as usize];
+    for (h2, url, want, announced) in [
+        (false, fs.url("/1m"), &pattern, Some(total)),
+        (true, n.https_url_on(n.https_h2_port, "/drip-1m"), &drip, None),
+    ] {
+        let round = Arc::new(AtomicU64::new(0));
+        let calls: Arc<Mutex<Vec<Call>>> = Arc::default();
+        let data_in: Arc<Mutex<Vec<(u64, usize)>>> = Arc::default();
+        let mut k = base();
+        k.set_http2(h2);
+        let (r1, c1) = (round.clone(), calls.clone());
+        k.set_progress(Some(Arc::new(move |s, st, r, rt| {
+            c1.lock().unwrap().push((r1.load(Ordering::SeqCst), s, st, r, rt));
+            true
+        })));
+        let (r2, d2) = (round.clone(), data_in.clone());
+        k.set_debug(Arc::new(move |kind, b: &[u8]| {
+            if kind == DebugKind::DataIn {
+                d2.lock().unwrap().push((r2.load(Ordering::SeqCst), b.len()));
+            }
+        }));
+        let c = client(k);
+        let mut m = Multi::new(&c).unwrap();
+        m.add(&c.build_request("GET", &url).unwrap(), 1).unwrap();
+        let t0 = Instant::now();
+        let mut done = None;
+        while done.is_none() {
+            assert!(t0.elapsed() < Duration::from_secs(30), "h2={h2}: not done after 30 s");
+            round.fetch_add(1, Ordering::SeqCst);
+            m.perform(Some(Duration::from_millis(200))).unwrap();
+            done = m.next();
+        }
+        let wall = t0.elapsed();
+        let last_round = round.load(Ordering::SeqCst);
+        let mut d = done.unwrap();
+        assert_eq!(d.result.as_mut().unwrap().body().unwrap(), &want[..], "h2={h2}");
+        let got = calls.lock().unwrap().clone();
+        let rounds_before = |v: &[u64]| {
+            let mut r: Vec<u64> = v.iter().copied().filter(|&r| r < last_round).collect();
+            r.dedup();
+            r.len()
+        };
+        let progress_rounds = rounds_before(&got.iter().map(|c| c.0).collect::<Vec<_>>());
+        let debug_rounds = rounds_before(&data_in.lock().unwrap().iter().map(|d| d.0).collect::<Vec<_>>());
+        eprintln!(
+            "h2={h2}: {} progress calls in {progress_rounds} perform rounds before the last of {last_round}, \
+             {} DATA_IN pieces in {debug_rounds} rounds, {wall:?}",
+            got.len(),
+            data_in.lock().unwrap().len()
+        );
+        assert!(progress_rounds >= 3, "h2={h2}: progress came in {progress_rounds} rounds before completion: {got:?}");
+        assert!(debug_rounds >= 3, "h2={h2}: DATA_IN came in {debug_rounds} rounds before completion");
+        assert!(got.windows(2).all(|w| w[0].3 <= w[1].3), "h2={h2}: not monotone: {got:?}");
+        assert!(got.iter().all(|c| c.1 == 0 && c.2 == Some(0) && c.4 == announced), "h2={h2}: {got:?}");
+        assert_eq!(got.last().map(|c| c.3), Some(total), "h2={h2}");
+        let shown: usize = data_in.lock().unwrap().iter().map(|d| d.1).sum();
+        assert_eq!(shown as u64, total, "h2={h2}: DATA_IN showed each byte once");
+        // The blocking client's reports for the same download: same arguments, same end.
+        calls.lock().unwrap().clear();
+        data_in.lock().unwrap().clear();
+        let mut r = c.send(&c.build_request("GET", &url).unwrap()).unwrap();
+        assert_eq!(r.body().unwrap(), &want[..]);
+        let blocking = calls.lock().unwrap().clone();
+        assert!(blocking.len() >= 2, "h2={h2}: {blocking:?}");
+        assert!(blocking.iter().all(|c| c.1 == 0 && c.2 == Some(0) && c.4 == announced), "{blocking:?}");
+        assert_eq!(blocking.last().map(|c| (c.1, c.2, c.3, c.4)), got.last().map(|c| (c.1, c.2, c.3, c.4)));
+        let shown: usize = data_in.lock().unwrap().iter().map(|d| d.1).sum();
+        assert_eq!(shown as u64, total, "h2={h2}: blocking DATA_IN");
+        eprintln!("h2={h2}: blocking client: {} progress calls", blocking.len());
+    }
+}

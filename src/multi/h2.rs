@@ -30,7 +30,7 @@ use crate::info::{Capture, ConnInfo, Timing};
 use crate::observe::TraceEvent;
 use crate::pool::PoolKey;
 use crate::request::{BodySource, Request};
-use crate::response::{BytesBody, RawBody, Response};
+use crate::response::{RawBody, Response};
 use crate::transport::http::{self as th, HttpTransport};
 use crate::transport::SendContext;
 
@@ -434,6 +434,7 @@ async fn exchange(
     let bodiless = req.method.eq_ignore_ascii_case("HEAD") || matches!(status, 204 | 304);
     let mut data = Vec::new();
     let mut failure = None;
+    let mut seen = super::http::Arrivals::new(obs, req.body.len(), &headers);
     let over = |n: u64| body_cap.is_some_and(|c| n > c);
     if !(bodiless || announced.is_some_and(over)) {
         let limit = body_cap.map_or(u64::MAX, |c| c.saturating_add(1));
@@ -452,6 +453,10 @@ async fn exchange(
                     let _ = recv.flow_control().release_capacity(b.len());
                     let room = (limit - data.len() as u64).min(b.len() as u64) as usize;
                     data.extend_from_slice(&b[..room]);
+                    if let Err(e) = seen.data(&b[..room]) {
+                        failure = Some(e); // the stream is reset when `recv` drops
+                        break;
+                    }
                     if data.len() as u64 >= limit {
                         break; // over the cap: the client's body() says so; the stream is reset
                     }
@@ -459,10 +464,7 @@ async fn exchange(
             }
         }
     }
-    let body: Box<dyn RawBody> = match failure {
-        None => Box::new(BytesBody::new(data)),
-        Some(e) => Box::new(super::http::FailedBody(Some(e), data, 0)),
-    };
+    let body: Box<dyn RawBody> = super::http::MultiBody::boxed(data, failure);
     let mut out = Response::new(status, String::new(), crate::types::Version::Http2, headers, body, req.clone(), ctx.started);
     out.info = cap.finish(t.read);
     Ok(out)

@@ -366,22 +366,76 @@ async fn connect_addrs(
     Err(last.unwrap_or_else(|| Error::Connect(format!("no address of {host} answered"))))
 }
 
-/// A body that failed while the multi read it: the error comes out of the read, as
-/// it would from the blocking transport's body.
-pub(super) struct FailedBody(pub(super) Option<Error>, pub(super) Vec<u8>, pub(super) usize);
+/// A body the multi read into memory, its bytes already shown and reported as they
+/// arrived ([`Arrivals`]); a failure while reading it comes out of the read after
+/// the bytes that did arrive, as it would from the blocking transport's body.
+pub(super) struct MultiBody {
+    data: Vec<u8>,
+    pos: usize,
+    failure: Option<Error>,
+}
 
-impl RawBody for FailedBody {
+impl MultiBody {
+    pub(super) fn boxed(data: Vec<u8>, failure: Option<Error>) -> Box<dyn RawBody> {
+        Box::new(MultiBody { data, pos: 0, failure })
+    }
+}
+
+impl RawBody for MultiBody {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
-        if self.2 < self.1.len() {
-            let n = buf.len().min(self.1.len() - self.2);
-            buf[..n].copy_from_slice(&self.1[self.2..self.2 + n]);
-            self.2 += n;
+        if self.pos < self.data.len() {
+            let n = buf.len().min(self.data.len() - self.pos);
+            buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+            self.pos += n;
             return Ok(n);
         }
-        match self.0.take() {
+        match self.failure.take() {
             Some(e) => Err(e),
             None => Ok(0),
         }
+    }
+
+    fn observed(&self) -> bool {
+        true
+    }
+}
+
+/// Response body bytes as they arrive: shown to the debug hook (`DataIn`) and
+/// reported to the progress callback with the arguments the blocking client's body
+/// reader gives (`response.rs` `RawReader` and `Response::report`: bytes sent, send
+/// total, body bytes received so far, the announced Content-Length). The body built
+/// from them is a [`MultiBody`], which the response does not report again.
+pub(super) struct Arrivals<'a> {
+    obs: &'a crate::observe::Observers,
+    sent: Option<u64>,
+    total: Option<u64>,
+    recv: u64,
+}
+
+impl<'a> Arrivals<'a> {
+    pub(super) fn new(obs: &'a crate::observe::Observers, sent: Option<u64>, headers: &Headers) -> Arrivals<'a> {
+        let total = match obs.progress {
+            Some(_) => headers.get("Content-Length").and_then(|v| v.trim().parse::<u64>().ok()),
+            None => None,
+        };
+        Arrivals { obs, sent, total, recv: 0 }
+    }
+
+    /// `b` arrived (de-framed body bytes). Err when the progress callback aborts.
+    pub(super) fn data(&mut self, b: &[u8]) -> Result<()> {
+        if b.is_empty() {
+            return Ok(());
+        }
+        if let Some(d) = &self.obs.debug {
+            d(DebugKind::DataIn, b);
+        }
+        self.recv += b.len() as u64;
+        if let Some(p) = &self.obs.progress {
+            if !p(self.sent.unwrap_or(0), self.sent, self.recv, self.total) {
+                return Err(Error::Callback("transfer aborted by the progress callback".into()));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -434,7 +488,7 @@ async fn exchange_bufs(
             if let Ok(mut head) = read_head(r, conn, rb, &req.method, ctx).await {
                 cap.first_byte();
                 head.keep_alive = false;
-                let (body, _) = read_body(r, conn, rb, &head, ctx, body_cap).await;
+                let (body, _) = read_body(r, conn, rb, &head, req.body.len(), ctx, body_cap).await;
                 return Ok((head, body, false));
             }
         }
@@ -451,7 +505,7 @@ async fn exchange_bufs(
     if ctx.observers.trace.is_some() {
         ctx.observers.trace(TraceEvent::HeadersReceived, ctx.started.elapsed(), &head.status.to_string());
     }
-    let (body, complete) = read_body(r, conn, rb, &head, ctx, body_cap).await;
+    let (body, complete) = read_body(r, conn, rb, &head, req.body.len(), ctx, body_cap).await;
     let reusable = complete && head.keep_alive && rb.start == rb.end;
     Ok((head, body, reusable))
 }
@@ -642,6 +696,7 @@ async fn read_body(
     conn: &mut Conn,
     rb: &mut ReadBuf,
     head: &Head,
+    sent: Option<u64>,
     ctx: &SendContext,
     body_cap: Option<u64>,
 ) -> (Box<dyn RawBody>, bool) {
@@ -662,6 +717,7 @@ async fn read_body(
     }
     let is_tls = conn.stream.is_tls();
     let read_to = ctx.timeouts.read;
+    let mut seen = Arrivals::new(&ctx.observers, sent, &head.headers);
     let res: Result<bool> = async {
         loop {
             let (used, ev) = framing.step(&rb.buf[rb.start..rb.end])?;
@@ -687,8 +743,10 @@ async fn read_body(
                     let n = (max.min((rb.end - rb.start) as u64)) as usize;
                     let room = (limit - data.len() as u64).min(n as u64) as usize;
                     data.extend_from_slice(&rb.buf[rb.start..rb.start + room]);
+                    let got = &rb.buf[rb.start..rb.start + room];
                     rb.start += n;
                     framing.consumed(n);
+                    seen.data(got)?;
                     if data.len() as u64 >= limit {
                         // Over the cap: the client's body() reports it; stop reading.
                         return Ok(false);
@@ -709,8 +767,8 @@ async fn read_body(
     }
     .await;
     match res {
-        Ok(complete) => (Box::new(BytesBody::new(data)), complete && framing.is_finished()),
-        Err(e) => (Box::new(FailedBody(Some(e), data, 0)), false),
+        Ok(complete) => (MultiBody::boxed(data, None), complete && framing.is_finished()),
+        Err(e) => (MultiBody::boxed(data, Some(e)), false),
     }
 }
 
@@ -741,7 +799,7 @@ mod size_tests {
         let mut rb = ReadBuf::new();
         eprintln!("read_head: {}", std::mem::size_of_val(&read_head(&r, &mut conn, &mut rb, "GET", &ctx)));
         let hd = crate::http1::codec::finish_head("GET", 200, String::new(), crate::types::Version::Http11, Headers::new()).unwrap();
-        eprintln!("read_body: {}", std::mem::size_of_val(&read_body(&r, &mut conn, &mut rb, &hd, &ctx, None)));
+        eprintln!("read_body: {}", std::mem::size_of_val(&read_body(&r, &mut conn, &mut rb, &hd, None, &ctx, None)));
         let body = req.body.open().unwrap();
         eprintln!("write_request: {}", std::mem::size_of_val(&write_request(&r, &mut conn, &mut Vec::new(), "GET", "/", &req.headers, body, &ctx, None)));
     }
