@@ -10,6 +10,7 @@
 //! * [`faults`]   – [`FaultServer`]: in-process TCP server for faults real servers cannot
 //!   produce ([`tls_fault_server`]: the same over TLS, rustls), plus request readers /
 //!   response writers for its handlers.
+//! * [`h2raw`]    – [`raw_h2_server`]: a raw HTTP/2 responder over TLS for malformed heads.
 //! * [`rawconn`]  – [`RawConn`]: a tiny raw HTTP/1.1 client (std only) to check servers.
 //! * `tls_fault.rs` (included separately with `#[path]`, it needs rustls): a TLS fault server.
 //!
@@ -27,6 +28,7 @@
 
 pub mod certs;
 pub mod faults;
+pub mod h2raw;
 pub mod httpbin;
 pub mod nginx;
 pub mod process;
@@ -38,6 +40,8 @@ pub mod rawconn;
 pub use certs::*;
 #[allow(unused_imports)]
 pub use faults::*;
+#[allow(unused_imports)]
+pub use h2raw::*;
 #[allow(unused_imports)]
 pub use httpbin::*;
 #[allow(unused_imports)]
