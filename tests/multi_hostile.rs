@@ -14,8 +14,6 @@ mod tls_fault;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -273,19 +271,16 @@ fn sigpipe_child() {
 // Slow and endless heads
 // ---------------------------------------------------------------------------------------
 
-/// Sends a status line, then one header byte every `every` (bounded: 600 bytes or
-/// until the client goes away).
-fn dripping_head(every: Duration) -> FaultServer {
+/// Reads the request head, writes `head`, then `piece` up to `times` times, `every`
+/// apart (bounded; stops as soon as the client goes away).
+fn endless(head: &'static [u8], piece: Vec<u8>, every: Duration, times: usize) -> FaultServer {
     FaultServer::start(move |mut s| {
-        if read_request_head(&mut s).is_none() {
+        if read_request_head(&mut s).is_none() || s.write_all(head).is_err() {
             return;
         }
-        if s.write_all(b"HTTP/1.1 200 OK\r\nX-Drip: ").is_err() {
-            return;
-        }
-        for _ in 0..600 {
+        for _ in 0..times {
             std::thread::sleep(every);
-            if s.write_all(b"a").is_err() {
+            if s.write_all(&piece).is_err() {
                 return;
             }
         }
@@ -297,18 +292,33 @@ fn dripping_head(every: Duration) -> FaultServer {
 /// complete before either, so the loop never waited on the dripping peer.
 #[test]
 fn dripping_head_hits_the_read_and_the_total_timeout() {
-    let srv = dripping_head(Duration::from_millis(50));
+    // One header byte every 50 ms after the status line (at most 600).
+    let srv = endless(b"HTTP/1.1 200 OK\r\nX-Drip: ", b"a".to_vec(), Duration::from_millis(50), 600);
     let read = Duration::from_millis(1500);
-    let c = client_with(|k| k.set_timeouts(Timeouts { read: Some(read), ..Timeouts::all(Some(Duration::from_secs(10))) }));
-    let run = same_as_blocking(&c, "dripping head, read timeout", &get(srv.url("/")), 8, code::READ_TIMEOUT, Duration::from_secs(30));
+    let c =
+        client_with(|k| k.set_timeouts(Timeouts { read: Some(read), ..Timeouts::all(Some(Duration::from_secs(10))) }));
+    let run = same_as_blocking(
+        &c,
+        "dripping head, read timeout",
+        &get(srv.url("/")),
+        8,
+        code::READ_TIMEOUT,
+        Duration::from_secs(30),
+    );
     let first = run.bad.iter().map(|x| x.1).min().unwrap();
     assert!(run.good_done < first, "good done at {:?}, first timeout at {first:?}", run.good_done);
     assert!(first >= read - Duration::from_millis(50), "{first:?}");
     assert!(run.all_done < read + Duration::from_secs(5), "{:?}", run.all_done);
 
     let c = client_with(|k| k.set_total_timeout(Some(read)));
-    let run =
-        same_as_blocking(&c, "dripping head, total timeout", &get(srv.url("/")), 8, code::TOTAL_TIMEOUT, Duration::from_secs(30));
+    let run = same_as_blocking(
+        &c,
+        "dripping head, total timeout",
+        &get(srv.url("/")),
+        8,
+        code::TOTAL_TIMEOUT,
+        Duration::from_secs(30),
+    );
     let first = run.bad.iter().map(|x| x.1).min().unwrap();
     assert!(run.good_done < first, "good done at {:?}, first timeout at {first:?}", run.good_done);
     assert!(run.all_done < read + Duration::from_secs(5), "{:?}", run.all_done);
@@ -318,23 +328,11 @@ fn dripping_head_hits_the_read_and_the_total_timeout() {
 /// long before any timeout: REMOTE_PROTOCOL, as in the blocking client.
 #[test]
 fn growing_head_hits_the_head_size_cap() {
-    let srv = FaultServer::start(|mut s| {
-        if read_request_head(&mut s).is_none() {
-            return;
-        }
-        if s.write_all(b"HTTP/1.1 200 OK\r\n").is_err() {
-            return;
-        }
-        let line = format!("X-Grow: {}\r\n", "g".repeat(54));
-        for _ in 0..5000 {
-            std::thread::sleep(Duration::from_millis(2));
-            if s.write_all(line.as_bytes()).is_err() {
-                return;
-            }
-        }
-    });
+    let line = format!("X-Grow: {}\r\n", "g".repeat(54)).into_bytes();
+    let srv = endless(b"HTTP/1.1 200 OK\r\n", line, Duration::from_millis(2), 5000);
     let c = client_with(|k| k.set_head_limits(HeadLimits::new(4096, 1000).unwrap()).unwrap());
-    let run = same_as_blocking(&c, "growing head", &get(srv.url("/")), 8, code::REMOTE_PROTOCOL, Duration::from_secs(30));
+    let run =
+        same_as_blocking(&c, "growing head", &get(srv.url("/")), 8, code::REMOTE_PROTOCOL, Duration::from_secs(30));
     assert!(run.all_done < Duration::from_secs(8), "{:?}", run.all_done);
 }
 
@@ -342,27 +340,12 @@ fn growing_head_hits_the_head_size_cap() {
 /// 100 interim responses, in the multi as in the blocking client.
 #[test]
 fn endless_interim_responses_are_capped() {
-    let stop = Arc::new(AtomicBool::new(false));
-    let st = stop.clone();
-    let srv = FaultServer::start(move |mut s| {
-        if read_request_head(&mut s).is_none() {
-            return;
-        }
-        // Bounded: 100,000 interim heads or until the client goes away.
-        for i in 0..100_000u32 {
-            if st.load(Ordering::SeqCst) {
-                return;
-            }
-            let line: &[u8] =
-                if i % 2 == 0 { b"HTTP/1.1 100 Continue\r\n\r\n" } else { b"HTTP/1.1 102 Processing\r\n\r\n" };
-            if s.write_all(line).is_err() {
-                return;
-            }
-        }
-    });
+    // 100,000 interim heads at most.
+    let pair = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n".to_vec();
+    let srv = endless(b"", pair, Duration::ZERO, 50_000);
     let c = client_with(|_| {});
-    let run = same_as_blocking(&c, "endless 1xx", &get(srv.url("/")), 8, code::REMOTE_PROTOCOL, Duration::from_secs(30));
-    stop.store(true, Ordering::SeqCst);
+    let run =
+        same_as_blocking(&c, "endless 1xx", &get(srv.url("/")), 8, code::REMOTE_PROTOCOL, Duration::from_secs(30));
     for (o, _) in &run.bad {
         assert!(o.as_ref().unwrap_err().1.contains("interim"), "{o:?}");
     }
@@ -373,7 +356,9 @@ fn endless_interim_responses_are_capped() {
 /// and 100-field caps) in both drivers.
 #[test]
 fn oversized_header_line_and_too_many_headers() {
-    let big = serve_bytes(format!("HTTP/1.1 200 OK\r\nX-Big: {}\r\nContent-Length: 2\r\n\r\nok", "b".repeat(100 << 10)).into_bytes());
+    let big = serve_bytes(
+        format!("HTTP/1.1 200 OK\r\nX-Big: {}\r\nContent-Length: 2\r\n\r\nok", "b".repeat(100 << 10)).into_bytes(),
+    );
     let mut many = b"HTTP/1.1 200 OK\r\n".to_vec();
     for i in 0..150 {
         many.extend_from_slice(format!("X-F{i}: v\r\n").as_bytes());
@@ -401,23 +386,11 @@ fn bad_chunk_size_line() {
 /// Content-Length of 5 GB are BODY_TOO_LARGE in both drivers, with bounded reads.
 #[test]
 fn body_over_the_body_cap() {
-    let endless = FaultServer::start(|mut s| {
-        if read_request_head(&mut s).is_none() {
-            return;
-        }
-        if s.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n").is_err() {
-            return;
-        }
-        let mut chunk = b"10000\r\n".to_vec();
-        chunk.extend(std::iter::repeat_n(b'x', 0x10000));
-        chunk.extend_from_slice(b"\r\n");
-        // Bounded: 64 MiB or until the client hangs up.
-        for _ in 0..1024 {
-            if s.write_all(&chunk).is_err() {
-                return;
-            }
-        }
-    });
+    let mut chunk = b"10000\r\n".to_vec();
+    chunk.extend(std::iter::repeat_n(b'x', 0x10000));
+    chunk.extend_from_slice(b"\r\n");
+    // 64 MiB at most.
+    let endless = endless(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", chunk, Duration::ZERO, 1024);
     let announced = FaultServer::start(|mut s| {
         if read_request_head(&mut s).is_none() {
             return;
@@ -426,10 +399,28 @@ fn body_over_the_body_cap() {
         std::thread::sleep(Duration::from_secs(3));
     });
     let c = client_with(|k| k.set_max_body_bytes(Some(1 << 20)));
-    same_as_blocking(&c, "endless chunked body, 1 MiB cap", &get(endless.url("/")), 8, code::BODY_TOO_LARGE, Duration::from_secs(30));
-    let run = same_as_blocking(&c, "Content-Length 5 GB, 1 MiB cap", &get(announced.url("/")), 8, code::BODY_TOO_LARGE, Duration::from_secs(30));
+    same_as_blocking(
+        &c,
+        "endless chunked body, 1 MiB cap",
+        &get(endless.url("/")),
+        8,
+        code::BODY_TOO_LARGE,
+        Duration::from_secs(30),
+    );
+    let run = same_as_blocking(
+        &c,
+        "Content-Length 5 GB, 1 MiB cap",
+        &get(announced.url("/")),
+        8,
+        code::BODY_TOO_LARGE,
+        Duration::from_secs(30),
+    );
     // Refused at the head, not after the server's 3 s.
-    assert!(run.bad.iter().all(|x| x.1 < Duration::from_secs(2)), "{:?}", run.bad.iter().map(|x| x.1).collect::<Vec<_>>());
+    assert!(
+        run.bad.iter().all(|x| x.1 < Duration::from_secs(2)),
+        "{:?}",
+        run.bad.iter().map(|x| x.1).collect::<Vec<_>>()
+    );
 }
 
 /// A reset (RST) after 100 KiB of a 1 MiB Content-Length body: the same code in both
@@ -447,7 +438,14 @@ fn reset_mid_body() {
         reset(&s);
     });
     let c = client_with(|_| {});
-    same_as_blocking(&c, "reset mid-body", &get(format!("http://127.0.0.1:{}/", srv.port)), 8, code::READ, Duration::from_secs(30));
+    same_as_blocking(
+        &c,
+        "reset mid-body",
+        &get(format!("http://127.0.0.1:{}/", srv.port)),
+        8,
+        code::READ,
+        Duration::from_secs(30),
+    );
 }
 
 /// A close-delimited body over TLS ending with a TCP FIN and no close_notify is a
@@ -471,7 +469,14 @@ fn tls_truncation_of_a_close_delimited_body() {
         let _ = tls.sock.read(&mut sink);
     });
     let c = client_with(|_| {});
-    let run = same_as_blocking(&c, "TLS truncation", &get(srv.https_url("/")), 8, code::REMOTE_PROTOCOL, Duration::from_secs(30));
+    let run = same_as_blocking(
+        &c,
+        "TLS truncation",
+        &get(srv.https_url("/")),
+        8,
+        code::REMOTE_PROTOCOL,
+        Duration::from_secs(30),
+    );
     for (o, _) in &run.bad {
         assert!(o.as_ref().unwrap_err().1.contains("close_notify"), "{o:?}");
     }
@@ -489,7 +494,14 @@ fn tls_truncation_of_a_close_delimited_body() {
 fn http2_peer_that_misbehaves() {
     let c = client_with(|k| k.set_http2(true));
     let pseudo = raw_h2_server(vec![vec![STATUS_200, 0x84]], None); // :path /
-    let run = same_as_blocking(&c, "HTTP/2 :path in a response", &get(pseudo.https_url("/")), 8, code::REMOTE_PROTOCOL, Duration::from_secs(30));
+    let run = same_as_blocking(
+        &c,
+        "HTTP/2 :path in a response",
+        &get(pseudo.https_url("/")),
+        8,
+        code::REMOTE_PROTOCOL,
+        Duration::from_secs(30),
+    );
     for (o, _) in &run.bad {
         assert!(o.as_ref().unwrap_err().1.contains("malformed response"), "{o:?}");
     }
@@ -498,7 +510,14 @@ fn http2_peer_that_misbehaves() {
         head.extend(hpack_literal(&format!("x-f{i}"), "v"));
     }
     let many = raw_h2_server(vec![head], None);
-    same_as_blocking(&c, "HTTP/2 150 header fields", &get(many.https_url("/")), 8, code::REMOTE_PROTOCOL, Duration::from_secs(30));
+    same_as_blocking(
+        &c,
+        "HTTP/2 150 header fields",
+        &get(many.https_url("/")),
+        8,
+        code::REMOTE_PROTOCOL,
+        Duration::from_secs(30),
+    );
     // The raw responder itself answers well-formed heads, through the multi too.
     let ok = raw_h2_server(vec![vec![STATUS_200]], None);
     same_as_blocking(&c, "HTTP/2 well-formed", &get(ok.https_url("/")), 8, code::OK, Duration::from_secs(30));
