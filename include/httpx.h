@@ -269,6 +269,17 @@ typedef struct httpx_error httpx_error;
  * (it holds one slot of the client's pool until the server closes it or the multi is
  * freed).
  *
+ * CALLS THAT BLOCK THE LOOP: every callback of a transfer runs synchronously inside
+ * `perform`, so one that waits stalls every transfer of the multi until it returns.
+ * That includes a request body reader (`httpx_request_set_body_reader`), which is
+ * called inside `perform` whenever the connection can take more of the body: a reader
+ * that blocks (on a pipe, a socket, a slow disk, a lock) blocks the loop. Give a
+ * multi's transfers readers that answer at once (data in memory or a local file), or
+ * send such a request with `httpx_client_send` on a thread of your own. The same
+ * holds for auth flows, hooks, progress, debug and trace callbacks and callback
+ * transports. A Unix-socket connect (`httpx_transport_http_set_uds`) is a plain
+ * blocking connect (local, normally at once).
+ *
  * DNS: IP literals and names in /etc/hosts are resolved inside `perform`; other
  * names by `getaddrinfo` on a short helper thread whose answer wakes the multi's fd
  * (no callback ever runs there), as libcurl's threaded resolver.
@@ -995,7 +1006,10 @@ void httpx_multi_free(httpx_multi *m);
  * `_set_follow_redirects`, its cancel token) under `tag` (any value; it comes back
  * in the completion; `httpx_multi_cancel` cancels by it). Returns at once: nothing
  * is sent before `httpx_multi_perform`. `req` stays the caller's (a streamed body's
- * reader is shared with the copy, as with `httpx_client_send`). NULL `m` or `req`:
+ * reader is shared with the copy, as with `httpx_client_send`). A streamed body's
+ * reader is called inside `httpx_multi_perform`, on that thread, synchronously: a
+ * reader that blocks stalls every transfer of the multi until it returns (see "CALLS
+ * THAT BLOCK THE LOOP" at `httpx_multi`). NULL `m` or `req`:
  * `HTTPX_E_INVALID_ARGUMENT`.
  */
 httpx_code httpx_multi_add(httpx_multi *m, const httpx_request *req, uint64_t tag, httpx_error **err);
