@@ -811,3 +811,45 @@ fn progress_and_debug_data_in_fire_as_bytes_arrive() {
         eprintln!("h2={h2}: blocking client: {} progress calls", blocking.len());
     }
 }
+
+/// A progress callback that returns false while a multi body arrives aborts that
+/// transfer with CALLBACK, as in the blocking client (its connection is closed, the
+/// rest of the body never read); another transfer on the same multi completes.
+#[test]
+fn progress_abort_stops_the_transfer_as_bytes_arrive() {
+    let n = nginx();
+    let big = std::fs::metadata(n.file("1m.bin")).unwrap().len();
+    let seen = Arc::new(Mutex::new(0u64));
+    let mut k = base();
+    k.set_http2(true); // only the https origin speaks HTTP/2
+    let s1 = seen.clone();
+    k.set_progress(Some(Arc::new(move |_, _, recv, total| {
+        if total == Some(big) {
+            let mut m = s1.lock().unwrap();
+            *m = (*m).max(recv);
+            return recv < 256 << 10;
+        }
+        true
+    })));
+    let c = client(k);
+    for h2 in [false, true] {
+        let (url, small) = if h2 {
+            (n.https_url_on(n.https_h2_port, "/files/1m.bin"), n.https_url_on(n.https_h2_port, "/status/200"))
+        } else {
+            (n.url("/files/1m.bin"), n.url("/status/200"))
+        };
+        let mut m = Multi::new(&c).unwrap();
+        m.add(&c.build_request("GET", &url).unwrap(), 1).unwrap();
+        m.add(&c.build_request("GET", &small).unwrap(), 2).unwrap();
+        let mut done = drive(&mut m, Duration::from_secs(30));
+        done.sort_by_key(|d| d.tag);
+        assert_eq!(code_of(&done[0]), code::CALLBACK, "h2={h2}");
+        assert_eq!(ok_body(&mut done[1]), "status 200");
+        let multi_seen = std::mem::take(&mut *seen.lock().unwrap());
+        let blocking = c.send(&c.build_request("GET", &url).unwrap()).and_then(|mut r| r.body().map(|_| ()));
+        assert_eq!(blocking.map_err(|e| e.code()), Err(code::CALLBACK), "h2={h2}");
+        let blocking_seen = std::mem::take(&mut *seen.lock().unwrap());
+        eprintln!("h2={h2}: aborted at {multi_seen} bytes (multi), {blocking_seen} (blocking) of {big}");
+        assert!(multi_seen >= 256 << 10 && multi_seen < big, "h2={h2}: {multi_seen}");
+    }
+}
