@@ -362,6 +362,11 @@ impl Pool {
         self.inner.limits.max_connections.unwrap_or(0)
     }
 
+    /// The pool's limits (the multi's HTTP/2 connections keep to them too).
+    pub fn limits(&self) -> crate::types::Limits {
+        self.inner.limits
+    }
+
     fn expired(&self, conn: &Conn) -> bool {
         self.inner.limits.keepalive_expiry.is_some_and(|e| conn.idle_since.elapsed() >= e)
     }

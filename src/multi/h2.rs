@@ -28,11 +28,12 @@ use crate::headers::Headers;
 use crate::http2::{check_head, h2_err};
 use crate::info::{Capture, ConnInfo, Timing};
 use crate::observe::TraceEvent;
-use crate::pool::PoolKey;
+use crate::pool::{Pool, PoolKey};
 use crate::request::{BodySource, Request};
 use crate::response::{RawBody, Response};
 use crate::transport::http::{self as th, HttpTransport};
 use crate::transport::SendContext;
+use crate::types::Limits;
 
 use super::exec::BoxFuture;
 use super::io as mio;
@@ -120,26 +121,113 @@ impl tokio::io::AsyncWrite for AsyncStream {
 
 enum Slot {
     Connecting(Vec<Waker>),
-    Ready { send: h2::client::SendRequest<Bytes>, info: Arc<ConnInfo> },
+    Ready(Live),
+}
+
+/// An open connection of the multi.
+struct Live {
+    send: h2::client::SendRequest<Bytes>,
+    info: Arc<ConnInfo>,
+    /// Transfers with a stream on it (each holds a [`Busy`]).
+    streams: usize,
+    /// When the last stream ended (keep-alive expiry counts from here).
+    idle_since: Instant,
+    /// The connection task, woken when the connection goes idle or is closed.
+    task: Option<Waker>,
+    /// The client pool's limits (keep-alive expiry, max keep-alive connections).
+    limits: Limits,
+    /// The client's pool: its idle connections count against the same
+    /// `max_keepalive_connections`.
+    blocking: Pool,
+}
+
+impl Live {
+    fn expired(&self, now: Instant) -> bool {
+        self.streams == 0 && self.limits.keepalive_expiry.is_some_and(|e| now.saturating_duration_since(self.idle_since) >= e)
+    }
+}
+
+/// A connection out of the pool whose task has not ended: the streams still on it.
+struct Draining {
+    id: u64,
+    streams: usize,
+    task: Option<Waker>,
 }
 
 #[derive(Default)]
 struct State {
     conns: Vec<(u64, PoolKey, Slot)>,
+    draining: Vec<Draining>,
     h1_only: Vec<PoolKey>,
     next_id: u64,
 }
 
+impl State {
+    /// Take connection `id` out of the pool (no new streams; its task lets h2 close
+    /// it when its streams have ended).
+    fn take(&mut self, id: u64) -> Option<Slot> {
+        let pos = self.conns.iter().position(|(i, _, _)| *i == id)?;
+        let slot = self.conns.swap_remove(pos).2;
+        if let Slot::Ready(l) = &slot {
+            self.draining.push(Draining { id, streams: l.streams, task: l.task.clone() });
+        }
+        Some(slot)
+    }
+}
+
+/// Wake what waited on a slot taken out of the pool.
+fn wake_slot(slot: Option<Slot>) {
+    match slot {
+        Some(Slot::Connecting(ws)) => ws.into_iter().for_each(Waker::wake),
+        Some(Slot::Ready(l)) => {
+            let Live { send, task, .. } = l;
+            drop(send); // no handle left: h2 closes the connection when its streams end
+            if let Some(t) = task {
+                t.wake();
+            }
+        }
+        None => {}
+    }
+}
+
 /// The multi's HTTP/2 connections by pool key, and the origins that chose HTTP/1.1.
+///
+/// Keep-alive as the client's pool does for its HTTP/2 connections: a connection
+/// with no stream open is idle; an idle one closes after `keepalive_expiry` (a timer
+/// of the multi's reactor, armed by its task whenever it goes idle; at once with an
+/// expiry of zero; never with none) and idle ones count against
+/// `max_keepalive_connections` together with the client pool's idle connections (over
+/// the limit, the least recently used idle connection of the multi closes). A
+/// connection the server has closed or sent GOAWAY on takes no new streams: the next
+/// transfer to its origin opens a new connection.
 #[derive(Default)]
 pub struct H2Pool {
     st: Mutex<State>,
 }
 
 enum Got {
-    Use(h2::client::SendRequest<Bytes>, Arc<ConnInfo>),
+    Use(h2::client::SendRequest<Bytes>, Arc<ConnInfo>, u64),
     Connect(u64),
     Http1,
+}
+
+/// What a connection task is to do (see [`H2Pool::watch`]).
+enum Watch {
+    /// Streams are open: no timer.
+    Busy,
+    /// Idle: close at this instant (`None`: never).
+    Idle(Option<Instant>),
+    /// Out of the pool (expired, evicted, failed): let h2 finish and close (`true`:
+    /// streams of transfers are still open on it).
+    Gone(bool),
+}
+
+/// Can `send` open another stream? False once h2 knows the connection is gone (a
+/// GOAWAY received, the socket closed): as the blocking `H2Conn::is_open_now`.
+fn usable(send: &h2::client::SendRequest<Bytes>) -> bool {
+    let mut s = send.clone();
+    let mut cx = Context::from_waker(Waker::noop());
+    !matches!(s.poll_ready(&mut cx), Poll::Ready(Err(_)))
 }
 
 impl H2Pool {
@@ -155,37 +243,61 @@ impl H2Pool {
         if st.h1_only.contains(key) {
             return Poll::Ready(Got::Http1);
         }
-        if let Some((_, _, slot)) = st.conns.iter_mut().find(|(_, k, _)| k == key) {
-            return match slot {
-                Slot::Ready { send, info } => Poll::Ready(Got::Use(send.clone(), info.clone())),
+        let mut stale = None;
+        if let Some((id, _, slot)) = st.conns.iter_mut().find(|(_, k, _)| k == key) {
+            match slot {
+                Slot::Ready(l) if !l.expired(Instant::now()) && usable(&l.send) => {
+                    l.streams += 1;
+                    return Poll::Ready(Got::Use(l.send.clone(), l.info.clone(), *id));
+                }
+                // Past its expiry (the timer not yet run) or closed by the server
+                // (GOAWAY): out of the pool; this transfer opens a new one.
+                Slot::Ready(_) => stale = Some(*id),
                 Slot::Connecting(w) => {
                     w.push(cx.waker().clone());
-                    Poll::Pending
+                    return Poll::Pending;
                 }
-            };
+            }
         }
+        let old = stale.and_then(|id| st.take(id));
         st.next_id += 1;
         let id = st.next_id;
         st.conns.push((id, key.clone(), Slot::Connecting(Vec::new())));
+        drop(st);
+        wake_slot(old);
         Poll::Ready(Got::Connect(id))
     }
 
-    /// The connection `id` is gone (or its connect failed): others may connect anew.
+    /// The connection `id` failed a request, or its connect failed: others may
+    /// connect anew.
     fn remove(&self, id: u64) {
-        let mut st = self.lock();
-        if let Some(pos) = st.conns.iter().position(|(i, _, _)| *i == id) {
-            let (_, _, slot) = st.conns.swap_remove(pos);
-            drop(st);
-            if let Slot::Connecting(ws) = slot {
-                ws.into_iter().for_each(Waker::wake);
-            }
-        }
+        let slot = self.lock().take(id);
+        wake_slot(slot);
     }
 
-    fn ready(&self, id: u64, send: h2::client::SendRequest<Bytes>, info: Arc<ConnInfo>) {
+    /// Connection `id`'s task ended: forget it.
+    fn ended(&self, id: u64) {
+        let mut st = self.lock();
+        let slot = st.take(id);
+        st.draining.retain(|d| d.id != id);
+        drop(st);
+        wake_slot(slot);
+    }
+
+    /// Connection `id` is up; the transfer that opened it has its first stream.
+    fn ready(&self, id: u64, send: h2::client::SendRequest<Bytes>, info: Arc<ConnInfo>, blocking: &Pool) {
         let mut st = self.lock();
         if let Some((_, _, slot)) = st.conns.iter_mut().find(|(i, _, _)| *i == id) {
-            if let Slot::Connecting(ws) = std::mem::replace(slot, Slot::Ready { send, info }) {
+            let live = Live {
+                send,
+                info,
+                streams: 1,
+                idle_since: Instant::now(),
+                task: None,
+                limits: blocking.limits(),
+                blocking: blocking.clone(),
+            };
+            if let Slot::Connecting(ws) = std::mem::replace(slot, Slot::Ready(live)) {
                 drop(st);
                 ws.into_iter().for_each(Waker::wake);
             }
@@ -197,6 +309,84 @@ impl H2Pool {
         self.remove(id);
     }
 
+    /// For connection `id`'s task (woken by `waker`): whether it is busy, idle until
+    /// when, or out of the pool. An idle one past its expiry is taken out here.
+    fn watch(&self, id: u64, waker: &Waker, now: Instant) -> Watch {
+        let mut st = self.lock();
+        let Some((_, _, Slot::Ready(l))) = st.conns.iter_mut().find(|(i, _, _)| *i == id) else {
+            let Some(d) = st.draining.iter_mut().find(|d| d.id == id) else { return Watch::Gone(false) };
+            if !d.task.as_ref().is_some_and(|t| t.will_wake(waker)) {
+                d.task = Some(waker.clone());
+            }
+            return Watch::Gone(d.streams > 0);
+        };
+        if !l.task.as_ref().is_some_and(|t| t.will_wake(waker)) {
+            l.task = Some(waker.clone());
+        }
+        if l.streams > 0 {
+            return Watch::Busy;
+        }
+        if l.expired(now) {
+            let gone = st.take(id);
+            drop(st);
+            if let Some(Slot::Ready(l)) = gone {
+                drop(l.send);
+            }
+            return Watch::Gone(false);
+        }
+        Watch::Idle(l.limits.keepalive_expiry.map(|e| l.idle_since + e))
+    }
+
+    /// A transfer's stream on `id` ended (see [`Busy`]).
+    fn release(&self, id: u64) {
+        let mut st = self.lock();
+        let Some((_, _, Slot::Ready(l))) = st.conns.iter_mut().find(|(i, _, _)| *i == id) else {
+            if let Some(d) = st.draining.iter_mut().find(|d| d.id == id) {
+                d.streams = d.streams.saturating_sub(1);
+                if d.streams == 0 {
+                    if let Some(t) = d.task.take() {
+                        drop(st);
+                        t.wake(); // it arms the drain bound
+                    }
+                }
+            }
+            return;
+        };
+        l.streams = l.streams.saturating_sub(1);
+        if l.streams > 0 {
+            return;
+        }
+        l.idle_since = Instant::now();
+        let task = l.task.clone();
+        let (max, blocking) = (l.limits.max_keepalive_connections, l.blocking.clone());
+        drop(st);
+        // The task arms the expiry timer (or closes at once with an expiry of zero).
+        if let Some(t) = task {
+            t.wake();
+        }
+        let Some(max) = max else { return };
+        // Idle connections over max_keepalive_connections (the client pool's idle
+        // ones and the multi's): close the multi's least recently used ones.
+        let pooled_idle = blocking.stats().1;
+        let mut st = self.lock();
+        let mut gone = Vec::new();
+        loop {
+            let idle = st.conns.iter().filter_map(|(i, _, s)| match s {
+                Slot::Ready(l) if l.streams == 0 => Some((*i, l.idle_since)),
+                _ => None,
+            });
+            let (count, lru) = idle.fold((0, None::<(u64, Instant)>), |(n, m), (i, t)| {
+                (n + 1, if m.is_some_and(|(_, mt)| mt <= t) { m } else { Some((i, t)) })
+            });
+            match lru {
+                Some((victim, _)) if pooled_idle + count > max => gone.push(st.take(victim)),
+                _ => break,
+            }
+        }
+        drop(st);
+        gone.into_iter().for_each(wake_slot);
+    }
+
     /// Open connections (tests).
     pub fn len(&self) -> usize {
         self.lock().conns.iter().filter(|(_, _, s)| matches!(s, Slot::Ready { .. })).count()
@@ -204,6 +394,19 @@ impl H2Pool {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// A transfer's stream on connection `id`: while one exists the connection is busy
+/// (no keep-alive expiry); the last to go leaves it idle.
+struct Busy<'a> {
+    pool: &'a H2Pool,
+    id: u64,
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.pool.release(self.id);
     }
 }
 
@@ -251,7 +454,7 @@ async fn within<T>(
 #[allow(clippy::too_many_arguments)]
 pub async fn send(
     r: &Arc<Reactor>,
-    pool: &H2Pool,
+    pool: &Arc<H2Pool>,
     spawn: &(dyn Fn(BoxFuture<()>) + Send + Sync),
     h: &HttpTransport,
     req: Request,
@@ -265,24 +468,26 @@ pub async fn send(
         return Err(req);
     }
     let key = h.key_for(&req.url, proxy, tls.id);
-    let mut retried = false;
+    let mut may_retry = true;
     loop {
         let got = std::future::poll_fn(|cx| pool.acquire(&key, cx)).await;
-        let out = match got {
+        let (out, id, reused) = match got {
             Got::Http1 => return Err(req),
-            Got::Use(send, info) => {
+            Got::Use(send, info, id) => {
+                let _busy = Busy { pool, id };
                 let mut cap = Capture::new(ctx.started);
                 cap.queued();
                 ctx.observers.trace(TraceEvent::ConnectionReused, ctx.started.elapsed(), &key.host);
                 cap.reused(&ctx.observers, &key.host, key.port, Some(info));
-                exchange(r, send, &req, ctx, cap, body_cap).await
+                (exchange(r, send, &req, ctx, cap, body_cap).await, id, true)
             }
             Got::Connect(id) => {
                 let mut guard = Connecting { pool, id, done: false };
                 match connect(r, h, &req, ctx, &key, id, pool, spawn).await {
                     Ok(Some((send, cap))) => {
                         guard.done = true;
-                        exchange(r, send, &req, ctx, cap, body_cap).await
+                        let _busy = Busy { pool, id };
+                        (exchange(r, send, &req, ctx, cap, body_cap).await, id, false)
                     }
                     Ok(None) => {
                         guard.done = true;
@@ -294,24 +499,68 @@ pub async fn send(
             }
         };
         match out {
-            // A pooled connection the server has since closed (GOAWAY): once more, on
-            // a new connection, when nothing was sent and the body can be replayed.
-            Err((e, unsent)) if unsent && !retried && req.body.is_replayable() => {
-                ctx.observers.debug_text(|| format!("HTTP/2 connection died ({e}), retrying on a new connection"));
-                drop_conn_for(pool, &key);
-                retried = true;
-            }
-            Err((e, _)) => return Ok(Err(th::explain(e, &crate::info::peer_of(&req.url), ctx))),
             Ok(resp) => return Ok(Ok(resp)),
+            Err((e, unsent)) => {
+                // As the blocking transport (`send_h2`): the failed connection leaves
+                // the pool (streams still open on it finish or fail on their own);
+                // a request on a pooled connection that the server did not process
+                // (nothing sent, or GOAWAY / REFUSED_STREAM for its stream) is
+                // retried once on a new connection when its body can be replayed.
+                pool.remove(id);
+                if reused && unsent && may_retry && req.body.is_replayable() {
+                    ctx.observers.debug_text(|| format!("HTTP/2 connection died ({e}), retrying on a new connection"));
+                    may_retry = false;
+                    continue;
+                }
+                ctx.observers.debug_text(|| format!("Closing HTTP/2 connection to {}:{}", key.host, key.port));
+                return Ok(Err(th::explain(e, &crate::info::peer_of(&req.url), ctx)));
+            }
         }
     }
 }
 
-fn drop_conn_for(pool: &H2Pool, key: &PoolKey) {
-    let id = pool.lock().conns.iter().find(|(_, k, s)| k == key && matches!(s, Slot::Ready { .. })).map(|(i, _, _)| *i);
-    if let Some(id) = id {
-        pool.remove(id);
-    }
+/// How long a connection out of the pool (expired, evicted, failed) with no stream
+/// left may take to close (h2 sends GOAWAY, TLS close_notify) before its socket is
+/// just closed.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// Connection `id`'s task: h2's connection future and, while the connection is
+/// idle, its keep-alive expiry timer (so `Multi::timeout` wakes the caller's loop
+/// for it). Out of the pool, h2 closes the connection once no stream is left (no
+/// handle remains), within [`DRAIN`].
+async fn drive(r: &Reactor, pool: &H2Pool, id: u64, conn: h2::client::Connection<AsyncStream, Bytes>) {
+    let mut conn = pin!(conn);
+    let mut timer: Option<(Instant, Pin<Box<Sleep<'_>>>)> = None;
+    let mut drain_until: Option<Instant> = None;
+    std::future::poll_fn(|cx| loop {
+        if conn.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        let now = Instant::now();
+        let at = match pool.watch(id, cx.waker(), now) {
+            Watch::Busy | Watch::Idle(None) | Watch::Gone(true) => None,
+            Watch::Idle(Some(at)) => Some(at),
+            Watch::Gone(false) => Some(*drain_until.get_or_insert(now + DRAIN)),
+        };
+        let Some(at) = at else {
+            timer = None;
+            return Poll::Pending;
+        };
+        if timer.as_ref().is_none_or(|(t, _)| *t != at) {
+            timer = Some((at, Box::pin(Sleep::until(r, at))));
+        }
+        if let Some((_, s)) = timer.as_mut() {
+            if s.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+        timer = None;
+        if drain_until == Some(at) {
+            return Poll::Ready(()); // did not close in time: drop the socket
+        }
+        // The expiry passed: the next watch takes the connection out of the pool.
+    })
+    .await
 }
 
 /// Open a new HTTP/2 connection for `key` (a slot of the client's pool, the chain,
@@ -325,7 +574,7 @@ async fn connect(
     ctx: &SendContext,
     key: &PoolKey,
     id: u64,
-    pool: &H2Pool,
+    pool: &Arc<H2Pool>,
     spawn: &(dyn Fn(BoxFuture<()>) + Send + Sync),
 ) -> Result<Option<(h2::client::SendRequest<Bytes>, Capture)>> {
     let (hpool, dialer) = h.parts();
@@ -366,10 +615,12 @@ async fn connect(
     // The handshake needs the connection driven: run it as the task at once.
     let (send, conn) = within(r, left, builder.handshake::<_, Bytes>(io), timeout).await?.map_err(|e| h2_err(e, true))?;
     obs.trace(TraceEvent::Connected, ctx.started.elapsed(), &host);
-    pool.ready(id, send.clone(), info);
+    pool.ready(id, send.clone(), info, hpool);
+    let (pool, r) = (pool.clone(), r.clone());
     spawn(Box::pin(async move {
         let _slot = slot; // the pool slot lives as long as the connection
-        let _ = conn.await;
+        drive(&r, &pool, id, conn).await;
+        pool.ended(id);
     }));
     Ok(Some((send, cap)))
 }

@@ -216,6 +216,13 @@ impl Multi {
             let mut events = Vec::new();
             self.reactor.poll_events(wait, &mut events)?;
             self.run();
+        } else {
+            // No transfer, maybe connections (idle HTTP/2 ones, with their expiry
+            // timers): take their events without waiting, so the fd stops being
+            // readable for them and their tasks see a close or GOAWAY.
+            let mut events = Vec::new();
+            self.reactor.poll_events(Some(Duration::ZERO), &mut events)?;
+            self.run();
         }
         self.reactor.set_running(false);
         if self.reactor.shared.has_ready() {
