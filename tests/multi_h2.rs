@@ -37,14 +37,12 @@ type Line = (u64, u64, String);
 impl Server {
     fn start() -> Server {
         let bin = require_tool_sbin("nginx", "apt-get install nginx-light");
-        let module = [
-            "/usr/lib/nginx/modules/ngx_http_echo_module.so",
-            "/usr/share/nginx/modules/ngx_http_echo_module.so",
-        ]
-        .iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .map(|p| format!("load_module {p};"))
-        .expect("nginx echo module: apt-get install libnginx-mod-http-echo");
+        let module =
+            ["/usr/lib/nginx/modules/ngx_http_echo_module.so", "/usr/share/nginx/modules/ngx_http_echo_module.so"]
+                .iter()
+                .find(|p| std::path::Path::new(p).exists())
+                .map(|p| format!("load_module {p};"))
+                .expect("nginx echo module: apt-get install libnginx-mod-http-echo");
         let dir = unique_temp_dir("nginx-multi-h2");
         std::fs::create_dir_all(dir.join("tmp")).unwrap();
         let (h2, goaway, plain) = (free_port(), free_port(), free_port());
@@ -211,7 +209,9 @@ fn idle_connection_closes_after_keepalive_expiry_and_frees_its_slot() {
     assert!(t <= expiry && t > Duration::ZERO, "{t:?}");
     let (_, wakes) = poll_until(&mut m, Duration::from_secs(5), |m| m.http2_connections() == 0);
     let closed_after = done_at.elapsed();
-    eprintln!("idle HTTP/2 connection closed {closed_after:?} after its transfer ({wakes} wake-ups), expiry {expiry:?}");
+    eprintln!(
+        "idle HTTP/2 connection closed {closed_after:?} after its transfer ({wakes} wake-ups), expiry {expiry:?}"
+    );
     assert!(closed_after >= expiry - Duration::from_millis(100), "{closed_after:?}");
     assert!(closed_after < Duration::from_secs(3), "{closed_after:?}");
     assert!(wakes < 20, "the loop slept on the timer ({wakes} wake-ups)");
@@ -300,10 +300,8 @@ fn no_expiry_while_a_stream_is_open() {
     assert!(reused(&done[1]) && reused(&done[2]));
     let ports: BTreeSet<u16> = done.iter().map(local_port).collect();
     assert_eq!(ports.len(), 1, "one connection: {ports:?}");
-    let conns: BTreeSet<u64> = ["open-slow", "open-quick", "open-late"]
-        .iter()
-        .flat_map(|t| s.connections_for(t, 1))
-        .collect();
+    let conns: BTreeSet<u64> =
+        ["open-slow", "open-quick", "open-late"].iter().flat_map(|t| s.connections_for(t, 1)).collect();
     assert_eq!(conns.len(), 1, "nginx saw one connection: {conns:?}");
     // Idle now: it expires.
     let idle_from = Instant::now();
@@ -369,7 +367,17 @@ fn idle_connections_count_against_max_keepalive() {
 #[test]
 fn goaway_opens_a_new_connection_and_retries_unprocessed_streams() {
     let s = Server::start();
-    let c = client(limits(Some(Duration::from_secs(30)), Some(20), Some(10)), |_| {});
+    let retries = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let r2 = retries.clone();
+    let c = client(limits(Some(Duration::from_secs(30)), Some(20), Some(10)), |k| {
+        k.set_debug(std::sync::Arc::new(move |kind, b: &[u8]| {
+            if kind == httpx::debug::DebugKind::Text
+                && String::from_utf8_lossy(b).contains("retrying on a new connection")
+            {
+                r2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }))
+    });
     let mut m = Multi::new(&c).unwrap();
     for i in 0..2 * N {
         m.add(&c.build_request("GET", &s.url(s.goaway, &format!("/?ga1-{i}"))).unwrap(), i as u64).unwrap();
@@ -382,6 +390,9 @@ fn goaway_opens_a_new_connection_and_retries_unprocessed_streams() {
     let ports1: BTreeSet<u16> = first.iter().map(local_port).collect();
     assert_eq!(ports1.len(), 2, "2N transfers, N per connection: {ports1:?}");
     assert_eq!(s.connections_for("ga1-", 2 * N).len(), 2);
+    let retried = retries.load(std::sync::atomic::Ordering::SeqCst);
+    eprintln!("2N = {} transfers at once: {retried} retried after the GOAWAY", 2 * N);
+    assert_eq!(retried, N, "the N streams above the last-stream-id were retried");
     for i in 0..N {
         m.add(&c.build_request("GET", &s.url(s.goaway, &format!("/?ga2-{i}"))).unwrap(), i as u64).unwrap();
     }
@@ -393,6 +404,7 @@ fn goaway_opens_a_new_connection_and_retries_unprocessed_streams() {
     let ports2: BTreeSet<u16> = second.iter().map(local_port).collect();
     assert_eq!(ports2.len(), 1);
     assert!(ports1.is_disjoint(&ports2), "a new connection after the GOAWAY");
+    assert_eq!(retries.load(std::sync::atomic::Ordering::SeqCst), N, "no retry: the GOAWAY was seen first");
     let lines = s.log_for("ga", 3 * N);
     let conns: BTreeSet<u64> = lines.iter().map(|l| l.0).collect();
     assert_eq!(lines.len(), 3 * N, "each request served once");

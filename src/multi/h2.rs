@@ -4,8 +4,24 @@
 //! (h2 queues them past the server's MAX_CONCURRENT_STREAMS). A connection holds one
 //! slot of the client's pool (it counts against `max_connections`) for as long as it
 //! lives; these connections are the multi's own (blocking sends run HTTP/2 on another
-//! runtime and cannot share them), they close when the server closes them or when the
-//! multi is freed (no keep-alive expiry of their own).
+//! runtime and cannot share them).
+//!
+//! They keep to the client pool's limits as its own HTTP/2 connections do: one with
+//! no stream open is idle and closes after `keepalive_expiry` (a timer of the
+//! multi's reactor, armed by the connection's task, so `Multi::timeout` wakes the
+//! caller's loop for it; re-armed whenever its last stream ends, never running while
+//! a stream is open; an expiry of zero closes it as its last stream ends, none never)
+//! and then frees its pool slot; idle ones count against `max_keepalive_connections`
+//! together with the pool's idle connections (over the limit the multi's least
+//! recently used idle one closes; the blocking pool closes the one just released).
+//! A connection the server closed or sent GOAWAY on takes no new streams: the next
+//! transfer to the origin opens a new one. As the blocking transport (`send_h2`), a
+//! failed request takes its connection out of the pool (other streams on it finish),
+//! and one on a reused connection that the server did not process (nothing sent, or
+//! GOAWAY above its last-stream-id / REFUSED_STREAM) is retried once on a new
+//! connection when its body is replayable. Not done: the client pool cannot evict an
+//! idle connection of a multi to make room for another origin (it waits for the
+//! expiry), and the pool's own release does not count the multi's idle connections.
 //!
 //! Offered exactly when the blocking transport offers h2 (`Dialer::offers_h2`:
 //! https, HTTP/2 enabled, directly or through a CONNECT tunnel / SOCKS). When the
@@ -143,7 +159,8 @@ struct Live {
 
 impl Live {
     fn expired(&self, now: Instant) -> bool {
-        self.streams == 0 && self.limits.keepalive_expiry.is_some_and(|e| now.saturating_duration_since(self.idle_since) >= e)
+        self.streams == 0
+            && self.limits.keepalive_expiry.is_some_and(|e| now.saturating_duration_since(self.idle_since) >= e)
     }
 }
 
@@ -613,7 +630,8 @@ async fn connect(
     let timeout = || Error::ConnectTimeout(format!("connecting to {host}:{port}"));
     let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
     // The handshake needs the connection driven: run it as the task at once.
-    let (send, conn) = within(r, left, builder.handshake::<_, Bytes>(io), timeout).await?.map_err(|e| h2_err(e, true))?;
+    let (send, conn) =
+        within(r, left, builder.handshake::<_, Bytes>(io), timeout).await?.map_err(|e| h2_err(e, true))?;
     obs.trace(TraceEvent::Connected, ctx.started.elapsed(), &host);
     pool.ready(id, send.clone(), info, hpool);
     let (pool, r) = (pool.clone(), r.clone());
@@ -648,7 +666,10 @@ async fn exchange(
     let body = req.body.open().map_err(|e| (e, true))?;
     let empty = matches!(&body, BodySource::Bytes(b) if b.is_empty());
     if obs.debug.is_some() {
-        obs.debug(DebugKind::HeaderOut, &crate::debug::render_h2_request(&req.method, &req.url, &req.headers, th::H2_SKIPPED));
+        obs.debug(
+            DebugKind::HeaderOut,
+            &crate::debug::render_h2_request(&req.method, &req.url, &req.headers, th::H2_SKIPPED),
+        );
     }
     let mut send = within(r, t.pool, send.ready(), || Error::PoolTimeout("waiting for an HTTP/2 stream".into()))
         .await
@@ -716,7 +737,8 @@ async fn exchange(
         }
     }
     let body: Box<dyn RawBody> = super::http::MultiBody::boxed(data, failure);
-    let mut out = Response::new(status, String::new(), crate::types::Version::Http2, headers, body, req.clone(), ctx.started);
+    let mut out =
+        Response::new(status, String::new(), crate::types::Version::Http2, headers, body, req.clone(), ctx.started);
     out.info = cap.finish(t.read);
     Ok(out)
 }
