@@ -29,6 +29,8 @@ struct Server {
     goaway: u16,
     /// Plain HTTP/1.1: another origin.
     plain: u16,
+    /// HTTPS + HTTP/2 closing idle connections after 1 s (`keepalive_timeout 1s`).
+    short: u16,
 }
 
 /// One access-log line: ($connection, $connection_requests, $request_uri).
@@ -45,7 +47,7 @@ impl Server {
                 .expect("nginx echo module: apt-get install libnginx-mod-http-echo");
         let dir = unique_temp_dir("nginx-multi-h2");
         std::fs::create_dir_all(dir.join("tmp")).unwrap();
-        let (h2, goaway, plain) = (free_port(), free_port(), free_port());
+        let (h2, goaway, plain, short) = (free_port(), free_port(), free_port(), free_port());
         let user = if unsafe { libc::geteuid() } == 0 { "user root;" } else { "" };
         let c = certs();
         let conf = format!(
@@ -60,6 +62,8 @@ impl Server {
                location / {{ default_type text/plain; return 200 ok; }}\n }}\n\
              server {{\n  listen 127.0.0.1:{goaway} ssl http2;\n  keepalive_requests {N};\n\
                location / {{ default_type text/plain; return 200 ok; }}\n }}\n\
+             server {{\n  listen 127.0.0.1:{short} ssl http2;\n  keepalive_timeout 1s;\n\
+               location / {{ default_type text/plain; return 200 ok; }}\n }}\n\
              server {{\n  listen 127.0.0.1:{plain};\n  location / {{ default_type text/plain; return 200 plain; }}\n }}\n}}\n",
             d = dir.display(),
             cert = c.server_cert.display(),
@@ -70,10 +74,10 @@ impl Server {
         cmd.arg("-p").arg(&dir).arg("-c").arg(dir.join("nginx.conf"));
         let s = ManagedServer::spawn("nginx-multi-h2", dir.clone(), cmd, &["error.log"]).unwrap();
         s.wait_ready(Duration::from_secs(10), Duration::from_millis(20), || {
-            port_accepts(h2) && port_accepts(goaway) && port_accepts(plain)
+            port_accepts(h2) && port_accepts(goaway) && port_accepts(plain) && port_accepts(short)
         })
         .unwrap_or_else(|e| panic!("nginx did not start: {}", e.logs));
-        Server { _server: s, dir, h2, goaway, plain }
+        Server { _server: s, dir, h2, goaway, plain, short }
     }
 
     fn url(&self, port: u16, path: &str) -> String {
@@ -416,4 +420,23 @@ fn goaway_opens_a_new_connection_and_retries_unprocessed_streams() {
         assert!(t0.elapsed() < Duration::from_secs(5), "{} {:?}", m.http2_connections(), c.pool_stats());
         m.perform(Some(Duration::from_millis(20))).unwrap();
     }
+}
+
+/// An idle connection the server closes (nginx's keepalive_timeout 1 s, before the
+/// client's 30 s expiry) leaves the multi and frees its pool slot; the next transfer
+/// opens a new connection.
+#[test]
+fn idle_connection_closed_by_the_server_leaves_the_pool() {
+    let s = Server::start();
+    let c = client(limits(Some(Duration::from_secs(30)), Some(20), Some(10)), |_| {});
+    let mut m = Multi::new(&c).unwrap();
+    let a = get(&mut m, &c, &s.url(s.short, "/?srv-1"));
+    assert_eq!(m.http2_connections(), 1);
+    let (took, wakes) = poll_until(&mut m, Duration::from_secs(5), |m| m.http2_connections() == 0);
+    eprintln!("server-closed idle connection gone after {took:?} ({wakes} wake-ups)");
+    assert!(took >= Duration::from_millis(700), "{took:?}");
+    assert_eq!(c.pool_stats().0, 0, "its slot is free");
+    let b = get(&mut m, &c, &s.url(s.short, "/?srv-2"));
+    assert!(!reused(&b));
+    assert_ne!(local_port(&a), local_port(&b));
 }
