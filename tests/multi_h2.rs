@@ -440,3 +440,27 @@ fn idle_connection_closed_by_the_server_leaves_the_pool() {
     assert!(!reused(&b));
     assert_ne!(local_port(&a), local_port(&b));
 }
+
+/// max_connections 1, the slot held by the multi's idle HTTP/2 connection: a multi
+/// HTTP/2 transfer to another origin closes it to make room (as the pool evicts an
+/// idle connection for another origin) instead of waiting for the expiry.
+#[test]
+fn a_new_http2_connection_evicts_an_idle_one_when_the_pool_is_full() {
+    let s = Server::start();
+    let c = client(limits(Some(Duration::from_secs(30)), Some(20), Some(1)), |k| {
+        k.set_timeouts(Timeouts { pool: Some(Duration::from_secs(3)), ..Timeouts::default() })
+    });
+    let mut m = Multi::new(&c).unwrap();
+    let by_name = s.url(s.h2, "/?evict-a");
+    let by_ip = by_name.replace("localhost", "127.0.0.1").replace("evict-a", "evict-b");
+    let _a = get(&mut m, &c, &by_name);
+    assert_eq!(c.pool_stats().0, 1);
+    let t0 = Instant::now();
+    let b = get(&mut m, &c, &by_ip);
+    let took = t0.elapsed();
+    eprintln!("other origin through the full pool in {took:?}");
+    assert!(!reused(&b));
+    assert!(took < Duration::from_secs(2), "{took:?}: it waited instead of evicting");
+    assert_eq!(m.http2_connections(), 1);
+    assert_eq!(c.pool_stats().0, 1);
+}

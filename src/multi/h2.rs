@@ -19,9 +19,12 @@
 //! failed request takes its connection out of the pool (other streams on it finish),
 //! and one on a reused connection that the server did not process (nothing sent, or
 //! GOAWAY above its last-stream-id / REFUSED_STREAM) is retried once on a new
-//! connection when its body is replayable. Not done: the client pool cannot evict an
-//! idle connection of a multi to make room for another origin (it waits for the
-//! expiry), and the pool's own release does not count the multi's idle connections.
+//! connection when its body is replayable. When the pool is full with no idle
+//! connection of its own, a new HTTP/2 connection of the multi closes the multi's
+//! least recently used idle one to make room (as the pool evicts one). Not done: the
+//! pool itself (blocking sends, the multi's HTTP/1.1 transfers) cannot evict a
+//! multi's idle HTTP/2 connection (they wait for its expiry, within the pool
+//! timeout), and the pool's own release does not count the multi's idle ones.
 //!
 //! Offered exactly when the blocking transport offers h2 (`Dialer::offers_h2`:
 //! https, HTTP/2 enabled, directly or through a CONNECT tunnel / SOCKS). When the
@@ -404,6 +407,30 @@ impl H2Pool {
         gone.into_iter().for_each(wake_slot);
     }
 
+    /// The pool is full and has no idle connection of its own to evict for a new
+    /// one: close the multi's least recently used idle connection (not to `key`), as
+    /// the pool evicts an idle connection for a request to another origin. Its slot
+    /// frees when its task ends (a queued checkout is woken then).
+    fn make_room(&self, blocking: &Pool, key: &PoolKey) {
+        let max = blocking.max_connections();
+        let (total, idle) = blocking.stats();
+        if max == 0 || total < max || idle > 0 {
+            return;
+        }
+        let mut st = self.lock();
+        let lru = st
+            .conns
+            .iter()
+            .filter_map(|(i, k, s)| match s {
+                Slot::Ready(l) if l.streams == 0 && k != key => Some((*i, l.idle_since)),
+                _ => None,
+            })
+            .min_by_key(|(_, t)| *t);
+        let gone = lru.and_then(|(id, _)| st.take(id));
+        drop(st);
+        wake_slot(gone);
+    }
+
     /// Open connections (tests).
     pub fn len(&self) -> usize {
         self.lock().conns.iter().filter(|(_, _, s)| matches!(s, Slot::Ready { .. })).count()
@@ -599,6 +626,7 @@ async fn connect(
     let proxy = h.proxy_for(&req.url);
     let obs = &ctx.observers;
     // A new HTTP/2 connection takes a slot of the pool like any other.
+    pool.make_room(hpool, key);
     let slot = super::http::checkout(hpool, key.clone(), ctx.timeouts.pool, r, false).await?;
     let mut cap = Capture::new(ctx.started);
     cap.queued();
