@@ -852,4 +852,147 @@ fn progress_abort_stops_the_transfer_as_bytes_arrive() {
         eprintln!("h2={h2}: aborted at {multi_seen} bytes (multi), {blocking_seen} (blocking) of {big}");
         assert!(multi_seen >= 256 << 10 && multi_seen < big, "h2={h2}: {multi_seen}");
     }
+
+}
+/// A Unix listener whose backlog is full: `listen(0)` and connections queued (never
+/// accepted) until a non-blocking connect gets EAGAIN. Returns the listener, the
+/// queued clients and the socket path.
+fn full_unix_listener(name: &str) -> (socket2::Socket, Vec<socket2::Socket>, std::path::PathBuf) {
+    use socket2::{Domain, SockAddr, Socket, Type};
+    let path = std::env::temp_dir().join(format!("httpx-multi-{}-{name}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let l = Socket::new(Domain::UNIX, Type::STREAM, None).unwrap();
+    l.bind(&SockAddr::unix(&path).unwrap()).unwrap();
+    l.listen(0).unwrap();
+    let mut queued = Vec::new();
+    for _ in 0..256 {
+        let s = Socket::new(Domain::UNIX, Type::STREAM.nonblocking(), None).unwrap();
+        match s.connect(&SockAddr::unix(&path).unwrap()) {
+            Ok(()) => queued.push(s),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return (l, queued, path),
+            Err(e) => panic!("filling the backlog: {e}"),
+        }
+    }
+    panic!("the backlog of a listen(0) socket did not fill in 256 connects");
+}
+
+fn uds_client(path: &std::path::Path, connect: Duration) -> Client {
+    let uds: Arc<dyn Transport> =
+        Arc::new(HttpTransport::new(HttpOptions { uds: Some(path.to_path_buf()), ..HttpOptions::default() }).unwrap());
+    let mut k = base();
+    k.set_timeouts(Timeouts { connect: Some(connect), ..Timeouts::default() });
+    k.mount("http://uds.local", Some(uds)).unwrap();
+    client(k)
+}
+
+/// Issue 18: a Unix-socket connect is non-blocking. A listener with a full backlog does
+/// not stall the loop (a TCP transfer beside it completes first); the connect goes
+/// through once the listener accepts, and gives up at the connect timeout when it never
+/// does.
+#[test]
+fn unix_socket_connect_to_a_full_backlog_does_not_block_the_loop() {
+    let n = nginx();
+    // 1. The server starts accepting after 300 ms: the transfer then succeeds.
+    let (l, queued, path) = full_unix_listener("late");
+    let server = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        drop(queued);
+        let until = Instant::now() + Duration::from_secs(10);
+        // Accept (bounded) until the client's connection with a request arrives.
+        while Instant::now() < until {
+            let (mut s, _) = l.accept().unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut buf = [0u8; 4096];
+            let got = std::io::Read::read(&mut s, &mut buf).unwrap_or(0);
+            if got > 0 {
+                std::io::Write::write_all(
+                    &mut s,
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                )
+                .unwrap();
+                return;
+            }
+        }
+        panic!("the client never connected");
+    });
+    let c = uds_client(&path, Duration::from_secs(5));
+    let mut m = Multi::new(&c).unwrap();
+    let t0 = Instant::now();
+    m.add(&c.build_request("GET", "http://uds.local/late").unwrap(), 1).unwrap();
+    m.add(&c.build_request("GET", &n.url("/status/200")).unwrap(), 2).unwrap();
+    let mut done = drive(&mut m, Duration::from_secs(20));
+    let took = t0.elapsed();
+    server.join().unwrap();
+    assert_eq!(done.len(), 2);
+    // The TCP transfer did not wait for the Unix one (completions come in order).
+    assert_eq!(done[0].tag, 2, "the nginx transfer finished first");
+    assert_eq!(ok_body(&mut done[0]), "status 200");
+    assert_eq!(ok_body(&mut done[1]), "ok");
+    assert!(took >= Duration::from_millis(250) && took < Duration::from_secs(10), "{took:?}");
+    let _ = std::fs::remove_file(&path);
+
+    // 2. Nobody ever accepts: a connect timeout (0.3 s), the loop still free.
+    let (_l, _queued, path) = full_unix_listener("never");
+    let c = uds_client(&path, Duration::from_millis(300));
+    let mut m = Multi::new(&c).unwrap();
+    let t0 = Instant::now();
+    m.add(&c.build_request("GET", "http://uds.local/never").unwrap(), 1).unwrap();
+    let mut done = drive(&mut m, Duration::from_secs(20));
+    let took = t0.elapsed();
+    let d = done.pop().unwrap();
+    assert_eq!(code_of(&d), code::CONNECT_TIMEOUT, "{:?}", d.result.err());
+    // Measured ~0.30 s; the margin is for a loaded machine.
+    assert!(took >= Duration::from_millis(280) && took < Duration::from_secs(3), "{took:?}");
+    let _ = std::fs::remove_file(&path);
+}
+
+/// The `getaddrinfo` helper threads of `src/multi/net.rs` (named "httpx-resolve").
+fn resolver_threads() -> usize {
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else { return 0 };
+    dir.filter_map(|e| e.ok())
+        .filter(|e| std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == "httpx-resolve"))
+        .count()
+}
+
+/// Issue 18: names outside /etc/hosts resolve on helper threads, at most
+/// `MAX_RESOLVER_THREADS` (4) at once however many transfers ask; identical names in
+/// flight share one lookup. 48 transfers to 12 names that need `getaddrinfo`
+/// ("*.invalid", RFC 6761: the system resolver answers "no such name"; the tests
+/// above send one such lookup too), four transfers per name. Each lookup takes ~1 ms
+/// here, but the resolver sometimes loses a query and retries after 5 s: hence the
+/// 30 s connect timeout. The cap itself, the queue and the dedupe are also tested with
+/// a slow fake lookup in `src/multi/net.rs` (`cargo test --lib multi::net`).
+#[test]
+fn resolver_threads_are_capped() {
+    let mut k = base();
+    k.set_timeouts(Timeouts { connect: Some(Duration::from_secs(30)), ..Timeouts::default() });
+    let c = client(k);
+    let mut m = Multi::new(&c).unwrap();
+    let mut tag = 0u64;
+    for _ in 0..4 {
+        for i in 0..12 {
+            m.add(&c.build_request("GET", &format!("http://no-such-host-{i}.invalid/")).unwrap(), tag).unwrap();
+            tag += 1;
+        }
+    }
+    let until = Instant::now() + Duration::from_secs(90);
+    let mut peak = 0;
+    let mut done = Vec::new();
+    while m.running() > 0 {
+        peak = peak.max(resolver_threads());
+        m.perform(Some(Duration::from_millis(2))).unwrap();
+        peak = peak.max(resolver_threads());
+        while let Some(d) = m.next() {
+            done.push(d);
+        }
+        assert!(Instant::now() < until, "lookups still running after 90 s");
+    }
+    while let Some(d) = m.next() {
+        done.push(d);
+    }
+    assert_eq!(done.len(), 48);
+    for d in &done {
+        assert_eq!(code_of(d), code::RESOLVE, "tag {}: {:?}", d.tag, d.result.as_ref().err());
+    }
+    assert!(peak <= 4, "{peak} resolver threads at once (cap 4)");
 }

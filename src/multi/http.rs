@@ -330,7 +330,7 @@ pub(super) async fn dial_base(
         }
         s
     } else if let Some(path) = &d.uds {
-        let s = Stream::unix(crate::connection::connect_unix(path)?)?;
+        let s = Stream::unix(net::connect_unix(r, path, deadline).await?)?;
         marks.tcp = Some(Instant::now());
         s
     } else {

@@ -5,10 +5,16 @@
 //! path), as the chain of `connect/` does for the blocking transport.
 //!
 //! DNS: IP literals and names in /etc/hosts resolve in the loop; any other name is
-//! looked up with `getaddrinfo` on a short helper thread (libcurl's default threaded
-//! resolver does the same), whose answer wakes the transfer through the reactor. No
-//! callback ever runs on that thread, and a lookup given up (timeout, cancel, multi
-//! freed) finishes there and is dropped.
+//! looked up with `getaddrinfo` on a helper thread (libcurl's default threaded
+//! resolver does the same), whose answer wakes the transfer through the reactor. The
+//! helpers are capped: at most [`MAX_RESOLVER_THREADS`] (4) per process, shared by
+//! every multi; further names wait in a FIFO queue, and transfers asking for a name
+//! (and port) already queued or being looked up share that one lookup. A helper
+//! takes queued names until the queue is empty, then exits (no idle threads). The
+//! wait in the queue counts against the connect timeout, as the lookup itself does.
+//! No callback ever runs on a helper, and a lookup given up (timeout, cancel, multi
+//! freed) finishes there and is dropped; a queued name every asker gave up on is
+//! skipped.
 //!
 //! The SOCKS and CONNECT handshakes are the blocking functions of `proxy::socks` /
 //! `proxy::tunnel`, run over a *replay adapter*: they read from the bytes received so
@@ -17,11 +23,12 @@
 //! again from the start on everything received (they are deterministic, and replies
 //! are a few bytes: one or two runs in practice). SOCKS and CONNECT are written once.
 
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::os::fd::AsFd;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -57,17 +64,117 @@ fn etc_hosts(name: &str, port: u16) -> Option<Vec<SocketAddr>> {
         *c = Some((mtime, entries));
     }
     let lower = name.to_ascii_lowercase();
-    let found: Vec<SocketAddr> = c
-        .as_ref()?
-        .1
-        .iter()
-        .filter(|(n, _)| *n == lower)
-        .map(|(_, ip)| SocketAddr::new(*ip, port))
-        .collect();
+    let found: Vec<SocketAddr> =
+        c.as_ref()?.1.iter().filter(|(n, _)| *n == lower).map(|(_, ip)| SocketAddr::new(*ip, port)).collect();
     (!found.is_empty()).then_some(found)
 }
 
+/// One asker's slot: the answer, and the waker of the transfer waiting for it.
 type Lookup = Arc<Mutex<(Option<Result<Vec<SocketAddr>>>, Option<Waker>)>>;
+
+/// At most this many `getaddrinfo` helper threads at once, per process (see the
+/// module doc). Lookups of local names take microseconds and those of remote names
+/// are mostly waiting on the network: 4 keep a queue of distinct names moving
+/// without a thread per transfer (10,000 transfers to 10,000 names: 4 threads).
+pub const MAX_RESOLVER_THREADS: usize = 4;
+
+type LookupFn = fn(&str, u16) -> Result<Vec<SocketAddr>>;
+
+fn getaddrinfo(name: &str, port: u16) -> Result<Vec<SocketAddr>> {
+    (name, port)
+        .to_socket_addrs()
+        .map(|a| a.collect())
+        .map_err(|e| Error::Resolve(format!("{name} ({})", crate::info::resolve_reason(&e))))
+}
+
+#[derive(Default)]
+struct PoolState {
+    /// Names waiting for a helper, oldest first.
+    queue: VecDeque<(String, u16)>,
+    /// Every name queued or being looked up, with the slots of all its askers.
+    askers: HashMap<(String, u16), Vec<Lookup>>,
+    /// Helper threads running.
+    threads: usize,
+}
+
+/// The capped resolver: a queue of names and at most `cap` helper threads.
+struct Resolver {
+    state: Mutex<PoolState>,
+    lookup: LookupFn,
+    cap: usize,
+}
+
+static RESOLVER: LazyLock<Resolver> =
+    LazyLock::new(|| Resolver { state: Mutex::default(), lookup: getaddrinfo, cap: MAX_RESOLVER_THREADS });
+
+fn fill(slots: Vec<Lookup>, res: &Result<Vec<SocketAddr>>) {
+    for s in slots {
+        if let Ok(mut g) = s.lock() {
+            g.0 = Some(res.clone());
+            if let Some(w) = g.1.take() {
+                w.wake();
+            }
+        }
+    }
+}
+
+impl Resolver {
+    /// Ask for `name:port`: a slot that gets the answer (and wakes its waker).
+    fn submit(&'static self, name: &str, port: u16) -> Lookup {
+        let slot: Lookup = Arc::new(Mutex::new((None, None)));
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (name.to_string(), port);
+        if let Some(v) = st.askers.get_mut(&key) {
+            v.push(slot.clone());
+            return slot;
+        }
+        st.askers.insert(key.clone(), vec![slot.clone()]);
+        st.queue.push_back(key);
+        if st.threads < self.cap {
+            st.threads += 1;
+            let spawned = std::thread::Builder::new().name("httpx-resolve".into()).spawn(move || self.work());
+            if let Err(e) = spawned {
+                st.threads -= 1;
+                if st.threads == 0 {
+                    // No helper to take the queue: every queued name fails now.
+                    let err = Err(Error::Connect(format!("cannot start a resolver thread: {e}")));
+                    let keys: Vec<_> = st.queue.drain(..).collect();
+                    let slots: Vec<Lookup> = keys.iter().filter_map(|k| st.askers.remove(k)).flatten().collect();
+                    drop(st);
+                    fill(slots, &err);
+                }
+            }
+        }
+        slot
+    }
+
+    /// A helper: queued names until there are none.
+    fn work(&'static self) {
+        loop {
+            let key = {
+                let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+                loop {
+                    let Some(key) = st.queue.pop_front() else {
+                        st.threads -= 1;
+                        return;
+                    };
+                    // Skip a name every asker has given up on (only our Arc is left).
+                    let wanted = st.askers.get(&key).is_some_and(|v| v.iter().any(|s| Arc::strong_count(s) > 1));
+                    if wanted {
+                        break key;
+                    }
+                    st.askers.remove(&key);
+                }
+            };
+            let res = (self.lookup)(&key.0, key.1);
+            let slots = {
+                let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+                st.askers.remove(&key).unwrap_or_default()
+            };
+            fill(slots, &res);
+        }
+    }
+}
 
 /// Resolve `host:port` (see the module doc). `deadline` is the connect deadline.
 pub async fn resolve(r: &Reactor, host: &str, port: u16, deadline: Option<Instant>) -> Result<Vec<SocketAddr>> {
@@ -78,24 +185,11 @@ pub async fn resolve(r: &Reactor, host: &str, port: u16, deadline: Option<Instan
     if let Some(a) = etc_hosts(bare, port) {
         return Ok(a);
     }
-    let slot: Lookup = Arc::new(Mutex::new((None, None)));
-    let s2 = slot.clone();
-    let owned = bare.to_string();
-    std::thread::Builder::new()
-        .name("httpx-resolve".into())
-        .spawn(move || {
-            let res = (owned.as_str(), port)
-                .to_socket_addrs()
-                .map(|a| a.collect())
-                .map_err(|e| Error::Resolve(format!("{owned} ({})", crate::info::resolve_reason(&e))));
-            if let Ok(mut g) = s2.lock() {
-                g.0 = Some(res);
-                if let Some(w) = g.1.take() {
-                    w.wake();
-                }
-            }
-        })
-        .map_err(|e| Error::Connect(format!("cannot start a resolver thread: {e}")))?;
+    wait_lookup(r, RESOLVER.submit(bare, port), host, deadline).await
+}
+
+/// Wait for `slot`'s answer within `deadline`.
+async fn wait_lookup(r: &Reactor, slot: Lookup, host: &str, deadline: Option<Instant>) -> Result<Vec<SocketAddr>> {
     let mut timer = deadline.map(|d| Box::pin(Sleep::until(r, d)));
     std::future::poll_fn(|cx| {
         if let Ok(mut g) = slot.lock() {
@@ -175,6 +269,58 @@ async fn connect_one(
             }
         }
         Err(e) => return Err(Error::Connect(format!("connecting to {addr}: {e}"))),
+    }
+    Ok(sock.into())
+}
+
+/// A Unix-socket connection to `path` without blocking the loop, within `deadline`.
+/// A listener whose backlog is full makes a non-blocking `connect` on Linux fail with
+/// `EAGAIN` (not `EINPROGRESS`) and nothing wakes the socket when room frees up (an
+/// unconnected AF_UNIX socket polls writable at once), so the connect is retried
+/// after a short sleep on the reactor (1 ms, doubling up to 50 ms) until the
+/// deadline: a `ConnectTimeout` then, as a TCP connect that gets no answer. Other
+/// errors (no such file, refused: nobody listens) fail at once, as the blocking path.
+pub async fn connect_unix(
+    r: &Reactor,
+    path: &std::path::Path,
+    deadline: Option<Instant>,
+) -> Result<std::os::unix::net::UnixStream> {
+    let fail = |e: io::Error| Error::Connect(format!("connecting to {}: {e}", path.display()));
+    let timeout =
+        || Error::ConnectTimeout(format!("connecting to {}: the listener's backlog stayed full", path.display()));
+    let addr = socket2::SockAddr::unix(path).map_err(fail)?;
+    let sock = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM.nonblocking(), None).map_err(fail)?;
+    r.fresh(sock.as_fd());
+    let mut backoff = Duration::from_millis(1);
+    loop {
+        match sock.connect(&addr) {
+            Ok(()) => break,
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {
+                let ready = WaitFd::new(r, sock.as_fd(), Interest::Write, deadline).await;
+                r.forget(sock.as_fd());
+                if !ready? {
+                    return Err(timeout());
+                }
+                if let Some(e) = sock.take_error().map_err(fail)? {
+                    return Err(fail(e));
+                }
+                break;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let now = Instant::now();
+                let mut until = now + backoff;
+                if let Some(d) = deadline {
+                    if now >= d {
+                        return Err(timeout());
+                    }
+                    until = until.min(d);
+                }
+                Sleep::until(r, until).await;
+                backoff = (backoff * 2).min(Duration::from_millis(50));
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(fail(e)),
+        }
     }
     Ok(sock.into())
 }
@@ -387,4 +533,97 @@ async fn first_ip(r: &Reactor, host: &str, port: u16, deadline: Option<Instant>,
 /// Sleep `d` on the reactor (a connect retry's backoff).
 pub async fn sleep(r: &Reactor, d: Duration) {
     Sleep::until(r, Instant::now() + d).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn leak(lookup: LookupFn, cap: usize) -> &'static Resolver {
+        Box::leak(Box::new(Resolver { state: Mutex::default(), lookup, cap }))
+    }
+
+    /// Wait (bounded) until every slot has its answer.
+    fn answers(slots: &[Lookup]) -> Vec<Result<Vec<SocketAddr>>> {
+        let until = Instant::now() + Duration::from_secs(20);
+        loop {
+            if slots.iter().all(|s| s.lock().unwrap().0.is_some()) {
+                return slots.iter().map(|s| s.lock().unwrap().0.take().unwrap()).collect();
+            }
+            assert!(Instant::now() < until, "lookups did not finish");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    static CUR: AtomicUsize = AtomicUsize::new(0);
+    static PEAK: AtomicUsize = AtomicUsize::new(0);
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+
+    fn slow(name: &str, port: u16) -> Result<Vec<SocketAddr>> {
+        let now = CUR.fetch_add(1, Ordering::SeqCst) + 1;
+        PEAK.fetch_max(now, Ordering::SeqCst);
+        CALLS.fetch_add(1, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(30));
+        CUR.fetch_sub(1, Ordering::SeqCst);
+        let last: u8 = name.trim_start_matches('n').parse().unwrap_or(0);
+        Ok(vec![SocketAddr::new(IpAddr::from([127, 0, 0, last]), port)])
+    }
+
+    #[test]
+    fn resolver_threads_capped_and_queue_drained() {
+        let r = leak(slow, 3);
+        let slots: Vec<Lookup> = (0..24).map(|i| r.submit(&format!("n{i}"), 80)).collect();
+        assert!(r.state.lock().unwrap().threads <= 3);
+        let got = answers(&slots);
+        for (i, g) in got.into_iter().enumerate() {
+            assert_eq!(g.unwrap(), vec![SocketAddr::new(IpAddr::from([127, 0, 0, i as u8]), 80)]);
+        }
+        assert_eq!(CALLS.load(Ordering::SeqCst), 24);
+        assert!(PEAK.load(Ordering::SeqCst) <= 3, "peak {}", PEAK.load(Ordering::SeqCst));
+        // The helpers exit once the queue is empty.
+        let until = Instant::now() + Duration::from_secs(10);
+        while r.state.lock().unwrap().threads > 0 {
+            assert!(Instant::now() < until);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(r.state.lock().unwrap().askers.is_empty());
+    }
+
+    static SAME_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+    fn counted(name: &str, port: u16) -> Result<Vec<SocketAddr>> {
+        SAME_CALLS.fetch_add(1, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(50));
+        if name == "bad" {
+            return Err(Error::Resolve(format!("{name} (unknown)")));
+        }
+        Ok(vec![SocketAddr::new(IpAddr::from([127, 0, 0, 9]), port)])
+    }
+
+    #[test]
+    fn identical_names_in_flight_share_one_lookup() {
+        let r = leak(counted, 2);
+        let mut slots: Vec<Lookup> = (0..10).map(|_| r.submit("same", 443)).collect();
+        slots.extend((0..5).map(|_| r.submit("bad", 443)));
+        let got = answers(&slots);
+        assert_eq!(SAME_CALLS.load(Ordering::SeqCst), 2);
+        for g in &got[..10] {
+            assert_eq!(g.as_ref().unwrap()[0].port(), 443);
+        }
+        for g in &got[10..] {
+            assert!(matches!(g, Err(Error::Resolve(_))));
+        }
+        // A queued name nobody waits for any more is skipped.
+        let busy = r.submit("busy", 1); // takes one helper...
+        let busy2 = r.submit("busy2", 1); // ...and the other
+        drop(r.submit("abandoned", 1));
+        answers(&[busy, busy2]);
+        let until = Instant::now() + Duration::from_secs(10);
+        while r.state.lock().unwrap().threads > 0 {
+            assert!(Instant::now() < until);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(SAME_CALLS.load(Ordering::SeqCst), 4, "the abandoned name was looked up");
+    }
 }
