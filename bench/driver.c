@@ -62,10 +62,12 @@ struct workload {
     int full_only;
     enum place place;
     long conc; /* mode multi: transfers in flight at once (issue 18) */
+    int fresh; /* mode multi: a new connection per GET (runner --keepalive 0; libcurl: FORBID_REUSE) */
     /* results */
     int nrep;
     int ok[NLIBS][MAXREPS];
     double rate[NLIBS][MAXREPS], cpu[NLIBS][MAXREPS], rss_mib[NLIBS][MAXREPS];
+    double usr[NLIBS][MAXREPS], sys[NLIBS][MAXREPS]; /* REQ rows: user / system CPU, us per request */
     int failed[NLIBS];
     int unsupported[NLIBS]; /* the runner exited with 3: workload not supported */
 };
@@ -90,6 +92,8 @@ static struct workload W[] = {
     {"delay_1t", "GET with a 2 ms server delay, 1 thread, HTTP", "get", "http", "/delay", 300, 50, 5, 13, 1, REQ, MAIN, NULL, 0, FREE},
     {"delay_2t", "GET with a 2 ms server delay, 2 threads sharing one client, HTTP", "get", "http", "/delay", 300, 50, 5, 13, 2, REQ, MAIN, NULL, 0, FREE},
     {"multi_small", "keep-alive GET, 13 B, 100 in flight through one multi on one thread (libcurl: curl_multi), HTTP", "multi", "http", "/", 20000, 2000, -1, 13, 1, REQ, MAIN, NULL, 0, PIN, 100},
+    {"multi_newconn1", "new connection per GET, 1 in flight through one multi on one thread (libcurl: curl_multi), HTTP", "multi", "http", "/newconn?lib=", 3000, 300, -1, 13, 1, REQ, MAIN, NULL, 0, PIN, 1, 1},
+    {"multi_newconn100", "new connection per GET, 100 in flight through one multi on one thread (libcurl: curl_multi), no server delay, HTTP", "multi", "http", "/newconn?lib=", 3000, 300, -1, 13, 1, REQ, MAIN, NULL, 0, PIN, 100, 1},
     {"multi_10k", "10,000 GETs in flight at once through one multi on one thread (libcurl: curl_multi), 0.5 s server delay, a new connection each, HTTP", "multi", "http", "/sleep500", 10000, 2000, 0, 13, 1, REQ, MAIN, NULL, 0, FREE, 10000},
     {"dl_1g", "download 1 GiB (streamed), HTTP", "stream", "http", "/files/1g.bin", 1, 1, 0, 1024 * 1048576LL, 1, BYTES, MEM, NULL, 0, PIN},
     {"ul_1g", "upload 1 GiB from disk, HTTP", "upload", "http", "/upload", 1, 1, 0, -1, 1, BYTES, MEM, "up_1g.bin", 0, PIN},
@@ -213,6 +217,7 @@ static void run_one(struct workload *w, int lib, int rep) {
         snprintf(conc, sizeof conc, "%ld", w->conc < atol(n) ? w->conc : atol(n));
         argv[a++] = "--conc"; argv[a++] = conc;
     }
+    if (w->fresh) { argv[a++] = "--keepalive"; argv[a++] = "0"; }
     if ((strcmp(w->scheme, "https") == 0 || h2) && strcmp(w->mode, "newclient") != 0) { argv[a++] = "--ca"; argv[a++] = (char *)A.ca; }
     if (h2) argv[a++] = "--http2";
     if (strstr(w->id, "_debug")) argv[a++] = "--debug"; /* issue 12: hook rows */
@@ -252,8 +257,10 @@ static void run_one(struct workload *w, int lib, int rep) {
     if (w->unit == REQ) {
         w->rate[lib][rep] = ops / wall;
         w->cpu[lib][rep] = cpu / ops * 1e6; /* us per request */
-        logf_("%-14s %-5s rep %d: %9.0f req/s  %7.2f us CPU/req  rss %.1f MiB", w->id, LIBS[lib],
-              rep + 1, w->rate[lib][rep], w->cpu[lib][rep], w->rss_mib[lib][rep]);
+        w->usr[lib][rep] = ut / ops * 1e6;
+        w->sys[lib][rep] = sy / ops * 1e6;
+        logf_("%-14s %-5s rep %d: %9.0f req/s  %7.2f us CPU/req (user %.2f + sys %.2f)  rss %.1f MiB", w->id, LIBS[lib],
+              rep + 1, w->rate[lib][rep], w->cpu[lib][rep], w->usr[lib][rep], w->sys[lib][rep], w->rss_mib[lib][rep]);
     } else {
         w->rate[lib][rep] = bytes / MIB / wall;
         w->cpu[lib][rep] = cpu / (bytes / GIB); /* CPU seconds per GiB */
@@ -469,6 +476,27 @@ static void report(FILE *o, double elapsed) {
         if (wr) fprintf(o, " %.2fx |\n", stats(w->cpu[HTTPX], w->ok[HTTPX], w->nrep).med / wr->us_per_req);
         else fprintf(o, " |\n");
     }
+    /* The split of the per-request rows: user space (the library's own code) vs kernel
+     * (syscalls, the TCP stack, scheduler wake-ups), e.g. the multi's rows against the
+     * blocking ones (issue 18). */
+    fprintf(o, "\nUser / system split of the client CPU (us per request, median of the repetitions):\n\n| workload |");
+    for (int l = 0; l < NLIBS; l++) if (ACTIVE[l]) fprintf(o, " %s user | %s sys |", LIBTITLE[l], LIBTITLE[l]);
+    fprintf(o, "\n|---|");
+    for (int l = 0; l < NLIBS; l++) if (ACTIVE[l]) fprintf(o, "---:|---:|");
+    fprintf(o, "\n");
+    for (int i = 0; i < NW; i++) {
+        struct workload *w = &W[i];
+        if (w->kind != MAIN || !w->nrep || w->unit != REQ) continue;
+        fprintf(o, "| %s |", w->title);
+        for (int l = 0; l < NLIBS; l++) {
+            if (!ACTIVE[l]) continue;
+            if (!has(w, l)) { fprintf(o, " n/a | n/a |"); continue; }
+            fmt_num(b1, sizeof b1, stats(w->usr[l], w->ok[l], w->nrep).med);
+            fmt_num(b2, sizeof b2, stats(w->sys[l], w->ok[l], w->nrep).med);
+            fprintf(o, " %s | %s |", b1, b2);
+        }
+        fprintf(o, "\n");
+    }
     fprintf(o, "\nRate (requests/s or MiB/s over the measured loop):\n\n| workload |");
     for (int l = 0; l < NLIBS; l++) if (ACTIVE[l]) fprintf(o, " %s |", LIBTITLE[l]);
     fprintf(o, " **httpx/best peer** |\n|---|");
@@ -637,12 +665,18 @@ static void report(FILE *o, double elapsed) {
     }
     /* Issue 18: the multi's CPU per request against the blocking client's (same kind of
      * request: keep-alive vs keep-alive, new connection vs new connection), and its memory
-     * per in-flight transfer (peak RSS of the 10k run minus the keep-alive run's, / 10,000). */
+     * per in-flight transfer (peak RSS of the 10k run minus the keep-alive run's, / 10,000).
+     * Like for like: multi_newconn1 does what newconn_http does (one new connection at a
+     * time, no server delay) through the multi; multi_newconn100 the same with 100 in
+     * flight. The 10k row also pays kernel work the sequential blocking row does not
+     * (10,000 sockets connecting at once, an epoll set of 10,000, 0.5 s of waiting). */
     struct { const char *multi, *blocking, *what; } mvb[] = {
         {"multi_small", "small_http", "multi, keep-alive GET (100 in flight): CPU/req <= the blocking client's (small_http)"},
-        {"multi_10k", "newconn_http", "multi, 10,000 in flight, new connection each: CPU/req <= the blocking client's new-connection GET (newconn_http)"},
+        {"multi_newconn1", "newconn_http", "multi, new connection per GET, 1 in flight (like for like): CPU/req <= the blocking client's new-connection GET (newconn_http)"},
+        {"multi_newconn100", "newconn_http", "multi, new connection per GET, 100 in flight, no server delay: CPU/req <= the blocking client's new-connection GET (newconn_http)"},
+        {"multi_10k", "newconn_http", "multi, 10,000 in flight at once, 0.5 s server delay, new connection each (not like for like: also 10,000 sockets connecting at once, which the sequential blocking row never has): CPU/req <= the blocking client's new-connection GET (newconn_http)"},
     };
-    for (int g = 0; g < 2; g++) {
+    for (int g = 0; g < (int)(sizeof mvb / sizeof mvb[0]); g++) {
         struct workload *mw = find(mvb[g].multi), *bw = find(mvb[g].blocking);
         if (!mw || !bw || !has(mw, HTTPX) || !has(bw, HTTPX)) { goal_line(o, mvb[g].what, -1, "not run"); continue; }
         double mc = stats(mw->cpu[HTTPX], mw->ok[HTTPX], mw->nrep).med, bc = stats(bw->cpu[HTTPX], bw->ok[HTTPX], bw->nrep).med;

@@ -30,7 +30,9 @@
  *   multi    N GETs from ONE thread with --conc C in flight at once (issue 18; libhttpx:
  *            httpx_multi driven by poll() on httpx_multi_fd; libcurl: curl_multi with C
  *            easy handles and curl_multi_poll), bodies read into memory; a pool of C
- *            connections. RLIMIT_NOFILE is raised to its hard limit.
+ *            connections. RLIMIT_NOFILE is raised to its hard limit. --keepalive K:
+ *            at most K idle connections kept (default C; 0 = a new connection per GET;
+ *            libcurl: CURLOPT_FORBID_REUSE).
  * Measured: wall clock (CLOCK_MONOTONIC) and getrusage(RUSAGE_SELF) user+sys around the
  * N measured operations only (client setup and W warm-up operations excluded);
  * ru_maxrss at exit (whole process life).
@@ -370,7 +372,9 @@ static void worker_init(struct worker *w) {
         curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, debug_count);
         curl_easy_setopt(h, CURLOPT_VERBOSE, 1L); /* curl calls DEBUGFUNCTION only when verbose */
     }
-    if (strcmp(O.mode, "newconn") == 0) curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+    /* newconn, and the multi with --keepalive 0: a new connection per GET */
+    if (strcmp(O.mode, "newconn") == 0 || (strcmp(O.mode, "multi") == 0 && O.keepalive == 0))
+        curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
     if (strcmp(O.mode, "stream") == 0) {
         curl_easy_setopt(h, CURLOPT_BUFFERSIZE, (long)O.bufsize);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_drop);
