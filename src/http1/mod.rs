@@ -27,15 +27,17 @@ pub use codec::{ChunkState, Framing, Head, MAX_INTERIM_RESPONSES};
 const BUF_SIZE: usize = 8 * 1024;
 
 /// Read buffers of dropped connections, kept for the next [`Conn::new`] (at most
-/// [`SPARE_BUFS`] per process, 512 KiB): a new connection then skips the `calloc` and
+/// [`SPARE_BUFS`] per process, 2 MiB): a new connection then skips the `calloc` and
 /// zeroing of 8 KiB (8.7k instructions of a new client + GET's 53k). 64, not 4: a
 /// multi finishes and starts many connections per `perform` round (100 in flight
 /// with a new connection each: 2,116 of 2,200 connections missed a list of 4, 8.2k
-/// instructions each, 17% of the multi's 48.6k per request). Safe Rust needs
+/// instructions each, 17% of the multi's 48.6k per request). 256, not 64: with 100
+/// in flight one `perform` round can finish ~100 connections, and 36% of them still
+/// missed a list of 64 (2.9k instructions per request of calloc zeroing). Safe Rust needs
 /// initialised memory to read into; a reused buffer is initialised, and only the bytes
 /// this connection reads (`start..end`) are ever looked at.
 static SPARE: std::sync::Mutex<Vec<Box<[u8]>>> = std::sync::Mutex::new(Vec::new());
-const SPARE_BUFS: usize = 64;
+const SPARE_BUFS: usize = 256;
 
 fn new_buf() -> Box<[u8]> {
     if let Ok(mut spare) = SPARE.try_lock() {

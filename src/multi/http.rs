@@ -356,9 +356,9 @@ async fn connect_addrs(
     }
     let mut last = None;
     for a in addrs {
-        // An address literal "resolves" to itself: connect_tcp does it in the loop.
-        match net::connect_tcp(r, &a.ip().to_string(), port, deadline, local).await {
-            Ok(s) => return Ok((s, SocketAddr::new(a.ip(), port))),
+        let a = SocketAddr::new(a.ip(), port);
+        match net::connect_addr(r, a, deadline, local).await {
+            Ok(s) => return Ok((s, a)),
             Err(e @ Error::ConnectTimeout(_)) => return Err(e),
             Err(e) => last = Some(e),
         }

@@ -378,6 +378,13 @@ impl Reactor {
                 }
             }
         }
+        // The caller (`Multi::perform`) runs the ready queue right after this: a task
+        // woken now needs no eventfd write (and no read to drain it again), as in
+        // `run`. (While blocked in epoll_wait above, `running` was false, so a wake
+        // from another thread did write it.)
+        if !wake.is_empty() {
+            self.shared.running.store(true, Ordering::SeqCst);
+        }
         for w in wake {
             w.wake();
         }
