@@ -852,8 +852,8 @@ fn progress_abort_stops_the_transfer_as_bytes_arrive() {
         eprintln!("h2={h2}: aborted at {multi_seen} bytes (multi), {blocking_seen} (blocking) of {big}");
         assert!(multi_seen >= 256 << 10 && multi_seen < big, "h2={h2}: {multi_seen}");
     }
-
 }
+
 /// A Unix listener whose backlog is full: `listen(0)` and connections queued (never
 /// accepted) until a non-blocking connect gets EAGAIN. Returns the listener, the
 /// queued clients and the socket path.
