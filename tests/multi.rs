@@ -536,7 +536,7 @@ fn read_total_and_connect_failures() {
     let port = free_port();
     let d = get(&c, &format!("http://127.0.0.1:{port}/"));
     assert_eq!(code_of(&d), code::CONNECT, "{:?}", d.result.err());
-    let d = get(&c, "http://no-such-host.invalid/");
+    let d = get(&c, &format!("http://{}/", common::UNRESOLVABLE_HOST));
     assert_eq!(code_of(&d), code::RESOLVE, "{:?}", d.result.err());
 }
 
@@ -957,11 +957,11 @@ fn resolver_threads() -> usize {
 /// Issue 18: names outside /etc/hosts resolve on helper threads, at most
 /// `MAX_RESOLVER_THREADS` (4) at once however many transfers ask; identical names in
 /// flight share one lookup. 48 transfers to 12 names that need `getaddrinfo`
-/// ("*.invalid", RFC 6761: the system resolver answers "no such name"; the tests
-/// above send one such lookup too), four transfers per name. Each lookup takes ~1 ms
-/// here, but the resolver sometimes loses a query and retries after 5 s: hence the
-/// 30 s connect timeout. The cap itself, the queue and the dedupe are also tested with
-/// a slow fake lookup in `src/multi/net.rs` (`cargo test --lib multi::net`).
+/// (`common::unresolvable_host`: a first label over DNS's 63 bytes, so `getaddrinfo`
+/// reads /etc/hosts and fails without sending a query: nothing leaves 127.0.0.0/8),
+/// four transfers per name. The 30 s connect timeout is only a bound. The cap itself,
+/// the queue and the dedupe are also tested with a slow fake lookup in
+/// `src/multi/net.rs` (`cargo test --lib multi::net`).
 #[test]
 fn resolver_threads_are_capped() {
     let mut k = base();
@@ -971,7 +971,7 @@ fn resolver_threads_are_capped() {
     let mut tag = 0u64;
     for _ in 0..4 {
         for i in 0..12 {
-            m.add(&c.build_request("GET", &format!("http://no-such-host-{i}.invalid/")).unwrap(), tag).unwrap();
+            m.add(&c.build_request("GET", &format!("http://{}/", common::unresolvable_host(i))).unwrap(), tag).unwrap();
             tag += 1;
         }
     }

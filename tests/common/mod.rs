@@ -172,3 +172,17 @@ pub fn require_tool_sbin(tool: &str, hint: &str) -> PathBuf {
         })
         .unwrap_or_else(|| panic!("required tool `{tool}` not found: install it ({hint})"))
 }
+
+/// A host name that fails to resolve without any packet leaving the machine: its first
+/// label is longer than DNS allows (63 bytes), so glibc's `getaddrinfo` looks in
+/// /etc/hosts and then refuses to build a query. Tests that need a real resolve failure
+/// (or a real `getaddrinfo` call) use it instead of a `*.invalid` name, which would be
+/// sent to the machine's name server (an address outside 127.0.0.0/8).
+#[allow(dead_code)]
+pub const UNRESOLVABLE_HOST: &str = "no-such-host-whose-first-label-is-longer-than-the-63-bytes-dns-allows.invalid";
+
+/// The same, one per `i` (distinct names, for tests that need several lookups).
+#[allow(dead_code)]
+pub fn unresolvable_host(i: usize) -> String {
+    format!("{i}-no-such-host-whose-first-label-is-longer-than-the-63-bytes-dns-allows.invalid")
+}
