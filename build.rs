@@ -16,10 +16,58 @@ use std::path::PathBuf;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    link_flags();
     // Without the `capi` feature there is no C ABI and no header to generate (and
     // cbindgen is not even built).
     #[cfg(feature = "capi")]
     generate_header();
+}
+
+/// Link flags of the cdylib (peak RSS, issue 16; measured in bench/RESULTS.md "Issue 16:
+/// where the RSS goes"). Only for Linux/glibc ELF targets; CMakeLists.txt passes the same two
+/// flags when it links the shipped libhttpx.so from libhttpx.a.
+///
+/// - `link/hot.ld`: the functions of the common paths first, together (output section
+///   `.text.hot`), so the kernel's 64 KiB fault-around maps few code pages (release builds:
+///   the list names release symbols). A linker script with `INSERT BEFORE .text` only adds
+///   that section to the default layout; GNU ld and lld both read it. A name missing from a
+///   build matches nothing.
+/// - `-z pack-relative-relocs` (DT_RELR): the 13,000 relative relocations in 4 KB instead of
+///   320 KB of `.rela.dyn` that ld.so reads whole at load. The library then needs glibc 2.36
+///   at run time, so it is on only when the glibc this is built on is 2.36 or newer (a library
+///   built against a glibc does not run on an older one anyway: it already needs 2.34).
+///   `HTTPX_RELR=0` / `=1` overrides the check.
+fn link_flags() {
+    let env = |k: &str| std::env::var(k).unwrap_or_default();
+    println!("cargo:rerun-if-changed=link/hot.ld");
+    println!("cargo:rerun-if-env-changed=HTTPX_RELR");
+    println!("cargo:rerun-if-env-changed=HTTPX_HOT_TEXT");
+    if env("CARGO_CFG_TARGET_OS") != "linux" || env("CARGO_CFG_TARGET_ENV") != "gnu" {
+        return;
+    }
+    if env("PROFILE") == "release" && env("HTTPX_HOT_TEXT") != "0" {
+        let script = std::path::Path::new(&env("CARGO_MANIFEST_DIR")).join("link/hot.ld");
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-T,{}", script.display());
+    }
+    let relr = match env("HTTPX_RELR").as_str() {
+        "1" => true,
+        "0" => false,
+        _ => env("HOST") == env("TARGET") && host_glibc_at_least(2, 36),
+    };
+    if relr {
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-z,pack-relative-relocs");
+    }
+}
+
+/// The build machine's glibc version from `getconf GNU_LIBC_VERSION` ("glibc 2.36").
+fn host_glibc_at_least(major: u32, minor: u32) -> bool {
+    let out = match std::process::Command::new("getconf").arg("GNU_LIBC_VERSION").output() {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+        _ => return false,
+    };
+    let mut nums = out.trim().trim_start_matches("glibc ").split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (a, b) = (nums.next().unwrap_or(0), nums.next().unwrap_or(0));
+    (a, b) >= (major, minor)
 }
 
 #[cfg(feature = "capi")]
