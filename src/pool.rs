@@ -196,7 +196,8 @@ impl Pool {
                 // The liveness peek is one non-blocking syscall: do it without the lock.
                 drop(st);
                 let mut conn = conn;
-                conn.stream.set_liveness_peek(!(retryable && conn.idle_since.elapsed() < FRESH_IDLE));
+                let peek = !(retryable && conn.idle_since.elapsed() < FRESH_IDLE);
+                conn.stream.set_liveness_peek(peek);
                 let usable = conn.is_idle_usable();
                 if usable {
                     return Ok(Checkout {
@@ -286,7 +287,8 @@ impl Pool {
                 }
                 drop(st);
                 let mut conn = conn;
-                conn.stream.set_liveness_peek(!(retryable && conn.idle_since.elapsed() < FRESH_IDLE));
+                let peek = !(retryable && conn.idle_since.elapsed() < FRESH_IDLE);
+                conn.stream.set_liveness_peek(peek);
                 if conn.is_idle_usable() {
                     self.cancel_wait(ticket);
                     return Ok(Some(Checkout {

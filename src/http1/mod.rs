@@ -48,7 +48,7 @@ fn new_buf() -> Box<[u8]> {
     vec![0u8; BUF_SIZE].into_boxed_slice()
 }
 
-impl Drop for Conn {
+impl Drop for ConnState {
     fn drop(&mut self) {
         // Grown buffers (a large head) go back to the allocator.
         if self.buf.len() == BUF_SIZE {
@@ -62,8 +62,29 @@ impl Drop for Conn {
     }
 }
 
-/// One HTTP/1.1 connection with its read buffer.
-pub struct Conn {
+/// One HTTP/1.1 connection with its read buffer: a pointer to its [`ConnState`]
+/// (fields and methods reached through `Deref`). Boxed so that a connection moves as
+/// 8 bytes through the pool, the checkout and the response body instead of 328
+/// (issue 16: those moves were ~550 of 24k instructions per keep-alive GET).
+pub struct Conn(Box<ConnState>);
+
+impl std::ops::Deref for Conn {
+    type Target = ConnState;
+    #[inline]
+    fn deref(&self) -> &ConnState {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut ConnState {
+        &mut self.0
+    }
+}
+
+/// The state of one HTTP/1.1 connection (see [`Conn`]).
+pub struct ConnState {
     pub stream: Stream,
     buf: Box<[u8]>,
     start: usize,
@@ -91,7 +112,7 @@ pub struct Conn {
 
 impl Conn {
     pub fn new(stream: Stream) -> Conn {
-        Conn {
+        Conn(Box::new(ConnState {
             stream,
             buf: new_buf(),
             start: 0,
@@ -106,8 +127,11 @@ impl Conn {
             idle_since: Instant::now(),
             debug: None,
             info: None,
-        }
+        }))
     }
+}
+
+impl ConnState {
 
     /// Lend the read buffer (unread bytes at `.1...2`) and the write buffer to a driver
     /// that keeps its own positions (the multi, `multi/http.rs`: no buffer allocated per
