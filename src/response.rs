@@ -102,8 +102,29 @@ enum BodyState {
     Failed(Error),
 }
 
-/// An HTTP response.
-pub struct Response {
+/// An HTTP response: a pointer to its [`ResponseData`] (fields and methods reached
+/// through `Deref`). Boxed so that a response moves as 8 bytes from the transport
+/// through the client's redirect loop to the caller instead of 880 (issue 16: ~6
+/// such moves were ~700 of 24k instructions per keep-alive GET).
+pub struct Response(Box<ResponseData>);
+
+impl std::ops::Deref for Response {
+    type Target = ResponseData;
+    #[inline]
+    fn deref(&self) -> &ResponseData {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Response {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut ResponseData {
+        &mut self.0
+    }
+}
+
+/// The parts of a [`Response`].
+pub struct ResponseData {
     pub status: u16,
     pub reason: String,
     pub version: Version,
@@ -141,7 +162,7 @@ impl Response {
         request: Request,
         started: Instant,
     ) -> Response {
-        Response {
+        Response(Box::new(ResponseData {
             status,
             reason,
             version,
@@ -160,9 +181,11 @@ impl Response {
             observers: Observers::default(),
             received: Arc::new(AtomicU64::new(0)),
             observed: false,
-        }
+        }))
     }
+}
 
+impl ResponseData {
     pub(crate) fn set_observers(&mut self, o: Observers, started: Instant) {
         self.observers = o;
         self.started = started;
