@@ -395,6 +395,17 @@ impl Client {
         block_now(self.send_core(req, opts, &Blocking))
     }
 
+    /// [`Client::send_with`] consuming the request: no copy of it is made (the
+    /// response keeps it as sent). For a request built to be sent once
+    /// (`httpx_client_get` and the other one-call sends).
+    pub fn send_owned(&self, req: Request, opts: &SendOptions) -> Result<Response> {
+        if self.is_closed() {
+            return Err(Error::ClientClosed("cannot send a request: the client has been closed".into()));
+        }
+        let _guard = self.sending_guard()?;
+        block_now(self.send_core_impl(req, opts, &Blocking))
+    }
+
     /// Mark this thread as sending on this client until the guard drops: a callback
     /// that sends on the same client meanwhile gets `RecursiveCall`. `send_with` takes
     /// one per send; the multi one per `perform`.
@@ -413,7 +424,8 @@ impl Client {
         opts: &'a SendOptions,
         x: &'a X,
     ) -> impl Future<Output = Result<Response>> + 'a {
-        self.send_core_impl(req, opts, x)
+        // The send works on its own copy (auth, framing and redirects change it).
+        self.send_core_impl(req.clone(), opts, x)
     }
 
     /// [`Client::send_core`] owning its inputs: a `'static` future (for an executor
@@ -426,10 +438,10 @@ impl Client {
         opts: SendOptions,
         x: X,
     ) -> Result<Response> {
-        self.send_core_impl(&req, &opts, &x).await
+        self.send_core_impl(req, &opts, &x).await
     }
 
-    async fn send_core_impl<X: Exchange>(&self, req: &Request, opts: &SendOptions, x: &X) -> Result<Response> {
+    async fn send_core_impl<X: Exchange>(&self, mut req: Request, opts: &SendOptions, x: &X) -> Result<Response> {
         if self.is_closed() {
             return Err(Error::ClientClosed("cannot send a request: the client has been closed".into()));
         }
@@ -438,7 +450,6 @@ impl Client {
         let guard = Guard::new(total.map(|t| started + t), req.options.cancel.clone());
         // A token fired before the send: nothing is sent at all.
         guard.check()?;
-        let mut req = req.clone();
         urls::check_http(&req.url)?;
         req.ensure_framing();
         let timeouts = req.options.timeouts.unwrap_or(self.inner.timeouts);

@@ -130,7 +130,10 @@ unsafe fn quick(
     if let Some((b, ct)) = body {
         req.set_body_bytes(b.to_vec(), ct);
     }
-    *resp_out = to_box(send(c, &RequestHandle::owned(req), false)?);
+    // Built for this one send: handed over, not copied (Client::send_owned).
+    let mut resp = c.send_owned(req, &crate::client::SendOptions::default())?;
+    resp.body()?;
+    *resp_out = to_box(ResponseHandle::owned(resp));
     Ok(())
 }
 
