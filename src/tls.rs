@@ -163,14 +163,15 @@ fn load_pem(src: &PemSource, what: &str) -> Result<Vec<u8>> {
     }
 }
 
-/// Trust store for settings, honouring SSL_CERT_FILE / SSL_CERT_DIR when trust_env.
-fn root_store(trust: &Trust, trust_env: bool) -> Result<Arc<RootCertStore>> {
+/// Trust store for settings, honouring SSL_CERT_FILE / SSL_CERT_DIR when trust_env
+/// (`cert_file`: SSL_CERT_FILE as the caller read it, non-empty).
+fn root_store(trust: &Trust, trust_env: bool, cert_file: Option<std::ffi::OsString>) -> Result<Arc<RootCertStore>> {
     match trust {
         Trust::CaFile(p) => roots_from_file(p),
         Trust::CaPem(pem) => Ok(Arc::new(roots_from_pem(pem, "CA PEM")?)),
         Trust::Default => {
             if trust_env {
-                if let Some(f) = std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty()) {
+                if let Some(f) = cert_file {
                     let p = PathBuf::from(f);
                     // One stat for "is it a file" and the cache key.
                     if let Some(m) = std::fs::metadata(&p).ok().filter(|m| m.is_file()) {
@@ -317,12 +318,13 @@ impl Roots {
         if !s.verify {
             return Ok(Roots(None));
         }
+        // Each variable read once per client (a getenv walks the whole environment).
+        let cert_file = if trust_env { std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty()) } else { None };
         let env_trust = trust_env
-            && (std::env::var_os("SSL_CERT_FILE").is_some_and(|v| !v.is_empty())
-                || std::env::var_os("SSL_CERT_DIR").is_some_and(|v| !v.is_empty()));
+            && (cert_file.is_some() || std::env::var_os("SSL_CERT_DIR").is_some_and(|v| !v.is_empty()));
         match &s.trust {
             Trust::Default if !env_trust => Ok(Roots(None)),
-            t => root_store(t, trust_env).map(|r| Roots(Some(r))),
+            t => root_store(t, trust_env, cert_file).map(|r| Roots(Some(r))),
         }
     }
 }

@@ -91,11 +91,19 @@ static LAST: Mutex<Cached> = Mutex::new(None);
 
 /// [`proxies_from_env`] over the process environment, read now (each client reads it
 /// when it is created, so a changed variable is seen by the next client, as in HTTPX).
-/// Cheap when nothing changed: nine `getenv` without allocation when no variable is
+/// Cheap when nothing changed: eight `getenv` without allocation when no variable is
 /// set (the usual case: the result is empty), and otherwise one comparison with the
 /// raw values of the last call, whose result is cached per process.
 pub fn proxies_from_process_env() -> Vec<(String, Option<String>)> {
-    let raw: RawVars = VARS.map(std::env::var_os);
+    let mut raw: RawVars = Default::default();
+    for (slot, name) in raw.iter_mut().zip(VARS).skip(1) {
+        *slot = std::env::var_os(name);
+    }
+    // REQUEST_METHOD only changes what an uppercase HTTP_PROXY means: not read (one
+    // `getenv`, a walk of the whole environment) without one.
+    if raw[1].is_some() {
+        raw[0] = std::env::var_os(VARS[0]);
+    }
     if raw.iter().all(Option::is_none) {
         return Vec::new();
     }
