@@ -57,7 +57,8 @@ impl RawBody for BytesBody {
 /// (buffered bodies only).
 struct RawReader {
     inner: Box<dyn RawBody>,
-    received: Arc<AtomicU64>,
+    /// Only with a progress callback (nothing else reads it).
+    received: Option<Arc<AtomicU64>>,
     debug: Option<crate::debug::DebugFn>,
     cap: Option<u64>,
     seen: u64,
@@ -66,7 +67,9 @@ struct RawReader {
 impl Read for RawReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf).map_err(wrap_err)?;
-        self.received.fetch_add(n as u64, Ordering::Relaxed);
+        if let Some(r) = &self.received {
+            r.fetch_add(n as u64, Ordering::Relaxed);
+        }
         if let (Some(d), true) = (&self.debug, n > 0) {
             d(crate::debug::DebugKind::DataIn, &buf[..n]);
         }
@@ -147,7 +150,9 @@ pub struct ResponseData {
     text: Option<String>,
     default_encoding: Option<String>,
     observers: Observers,
-    received: Arc<AtomicU64>,
+    /// Raw body bytes read so far, shared with the body's reader; only with a
+    /// progress callback (one allocation per response less without).
+    received: Option<Arc<AtomicU64>>,
     /// The raw body was `RawBody::observed`: no debug or progress per chunk here.
     observed: bool,
 }
@@ -179,7 +184,7 @@ impl Response {
             text: None,
             default_encoding: None,
             observers: Observers::default(),
-            received: Arc::new(AtomicU64::new(0)),
+            received: None,
             observed: false,
         }))
     }
@@ -199,7 +204,7 @@ impl ResponseData {
             return Ok(());
         }
         if let Some(p) = self.observers.progress.as_ref().filter(|_| done || !self.observed) {
-            let recv = self.received.load(Ordering::Relaxed);
+            let recv = self.received.as_ref().map_or(0, |r| r.load(Ordering::Relaxed));
             let total = self.headers.get("Content-Length").and_then(|v| v.trim().parse::<u64>().ok());
             let sent = self.request.body.len().unwrap_or(0);
             if !p(sent, self.request.body.len(), recv, total) {
@@ -240,7 +245,11 @@ impl ResponseData {
             let cap = if buffered { self.limits.max_body_bytes } else { None };
             self.observed = raw.observed();
             let reader = RawReader {
-                received: self.received.clone(),
+                received: if self.observers.progress.is_some() {
+                    Some(self.received.get_or_insert_with(|| Arc::new(AtomicU64::new(0))).clone())
+                } else {
+                    None
+                },
                 debug: if self.observed { None } else { self.observers.debug.clone() },
                 inner: raw,
                 cap,
