@@ -320,8 +320,8 @@ impl Roots {
         }
         // Each variable read once per client (a getenv walks the whole environment).
         let cert_file = if trust_env { std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty()) } else { None };
-        let env_trust = trust_env
-            && (cert_file.is_some() || std::env::var_os("SSL_CERT_DIR").is_some_and(|v| !v.is_empty()));
+        let env_trust =
+            trust_env && (cert_file.is_some() || std::env::var_os("SSL_CERT_DIR").is_some_and(|v| !v.is_empty()));
         match &s.trust {
             Trust::Default if !env_trust => Ok(Roots(None)),
             t => root_store(t, trust_env, cert_file).map(|r| Roots(Some(r))),

@@ -132,7 +132,6 @@ impl Conn {
 }
 
 impl ConnState {
-
     /// Lend the read buffer (unread bytes at `.1...2`) and the write buffer to a driver
     /// that keeps its own positions (the multi, `multi/http.rs`: no buffer allocated per
     /// exchange); [`Conn::put_buffers`] gives them back. Until then the connection has
