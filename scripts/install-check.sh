@@ -71,10 +71,10 @@ check test "$(readlink "$L/libhttpx.so")" = "libhttpx.so.0"
 SO=$L/libhttpx.so.$VERSION
 echo "--- readelf -d (SONAME, NEEDED)"
 readelf -d "$SO" | grep -E 'SONAME|NEEDED'
-readelf -d "$SO" | grep -q 'Library soname: \[libhttpx.so.0\]' || fail "SONAME is not libhttpx.so.0"
+readelf -d "$SO" | grep 'Library soname: \[libhttpx.so.0\]' >/dev/null || fail "SONAME is not libhttpx.so.0"
 echo "--- readelf -V (version definitions)"
 readelf -V "$SO" | sed -n '/Version definition/,/^$/p'
-readelf -V "$SO" | grep -q "Name: $NODE" || fail "no version node $NODE"
+readelf -V "$SO" | grep "Name: $NODE" >/dev/null || fail "no version node $NODE"
 # Every defined dynamic symbol: httpx_* at a HTTPX_ node (plus the node's own ABS symbol).
 readelf --dyn-syms -W "$SO" | awk '$7 != "UND" && $8 != "" && NR > 3 {print $8}' | sort >"$W/dynsyms"
 grep -v '^httpx_.*@@HTTPX_[0-9.]*$' "$W/dynsyms" | grep -Ev '^HTTPX_[0-9.]+(@@HTTPX_[0-9.]+)?$' >"$W/stray" || true
@@ -98,17 +98,17 @@ echo "--- sizes: cargo cdylib target/release/libhttpx.so $(mib "$(size_of "${CAR
 # code pages): a warning, regenerate with scripts/gen-hot-text.sh.
 HOT=$(readelf -S -W "$SO" | sed -n 's/.* \.text\.hot  *PROGBITS  *[0-9a-f]*  *[0-9a-f]*  *\([0-9a-f]*\) .*/\1/p')
 [ -n "$HOT" ] && HOT=$((16#$HOT))
-echo "--- link layout: .text.hot ${HOT:-0} bytes; $(readelf -d "$SO" | grep -q '(RELR)' && echo "DT_RELR on" || echo "DT_RELR off")"
+echo "--- link layout: .text.hot ${HOT:-0} bytes; $(readelf -d "$SO" | grep '(RELR)' >/dev/null && echo "DT_RELR on" || echo "DT_RELR off")"
 [ -n "$HOT" ] || fail "no .text.hot section: link/hot.ld was not used (CMakeLists.txt)"
 [ "$HOT" -ge 524288 ] || echo "!!! [install-check] WARNING: .text.hot is only $HOT bytes: link/hot.ld looks stale for this toolchain (bash scripts/gen-hot-text.sh)" >&2
 if [ "$(getconf GNU_LIBC_VERSION 2>/dev/null | awk '{split($2, v, "."); print (v[1] > 2 || (v[1] == 2 && v[2] >= 36))}')" = 1 ] \
    && [ "${HTTPX_RELR:-}" != 0 ]; then
-  readelf -d "$SO" | grep -q '(RELR)' || fail "glibc >= 2.36 but the library has no DT_RELR (CMakeLists.txt HTTPX_RELR)"
+  readelf -d "$SO" | grep '(RELR)' >/dev/null || fail "glibc >= 2.36 but the library has no DT_RELR (CMakeLists.txt HTTPX_RELR)"
 fi
-readelf -S -W "$SO" | grep -q '\.debug_info' && fail "installed library still has .debug_info"
-readelf -S -W "$SO" | grep -q '\.symtab' && fail "installed library still has .symtab"
-readelf -S -W "$L/.debug/libhttpx.so.$VERSION.debug" | grep -q '\.debug_info' || fail "debug file has no .debug_info"
-readelf -p .gnu_debuglink "$SO" | grep -q "libhttpx.so.$VERSION.debug" || fail "no .gnu_debuglink"
+readelf -S -W "$SO" | grep '\.debug_info' >/dev/null && fail "installed library still has .debug_info"
+readelf -S -W "$SO" | grep '\.symtab' >/dev/null && fail "installed library still has .symtab"
+readelf -S -W "$L/.debug/libhttpx.so.$VERSION.debug" | grep '\.debug_info' >/dev/null || fail "debug file has no .debug_info"
+readelf -p .gnu_debuglink "$SO" | grep "libhttpx.so.$VERSION.debug" >/dev/null || fail "no .gnu_debuglink"
 # The build ids match, so gdb and debuginfod pair them.
 bid() { readelf -n "$1" | sed -n 's/.*Build ID: //p'; }
 check test -n "$(bid "$SO")"
@@ -123,8 +123,8 @@ run_examples() { # run_examples DIR LABEL
   done
   echo "$label: ran ${NO_SERVER[*]}"
 }
-needs_so() { readelf -d "$1" | grep -q 'NEEDED.*\[libhttpx.so.0\]'; }
-needs_node() { readelf -V "$1" | grep -A3 'File: libhttpx.so.0' | grep -q "Name: $NODE"; }
+needs_so() { readelf -d "$1" | grep 'NEEDED.*\[libhttpx.so.0\]' >/dev/null; }
+needs_node() { readelf -V "$1" | grep -A3 'File: libhttpx.so.0' | grep "Name: $NODE" >/dev/null; }
 
 # ----------------------------------------------------------------------- 3. CMake consumers
 cp -r "$ROOT/examples_c" "$W/examples_src"   # out of tree: nothing refers back to the repo
@@ -233,7 +233,7 @@ if command -v man >/dev/null; then
     || { cat "$W/man.err"; fail "man -l httpx_client_new.3 did not render"; }
   echo "--- man -l $(basename "$MAN3")/httpx_client_new.3 (first lines):"
   head -8 "$W/man.txt"
-  MANWIDTH=80 man -l "$MAN3/httpx-errors.3" 2>/dev/null | grep -q 'HTTPX_E_READ_TIMEOUT' \
+  MANWIDTH=80 man -l "$MAN3/httpx-errors.3" 2>/dev/null | grep 'HTTPX_E_READ_TIMEOUT' >/dev/null \
     || fail "man -l httpx-errors.3 lacks the codes"
 else
   [ -z "${CI:-}" ] || fail "CI is set but man is not installed (apt-get install man-db)"
