@@ -38,12 +38,15 @@ use crate::multi::Multi;
 /// multi's transfers readers that answer at once (data in memory or a local file), or
 /// send such a request with `httpx_client_send` on a thread of your own. The same
 /// holds for auth flows, hooks, progress, debug and trace callbacks and callback
-/// transports. A Unix-socket connect (`httpx_transport_http_set_uds`) is a plain
-/// blocking connect (local, normally at once).
+/// transports. A Unix-socket connect (`httpx_transport_http_set_uds`) does not block:
+/// a listener whose backlog is full is retried on the multi's timer (1 to 50 ms apart)
+/// within the connect timeout.
 ///
 /// DNS: IP literals and names in /etc/hosts are resolved inside `perform`; other
 /// names by `getaddrinfo` on a short helper thread whose answer wakes the multi's fd
-/// (no callback ever runs there), as libcurl's threaded resolver.
+/// (no callback ever runs there), as libcurl's threaded resolver. At most 4 such
+/// threads run per process (more names wait in a queue, their time counted against the
+/// connect timeout), and identical names in flight share one lookup.
 ///
 /// Threads: a multi belongs to one thread at a time (it may move between threads
 /// between calls; never call two of its functions at once). Its client stays
