@@ -186,36 +186,10 @@ impl Pool {
             if st.closed {
                 return Err(Error::ClientClosed("the client has been closed".into()));
             }
-            // Reuse the most recently used idle connection that is still healthy.
-            while let Some(conn) = pop_idle(&mut st, &key) {
-                if self.expired(&conn) {
-                    st.total -= 1;
-                    drop_conn(conn);
-                    continue;
-                }
-                // The liveness peek is one non-blocking syscall: do it without the lock.
-                drop(st);
-                let mut conn = conn;
-                let peek = !(retryable && conn.idle_since.elapsed() < FRESH_IDLE);
-                conn.stream.set_liveness_peek(peek);
-                let usable = conn.is_idle_usable();
-                if usable {
-                    return Ok(Checkout {
-                        pool: self.inner.clone(),
-                        key,
-                        conn: Some(conn),
-                        reused: true,
-                        released: false,
-                    });
-                }
-                drop_conn(conn);
-                st = self.lock()?;
-                st.total -= 1;
-                if st.waiters > 0 {
-                    self.inner.cond.notify_one();
-                }
-                st.wake_async(false);
-            }
+            st = match self.take_idle(st, &key, retryable)? {
+                Idle::Usable(conn) => return Ok(self.reused(key, conn)),
+                Idle::None(st) => st,
+            };
             let full = self.inner.limits.max_connections.is_some_and(|m| st.total >= m);
             if !full {
                 st.total += 1;
@@ -279,35 +253,16 @@ impl Pool {
             if st.closed {
                 return Err(Error::ClientClosed("the client has been closed".into()));
             }
-            while let Some(conn) = pop_idle(&mut st, key) {
-                if self.expired(&conn) {
-                    st.total -= 1;
-                    drop_conn(conn);
-                    continue;
-                }
-                drop(st);
-                let mut conn = conn;
-                let peek = !(retryable && conn.idle_since.elapsed() < FRESH_IDLE);
-                conn.stream.set_liveness_peek(peek);
-                if conn.is_idle_usable() {
+            st = match self.take_idle(st, key, retryable)? {
+                Idle::Usable(conn) => {
                     self.cancel_wait(ticket);
-                    return Ok(Some(Checkout {
-                        pool: self.inner.clone(),
-                        key: key.clone(),
-                        conn: Some(conn),
-                        reused: true,
-                        released: false,
-                    }));
+                    return Ok(Some(self.reused(key.clone(), conn)));
                 }
-                drop_conn(conn);
-                st = self.lock()?;
-                st.total -= 1;
-                if st.waiters > 0 {
-                    self.inner.cond.notify_one();
-                }
-            }
+                Idle::None(st) => st,
+            };
             let full = self.inner.limits.max_connections.is_some_and(|m| st.total >= m);
-            let slot = || Checkout { pool: self.inner.clone(), key: key.clone(), conn: None, reused: false, released: false };
+            let slot =
+                || Checkout { pool: self.inner.clone(), key: key.clone(), conn: None, reused: false, released: false };
             if !full {
                 st.total += 1;
                 drop(st);
@@ -337,6 +292,41 @@ impl Pool {
             }
             Ok(None)
         }
+    }
+
+    /// The reuse step of both checkouts: pop `key`'s idle connections (most recently
+    /// used first), dropping expired ones, until one passes the liveness check, which
+    /// is one non-blocking syscall and runs without the lock (skipped for a connection
+    /// released under `FRESH_IDLE` ago when the request is `retryable`). A dead one
+    /// frees its slot and wakes one waiter of either kind.
+    fn take_idle<'a>(&'a self, mut st: MutexGuard<'a, State>, key: &PoolKey, retryable: bool) -> Result<Idle<'a>> {
+        while let Some(conn) = pop_idle(&mut st, key) {
+            if self.expired(&conn) {
+                st.total -= 1;
+                drop_conn(conn);
+                continue;
+            }
+            drop(st);
+            let mut conn = conn;
+            let peek = !(retryable && conn.idle_since.elapsed() < FRESH_IDLE);
+            conn.stream.set_liveness_peek(peek);
+            if conn.is_idle_usable() {
+                return Ok(Idle::Usable(conn));
+            }
+            drop_conn(conn);
+            st = self.lock()?;
+            st.total -= 1;
+            if st.waiters > 0 {
+                self.inner.cond.notify_one();
+            }
+            st.wake_async(false);
+        }
+        Ok(Idle::None(st))
+    }
+
+    /// A checkout of a reused idle connection.
+    fn reused(&self, key: PoolKey, conn: Conn) -> Checkout {
+        Checkout { pool: self.inner.clone(), key, conn: Some(conn), reused: true, released: false }
     }
 
     /// Give up a place in the queue of [`Pool::try_checkout`]. A waiter that was
@@ -690,4 +680,11 @@ impl Drop for H2Lease {
             st.wake_async(false);
         }
     }
+}
+
+/// What [`Pool::take_idle`] found: a usable idle connection (the lock released), or
+/// none (the lock still held).
+enum Idle<'a> {
+    Usable(Conn),
+    None(MutexGuard<'a, State>),
 }
