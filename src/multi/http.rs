@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use crate::cancel::Registration;
 use crate::connect::{Dialer, Target};
 use crate::connection::Stream;
-use crate::debug::DebugKind;
 use crate::deadline::Guard;
+use crate::debug::DebugKind;
 use crate::error::{Error, Result};
 use crate::headers::Headers;
 use crate::http1::codec::{self, BodyEncoder, BodyEvent, BodyWrite, HeadEvent, HeadParser};
@@ -199,7 +199,7 @@ async fn send_inner(
                 let (mut conn, forward, marks) =
                     Box::pin(dial(r, dialer, th::target(&url), proxy, ctx.timeouts.connect, obs))
                         .await
-                    .map_err(|e| th::explain(e, &peer(), ctx))?;
+                        .map_err(|e| th::explain(e, &peer(), ctx))?;
                 crate::info::reset_marks();
                 conn.info = Some(cap.connected(obs, &host, port, ConnInfo::of_stream(&conn.stream)));
                 if let Some(d) = marks.dns {
@@ -244,12 +244,7 @@ async fn send_inner(
             }
             Err((e, nothing_received)) => {
                 co.discard(conn);
-                let retryable = reused
-                    && nothing_received
-                    && retry_ok
-                    && attempts == 1
-                    && matches!(e, Error::RemoteProtocol(_) | Error::Read(_) | Error::Write(_) | Error::Tls(_));
-                if retryable {
+                if th::retry_on_new_connection(&e, reused, nothing_received, retry_ok, attempts) {
                     obs.debug_text(|| format!("Connection died ({e}), retrying on a new connection"));
                     continue;
                 }
@@ -628,10 +623,9 @@ impl ReadBuf {
         cap: usize,
     ) -> Result<std::io::Result<usize>> {
         self.room(0, cap);
-        let res = mio::read(r, &mut conn.stream, &mut self.buf[self.end..], deadline, || {
-            Error::ReadTimeout(msg.into())
-        })
-        .await?;
+        let res =
+            mio::read(r, &mut conn.stream, &mut self.buf[self.end..], deadline, || Error::ReadTimeout(msg.into()))
+                .await?;
         if let Ok(n) = res {
             self.end += n;
             conn.received += n as u64;
@@ -791,16 +785,37 @@ mod size_tests {
         let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
         let mut conn = Conn::new(Stream::unix(a).unwrap());
         let mut cap = Capture::new(Instant::now());
-        eprintln!("exchange: {}", std::mem::size_of_val(&exchange(&r, &mut conn, &req, false, None, &ctx, &mut cap, None)));
+        eprintln!(
+            "exchange: {}",
+            std::mem::size_of_val(&exchange(&r, &mut conn, &req, false, None, &ctx, &mut cap, None))
+        );
         let h = crate::transport::http::HttpTransport::new(Default::default()).unwrap();
         eprintln!("send_inner: {}", std::mem::size_of_val(&send_inner(&r, &h, req.clone(), &ctx, None)));
         let (pool, _) = h.parts();
-        eprintln!("checkout: {}", std::mem::size_of_val(&checkout(pool, h.key_for(&req.url, None, 0), None, &r, false)));
+        eprintln!(
+            "checkout: {}",
+            std::mem::size_of_val(&checkout(pool, h.key_for(&req.url, None, 0), None, &r, false))
+        );
         let mut rb = ReadBuf::new();
         eprintln!("read_head: {}", std::mem::size_of_val(&read_head(&r, &mut conn, &mut rb, "GET", &ctx)));
-        let hd = crate::http1::codec::finish_head("GET", 200, String::new(), crate::types::Version::Http11, Headers::new()).unwrap();
+        let hd =
+            crate::http1::codec::finish_head("GET", 200, String::new(), crate::types::Version::Http11, Headers::new())
+                .unwrap();
         eprintln!("read_body: {}", std::mem::size_of_val(&read_body(&r, &mut conn, &mut rb, &hd, None, &ctx, None)));
         let body = req.body.open().unwrap();
-        eprintln!("write_request: {}", std::mem::size_of_val(&write_request(&r, &mut conn, &mut Vec::new(), "GET", "/", &req.headers, body, &ctx, None)));
+        eprintln!(
+            "write_request: {}",
+            std::mem::size_of_val(&write_request(
+                &r,
+                &mut conn,
+                &mut Vec::new(),
+                "GET",
+                "/",
+                &req.headers,
+                body,
+                &ctx,
+                None
+            ))
+        );
     }
 }

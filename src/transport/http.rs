@@ -78,13 +78,18 @@ impl HttpTransport {
         // Trust roots resolved once for the three connectors; each builds its rustls
         // configuration on its first handshake (a plain-http client builds none).
         let roots = Roots::resolve(&opts.tls, opts.trust_env)?;
-        let tls = TlsConnector::with_roots(&TlsSettings { alpn_http2: false, ..opts.tls.clone() }, opts.trust_env, &roots)?;
+        let tls =
+            TlsConnector::with_roots(&TlsSettings { alpn_http2: false, ..opts.tls.clone() }, opts.trust_env, &roots)?;
         #[cfg(not(feature = "http2"))]
         if opts.http2 {
             return Err(crate::http2::not_built());
         }
         let tls_h2 = if opts.http2 {
-            Some(TlsConnector::with_roots(&TlsSettings { alpn_http2: true, ..opts.tls.clone() }, opts.trust_env, &roots)?)
+            Some(TlsConnector::with_roots(
+                &TlsSettings { alpn_http2: true, ..opts.tls.clone() },
+                opts.trust_env,
+                &roots,
+            )?)
         } else {
             None
         };
@@ -166,6 +171,19 @@ pub(crate) fn target(url: &Url) -> Target<'_> {
         port: url.port_or_known_default().unwrap_or(80),
         https: url.scheme() == "https",
     }
+}
+
+/// Whether an HTTP/1.1 exchange that failed on a connection is tried once more on a
+/// new one (both drivers: this transport and the multi): only a reused connection
+/// that died before any response byte (`nothing_received`), a request that may be
+/// replayed (`retry_ok`: idempotent method, replayable body), on the first attempt,
+/// and only for an error of a connection the server closed under us.
+pub fn retry_on_new_connection(e: &Error, reused: bool, nothing_received: bool, retry_ok: bool, attempts: u32) -> bool {
+    reused
+        && nothing_received
+        && retry_ok
+        && attempts == 1
+        && matches!(e, Error::RemoteProtocol(_) | Error::Read(_) | Error::Write(_) | Error::Tls(_))
 }
 
 /// Name the peer and the limit in an error (see `info::explain`).
@@ -286,12 +304,7 @@ impl HttpTransport {
                 }
                 Err((e, nothing_received)) => {
                     checkout.discard(Some(conn));
-                    let retryable = reused
-                        && nothing_received
-                        && retry_ok
-                        && attempts == 1
-                        && matches!(e, Error::RemoteProtocol(_) | Error::Read(_) | Error::Write(_) | Error::Tls(_));
-                    if retryable {
+                    if retry_on_new_connection(&e, reused, nothing_received, retry_ok, attempts) {
                         obs.debug_text(|| format!("Connection died ({e}), retrying on a new connection"));
                         continue;
                     }
