@@ -330,18 +330,8 @@ func (m *Multi) Run(ctx context.Context, fn func(*Completion)) error {
 		wfd = C.int(wake.r)
 	}
 	for {
-		for {
-			c, err := m.next(ctl)
-			if err != nil {
-				return err
-			}
-			if c == nil {
-				break
-			}
-			fn(c)
-			if m.m == nil {
-				return errMultiClosed()
-			}
+		if err := m.drain(ctl, fn); err != nil {
+			return err
 		}
 		if ctx.Err() != nil {
 			return m.cancelAll(ctl, fn)
@@ -382,21 +372,29 @@ func (m *Multi) cancelAll(ctl *sendCtl, fn func(*Completion)) error {
 		if _, err := m.perform(ctl, 0); err != nil {
 			return err
 		}
-		for {
-			c, err := m.next(ctl)
-			if err != nil {
-				return err
-			}
-			if c == nil {
-				break
-			}
-			fn(c)
-			if m.m == nil {
-				return errMultiClosed()
-			}
+		if err := m.drain(ctl, fn); err != nil {
+			return err
 		}
 	}
 	return ctl.ctx.Err()
+}
+
+// drain hands every completion that is ready to fn, stopping if fn closed the
+// multi.
+func (m *Multi) drain(ctl *sendCtl, fn func(*Completion)) error {
+	for {
+		c, err := m.next(ctl)
+		if err != nil {
+			return err
+		}
+		if c == nil {
+			return nil
+		}
+		fn(c)
+		if m.m == nil {
+			return errMultiClosed()
+		}
+	}
 }
 
 // wakePipe wakes Run's poll when its context ends.
